@@ -1,0 +1,8 @@
+"""geoplanner: plan preventive family support in Brussels.
+
+The modules follow the data flow: :mod:`~geoplanner.bundle` and :mod:`~geoplanner.load`
+(get and validate data) → :mod:`~geoplanner.need` (young children, deprivation, priority
+wijken) → network and accessibility → siting → maps and reports.
+"""
+
+__version__ = "0.1.0"
