@@ -33,8 +33,7 @@ __all__ = [
 
 #: What to tell a user whose data folder is empty.
 PULL_HINT = (
-    "run `geoplanner data pull --from ../shared/data` (or set GEOPLANNER_DATA_MIRROR to a folder laid out "
-    "like data/)"
+    "run `geoplanner data pull --from ../shared/data` (or set GEOPLANNER_DATA_MIRROR to a folder laid out like data/)"
 )
 
 _REQUIRED_KEYS = ("path", "sha256", "title", "publisher", "licence", "year", "url")
@@ -187,9 +186,7 @@ def pull(
             continue
         if existed and not replace:
             actions.append(
-                PullAction(
-                    key, target, "conflict", "a different file is there; pass --replace to overwrite it"
-                )
+                PullAction(key, target, "conflict", "a different file is there; pass --replace to overwrite it")
             )
             continue
         source = Path(mirror) / ds.path if mirror is not None else None
@@ -201,9 +198,7 @@ def pull(
             actions.append(PullAction(key, target, "replaced" if existed else "downloaded", ds.url))
         else:
             where = f"not in mirror {mirror}" if mirror is not None else "no mirror given"
-            actions.append(
-                PullAction(key, target, "missing", f"{where}; official source (manual download): {ds.url}")
-            )
+            actions.append(PullAction(key, target, "missing", f"{where}; official source (manual download): {ds.url}"))
     return actions
 
 

@@ -181,9 +181,7 @@ def _read_layer(path: Path, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
 def _to_working_crs(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     """Reproject to EPSG:31370, refusing files without a CRS or whose coordinates don't fit it."""
     if gdf.crs is None:
-        raise DataError(
-            "the layer has no CRS", path=path, hint="save it with its CRS (EPSG:31370 or EPSG:4326)"
-        )
+        raise DataError("the layer has no CRS", path=path, hint="save it with its CRS (EPSG:31370 or EPSG:4326)")
     gdf = gdf.to_crs(settings.CRS)
     xmin, ymin, xmax, ymax = gdf.total_bounds
     bx0, by0, bx1, by1 = _BRUSSELS_31370
@@ -220,9 +218,7 @@ def load_sectors(data_dir: Path | None = None, path: Path | None = None) -> gpd.
     bad = ~codes.fillna("").str.match(_SECTOR_CODE)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"not a Brussels sector code: {codes.iloc[i]!r}", path=path, row=i + 1, column="cd_sector"
-        )
+        raise DataError(f"not a Brussels sector code: {codes.iloc[i]!r}", path=path, row=i + 1, column="cd_sector")
     _check_unique(codes, path, "cd_sector")
     nis = _numeric(gdf, "cd_munty_refnis", path, allow_missing=False).astype(int)
     wrong = ~nis.isin(list(COMMUNES)) | (codes.str[:5].astype(int) != nis)
@@ -281,9 +277,7 @@ def load_crosswalk(data_dir: Path | None = None, *, vintage: int = 2022) -> pd.D
     bad = ~codes.fillna("").str.match(_SECTOR_CODE)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"not a Brussels sector code: {codes.iloc[i]!r}", path=path, row=i + 1, column=code_col
-        )
+        raise DataError(f"not a Brussels sector code: {codes.iloc[i]!r}", path=path, row=i + 1, column=code_col)
     _check_unique(codes, path, code_col)
     return pd.DataFrame(
         {
@@ -493,9 +487,7 @@ def _approximate(method: pd.Series) -> pd.Series:
     return text.str.contains("low precision|street|site match|mean of|interpolat|unverified", regex=True)
 
 
-def _read_services(
-    path: Path, layer: str, region: Polygon | MultiPolygon
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read_services(path: Path, layer: str, region: Polygon | MultiPolygon) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read one service CSV; return (located rows with x/y, rows without coordinates)."""
     df = read_table(path, required=("id", "name", "type", "lat", "lon"))
     for col in SERVICE_COLUMNS:
@@ -523,9 +515,7 @@ def _read_services(
     df["lat"], df["lon"] = lat, lon
     located = df[has_xy].copy()
     if len(located):
-        pts = gpd.GeoSeries(gpd.points_from_xy(located["lon"], located["lat"]), crs=settings.WGS84).to_crs(
-            settings.CRS
-        )
+        pts = gpd.GeoSeries(gpd.points_from_xy(located["lon"], located["lat"]), crs=settings.WGS84).to_crs(settings.CRS)
         inside = pts.distance(region).to_numpy() <= _REGION_TOLERANCE_M
         if not inside.all():
             i = int(np.flatnonzero(~inside)[0])
@@ -609,11 +599,7 @@ def load_services(name: str, data_dir: Path | None = None) -> ServiceSet:
         crs=settings.CRS,
     )
     points["approximate"] = _approximate(points["geocode_method"])
-    excluded = (
-        pd.concat(excluded_parts, ignore_index=True)
-        if excluded_parts
-        else pd.DataFrame(columns=SERVICE_COLUMNS)
-    )
+    excluded = pd.concat(excluded_parts, ignore_index=True) if excluded_parts else pd.DataFrame(columns=SERVICE_COLUMNS)
     return ServiceSet(
         name=name,
         label=label,

@@ -50,6 +50,7 @@ def write_manifest(
     parameters: dict[str, Any],
     outputs: list[Path] | None = None,
     notes: list[str] | None = None,
+    name: str = "manifest.json",
 ) -> Path:
     """Write ``manifest.json`` describing one run into ``out_dir``.
 
@@ -67,6 +68,8 @@ def write_manifest(
         Output files, recorded with their sha256 so a later reader can check them.
     notes
         Caveats that travel with the outputs (estimates, incomplete layers).
+    name
+        File name, for folders shared by several commands.
 
     Returns
     -------
@@ -89,4 +92,4 @@ def write_manifest(
         "notes": list(notes or []),
         "versions": versions(),
     }
-    return write_json(out_dir / "manifest.json", manifest)
+    return write_json(out_dir / name, manifest)

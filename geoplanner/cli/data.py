@@ -29,9 +29,7 @@ def register(app: typer.Typer) -> None:
         source: Path | None = typer.Option(
             None, "--from", help="Local mirror laid out like data/ (default: $GEOPLANNER_DATA_MIRROR)."
         ),
-        dataset: list[str] | None = typer.Option(
-            None, "--dataset", "-d", help="Only this dataset (repeatable)."
-        ),
+        dataset: list[str] | None = typer.Option(None, "--dataset", "-d", help="Only this dataset (repeatable)."),
         replace: bool = typer.Option(False, "--replace", help="Overwrite files whose checksum differs."),
     ) -> None:
         """Fill data/ from a local mirror or the official sources, verifying sha256."""
@@ -62,9 +60,7 @@ def register(app: typer.Typer) -> None:
         load.load_wijk_indicators()
         load.load_commune_population()
         load.load_region()
-        console.print(
-            f"validated: {len(sectors)} sectors, {len(wijken)} wijken, indicators, population, region"
-        )
+        console.print(f"validated: {len(sectors)} sectors, {len(wijken)} wijken, indicators, population, region")
         for name in load.service_set_names():
             s = load.load_services(name)
             style = "yellow" if s.incomplete else "green"
