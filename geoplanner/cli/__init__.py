@@ -24,11 +24,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Wide enough for the ranking tables when output goes to a file or a CI log.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 # Modules that add commands to `app`, in the order of the data flow.
-_COMMAND_MODULES = ("data",)
+_COMMAND_MODULES = ("data", "rank")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"geoplanner.cli.{_name}").register(app)
