@@ -1,0 +1,51 @@
+"""Shared fixtures: the real Brussels data, pulled once per session from the local mirror."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _mirror() -> Path:
+    env = os.environ.get("GEOPLANNER_DATA_MIRROR")
+    return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir() -> Path:
+    """The project's data/ folder holding the real bundle (pulled from the mirror if needed).
+
+    Fails, rather than skips, when the data cannot be had: CI always has the mirror.
+    """
+    from geoplanner.bundle import check, pull
+
+    target = ROOT / "data"
+    os.environ["GEOPLANNER_DATA_DIR"] = str(target)
+    os.environ.setdefault("GEOPLANNER_CACHE_DIR", str(ROOT / ".cache"))
+    if any(a.action != "ok" for a in check(target)):
+        mirror = _mirror()
+        assert mirror.is_dir(), f"real data needed: no mirror at {mirror} (set GEOPLANNER_DATA_MIRROR)"
+        actions = pull(mirror, data_dir=target)
+        bad = [a for a in actions if a.action in ("missing", "conflict")]
+        assert not bad, f"data pull failed: {bad}"
+    return target
+
+
+@pytest.fixture(scope="session")
+def need_sectors(data_dir: Path):
+    """Sector need estimated once per session (reads OSM and GHSL)."""
+    from geoplanner.need import sector_need
+
+    return sector_need(data_dir)
+
+
+@pytest.fixture(scope="session")
+def ranking(data_dir: Path, need_sectors):
+    """The default ranking of the wijken, computed once per session."""
+    from geoplanner.need import rank_wijken
+
+    return rank_wijken(data_dir, sectors=need_sectors)
