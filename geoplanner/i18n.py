@@ -1,0 +1,135 @@
+"""Labels of maps and reports in Dutch (default), French and English.
+
+Every word a map or report shows comes from here, so a translation is complete or fails
+loudly: :func:`label` raises for an unknown key or language.
+"""
+
+from __future__ import annotations
+
+import math
+
+from geoplanner.errors import ConfigError
+
+__all__ = ["LANGUAGES", "DEFAULT_LANG", "LABELS", "label", "check_lang", "fmt_num"]
+
+LANGUAGES = ("nl", "fr", "en")
+DEFAULT_LANG = "nl"
+
+# key: (nl, fr, en)
+_TABLE: dict[str, tuple[str, str, str]] = {
+    "gap_title": ("Dekkingstekort", "Déficit de couverture", "Coverage gap"),
+    "scenario_title": ("Scenario", "Scénario", "Scenario"),
+    "basemap": ("OpenStreetMap-achtergrond", "Fond OpenStreetMap", "OpenStreetMap background"),
+    "outlines": ("Gemeente- en wijkgrenzen", "Limites des communes et quartiers", "Commune and district outlines"),
+    "births": ("Geboorten per sector", "Naissances par secteur", "Births per sector"),
+    "births_unit": ("geboorten per jaar", "naissances par an", "births per year"),
+    "pop_0_2": ("Kinderen 0–2 jaar", "Enfants de 0–2 ans", "Children aged 0–2"),
+    "deprivation": ("Kansarmoede (wijkindex)", "Précarité (indice du quartier)", "Deprivation (district index)"),
+    "priority": ("Prioritaire wijken (rang)", "Quartiers prioritaires (rang)", "Priority districts (rank)"),
+    "rank": ("Rang", "Rang", "Rank"),
+    "score": ("Score", "Score", "Score"),
+    "walk_time": ("Wandeltijd", "Temps de marche", "Walking time"),
+    "mean_min": ("gemiddelde wandeltijd", "temps de marche moyen", "mean walking time"),
+    "isochrone": ("Isochroon", "Isochrone", "Isochrone"),
+    "services": ("Diensten", "Services", "Services"),
+    "gap": ("Niet-bereikte jonge kinderen", "Jeunes enfants non couverts", "Young children not reached"),
+    "gap_unit": ("kinderen 0–2 buiten", "enfants de 0–2 ans au-delà de", "children aged 0–2 beyond"),
+    "new_sites": ("Nieuwe locaties", "Nouveaux sites", "New sites"),
+    "timetable": ("Uurrooster", "Horaire", "Timetable"),
+    "team": ("Team", "Équipe", "Team"),
+    "day": ("Dag", "Jour", "Day"),
+    "dagdeel": ("Dagdeel", "Demi-journée", "Half-day"),
+    "order": ("Volgorde", "Ordre", "Order"),
+    "marginal_demand": ("Extra bereikte kinderen", "Enfants supplémentaires couverts", "Additional children reached"),
+    "name": ("Naam", "Nom", "Name"),
+    "address": ("Adres", "Adresse", "Address"),
+    "type": ("Type", "Type", "Type"),
+    "source": ("Bron", "Source", "Source"),
+    "approximate": ("Ligging bij benadering", "Position approximative", "Location approximate"),
+    "yes": ("ja", "oui", "yes"),
+    "no": ("nee", "non", "no"),
+    "sector": ("Sector", "Secteur", "Sector"),
+    "commune": ("Gemeente", "Commune", "Municipality"),
+    "wijk": ("Wijk", "Quartier", "District"),
+    "estimated": ("geschat", "estimé", "estimated"),
+    "observed": ("waargenomen", "observé", "observed"),
+    "estimate_note": (
+        "Cijfers per sector zijn schattingen, tenzij anders vermeld.",
+        "Les chiffres par secteur sont des estimations, sauf mention contraire.",
+        "Figures per sector are estimates unless stated otherwise.",
+    ),
+    "legend": ("Legende", "Légende", "Legend"),
+    "sources": ("Bronnen", "Sources", "Sources"),
+    "minutes": ("min", "min", "min"),
+    "no_data": ("geen gegevens", "pas de données", "no data"),
+    "incomplete": ("onvolledig", "incomplet", "incomplete"),
+    "scale_bar": ("km", "km", "km"),
+    "north": ("N", "N", "N"),
+    "report_title": (
+        "Preventieve gezinsondersteuning in Brussel: bereik en scenario's",
+        "Soutien préventif aux familles à Bruxelles : couverture et scénarios",
+        "Preventive family support in Brussels: coverage and scenarios",
+    ),
+    "priority_table": ("Prioritaire wijken", "Quartiers prioritaires", "Priority districts"),
+    "coverage_table": (
+        "Bereik per lokaal netwerk (LGN)",
+        "Couverture par réseau local (LGN)",
+        "Coverage per local network (LGN)",
+    ),
+    "comparison_table": ("Vergelijking van scenario's", "Comparaison des scénarios", "Scenario comparison"),
+    "maps": ("Kaarten", "Cartes", "Maps"),
+    "interactive_map": ("interactieve kaart", "carte interactive", "interactive map"),
+    "lgn": ("LGN", "LGN", "LGN"),
+    "share_covered": ("Aandeel binnen", "Part à moins de", "Share within"),
+    "covered": ("bereikt", "couverts", "reached"),
+    "marginal_curve": ("Meerwaarde van extra locaties", "Gain des sites supplémentaires", "Gain from added sites"),
+    "n_sites": ("Aantal nieuwe locaties", "Nombre de nouveaux sites", "Number of new sites"),
+    "cumulative_reached": (
+        "Extra bereikte kinderen (cumulatief)",
+        "Enfants supplémentaires couverts (cumulé)",
+        "Additional children reached (cumulative)",
+    ),
+    "generated": ("Gemaakt met geoplanner", "Généré avec geoplanner", "Made with geoplanner"),
+    "side_by_side": ("Scenario's naast elkaar", "Scénarios côte à côte", "Scenarios side by side"),
+    "children": ("kinderen", "enfants", "children"),
+    "service_set": ("Dienstenset", "Ensemble de services", "Service set"),
+}
+
+#: ``LABELS[lang][key]``: the full tables, for templates.
+LABELS: dict[str, dict[str, str]] = {
+    lang: {key: values[i] for key, values in _TABLE.items()} for i, lang in enumerate(LANGUAGES)
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is supported, else raise :class:`ConfigError`."""
+    if lang not in LANGUAGES:
+        raise ConfigError(f"unknown language {lang!r}", column="lang", hint=f"use one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def label(key: str, lang: str = DEFAULT_LANG) -> str:
+    """Return the label ``key`` in ``lang``.
+
+    Raises
+    ------
+    ConfigError
+        If the language is not supported.
+    KeyError
+        If ``key`` is not a known label (a programming error, not a user error).
+    """
+    return LABELS[check_lang(lang)][key]
+
+
+def fmt_num(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """Format a number the way readers of ``lang`` expect (``1.234,5`` in nl/fr, ``1,234.5`` in en).
+
+    Missing values (None, NaN) become the "no data" label.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return label("no_data", lang)
+    text = f"{value:,.{decimals}f}"
+    if lang == "en":
+        return text
+    thousands = "." if lang == "nl" else "\u202f"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", thousands)

@@ -1,0 +1,829 @@
+"""Interactive maps (folium/Leaflet) of the coverage gap and of siting scenarios.
+
+Plain functions over plain inputs: a :class:`MapData` holds GeoDataFrames in EPSG:31370 and
+DataFrames; :func:`build_gap_map`, :func:`build_scenario_map` and :func:`build_dual_map`
+return folium objects; :func:`save_map` writes them, online (scripts from the CDN) or
+self-contained (scripts inlined, see :mod:`geoplanner.assets`).
+
+Every string that comes from data is HTML-escaped before it reaches the page, including
+``$`` and backticks, because folium places popups inside JavaScript template literals.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.plugins import DualMap
+from folium.template import Template
+
+from geoplanner import assets, settings
+from geoplanner._io import write_text
+from geoplanner.errors import DataError
+from geoplanner.i18n import DEFAULT_LANG, check_lang, fmt_num, label
+
+__all__ = [
+    "MapData",
+    "MapScales",
+    "map_scales",
+    "covered_column",
+    "esc",
+    "build_gap_map",
+    "build_scenario_map",
+    "build_dual_map",
+    "render_html",
+    "save_map",
+    "layer_names",
+    "MINUTE_BREAKS",
+    "THRESHOLD_COLOURS",
+]
+
+#: Walking-time classes (minutes) shared by every map and the report.
+MINUTE_BREAKS = (0, 5, 10, 15, 20, 30)
+_MINUTE_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027")
+#: Isochrone fill per threshold (minutes); others fall back to grey.
+THRESHOLD_COLOURS = {5: "#08519c", 10: "#3182bd", 15: "#6baed6", 20: "#bdd7e7"}
+_BIRTH_COLOURS = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
+_DEPRIVATION_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+_TYPE_COLOURS = (
+    "#e41a1c",
+    "#377eb8",
+    "#4daf4a",
+    "#984ea3",
+    "#ff7f00",
+    "#a65628",
+    "#f781bf",
+    "#999999",
+    "#66c2a5",
+    "#e6ab02",
+    "#1b9e77",
+    "#7570b3",
+)
+_SHAPES = ("square", "diamond", "triangle", "circle", "hexagon")
+_GAP_COLOUR = "#b2182b"
+_SITE_COLOUR = "#6a3d9a"
+_GAP_MAX_RADIUS = 18.0  # pixels for the sector with the largest gap
+
+
+@dataclass(frozen=True)
+class MapData:
+    """Plain inputs of one map; every GeoDataFrame in EPSG:31370.
+
+    Attributes
+    ----------
+    sectors
+        Need per sector: cd_sector, commune_nis, pop_0_2, births, births_status,
+        deprivation (optional), geometry; sector_name_nl/fr used when present.
+    wijken
+        Wijk ranking: mdrc, name_nl, name_fr, rank, priority (bool), score, geometry.
+    coverage
+        Sector coverage, one row per (cd_sector, service_set): pop_0_2, covered_<t> for the
+        threshold, mean_min. Geometry is taken from ``sectors`` when absent.
+    isochrones
+        service_set, service_id ('*' = union), threshold_min, geometry.
+    services
+        Service points (the load contract's columns + ``layer`` and ``approximate``).
+    sites, timetable
+        A scenario's chosen sites (order, id, name, type, marginal_demand, geometry) and its
+        timetable (team, day, dagdeel, venue_id, venue_name, lgn).
+    title
+        Shown at the top of the map (escaped).
+    threshold_min
+        Walking time (minutes) that counts as "reached" for the gap layer.
+    notes
+        Extra lines for the legend, e.g. "K&G layer incomplete" (escaped).
+    """
+
+    sectors: gpd.GeoDataFrame
+    wijken: gpd.GeoDataFrame | None = None
+    coverage: pd.DataFrame | None = None
+    isochrones: gpd.GeoDataFrame | None = None
+    services: gpd.GeoDataFrame | None = None
+    sites: gpd.GeoDataFrame | None = None
+    timetable: pd.DataFrame | None = None
+    title: str = ""
+    threshold_min: int = 15
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class MapScales:
+    """Class breaks shared by the maps drawn side by side, so colours mean the same."""
+
+    births: tuple[float, ...]
+    deprivation: tuple[float, ...] | None
+    gap_max: float
+
+
+def esc(value: Any) -> str:
+    """HTML-escape ``value`` for a page where folium puts it inside a JS template literal.
+
+    Besides ``& < > " '``, ``$`` and backtick are encoded so ``${...}`` cannot run.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True).replace("$", "&#36;").replace("`", "&#96;")
+
+
+def _quantile_breaks(values: np.ndarray, n: int = 5) -> tuple[float, ...]:
+    """Return up to ``n + 1`` increasing breaks (quantiles, rounded) spanning ``values``."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return (0.0, 1.0)
+    qs = np.quantile(values, np.linspace(0, 1, n + 1))
+    span = float(qs[-1] - qs[0])
+    decimals = 0 if span >= 50 else 1 if span >= 5 else 2
+    lo = math.floor(float(qs[0]) * 10**decimals) / 10**decimals
+    hi = math.ceil(float(qs[-1]) * 10**decimals) / 10**decimals
+    inner = [round(float(q), decimals) for q in qs[1:-1]]
+    breaks = sorted({lo, *inner, hi})
+    if len(breaks) == 1:
+        breaks.append(breaks[0] + 1)
+    return tuple(breaks)
+
+
+def _gap_values(data: MapData) -> pd.DataFrame:
+    """Return cd_sector, service_set, gap (children beyond the threshold) from the coverage."""
+    cov = data.coverage
+    if cov is None or cov.empty:
+        return pd.DataFrame(columns=["cd_sector", "service_set", "gap"])
+    col = covered_column(cov, data.threshold_min)
+    if col is None:
+        col = f"within_{data.threshold_min}_min"
+        raise DataError(
+            f"coverage has no column {col!r} for the {data.threshold_min}-minute threshold",
+            column=col,
+            hint="compute coverage for this threshold",
+        )
+    out = cov[["cd_sector", "service_set"]].copy()
+    out["gap"] = (cov["pop_0_2"] - cov[col]).clip(lower=0).to_numpy()
+    return out
+
+
+def covered_column(coverage: pd.DataFrame, threshold_min: int) -> str | None:
+    """Return the column of children reached within ``threshold_min`` (``within_<t>_min`` or ``covered_<t>``)."""
+    for col in (f"within_{threshold_min}_min", f"covered_{threshold_min}"):
+        if col in coverage.columns:
+            return col
+    return None
+
+
+def map_scales(*datas: MapData) -> MapScales:
+    """Compute class breaks over all ``datas`` (one map, or both halves of a dual map)."""
+    births = np.concatenate([d.sectors["births"].to_numpy(dtype=float) for d in datas])
+    dep = None
+    if all("deprivation" in d.sectors.columns for d in datas):
+        dep = _quantile_breaks(np.concatenate([d.sectors["deprivation"].to_numpy(dtype=float) for d in datas]))
+    gaps = [_gap_values(d)["gap"].to_numpy(dtype=float) for d in datas]
+    gap_max = max((float(g.max()) for g in gaps if g.size), default=0.0)
+    return MapScales(births=_quantile_breaks(births), deprivation=dep, gap_max=gap_max)
+
+
+def _classify(values: np.ndarray, breaks: tuple[float, ...]) -> np.ndarray:
+    """Return the class index of each value (-1 for missing); the top break closes the last class."""
+    idx = np.searchsorted(np.asarray(breaks[1:-1]), values, side="right")
+    return np.where(np.isfinite(values), idx, -1)
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, tolerance: float = 0.0) -> gpd.GeoDataFrame:
+    """Reproject to WGS84 with ~1 m coordinate precision (keeps pages small)."""
+    if gdf.crs is None:
+        raise DataError("a map layer has no CRS", hint=f"layers must be in {settings.CRS}")
+    out = gdf.to_crs(settings.CRS)
+    if tolerance:
+        out = out.set_geometry(out.geometry.simplify(tolerance, preserve_topology=True))
+    out = out.to_crs(settings.WGS84)
+    return out.set_geometry(shapely.set_precision(out.geometry.values, 1e-5))
+
+
+def _sector_name(row: pd.Series, lang: str) -> str:
+    key = "sector_name_fr" if lang == "fr" else "sector_name_nl"
+    return str(row.get(key) or row.get("sector_name_nl") or row["cd_sector"])
+
+
+def _r(value: float) -> float:
+    """Round a coordinate to ~1 m."""
+    return round(float(value), 5)
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    """Two-column HTML table; both cells must already be escaped."""
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="gp-pop">{body}</table>'
+
+
+def _geojson_layer(
+    gdf: gpd.GeoDataFrame, name: str, style: dict[str, Any], *, show: bool, tolerance: float = 1.0
+) -> folium.GeoJson:
+    """Build a GeoJson layer whose per-feature ``fill`` and ``tip`` (escaped HTML) come from columns."""
+    cols = [c for c in ("fill", "tip") if c in gdf.columns]
+    g = _to_wgs84(gdf[[*cols, "geometry"]], tolerance)
+
+    def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
+        s = dict(style)
+        if "fill" in feature["properties"]:
+            s["fillColor"] = feature["properties"]["fill"]
+        return s
+
+    tooltip = folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True) if "tip" in cols else None
+    return folium.GeoJson(g, name=esc(name), style_function=style_fn, tooltip=tooltip, show=show, control=True)
+
+
+class _Html(MacroElement):
+    """A Leaflet control holding fixed, already-escaped HTML (legend, title)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var ctl = L.control({position: {{ this.position|tojson }}});
+            ctl.onAdd = function() {
+                var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.content|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, position: str, css_class: str) -> None:
+        super().__init__()
+        self.content = content
+        self.position = position
+        self.css_class = css_class
+
+
+class _PointBatch(MacroElement):
+    """Many point markers added to their parent layer by one loop in the page.
+
+    One folium ``Marker`` + ``Popup`` per point costs a template compilation each; the
+    batch keeps pages small and fast. Items are ``[lat, lon, tooltip, popup, extra]`` where
+    ``extra`` is the SVG of a ``divIcon`` (``kind="icon"``) or a radius in pixels
+    (``kind="circle"``). Tooltip and popup HTML must already be escaped; the list reaches the
+    page through ``tojson``, which also escapes ``<`` so no data can close the script.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var layer = {{ this._parent.get_name() }};
+            var style = {{ this.style|tojson }};
+            {{ this.items|tojson }}.forEach(function(it) {
+                var mk;
+                if ({{ (this.kind == "icon")|tojson }}) {
+                    mk = L.marker([it[0], it[1]], {icon: L.divIcon({html: it[4], className: "gp-icon",
+                        iconSize: [style.size, style.size], iconAnchor: [style.size / 2, style.size / 2]}),
+                        interactive: style.interactive});
+                } else {
+                    mk = L.circleMarker([it[0], it[1]], Object.assign({radius: it[4]}, style));
+                }
+                if (it[2]) { mk.bindTooltip(it[2], {sticky: true}); }
+                if (it[3]) { mk.bindPopup(it[3], {maxWidth: 360}); }
+                mk.addTo(layer);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, items: list[list[Any]], kind: str, style: dict[str, Any]) -> None:
+        super().__init__()
+        self.items = items
+        self.kind = kind
+        self.style = style
+
+
+class _Attribution(MacroElement):
+    """Adds the data sources to Leaflet's attribution box (shown even without tiles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+_CSS = """
+<style>
+.gp-legend, .gp-title { background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.35 system-ui, sans-serif; color: #222; }
+.gp-legend { max-height: 48vh; overflow-y: auto; overflow-x: hidden; max-width: 300px; }
+.leaflet-control-layers { font: 12px/1.3 system-ui, sans-serif; }
+.gp-icon { background: none; border: none; }
+.gp-legend h4 { margin: 6px 0 2px; font-size: 12px; }
+.gp-legend .sw { display: inline-block; width: 14px; height: 10px; margin-right: 5px;
+  border: 1px solid #777; vertical-align: middle; }
+.gp-legend .note { color: #555; font-style: italic; }
+.gp-title { font-size: 14px; font-weight: 600; }
+.gp-title small { display: block; font-weight: 400; font-size: 11px; color: #555; }
+table.gp-pop { border-collapse: collapse; font: 12px system-ui, sans-serif; }
+table.gp-pop th { text-align: left; padding: 1px 6px 1px 0; vertical-align: top; }
+.gp-rank { font: 700 11px system-ui, sans-serif; color: #000; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
+</style>
+"""
+
+
+def _svg_marker(shape: str, colour: str, size: int = 14, text: str = "") -> str:
+    """Inline SVG marker (no icon fonts, so it works offline)."""
+    h = size
+    c = h / 2
+    common = f'fill="{colour}" stroke="#222" stroke-width="1.2"'
+    if shape == "square":
+        body = f'<rect x="1.5" y="1.5" width="{h - 3}" height="{h - 3}" {common}/>'
+    elif shape == "diamond":
+        body = f'<polygon points="{c},1 {h - 1},{c} {c},{h - 1} 1,{c}" {common}/>'
+    elif shape == "triangle":
+        body = f'<polygon points="{c},1 {h - 1},{h - 1} 1,{h - 1}" {common}/>'
+    elif shape == "hexagon":
+        pts = " ".join(
+            f"{c + (c - 1) * math.cos(math.pi / 3 * k):.1f},{c + (c - 1) * math.sin(math.pi / 3 * k):.1f}"
+            for k in range(6)
+        )
+        body = f'<polygon points="{pts}" {common}/>'
+    else:
+        body = f'<circle cx="{c}" cy="{c}" r="{c - 1.5}" {common}/>'
+    if text:
+        body += (
+            f'<text x="{c}" y="{c + 4}" text-anchor="middle" font-size="{int(h * 0.55)}" '
+            f'font-family="sans-serif" font-weight="700" fill="#fff">{esc(text)}</text>'
+        )
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{h}" height="{h}">{body}</svg>'
+
+
+def _circle_svg(r: float) -> str:
+    """Return a legend circle of radius ``r`` pixels, drawn like the gap markers."""
+    return (
+        f'<svg width="{2 * r + 2:.0f}" height="{2 * r + 2:.0f}"><circle cx="{r + 1:.1f}" cy="{r + 1:.1f}" '
+        f'r="{r:.1f}" fill="{_GAP_COLOUR}" fill-opacity=".45" stroke="{_GAP_COLOUR}"/></svg>'
+    )
+
+
+def _legend_classes(breaks: tuple[float, ...], colours: tuple[str, ...], counts: np.ndarray, lang: str) -> str:
+    rows = []
+    for i in range(len(breaks) - 1):
+        lo, hi = (
+            fmt_num(breaks[i], lang, 2 if breaks[-1] < 5 else 1),
+            fmt_num(breaks[i + 1], lang, 2 if breaks[-1] < 5 else 1),
+        )
+        rows.append(
+            f'<div class="cls" data-lo="{breaks[i]}" data-hi="{breaks[i + 1]}" data-count="{int(counts[i])}">'
+            f'<span class="sw" style="background:{colours[i]}"></span>{esc(lo)} – {esc(hi)}'
+            f' <span class="note">({int(counts[i])})</span></div>'
+        )
+    return "".join(rows)
+
+
+def _palette(n: int, colours: tuple[str, ...]) -> tuple[str, ...]:
+    """Pick ``n`` colours spread over a sequential palette."""
+    if n >= len(colours):
+        return colours
+    idx = np.round(np.linspace(0, len(colours) - 1, n)).astype(int)
+    return tuple(colours[i] for i in idx)
+
+
+def _coverage_geo(data: MapData) -> gpd.GeoDataFrame:
+    cov = data.coverage
+    assert cov is not None
+    base = data.sectors[["cd_sector", "geometry"]]
+    cols = [c for c in cov.columns if c != "geometry"]
+    merged = base.merge(pd.DataFrame(cov[cols]), on="cd_sector", how="inner")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=data.sectors.crs)
+
+
+class _MapBuilder:
+    """Adds the layers of one :class:`MapData` to one folium map and collects its legend."""
+
+    def __init__(self, m: folium.Map, data: MapData, scales: MapScales, lang: str) -> None:
+        self.m, self.data, self.scales, self.lang = m, data, scales, lang
+        self.legend: list[str] = []
+        self.names: list[str] = []
+
+    def t(self, key: str) -> str:
+        return label(key, self.lang)
+
+    def add(self, layer: Any, name: str) -> None:
+        layer.add_to(self.m)
+        self.names.append(name)
+
+    # -- layers -------------------------------------------------------------------------
+    def outlines(self) -> None:
+        sectors = self.data.sectors
+        communes = sectors.dissolve(by="commune_nis", as_index=False)[["commune_nis", "geometry"]]
+        fg = folium.FeatureGroup(name=esc(self.t("outlines")), show=True)
+        folium.GeoJson(
+            _to_wgs84(communes[["geometry"]], 5.0),
+            style_function=lambda f: {"color": "#444", "weight": 1.6, "fill": False},
+            interactive=False,
+        ).add_to(fg)
+        if self.data.wijken is not None:
+            folium.GeoJson(
+                _to_wgs84(self.data.wijken[["geometry"]], 5.0),
+                style_function=lambda f: {"color": "#888", "weight": 0.6, "fill": False, "dashArray": "3"},
+                interactive=False,
+            ).add_to(fg)
+        self.add(fg, self.t("outlines"))
+
+    def need(self) -> None:
+        s = self.data.sectors.copy()
+        lang = self.lang
+        births = s["births"].to_numpy(dtype=float)
+        br = self.scales.births
+        colours = _palette(len(br) - 1, _BIRTH_COLOURS)
+        cls = _classify(births, br)
+        s["fill"] = [colours[c] if c >= 0 else "#ffffff" for c in cls]
+        status_col = "births_status" if "births_status" in s.columns else None
+        tips = []
+        for _, row in s.iterrows():
+            status = self.t(row[status_col]) if status_col and row[status_col] in ("estimated", "observed") else ""
+            rows = [
+                (esc(self.t("sector")), esc(_sector_name(row, lang))),
+                (esc(self.t("births")), esc(f"{fmt_num(row['births'], lang, 1)} ({status})")),
+                (esc(self.t("pop_0_2")), esc(fmt_num(row.get("pop_0_2"), lang, 1))),
+            ]
+            if "deprivation" in s.columns:
+                rows.append((esc(self.t("deprivation")), esc(fmt_num(row["deprivation"], lang, 2))))
+            tips.append(_table(rows))
+        s["tip"] = tips
+        name = f"{self.t('births')} ({self.t('estimated')})"
+        style = {"color": "#999", "weight": 0.3, "fillOpacity": 0.7}
+        self.add(_geojson_layer(s, name, style, show=True), name)
+        counts = np.bincount(cls[cls >= 0], minlength=len(br) - 1)
+        self.legend.append(
+            f'<div class="sec" data-layer="births"><h4>{esc(name)}</h4>'
+            f"{_legend_classes(br, colours, counts, lang)}"
+            f'<div class="note">{esc(self.t("births_unit"))}</div></div>'
+        )
+        if self.scales.deprivation is not None:
+            dr = self.scales.deprivation
+            dcol = _palette(len(dr) - 1, _DEPRIVATION_COLOURS)
+            dcls = _classify(s["deprivation"].to_numpy(dtype=float), dr)
+            s["fill"] = [dcol[c] if c >= 0 else "#ffffff" for c in dcls]
+            dname = self.t("deprivation")
+            self.add(_geojson_layer(s, dname, style, show=False), dname)
+            dcounts = np.bincount(dcls[dcls >= 0], minlength=len(dr) - 1)
+            self.legend.append(
+                f'<div class="sec" data-layer="deprivation"><h4>{esc(dname)}</h4>'
+                f"{_legend_classes(dr, dcol, dcounts, lang)}</div>"
+            )
+
+    def priority(self) -> None:
+        w = self.data.wijken
+        if w is None or "priority" not in w.columns:
+            return
+        w = w[w["priority"].astype(bool)].sort_values("rank").copy()
+        name_col = "name_fr" if self.lang == "fr" else "name_nl"
+        w["tip"] = [
+            _table(
+                [
+                    (esc(self.t("rank")), esc(int(r["rank"]))),
+                    (esc(self.t("wijk")), esc(r[name_col])),
+                    (esc(self.t("score")), esc(fmt_num(r.get("score"), self.lang, 2))),
+                ]
+            )
+            for _, r in w.iterrows()
+        ]
+        name = self.t("priority")
+        fg = folium.FeatureGroup(name=esc(name), show=True)
+        _geojson_layer(
+            w, name, {"color": "#000", "weight": 2.5, "fill": True, "fillOpacity": 0.0}, show=True, tolerance=3.0
+        ).add_to(fg)
+        pts = _to_wgs84(gpd.GeoDataFrame(w[["rank"]], geometry=w.representative_point(), crs=w.crs))
+        items = [
+            [_r(r.geometry.y), _r(r.geometry.x), "", "", f'<div class="gp-rank">{int(r["rank"])}</div>']
+            for _, r in pts.iterrows()
+        ]
+        _PointBatch(items, "icon", {"size": 16, "interactive": False}).add_to(fg)
+        self.add(fg, name)
+        self.legend.append(
+            f'<div class="sec" data-layer="priority" data-count="{len(w)}"><h4>{esc(name)}</h4>'
+            f'<span class="sw" style="border:2.5px solid #000;background:none"></span>{len(w)}</div>'
+        )
+
+    def walking_time(self) -> None:
+        if self.data.coverage is None or "mean_min" not in self.data.coverage.columns:
+            return
+        cov = _coverage_geo(self.data)
+        breaks = (*MINUTE_BREAKS, math.inf)
+        for set_name, part in cov.groupby("service_set", sort=True):
+            part = part.copy()
+            minutes = part["mean_min"].to_numpy(dtype=float)
+            cls = _classify(minutes, breaks)
+            part["fill"] = [_MINUTE_COLOURS[c] if c >= 0 else "#bbbbbb" for c in cls]
+            part["tip"] = [
+                _table(
+                    [
+                        (esc(self.t("sector")), esc(r["cd_sector"])),
+                        (esc(self.t("mean_min")), esc(f"{fmt_num(r['mean_min'], self.lang, 1)} {self.t('minutes')}")),
+                    ]
+                )
+                for _, r in part.iterrows()
+            ]
+            name = f"{self.t('walk_time')} — {set_name}"
+            style = {"color": "#999", "weight": 0.3, "fillOpacity": 0.7}
+            self.add(_geojson_layer(part, name, style, show=False), name)
+        rows = "".join(
+            f'<div class="cls"><span class="sw" style="background:{c}"></span>'
+            f"{lo}{'–' + str(hi) if math.isfinite(hi) else '+'} {esc(self.t('minutes'))}</div>"
+            for lo, hi, c in zip(breaks[:-1], breaks[1:], _MINUTE_COLOURS, strict=True)
+        )
+        self.legend.append(f'<div class="sec" data-layer="walk_time"><h4>{esc(self.t("walk_time"))}</h4>{rows}</div>')
+
+    def isochrones(self) -> None:
+        iso = self.data.isochrones
+        if iso is None or iso.empty:
+            return
+        iso = iso[iso["service_id"].astype(str) == "*"] if (iso["service_id"].astype(str) == "*").any() else iso
+        seen = []
+        for (set_name, thr), part in iso.groupby(["service_set", "threshold_min"], sort=True):
+            colour = THRESHOLD_COLOURS.get(int(thr), "#999999")
+            part = part.dissolve()[["geometry"]]
+            name = f"{self.t('isochrone')} {int(thr)} {self.t('minutes')} — {set_name}"
+            style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.25}
+            self.add(_geojson_layer(part, name, style, show=False, tolerance=2.0), name)
+            seen.append(int(thr))
+        rows = "".join(
+            f'<div class="cls"><span class="sw" style="background:{THRESHOLD_COLOURS.get(t, "#999999")};opacity:.6">'
+            f"</span>{t} {esc(self.t('minutes'))}</div>"
+            for t in sorted(set(seen))
+        )
+        self.legend.append(f'<div class="sec" data-layer="isochrones"><h4>{esc(self.t("isochrone"))}</h4>{rows}</div>')
+
+    def services(self) -> None:
+        sv = self.data.services
+        if sv is None or sv.empty:
+            return
+        pts = _to_wgs84(sv)
+        types = sorted(pts["type"].fillna("").astype(str).unique())
+        type_colour = {t: _TYPE_COLOURS[i % len(_TYPE_COLOURS)] for i, t in enumerate(types)}
+        layers = sorted(pts["layer"].astype(str).unique())
+        layer_shape = {name: _SHAPES[i % len(_SHAPES)] for i, name in enumerate(layers)}
+        for layer_name in layers:
+            part = pts[pts["layer"].astype(str) == layer_name].sort_values("id")
+            name = f"{self.t('services')} — {layer_name}"
+            fg = folium.FeatureGroup(name=esc(name), show=layer_name != "candidates")
+            items = []
+            for _, r in part.iterrows():
+                address = " ".join(
+                    str(r[c]).removesuffix(".0")
+                    for c in ("street", "number", "postcode", "commune")
+                    if c in r and pd.notna(r[c]) and str(r[c]).strip()
+                )
+                approx = bool(r.get("approximate", False))
+                popup = _table(
+                    [
+                        (esc(self.t("name")), esc(r["name"])),
+                        (esc(self.t("address")), esc(address)),
+                        (esc(self.t("type")), esc(r["type"])),
+                        (esc(self.t("source")), esc(r.get("source"))),
+                        (esc(self.t("approximate")), esc(self.t("yes") if approx else self.t("no"))),
+                    ]
+                )
+                colour = type_colour[str(r["type"]) if pd.notna(r["type"]) else ""]
+                svg = _svg_marker(layer_shape[layer_name], colour)
+                items.append([_r(r.geometry.y), _r(r.geometry.x), esc(r["name"]), popup, svg])
+            _PointBatch(items, "icon", {"size": 14, "interactive": True}).add_to(fg)
+            self.add(fg, name)
+        shapes = "".join(
+            f'<div class="cls">{_svg_marker(layer_shape[n], "#ffffff", 12)} {esc(n)}</div>' for n in layers
+        )
+        colours = "".join(
+            f'<div class="cls" data-type="{esc(t)}"><span class="sw" style="background:{type_colour[t]}"></span>'
+            f"{esc(t or self.t('no_data'))}</div>"
+            for t in types
+        )
+        self.legend.append(
+            f'<div class="sec" data-layer="services"><h4>{esc(self.t("services"))}</h4>{shapes}'
+            f"<h4>{esc(self.t('type'))}</h4>{colours}</div>"
+        )
+
+    def gap(self) -> None:
+        gaps = _gap_values(self.data)
+        if gaps.empty:
+            return
+        pts = self.data.sectors[["cd_sector", "geometry"]].copy()
+        pts["geometry"] = pts.representative_point()
+        names = {r["cd_sector"]: _sector_name(r, self.lang) for _, r in self.data.sectors.iterrows()}
+        gmax = self.scales.gap_max or 1.0
+        thr = self.data.threshold_min
+        for set_name, part in gaps.groupby("service_set", sort=True):
+            p = gpd.GeoDataFrame(pts.merge(part, on="cd_sector"), geometry="geometry", crs=pts.crs)
+            p = _to_wgs84(p[p["gap"] >= 0.05].sort_values(["gap", "cd_sector"], ascending=[False, True]))
+            name = f"{self.t('gap')} (> {thr} {self.t('minutes')}) — {set_name}"
+            fg = folium.FeatureGroup(name=esc(name), show=True)
+            items = []
+            for _, r in p.iterrows():
+                tip = (
+                    f"{esc(names[r['cd_sector']])}: ≈ {esc(fmt_num(r['gap'], self.lang, 1))} "
+                    f"{esc(self.t('gap_unit'))} {thr} {esc(self.t('minutes'))} ({esc(self.t('estimated'))})"
+                )
+                radius = round(max(2.0, _GAP_MAX_RADIUS * math.sqrt(r["gap"] / gmax)), 2)
+                items.append([_r(r.geometry.y), _r(r.geometry.x), tip, "", radius])
+            style = {"color": _GAP_COLOUR, "weight": 1, "fillColor": _GAP_COLOUR, "fillOpacity": 0.45}
+            _PointBatch(items, "circle", style).add_to(fg)
+            self.add(fg, name)
+        total = float(gaps.groupby("service_set")["gap"].sum().iloc[0])
+        rows = "".join(
+            f'<div class="cls">{_circle_svg(_GAP_MAX_RADIUS * math.sqrt(v / gmax))} '
+            f"{esc(fmt_num(v, self.lang, 1))}</div>"
+            for v in (gmax, gmax / 4)
+            if v > 0
+        )
+        self.legend.append(
+            f'<div class="sec" data-layer="gap" data-max="{gmax:.6g}" data-total="{total:.6g}">'
+            f"<h4>{esc(self.t('gap'))}</h4>{rows}"
+            f'<div class="note">{esc(self.t("gap_unit"))} {thr} {esc(self.t("minutes"))}; '
+            f"{esc(self.t('estimated'))}</div></div>"
+        )
+
+    def sites(self) -> None:
+        sites = self.data.sites
+        if sites is None or sites.empty:
+            return
+        tt = self.data.timetable
+        pts = _to_wgs84(sites.sort_values("order"))
+        name = self.t("new_sites")
+        fg = folium.FeatureGroup(name=esc(name), show=True)
+        items = []
+        for _, r in pts.iterrows():
+            rows = [
+                (esc(self.t("order")), esc(int(r["order"]))),
+                (esc(self.t("name")), esc(r["name"])),
+                (esc(self.t("type")), esc(r.get("type"))),
+                (esc(self.t("marginal_demand")), esc(fmt_num(r.get("marginal_demand"), self.lang, 1))),
+            ]
+            popup = _table(rows)
+            if tt is not None and not tt.empty:
+                mine = tt[tt["venue_id"].astype(str) == str(r["id"])]
+                if not mine.empty:
+                    head = "".join(f"<th>{esc(self.t(k))}</th>" for k in ("team", "day", "dagdeel"))
+                    body = "".join(
+                        f"<tr><td>{esc(x['team'])}</td><td>{esc(x['day'])}</td><td>{esc(x['dagdeel'])}</td></tr>"
+                        for _, x in mine.iterrows()
+                    )
+                    popup += f'<h4>{esc(self.t("timetable"))}</h4><table class="gp-pop"><tr>{head}</tr>{body}</table>'
+            svg = _svg_marker("circle", _SITE_COLOUR, 22, str(int(r["order"])))
+            items.append([_r(r.geometry.y), _r(r.geometry.x), f"{int(r['order'])}. {esc(r['name'])}", popup, svg])
+        _PointBatch(items, "icon", {"size": 22, "interactive": True}).add_to(fg)
+        self.add(fg, name)
+        self.legend.append(
+            f'<div class="sec" data-layer="sites" data-count="{len(pts)}"><h4>{esc(name)}</h4>'
+            f"{_svg_marker('circle', _SITE_COLOUR, 18, '1')} {len(pts)}</div>"
+        )
+
+    def finish(self, title: str) -> None:
+        t = self.t
+        notes = "".join(f'<div class="note">{esc(n)}</div>' for n in self.data.notes)
+        legend = (
+            f"<details open><summary><b>{esc(t('legend'))}</b></summary>{''.join(self.legend)}{notes}"
+            f'<div class="note">{esc(t("estimate_note"))}</div></details>'
+        )
+        _Html(legend, "bottomleft", "gp-legend").add_to(self.m)
+        _Html(f"{esc(title)}<small>{esc(t('estimate_note'))}</small>", "bottomright", "gp-title").add_to(self.m)
+        _Attribution(esc(" | ".join(a for a in settings.ATTRIBUTION if "OpenStreetMap" not in a))).add_to(self.m)
+        folium.LayerControl(collapsed=False, position="topright").add_to(self.m)
+
+
+def _new_map(data: MapData, lang: str, **kwargs: Any) -> folium.Map:
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, **kwargs)
+    _configure(m, data)
+    return m
+
+
+def _configure(m: folium.Map, data: MapData) -> None:
+    """Trim folium's default CDN assets to the pinned ones and centre on the data."""
+    m.default_js = list(assets.MAP_JS)
+    m.default_css = list(assets.MAP_CSS)
+    minx, miny, maxx, maxy = data.sectors.to_crs(settings.WGS84).total_bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.get_root().header.add_child(folium.Element(_CSS), name="gp_css")
+
+
+def _fill(m: folium.Map, data: MapData, scales: MapScales, lang: str, title: str) -> list[str]:
+    osm = [a for a in settings.ATTRIBUTION if "OpenStreetMap" in a][0]
+    folium.TileLayer(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        attr=esc(osm),
+        name=esc(label("basemap", lang)),
+        max_zoom=19,
+    ).add_to(m)
+    b = _MapBuilder(m, data, scales, lang)
+    b.names.append(label("basemap", lang))
+    b.outlines()
+    b.need()
+    b.priority()
+    b.walking_time()
+    b.isochrones()
+    b.gap()
+    b.services()
+    b.sites()
+    b.finish(title)
+    return b.names
+
+
+def build_gap_map(data: MapData, *, lang: str = DEFAULT_LANG, scales: MapScales | None = None) -> folium.Map:
+    """Build the interactive map of the current coverage gap.
+
+    Parameters
+    ----------
+    data
+        The layers to draw (``sites`` is ignored).
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    scales
+        Class breaks; default computed from ``data``.
+
+    Returns
+    -------
+    folium.Map
+        The map; ``m.gp_layers`` lists the layer-control entries in order.
+    """
+    check_lang(lang)
+    data = MapData(**{**data.__dict__, "sites": None, "timetable": None})
+    m = _new_map(data, lang)
+    m.gp_layers = _fill(m, data, scales or map_scales(data), lang, data.title or label("gap_title", lang))
+    return m
+
+
+def build_scenario_map(data: MapData, *, lang: str = DEFAULT_LANG, scales: MapScales | None = None) -> folium.Map:
+    """Build the interactive map of one scenario: the gap that remains and the new sites.
+
+    Parameters
+    ----------
+    data
+        The layers; ``coverage`` should be the coverage *with* the scenario's sites, and
+        ``sites``/``timetable`` the scenario's choice.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    scales
+        Class breaks; pass the same object to maps that will be compared.
+
+    Returns
+    -------
+    folium.Map
+        The map; ``m.gp_layers`` lists the layer-control entries in order.
+    """
+    check_lang(lang)
+    m = _new_map(data, lang)
+    title = data.title or label("scenario_title", lang)
+    m.gp_layers = _fill(m, data, scales or map_scales(data), lang, title)
+    return m
+
+
+def build_dual_map(a: MapData, b: MapData, *, lang: str = DEFAULT_LANG) -> DualMap:
+    """Build two scenario maps side by side, panning together, with the same colour scales.
+
+    Returns
+    -------
+    folium.plugins.DualMap
+        ``.m1`` / ``.m2`` carry ``gp_layers`` like the single maps.
+    """
+    check_lang(lang)
+    scales = map_scales(a, b)
+    dual = DualMap(tiles=None, control_scale=True)
+    dual.default_js = list(assets.SYNC_JS)
+    for m, data in ((dual.m1, a), (dual.m2, b)):
+        _configure(m, data)
+        m.gp_layers = _fill(m, data, scales, lang, data.title or label("scenario_title", lang))
+    return dual
+
+
+def layer_names(m: folium.Map | DualMap) -> list[str]:
+    """Return the layer-control entries of a map built here (both halves for a dual map)."""
+    if isinstance(m, DualMap):
+        return [*m.m1.gp_layers, *m.m2.gp_layers]
+    return list(m.gp_layers)
+
+
+def render_html(m: folium.Map | DualMap, *, self_contained: bool = False, cache_dir: Path | None = None) -> str:
+    """Render a map to one HTML page; ``self_contained`` inlines every script and stylesheet."""
+    page = m.get_root().render()
+    if self_contained:
+        page = assets.inline_assets(page, cache_dir)
+    return page
+
+
+def save_map(
+    m: folium.Map | DualMap, path: str | Path, *, self_contained: bool = False, cache_dir: Path | None = None
+) -> Path:
+    """Write a map to ``path`` atomically (see :func:`render_html`) and return the path."""
+    return write_text(path, render_html(m, self_contained=self_contained, cache_dir=cache_dir))
