@@ -238,7 +238,8 @@ class _Milp:
             integrality=integrality,
             bounds=Bounds(np.concatenate(self._lb), np.concatenate(self._ub)),
             constraints=constraints,
-            options={"time_limit": float(time_limit), "presolve": True},
+            # mip_rel_gap=0: "optimal" means proven optimal, not within HiGHS' default 0.01 %.
+            options={"time_limit": float(time_limit), "presolve": True, "mip_rel_gap": 0.0},
         )
         if res.status == 2:
             return _Outcome(None, None, None, "infeasible")
@@ -323,6 +324,26 @@ def _unique_rows(a: sparse.csr_matrix, w: np.ndarray) -> tuple[sparse.csr_matrix
     return a[first], np.bincount(groups, weights=w, minlength=len(keys))
 
 
+def _undominated(a: sparse.csc_matrix, region: np.ndarray | None = None) -> np.ndarray:
+    """Return the columns worth keeping: those that cover something and are not dominated.
+
+    Column ``j`` is dominated when another column (of the same region, if regions matter)
+    covers every row ``j`` covers; of identical columns the lowest index is kept. Swapping a
+    dominated site for its dominator never lowers coverage, so the optimum is unchanged.
+    """
+    inter = (a.T @ a).toarray()
+    size = np.diag(inter).copy()
+    n = a.shape[1]
+    subset = inter >= size[:, None]  # subset[j, j2]: j's rows all covered by j2
+    np.fill_diagonal(subset, False)
+    if region is not None:
+        subset &= region[:, None] == region[None, :]
+    same = subset & subset.T
+    lower = np.arange(n)[None, :] < np.arange(n)[:, None]
+    dominated = (subset & ~same).any(axis=1) | (same & lower).any(axis=1)
+    return np.flatnonzero(~dominated & (size > 0))
+
+
 def _finish(
     model: str,
     *,
@@ -338,6 +359,7 @@ def _finish(
     notes: list[str],
     order_by: str = "cover",
     drop_useless: bool = True,
+    budget: int | None = None,
 ) -> SitingResult:
     a = _reach(cost, threshold)
     covered0 = ex <= threshold
@@ -348,15 +370,10 @@ def _finish(
         order, mobj = _greedy_time_order(cost, w, ex, chosen)
         gains = _gains_in_order(a, w, covered0, order)
     if drop_useless:
-        useless = [j for j, g in zip(order, gains, strict=True) if g <= _TOL * max(w.sum(), 1.0)]
-        if useless:
-            notes.append(
-                f"{len(useless)} of the {len(order)} allowed sites would add no covered demand; they are left out"
-            )
-            keep = [i for i, g in enumerate(gains) if g > _TOL * max(w.sum(), 1.0)]
-            order = [order[i] for i in keep]
-            gains = [gains[i] for i in keep]
-            mobj = [mobj[i] for i in keep]
+        keep = [i for i, g in enumerate(gains) if g > _TOL * max(w.sum(), 1.0)]
+        order, gains, mobj = [order[i] for i in keep], [gains[i] for i in keep], [mobj[i] for i in keep]
+    if budget is not None and len(order) < budget:
+        notes.append(f"only {len(order)} of the {budget} allowed sites add covered demand; the others are left out")
     nearest = ex.copy()
     if order:
         nearest = np.minimum(nearest, cost[:, order].min(axis=1))
@@ -490,9 +507,10 @@ class MaximalCovering:
                 f"no candidate venue is within {self.threshold:g} min of any demand not yet covered",
                 hint="raise the walking threshold or widen the candidate selection",
             )
-        sub, sw = _unique_rows(a[np.flatnonzero(open_rows)], self.weights[open_rows])
-        useful = np.flatnonzero(np.asarray(sub.sum(axis=0)).ravel() > 0)
-        sub = sparse.csc_matrix(sub[:, useful])
+        sub = sparse.csc_matrix(a[np.flatnonzero(open_rows)])
+        useful = _undominated(sub)
+        sub, sw = _unique_rows(sub[:, useful], self.weights[open_rows])
+        sub = sparse.csc_matrix(sub)
         k = min(self.k, useful.size)
 
         greedy = useful[_greedy_max_cover(sub, sw, np.zeros(sub.shape[0], bool), k)].tolist()
@@ -509,7 +527,7 @@ class MaximalCovering:
         chosen, obj, status, bound, notes = self._pick(build, greedy, g_obj, base, useful, method, time_limit)
         return _finish(
             self.model, cost=self.cost, threshold=self.threshold, w=self.weights, ex=self.existing_min,
-            chosen=chosen, objective=obj, status=status, bound=bound, started=started, notes=notes,
+            chosen=chosen, objective=obj, status=status, bound=bound, started=started, notes=notes, budget=self.k,
         )  # fmt: skip
 
     @staticmethod

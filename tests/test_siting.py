@@ -267,7 +267,7 @@ def test_useless_sites_are_left_out_and_said():
     cost = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 50.0]])
     res = MaximalCovering.from_cost_matrix(cost, 5, k=3).solve()
     assert res.chosen == (0,) and res.objective == 2
-    assert any("add no covered demand" in n for n in res.notes)
+    assert any("only 1 of the 3 allowed sites add covered demand" in n for n in res.notes)
 
 
 def test_time_limit_returns_a_bound_and_gap():
