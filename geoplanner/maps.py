@@ -101,6 +101,9 @@ class MapData:
         Walking time (minutes) that counts as "reached" for the gap layer.
     notes
         Extra lines for the legend, e.g. "K&G layer incomplete" (escaped).
+    labels
+        Display names of service sets and service layers (e.g. ``{"kg": "Kind & Gezin CB"}``);
+        the code itself is shown where none is given.
     """
 
     sectors: gpd.GeoDataFrame
@@ -113,6 +116,7 @@ class MapData:
     title: str = ""
     threshold_min: int = 15
     notes: tuple[str, ...] = field(default_factory=tuple)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -380,11 +384,9 @@ def _circle_svg(r: float) -> str:
 
 def _legend_classes(breaks: tuple[float, ...], colours: tuple[str, ...], counts: np.ndarray, lang: str) -> str:
     rows = []
+    decimals = 0 if all(float(b).is_integer() for b in breaks) else 2 if abs(breaks[-1]) < 5 else 1
     for i in range(len(breaks) - 1):
-        lo, hi = (
-            fmt_num(breaks[i], lang, 2 if breaks[-1] < 5 else 1),
-            fmt_num(breaks[i + 1], lang, 2 if breaks[-1] < 5 else 1),
-        )
+        lo, hi = fmt_num(breaks[i], lang, decimals), fmt_num(breaks[i + 1], lang, decimals)
         rows.append(
             f'<div class="cls" data-lo="{breaks[i]}" data-hi="{breaks[i + 1]}" data-count="{int(counts[i])}">'
             f'<span class="sw" style="background:{colours[i]}"></span>{esc(lo)} – {esc(hi)}'
@@ -420,6 +422,9 @@ class _MapBuilder:
 
     def t(self, key: str) -> str:
         return label(key, self.lang)
+
+    def set_label(self, code: Any) -> str:
+        return self.data.labels.get(str(code), str(code))
 
     def add(self, layer: Any, name: str) -> None:
         layer.add_to(self.m)
@@ -538,7 +543,7 @@ class _MapBuilder:
                 )
                 for _, r in part.iterrows()
             ]
-            name = f"{self.t('walk_time')} — {set_name}"
+            name = f"{self.t('walk_time')} — {self.set_label(set_name)}"
             style = {"color": "#999", "weight": 0.3, "fillOpacity": 0.7}
             self.add(_geojson_layer(part, name, style, show=False), name)
         rows = "".join(
@@ -557,7 +562,7 @@ class _MapBuilder:
         for (set_name, thr), part in iso.groupby(["service_set", "threshold_min"], sort=True):
             colour = THRESHOLD_COLOURS.get(int(thr), "#999999")
             part = part.dissolve()[["geometry"]]
-            name = f"{self.t('isochrone')} {int(thr)} {self.t('minutes')} — {set_name}"
+            name = f"{self.t('isochrone')} {int(thr)} {self.t('minutes')} — {self.set_label(set_name)}"
             style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.25}
             self.add(_geojson_layer(part, name, style, show=False, tolerance=2.0), name)
             seen.append(int(thr))
@@ -579,7 +584,7 @@ class _MapBuilder:
         layer_shape = {name: _SHAPES[i % len(_SHAPES)] for i, name in enumerate(layers)}
         for layer_name in layers:
             part = pts[pts["layer"].astype(str) == layer_name].sort_values("id")
-            name = f"{self.t('services')} — {layer_name}"
+            name = f"{self.t('services')} — {self.set_label(layer_name)}"
             fg = folium.FeatureGroup(name=esc(name), show=layer_name != "candidates")
             items = []
             for _, r in part.iterrows():
@@ -604,7 +609,8 @@ class _MapBuilder:
             _PointBatch(items, "icon", {"size": 14, "interactive": True}).add_to(fg)
             self.add(fg, name)
         shapes = "".join(
-            f'<div class="cls">{_svg_marker(layer_shape[n], "#ffffff", 12)} {esc(n)}</div>' for n in layers
+            f'<div class="cls">{_svg_marker(layer_shape[n], "#ffffff", 12)} {esc(self.set_label(n))}</div>'
+            for n in layers
         )
         colours = "".join(
             f'<div class="cls" data-type="{esc(t)}"><span class="sw" style="background:{type_colour[t]}"></span>'
@@ -628,7 +634,7 @@ class _MapBuilder:
         for set_name, part in gaps.groupby("service_set", sort=True):
             p = gpd.GeoDataFrame(pts.merge(part, on="cd_sector"), geometry="geometry", crs=pts.crs)
             p = _to_wgs84(p[p["gap"] >= 0.05].sort_values(["gap", "cd_sector"], ascending=[False, True]))
-            name = f"{self.t('gap')} (> {thr} {self.t('minutes')}) — {set_name}"
+            name = f"{self.t('gap')} (> {thr} {self.t('minutes')}) — {self.set_label(set_name)}"
             fg = folium.FeatureGroup(name=esc(name), show=True)
             items = []
             for _, r in p.iterrows():
