@@ -1,0 +1,529 @@
+"""Accessibility engine: walking time from where young children live to the nearest service.
+
+Everything runs on the array network of :mod:`geoplanner.network`:
+
+- **Demand points** (:func:`demand_points`): each statistical sector is represented by the midpoints of
+  the residential street lines inside it (the same lines and ``weight`` the need model uses to spread
+  young children), each carrying its share of the sector's ``pop_0_2``. A sector's walking time is
+  therefore a population-weighted figure over its streets, not the time of one centroid. Sectors with no
+  residential street get one point at their representative point (flagged ``fallback``).
+- **Nearest service** (:func:`nearest_service_times`): one multi-source Dijkstra pass
+  (:func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True``) per service set. Every service gets a
+  virtual source node joined to both ends of the street edge it snaps to, with edge costs equal to its
+  straight access leg plus the distance along the edge, so access legs are exact. A demand point's time
+  is the better of its two edge ends, plus the distance along its edge and its own access leg; a point
+  on the same edge as a service can also walk straight along that edge.
+- **Time matrix** (:func:`time_matrix`): minutes from many origins to each of many targets within a
+  limit, for the siting model.
+- **Coverage tables** (:func:`coverage`): per sector, wijk, commune, LGN and priority wijk.
+
+Times are in minutes; ``inf`` means unreachable (another piece of the network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from geoplanner import settings
+from geoplanner.errors import DataError, ModelError
+from geoplanner.network import (
+    DEFAULT_SNAP_TOLERANCE_M,
+    DEFAULT_THRESHOLDS_MIN,
+    WALK_SPEED_KMH,
+    SnapResult,
+    WalkNetwork,
+    metres_per_minute,
+    snap_points,
+)
+
+__all__ = [
+    "ServiceTimes",
+    "demand_points",
+    "nearest_service_times",
+    "node_distances",
+    "point_distances",
+    "time_matrix",
+    "weighted_quantile",
+    "coverage",
+    "COVERAGE_COLUMNS_NL",
+]
+
+#: Dutch display labels of the coverage table columns (files keep the English snake_case names).
+COVERAGE_COLUMNS_NL = {
+    "service_set": "dienstenset",
+    "pop_0_2": "kinderen 0-2 jaar",
+    "pop_0_2_status": "status (geschat/waargenomen)",
+    "mean_min": "gemiddelde wandeltijd (min, gewogen)",
+    "p90_min": "90e percentiel wandeltijd (min)",
+    "pop_unreachable": "kinderen zonder bereikbare dienst",
+    "nearest_service_id": "dichtstbijzijnde dienst",
+    "layer_note": "opmerking over de laag",
+}
+
+
+@dataclass(frozen=True)
+class ServiceTimes:
+    """Walking time from each demand point to its nearest service.
+
+    Attributes
+    ----------
+    minutes
+        Walking time in minutes per point (``inf`` if no service can be reached).
+    service_index
+        Index (into the service list) of the nearest service, -1 if unreachable.
+    service_id
+        Id of the nearest service (``None`` if unreachable).
+    point_snap, service_snap
+        How points and services were snapped (access legs, tolerance flags).
+    speed_kmh
+        Walking speed used.
+    """
+
+    minutes: np.ndarray
+    service_index: np.ndarray
+    service_id: np.ndarray
+    point_snap: SnapResult
+    service_snap: SnapResult
+    speed_kmh: float
+
+
+def _snap(net: WalkNetwork, pts: np.ndarray | SnapResult, tolerance_m: float) -> SnapResult:
+    return pts if isinstance(pts, SnapResult) else snap_points(net, pts, tolerance_m=tolerance_m)
+
+
+def _augmented(net: WalkNetwork, src: SnapResult) -> sp.csr_matrix:
+    """Network CSR plus one virtual node per source, with one-way edges into the network.
+
+    Virtual node ``n + i`` has edges to both ends of source ``i``'s street edge, costing the access
+    leg plus the distance along the edge. The edges are one-way (virtual → street) so no path can pass
+    *through* a virtual node.
+    """
+    n, k = net.n_nodes, len(src)
+    base = net.csr.tocoo()
+    virt = n + np.arange(k)
+    rows = np.concatenate([base.row, virt, virt])
+    cols = np.concatenate([base.col, src.u, src.v])
+    w = np.concatenate([base.data, src.access_m + src.dist_u, src.access_m + src.dist_v])
+    # Zero-cost virtual edges (a service exactly on a node) must stay explicit edges: keep a tiny floor.
+    w = np.maximum(w, 1e-9)
+    return sp.csr_matrix((w, (rows, cols)), shape=(n + k, n + k))
+
+
+def node_distances(net: WalkNetwork, sources: SnapResult, *, limit_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Network distance (metres) from every node to its nearest source, by one multi-source Dijkstra.
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    sources
+        Snapped sources (their access legs are included).
+    limit_m
+        Stop searching beyond this distance (nodes farther away get ``inf``).
+
+    Returns
+    -------
+    dist : numpy.ndarray
+        Metres per node (``inf`` if unreachable within the limit).
+    source : numpy.ndarray
+        Index of the nearest source per node, -1 if unreachable.
+    """
+    n = net.n_nodes
+    aug = _augmented(net, sources)
+    dist, _pred, src = dijkstra(
+        aug,
+        directed=True,
+        indices=n + np.arange(len(sources)),
+        min_only=True,
+        return_predecessors=True,
+        limit=limit_m,
+    )
+    src = src[:n].astype(np.int64)
+    src = np.where(src >= 0, src - n, -1)
+    return dist[:n], src
+
+
+def point_distances(
+    points: SnapResult, dist: np.ndarray, source: np.ndarray, sources: SnapResult
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn node distances into distances (metres) for snapped points, access legs included.
+
+    Parameters
+    ----------
+    points
+        Snapped points.
+    dist, source
+        Output of :func:`node_distances` for ``sources``.
+    sources
+        The snapped sources (needed for points on the same edge as a source).
+
+    Returns
+    -------
+    metres : numpy.ndarray
+        Walking distance per point from its nearest source (``inf`` if none).
+    source : numpy.ndarray
+        Nearest source index per point (-1 if none).
+    """
+    via_u = dist[points.u] + points.dist_u
+    via_v = dist[points.v] + points.dist_v
+    take_u = via_u <= via_v  # ties go to the lower-index end: deterministic
+    best = np.where(take_u, via_u, via_v)
+    best_src = np.where(take_u, source[points.u], source[points.v])
+    # A point on the same edge as a source may walk straight along the edge without reaching a node.
+    shared = np.isin(points.edge, sources.edge)
+    if shared.any():
+        pi = np.flatnonzero(shared)
+        left = pd.DataFrame({"p": pi, "edge": points.edge[pi], "pos": points.dist_u[pi]})
+        right = pd.DataFrame(
+            {"s": np.arange(len(sources)), "edge": sources.edge, "spos": sources.dist_u, "acc": sources.access_m}
+        )
+        pairs = left.merge(right, on="edge")
+        pairs["d"] = pairs["acc"] + (pairs["pos"] - pairs["spos"]).abs()
+        pairs = pairs.sort_values(["p", "d", "s"], kind="stable").drop_duplicates("p")
+        p = pairs["p"].to_numpy()
+        d = pairs["d"].to_numpy()
+        better = d < best[p]
+        best[p[better]] = d[better]
+        best_src[p[better]] = pairs["s"].to_numpy()[better]
+    best_src = np.where(np.isfinite(best), best_src, -1)
+    return best + points.access_m, best_src
+
+
+def nearest_service_times(
+    net: WalkNetwork,
+    demand: np.ndarray | SnapResult,
+    services: np.ndarray | SnapResult,
+    *,
+    service_ids: Sequence[str] | None = None,
+    speed_kmh: float = WALK_SPEED_KMH,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
+) -> ServiceTimes:
+    """Compute the walking time from every demand point to the nearest service of a set.
+
+    One multi-source Dijkstra pass over the network serves the whole set (not one search per service).
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    demand
+        Demand points as an (n, 2) EPSG:31370 array, or already snapped (re-use across service sets).
+    services
+        Service locations as an (k, 2) EPSG:31370 array, or already snapped.
+    service_ids
+        Id per service (default: their position as text).
+    speed_kmh
+        Walking speed; also used for the access legs.
+    tolerance_m
+        Snapping tolerance; points beyond it are flagged in the snap results.
+
+    Returns
+    -------
+    ServiceTimes
+
+    Raises
+    ------
+    ModelError
+        If the service set is empty.
+    """
+    src = _snap(net, services, tolerance_m)
+    if len(src) == 0:
+        raise ModelError("the service set is empty: there is nothing to walk to", hint="choose another set")
+    ids = np.asarray([str(i) for i in range(len(src))] if service_ids is None else list(service_ids), dtype=object)
+    if len(ids) != len(src):
+        raise ModelError(f"{len(ids)} service ids for {len(src)} services")
+    pts = _snap(net, demand, tolerance_m)
+    dist, source = node_distances(net, src)
+    metres, best = point_distances(pts, dist, source, src)
+    sid = np.full(len(best), None, dtype=object)
+    ok = best >= 0
+    sid[ok] = ids[best[ok]]
+    return ServiceTimes(
+        minutes=metres / metres_per_minute(speed_kmh),
+        service_index=best,
+        service_id=sid,
+        point_snap=pts,
+        service_snap=src,
+        speed_kmh=float(speed_kmh),
+    )
+
+
+def time_matrix(
+    net: WalkNetwork,
+    origins: np.ndarray | SnapResult,
+    targets: np.ndarray | SnapResult,
+    *,
+    speed_kmh: float = WALK_SPEED_KMH,
+    limit_min: float = 30.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
+    batch: int = 64,
+) -> np.ndarray:
+    """Compute walking minutes from every origin to every target within a limit (for siting models).
+
+    One single-source Dijkstra per target (run in batches, pruned at ``limit_min``). Since walking is
+    symmetric, the time from a target to an origin equals the time from the origin to the target.
+    Access legs of both ends are included exactly, as in :func:`nearest_service_times`.
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    origins
+        (n, 2) EPSG:31370 array or snapped points, e.g. demand points.
+    targets
+        (m, 2) EPSG:31370 array or snapped points, e.g. candidate venues.
+    speed_kmh
+        Walking speed.
+    limit_min
+        Pairs farther apart than this get ``inf`` (keeps the search local and fast).
+    tolerance_m
+        Snapping tolerance.
+    batch
+        Targets per Dijkstra call (bounds memory to ``batch × nodes`` floats).
+
+    Returns
+    -------
+    numpy.ndarray
+        Dense float array of shape (n, m): minutes, ``inf`` beyond ``limit_min`` or unreachable.
+    """
+    org = _snap(net, origins, tolerance_m)
+    tgt = _snap(net, targets, tolerance_m)
+    n, m = len(org), len(tgt)
+    out = np.full((n, m), np.inf)
+    if n == 0 or m == 0:
+        return out
+    mpm = metres_per_minute(speed_kmh)
+    limit_m = limit_min * mpm
+    aug = _augmented(net, tgt)
+    nn = net.n_nodes
+    same = pd.DataFrame({"o": np.arange(n), "edge": org.edge, "pos": org.dist_u}).merge(
+        pd.DataFrame({"t": np.arange(m), "edge": tgt.edge, "tpos": tgt.dist_u, "acc": tgt.access_m}), on="edge"
+    )
+    for start in range(0, m, batch):
+        idx = np.arange(start, min(start + batch, m))
+        d = dijkstra(aug, directed=True, indices=nn + idx, limit=limit_m)[:, :nn]
+        via = np.minimum(d[:, org.u] + org.dist_u, d[:, org.v] + org.dist_v)  # (batch, n)
+        out[:, idx] = via.T
+    if len(same):
+        o, t = same["o"].to_numpy(), same["t"].to_numpy()
+        direct = same["acc"].to_numpy() + np.abs(same["pos"].to_numpy() - same["tpos"].to_numpy())
+        out[o, t] = np.minimum(out[o, t], direct)
+    out = (out + org.access_m[:, None]) / mpm
+    out[out > limit_min] = np.inf
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Demand
+# --------------------------------------------------------------------------------------------------
+
+
+def demand_points(sectors: gpd.GeoDataFrame, need: pd.DataFrame, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Represent each sector's young children by weighted points on its residential streets.
+
+    Parameters
+    ----------
+    sectors
+        Sector polygons with ``cd_sector`` (EPSG:31370).
+    need
+        One row per sector with ``cd_sector`` and ``pop_0_2`` (from :func:`geoplanner.need.sector_need`).
+    lines
+        Residential street lines with a ``weight`` (from :func:`geoplanner.need.residential_lines`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per point: cd_sector, weight (children 0-2 represented by the point), x, y, fallback
+        (True for a sector without residential street, represented by its representative point),
+        geometry. Per sector, the weights add up to the sector's ``pop_0_2`` (population is conserved).
+
+    Raises
+    ------
+    DataError
+        If a needed column is missing or ``need`` names a sector that is not in ``sectors``.
+    """
+    for df, cols, name in ((sectors, ("cd_sector",), "sectors"), (need, ("cd_sector", "pop_0_2"), "need")):
+        for c in cols:
+            if c not in df.columns:
+                raise DataError(f"{name} table has no column '{c}'", column=c)
+    if "weight" not in lines.columns:
+        raise DataError("residential lines have no column 'weight'", column="weight")
+    pop = need.set_index("cd_sector")["pop_0_2"].astype(float)
+    unknown = sorted(set(pop.index) - set(sectors["cd_sector"]))
+    if unknown:
+        raise DataError(f"need table has sector {unknown[0]!r} that is not in the sector layer", column="cd_sector")
+    sec = sectors[["cd_sector", "geometry"]].to_crs(settings.CRS).sort_values("cd_sector", ignore_index=True)
+    geoms = lines.to_crs(settings.CRS).geometry.to_numpy()
+    mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    w = np.nan_to_num(lines["weight"].to_numpy(dtype=float), nan=0.0)
+    keep = ~shapely.is_empty(mid) & ~shapely.is_missing(mid)
+    pts = gpd.GeoDataFrame({"line_weight": w[keep]}, geometry=mid[keep], crs=settings.CRS)
+    joined = gpd.sjoin(pts, sec, how="inner", predicate="intersects")
+    # A midpoint exactly on a border belongs to the first sector by code (deterministic).
+    joined = (
+        joined.reset_index(names="pt")
+        .sort_values(["pt", "cd_sector"], kind="stable")
+        .drop_duplicates("pt")
+        .sort_values("pt", kind="stable")
+    )
+    joined = joined[joined["cd_sector"].isin(pop.index)]
+    total = joined.groupby("cd_sector")["line_weight"].transform("sum")
+    count = joined.groupby("cd_sector")["line_weight"].transform("size")
+    # Sectors whose lines all weigh 0 still have streets: spread their children evenly over them.
+    share = np.where(total > 0, joined["line_weight"] / total.where(total > 0, 1.0), 1.0 / count)
+    sector_pop = joined["cd_sector"].map(pop).to_numpy(dtype=float)
+    street = pd.DataFrame(
+        {
+            "cd_sector": joined["cd_sector"].to_numpy(),
+            "weight": share * sector_pop,
+            "x": shapely.get_x(joined.geometry.to_numpy()),
+            "y": shapely.get_y(joined.geometry.to_numpy()),
+            "fallback": False,
+        }
+    )
+    missing = sec[sec["cd_sector"].isin(pop.index) & ~sec["cd_sector"].isin(street["cd_sector"])]
+    rep = shapely.point_on_surface(missing.geometry.to_numpy())
+    fallback = pd.DataFrame(
+        {
+            "cd_sector": missing["cd_sector"].to_numpy(),
+            "weight": missing["cd_sector"].map(pop).to_numpy(dtype=float),
+            "x": shapely.get_x(rep),
+            "y": shapely.get_y(rep),
+            "fallback": True,
+        }
+    )
+    out = pd.concat([street, fallback], ignore_index=True).sort_values(
+        ["cd_sector", "fallback", "x", "y"], kind="stable", ignore_index=True
+    )
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["x"], out["y"]), crs=settings.CRS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Coverage tables
+# --------------------------------------------------------------------------------------------------
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Return the smallest value below which at least a share ``q`` of the weight lies.
+
+    ``inf`` values count (unreachable people); the result is NaN when the total weight is 0.
+    """
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    total = weights.sum()
+    if total <= 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    i = int(np.searchsorted(cum, q * total * (1 - 1e-12), side="left"))
+    return float(values[order][min(i, len(order) - 1)])
+
+
+def _summarise(frame: pd.DataFrame, keys: list[str], thresholds: Sequence[float]) -> pd.DataFrame:
+    """Aggregate per-point times to one row per group of ``keys`` (and service set)."""
+    rows = []
+    for key, g in frame.groupby(keys + ["service_set"], sort=True, dropna=False):
+        w = g["weight"].to_numpy(dtype=float)
+        t = g["minutes"].to_numpy(dtype=float)
+        total = float(w.sum())
+        reach = np.isfinite(t)
+        row = dict(zip(keys + ["service_set"], key if isinstance(key, tuple) else (key,), strict=True))
+        row["pop_0_2"] = total
+        status = g["pop_0_2_status"].astype(str)
+        row["pop_0_2_status"] = "observed" if (status == "observed").all() else "estimated"
+        for th in thresholds:
+            within = float(w[t <= th].sum())
+            row[f"within_{th:g}_min"] = within
+            row[f"share_within_{th:g}_min"] = within / total if total > 0 else np.nan
+        row["pop_unreachable"] = float(w[~reach].sum())
+        wr = w[reach]
+        row["mean_min"] = float((t[reach] * wr).sum() / wr.sum()) if wr.sum() > 0 else np.nan
+        p90 = weighted_quantile(t, w, 0.9)
+        row["p90_min"] = p90 if np.isfinite(p90) else np.nan
+        # The nearest service of the largest share of the group's children (ties: lowest id).
+        by_service = g[reach].groupby("service_id", sort=True)["weight"].sum()
+        row["nearest_service_id"] = by_service.idxmax() if len(by_service) and by_service.max() > 0 else None
+        if row["nearest_service_id"] is None and reach.any():
+            row["nearest_service_id"] = g.loc[g["minutes"].idxmin(), "service_id"]
+        row["layer_note"] = g["layer_note"].iloc[0]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def coverage(
+    demand: pd.DataFrame,
+    times: dict[str, ServiceTimes],
+    sector_info: pd.DataFrame,
+    *,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+    layer_notes: dict[str, str] | None = None,
+    priority_mdrc: Sequence[int] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Coverage tables of young children by walking time, per sector, wijk, commune, LGN and priority wijk.
+
+    Parameters
+    ----------
+    demand
+        Output of :func:`demand_points` (cd_sector, weight), in the order used for ``times``.
+    times
+        Per service-set name, the :class:`ServiceTimes` of the demand points.
+    sector_info
+        One row per sector: cd_sector, commune_nis, mdrc, lgn, pop_0_2_status.
+    thresholds
+        Minutes (default 5, 10, 15).
+    layer_notes
+        Per service set, the completeness note carried in every row (``layer_note``).
+    priority_mdrc
+        Wijk codes (mdrc) of the priority wijken.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Keys ``sector``, ``wijk``, ``commune``, ``lgn``, ``priority_wijken``, ``region``. Columns: the level
+        key(s), service_set, pop_0_2, pop_0_2_status, within_<t>_min, share_within_<t>_min for each
+        threshold, pop_unreachable, mean_min (population-weighted, over reachable children), p90_min
+        (weighted 90th percentile; NaN if more than 10 % cannot reach a service), nearest_service_id (the
+        nearest service of most of the children), layer_note.
+    """
+    if not times:
+        raise ModelError("no service set to measure coverage for")
+    need_cols = ("cd_sector", "commune_nis", "mdrc", "lgn", "pop_0_2_status")
+    missing = [c for c in need_cols if c not in sector_info.columns]
+    if missing:
+        raise DataError(f"sector table lacks column '{missing[0]}'", column=missing[0])
+    info = sector_info[list(need_cols)].drop_duplicates("cd_sector").set_index("cd_sector")
+    unknown = sorted(set(demand["cd_sector"]) - set(info.index))
+    if unknown:
+        raise DataError(f"demand point in unknown sector {unknown[0]!r}", column="cd_sector")
+    notes = layer_notes or {}
+    base = demand[["cd_sector", "weight"]].reset_index(drop=True).join(info, on="cd_sector")
+    parts = []
+    for name, st in times.items():
+        if len(st.minutes) != len(base):
+            raise ModelError(f"service set '{name}' has times for {len(st.minutes)} points, not {len(base)}")
+        part = base.copy()
+        part["service_set"] = name
+        part["minutes"] = st.minutes
+        part["service_id"] = st.service_id
+        part["layer_note"] = notes.get(name, "")
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True)
+    ths = list(thresholds)
+    out = {
+        "sector": _summarise(frame, ["cd_sector", "commune_nis", "mdrc"], ths),
+        "wijk": _summarise(frame, ["mdrc"], ths),
+        "commune": _summarise(frame, ["commune_nis", "lgn"], ths),
+        "lgn": _summarise(frame, ["lgn"], ths),
+        "region": _summarise(frame.assign(region="Brussels"), ["region"], ths),
+    }
+    prio = set(int(m) for m in (priority_mdrc or []))
+    out["priority_wijken"] = out["wijk"][out["wijk"]["mdrc"].isin(prio)].reset_index(drop=True)
+    return out
