@@ -1,0 +1,175 @@
+"""The generated maps opened the way a person opens them: in a real headless Chromium, offline.
+
+Chromium runs with every host name resolving to nothing, so the page can only use what it
+carries (self-contained file) or the local copies of the pinned assets (online file, with its
+CDN links pointed at the cache: :func:`geoplanner.assets.localize_assets`). The OSM tiles
+cannot load; those failures are the only console errors allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from test_maps import XSS_NAME, build_test_data, build_test_scenario  # sibling test module
+
+from geoplanner import assets, maps
+
+_TILE_HOSTS = ("tile.openstreetmap.org",)
+
+
+def _need(condition: bool, why: str) -> None:
+    """Skip when something is missing on a developer machine; fail in CI, where it must be there."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(why + " (required in CI)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_bin = shutil.which("chromedriver")
+    _need(
+        bool(chromium and driver_bin),
+        "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
+    )
+    _need(not assets.missing_assets(), "offline map assets are not cached: run `geoplanner assets fetch`")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="gp-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
+        # No network: every host name fails to resolve.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=opts, service=Service(driver_bin))
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def map_data(need_sectors, ranking):
+    return build_test_data(need_sectors, ranking)
+
+
+def _open(driver, path: Path) -> list[dict]:
+    """Load ``path``; return the console errors that are not failed tile downloads."""
+    driver.get_log("browser")  # drop what an earlier page left
+    driver.get(path.resolve().as_uri())
+    driver.execute_script("return document.readyState")
+    logs = driver.get_log("browser")
+    return [
+        e
+        for e in logs
+        if e["level"] == "SEVERE" and not (e.get("source") == "network" and any(h in e["message"] for h in _TILE_HOSTS))
+    ]
+
+
+def _layer_entries(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
+        ".map(function (l) { return l.textContent.trim(); });"
+    )
+
+
+def _assert_not_blank(driver, target: Path) -> None:
+    from PIL import Image, ImageStat
+
+    driver.save_screenshot(str(target))
+    assert target.stat().st_size > 10_000
+    img = Image.open(target).convert("RGB")
+    colours = img.getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50, "screenshot has almost no colours"
+    assert max(ImageStat.Stat(img).stddev) > 20, "screenshot is nearly uniform"
+
+
+def _check_map_page(driver, path: Path, expected_layers: list[str], shot: Path, n_maps: int = 1) -> None:
+    errors = _open(driver, path)
+    assert errors == [], f"JavaScript/console errors: {errors}"
+    assert driver.execute_script("return typeof window.L === 'object' && typeof L.map === 'function'")
+    assert driver.execute_script("return document.querySelectorAll('.leaflet-container').length") == n_maps
+    assert _layer_entries(driver) == expected_layers
+    # Vector layers were drawn (sector polygons), not just an empty map frame.
+    assert driver.execute_script("return document.querySelectorAll('path.leaflet-interactive').length") > 100
+    _assert_not_blank(driver, shot)
+
+
+def test_online_map_with_local_assets(browser, map_data, tmp_path):
+    m = maps.build_gap_map(map_data)
+    page = assets.localize_assets(maps.render_html(m))
+    path = tmp_path / "gap.html"
+    path.write_text(page, encoding="utf-8")
+    _check_map_page(browser, path, m.gp_layers, tmp_path / "gap.png")
+
+
+def test_self_contained_map(browser, map_data, tmp_path):
+    m = maps.build_gap_map(map_data, lang="fr")
+    path = maps.save_map(m, tmp_path / "gap_offline.html", self_contained=True)
+    page = path.read_text(encoding="utf-8")
+    assert "<script src=" not in page and 'rel="stylesheet"' not in page
+    _check_map_page(browser, path, m.gp_layers, tmp_path / "gap_offline.png")
+    assert "Naissances par secteur (estimé)" in _layer_entries(browser)
+
+
+def test_dual_map_self_contained(browser, map_data, tmp_path):
+    a = build_test_scenario(map_data, "A", 4)
+    b = build_test_scenario(map_data, "B", 8)
+    dual = maps.build_dual_map(a, b)
+    path = maps.save_map(dual, tmp_path / "dual.html", self_contained=True)
+    _check_map_page(browser, path, maps.layer_names(dual), tmp_path / "dual.png", n_maps=2)
+    # Leaflet.Sync is loaded and the halves move together.
+    assert browser.execute_script(f"return typeof {dual.m1.get_name()}.sync === 'function'")
+    browser.execute_script(f"{dual.m1.get_name()}.setZoom(14, {{animate: false}});")
+    assert browser.execute_script(f"return {dual.m2.get_name()}.getZoom()") == 14
+
+
+def test_hostile_names_show_as_text(browser, map_data, tmp_path):
+    m = maps.build_gap_map(map_data)
+    path = maps.save_map(m, tmp_path / "xss.html", self_contained=True)
+    assert _open(browser, path) == []
+    # Open every popup and tooltip so their HTML is put into the page.
+    shown = browser.execute_script(
+        f"""
+        var texts = [];
+        {m.get_name()}.eachLayer(function (layer) {{
+            if (layer.getPopup && layer.getPopup()) {{
+                layer.openPopup();
+                texts.push(layer.getPopup().getElement().textContent);
+                layer.closePopup();
+            }}
+            if (layer.getTooltip && layer.getTooltip()) {{
+                layer.openTooltip();
+                var el = layer.getTooltip().getElement();
+                if (el) {{ texts.push(el.textContent); }}
+                layer.closeTooltip();
+            }}
+        }});
+        return texts;
+        """
+    )
+    assert any(XSS_NAME in t for t in shown), "the hostile venue name is not shown as text"
+    assert any("<b>not bold</b>" in t for t in shown)
+    assert browser.execute_script("return [window.__xss, window.__xss2, window.__xss3]") == [None, None, None]
+    assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
