@@ -248,3 +248,28 @@ def test_mixed_vintages_refused(work_dir: Path, data_dir: Path, tmp_path: Path) 
     f.write_text(f"code,births\n{only22},1\n{only25},2\n", encoding="utf-8")
     with pytest.raises(DataError, match="mixes 2022-only"):
         ud.import_sector_figures(f, data_dir=work_dir)
+
+
+def test_cli_import_and_indicators(work_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from geoplanner.cli.imports import register
+
+    monkeypatch.setenv("GEOPLANNER_DATA_DIR", str(work_dir))
+    monkeypatch.setenv("GEOPLANNER_OUTPUT_DIR", str(tmp_path / "out"))
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    res = runner.invoke(app, ["services", "import", str(FIXTURES / "services_mixed.csv"), "--set", "cli_set"])
+    assert res.exit_code == 0, res.output
+    assert "5 geplaatst, 4 niet geplaatst" in res.output
+    assert (work_dir / "services" / "user" / "cli_set.csv").exists()
+    assert (tmp_path / "out" / "imports" / "manifest_services_cli_set.json").exists()
+    again = runner.invoke(app, ["services", "import", str(FIXTURES / "services_mixed.csv"), "--set", "cli_set"])
+    assert again.exit_code != 0 and "exists already" in str(again.exception)
+    f = tmp_path / "fig.csv"
+    f.write_text("code,births\n21001A00-,12\n", encoding="utf-8")
+    res = runner.invoke(app, ["indicators", "import", str(f)])
+    assert res.exit_code == 0, res.output
+    assert ud.load_sector_figures(work_dir).by_sector.loc["21001A00-", "births"] == 12

@@ -1,0 +1,192 @@
+"""``geoplanner services import|list|geocode`` and ``geoplanner indicators import``: bring your own data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+__all__ = ["register"]
+
+_ACCURACY_STYLE = {
+    "given": "green",
+    "address_point": "green",
+    "interpolated": "cyan",
+    "street": "yellow",
+    "not_found": "red",
+    "invalid": "red",
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``services`` and ``indicators`` command groups to ``app``."""
+    services_app = typer.Typer(help="Service sets: import your own list, list the sets, geocode.", no_args_is_help=True)
+    indicators_app = typer.Typer(
+        help="Sector figures: import your own births / 0-2 / kansarmoede.", no_args_is_help=True
+    )
+
+    @services_app.command("import")
+    def import_cmd(
+        file: Path = typer.Argument(..., help="CSV, XLSX or GPKG with id, name, type and coordinates or an address."),
+        set_name: str = typer.Option(..., "--set", help="Name of the stored set (e.g. kg_2025)."),
+        replace: bool = typer.Option(False, "--replace", help="Overwrite an existing set of that name."),
+        crs: str | None = typer.Option(
+            None, "--crs", help="CRS of x/y columns: EPSG:31370 or EPSG:3812 (default: detect)."
+        ),
+        type_: str | None = typer.Option(None, "--type", help="Type for every row when the file has no type column."),
+        out: Path | None = typer.Option(None, "--out", help="Folder for the import report (default outputs/imports)."),
+    ) -> None:
+        """Validate a list of services, geocode addresses offline, store it as a named set."""
+        from geoplanner import settings
+        from geoplanner._io import write_csv
+        from geoplanner.cli import console
+        from geoplanner.manifest import write_manifest
+        from geoplanner.user_data import import_services
+
+        report = import_services(file, set_name, replace=replace, crs=crs, default_type=type_)
+        console.print(_rows_table(report.rows, f"Import '{set_name}' uit {file.name}"))
+        for w in report.warnings:
+            console.print(f"[yellow]![/] {w}")
+        console.print(
+            f"{report.n_placed} geplaatst, {report.n_unplaced} niet geplaatst (bewaard zonder coördinaten) "
+            f"-> {report.stored}"
+        )
+        out_dir = (out or settings.output_dir()) / "imports"
+        rows_csv = write_csv(out_dir / f"services_{set_name}_report.csv", report.rows)
+        manifest = write_manifest(
+            out_dir,
+            command=f"geoplanner services import {file} --set {set_name}",
+            inputs=[file],
+            parameters={"set": set_name, "replace": replace, "crs": crs, "type": type_},
+            outputs=[report.stored, rows_csv],
+            notes=report.warnings,
+            name=f"manifest_services_{set_name}.json",
+        )
+        console.print(f"wrote {rows_csv}\nwrote {manifest}")
+
+    @services_app.command("list")
+    def list_cmd() -> None:
+        """List the built-in and imported service sets with their completeness."""
+        from rich.table import Table
+
+        from geoplanner.cli import console
+        from geoplanner.load import load_services, service_set_names
+
+        table = Table(title="Voorzieningen (service sets)")
+        for col in ("naam", "op de kaart", "zonder coördinaten", "verwacht", "opmerking"):
+            table.add_column(col)
+        for name in service_set_names():
+            s = load_services(name)
+            table.add_row(
+                name,
+                str(len(s.points)),
+                str(len(s.unlocated)),
+                "" if s.expected_count is None else f"~{s.expected_count}",
+                s.completeness_note,
+            )
+        console.print(table)
+
+    @services_app.command("geocode")
+    def geocode_cmd(
+        out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/geocode)."),
+    ) -> None:
+        """Geocode the bundled service rows that have a street but no coordinates (offline, OSM)."""
+        import pandas as pd
+
+        from geoplanner import settings
+        from geoplanner._io import write_csv
+        from geoplanner.bundle import dataset_path
+        from geoplanner.cli import console
+        from geoplanner.geocode import geocode_frame, load_address_index
+        from geoplanner.load import read_table
+        from geoplanner.manifest import write_manifest
+
+        keys = ("services_kg", "services_one", "services_hvhk", "services_candidates")
+        paths = [dataset_path(k) for k in keys]
+        frames = [read_table(p, required=("id", "street", "lat")) for p in paths]
+        rows = pd.concat(frames, ignore_index=True)
+        todo = rows[rows["lat"].isna() & rows["street"].notna()].set_index("id").sort_index()
+        index = load_address_index()
+        result = geocode_frame(todo, index=index).reset_index()
+        table_rows = pd.DataFrame(
+            {
+                "id": result["id"],
+                "name": todo["street"].to_numpy(),
+                "placed": result["accuracy"] != "not_found",
+                "accuracy": result["accuracy"],
+                "method": result["matched_street"] + " — " + result["method"],
+                "reason": result["reason"],
+            }
+        )
+        console.print(_rows_table(table_rows, "Geocodering van de rijen zonder coördinaten (OSM 2013, offline)"))
+        out_dir = (out or settings.output_dir()) / "geocode"
+        target = write_csv(out_dir / "shared_services_geocoded.csv", result)
+        manifest = write_manifest(
+            out_dir,
+            command="geoplanner services geocode",
+            inputs=[*paths, dataset_path("osm_pbf")],
+            parameters={"index": index.summary()},
+            outputs=[target],
+            notes=["street-level points are accurate to a few hundred metres; OSM is from 2013"],
+        )
+        console.print(f"wrote {target}\nwrote {manifest}")
+
+    @indicators_app.command("import")
+    def indicators_import_cmd(
+        file: Path = typer.Argument(..., help="CSV or XLSX: sector code + births / pop_0_2 / kansarmoede_index."),
+        replace: bool = typer.Option(False, "--replace", help="Overwrite figures imported before."),
+        out: Path | None = typer.Option(None, "--out", help="Folder for the manifest (default outputs/imports)."),
+    ) -> None:
+        """Validate sector figures (2022 or 2025 codes) and store them to replace the estimates."""
+        from geoplanner import settings
+        from geoplanner.cli import console
+        from geoplanner.manifest import write_manifest
+        from geoplanner.user_data import TOTALS_TOLERANCE, import_sector_figures, sector_figures_path
+
+        figs = import_sector_figures(file, replace=replace)
+        if figs.vintage == 2022:
+            console.print(f"{len(figs.by_sector)} sectoren (codes 2022) met waargenomen {', '.join(figs.columns)}")
+        else:
+            console.print(
+                f"codes 2025: opgeteld naar {len(figs.by_wijk)} wijken via de IBSA-tabel; waargenomen "
+                f"{', '.join(figs.columns)}"
+            )
+        for w in figs.warnings:
+            console.print(f"[yellow]![/] {w}")
+        stored = sector_figures_path()
+        console.print(f"bewaard in {stored}: deze cijfers vervangen de schattingen ('observed')")
+        manifest = write_manifest(
+            (out or settings.output_dir()) / "imports",
+            command=f"geoplanner indicators import {file}",
+            inputs=[file],
+            parameters={"replace": replace, "totals_tolerance": TOTALS_TOLERANCE, "vintage": figs.vintage},
+            outputs=[stored],
+            notes=figs.warnings,
+            name="manifest_indicators_import.json",
+        )
+        console.print(f"wrote {manifest}")
+
+    app.add_typer(services_app, name="services")
+    app.add_typer(indicators_app, name="indicators")
+
+
+def _rows_table(rows, title: str):  # noqa: ANN001 - a DataFrame
+    """Render import/geocode rows as a rich table: placed first, then the rows not placed."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("id", "naam", "geplaatst", "nauwkeurigheid", "methode", "reden / opmerking"):
+        table.add_column(col, overflow="fold")
+    ordered = rows.sort_values(["placed", "id"], ascending=[False, True], kind="stable")
+    for r in ordered.itertuples():
+        style = _ACCURACY_STYLE.get(r.accuracy, "")
+        table.add_row(
+            escape(str(r.id)),
+            escape(str(r.name)),
+            "ja" if r.placed else "[red]nee[/]",
+            f"[{style}]{r.accuracy}[/]" if style else str(r.accuracy),
+            escape(str(r.method)),
+            escape(str(r.reason)),
+        )
+    return table
