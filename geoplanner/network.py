@@ -448,14 +448,14 @@ def network_from_graph(
 
 def _tags(other: str | None) -> dict[str, str]:
     """Parse the OGR OSM driver's ``other_tags`` hstore string."""
-    if not other:
+    if not isinstance(other, str) or not other:
         return {}
     return {k: v for k, v in _HSTORE_RE.findall(other)}
 
 
 def _walkable(highway: str | None, other: str | None) -> bool:
     """Apply the OSMnx 'walk' filter to one way."""
-    if not highway:
+    if not isinstance(highway, str) or not highway:
         return False
     tags = _tags(other)
     tags["highway"] = highway
@@ -516,6 +516,33 @@ def _network_from_pbf(path: Path, *, largest_component: bool, sha256: str, param
     )
 
 
+def _graph_from_xml(path: Path):
+    """Read OSM XML with OSMnx, walkable both ways, and drop ways that fail the 'walk' filter.
+
+    The bundle's walk extract is already filtered; a user's file (e.g. all highways) may hold motorways
+    or private roads, so the filter is applied again on the tags OSMnx keeps.
+    """
+    import osmnx as ox
+
+    saved = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = sorted(set(saved) | set(_WALK_EXCLUDE))
+    try:
+        # retain_all=True: components are handled by _finish, uniformly for every input kind.
+        graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
+    finally:
+        ox.settings.useful_tags_way = saved
+    drop = []
+    for u, v, k, data in graph.edges(keys=True, data=True):
+        for key, pattern in _WALK_EXCLUDE.items():
+            value = data.get(key)
+            if isinstance(value, str) and re.search(pattern, value):
+                drop.append((u, v, k))
+                break
+    graph.remove_edges_from(drop)
+    graph.remove_nodes_from([n for n, deg in graph.degree() if deg == 0])
+    return ox.simplify_graph(graph)
+
+
 def _build(path: Path, *, largest_component: bool, sha256: str, params: dict) -> WalkNetwork:
     """Build a network from a file, choosing the reader by extension."""
     name = path.name.lower()
@@ -527,8 +554,7 @@ def _build(path: Path, *, largest_component: bool, sha256: str, params: dict) ->
         if name.endswith(".graphml"):
             graph = ox.load_graphml(path)
         elif name.endswith((".osm", ".osm.bz2", ".xml", ".xml.bz2")):
-            # retain_all=True: components are handled by _finish, uniformly for every input kind.
-            graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
+            graph = _graph_from_xml(path)
         else:
             raise DataError(
                 "unknown network file type",

@@ -1,0 +1,227 @@
+"""Walking network: building, caching, snapping, and shortest paths checked against NetworkX."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString
+
+from geoplanner import network
+from geoplanner.errors import ConfigError, DataError
+from geoplanner.network import load_network, network_from_graph, snap_points, speed_for
+
+DATA = Path(os.environ.get("GEOPLANNER_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
+GRAPHML = DATA / "osm" / "brussels_capital_region_2013-01-01_walk.graphml"
+
+
+def toy_graph(edges, coords, crs="EPSG:31370"):
+    """A MultiDiGraph like OSMnx makes, in metres (no projection needed)."""
+    g = nx.MultiDiGraph(crs=crs)
+    for n, (x, y) in coords.items():
+        g.add_node(n, x=float(x), y=float(y))
+    for u, v, length in edges:
+        g.add_edge(u, v, length=float(length))
+    return g
+
+
+@pytest.fixture
+def grid():
+    """A 4x4 street grid, 100 m blocks, with some irregular lengths, both directions stored."""
+    rng = np.random.default_rng(7)
+    coords = {r * 4 + c: (c * 100.0, r * 100.0) for r in range(4) for c in range(4)}
+    edges = []
+    for r in range(4):
+        for c in range(4):
+            n = r * 4 + c
+            for m in ([n + 1] if c < 3 else []) + ([n + 4] if r < 3 else []):
+                length = 100.0 + float(rng.integers(0, 40))
+                edges += [(n, m, length), (m, n, length)]
+    return toy_graph(edges, coords)
+
+
+def test_shortest_paths_match_networkx_on_small_graph(grid):
+    net = network_from_graph(grid)
+    d = dijkstra(net.csr, directed=True)
+    ref = dict(nx.all_pairs_dijkstra_path_length(nx.DiGraph(grid), weight="length"))
+    index = {int(i): k for k, i in enumerate(net.node_ids)}
+    for a, row in ref.items():
+        for b, length in row.items():
+            assert d[index[a], index[b]] == pytest.approx(length)
+
+
+def test_one_way_and_parallel_edges_and_loops():
+    coords = {1: (0, 0), 2: (100, 0), 3: (200, 0)}
+    # one-way 1->2 only, a parallel longer edge 2->3 and a shorter one 3->2, a self-loop on 3
+    g = toy_graph([(1, 2, 100), (2, 3, 150), (3, 2, 120), (3, 3, 30)], coords)
+    net = network_from_graph(g)
+    assert net.n_edges == 2
+    d = dijkstra(net.csr, directed=True, indices=[2])[0]  # from node id 3
+    assert d[0] == pytest.approx(220.0)  # walked against the one-way, over the shorter parallel edge
+
+
+def test_disconnected_pieces_kept_or_dropped():
+    coords = {1: (0, 0), 2: (100, 0), 3: (200, 0), 10: (5000, 0), 11: (5100, 0)}
+    g = toy_graph([(1, 2, 100), (2, 3, 100), (10, 11, 100)], coords)
+    kept = network_from_graph(g, largest_component=False)
+    assert kept.n_components == 2 and kept.dropped_nodes == 0 and kept.n_nodes == 5
+    d = dijkstra(kept.csr, indices=[0])[0]
+    assert np.isinf(d).sum() == 2
+    pruned = network_from_graph(g)
+    assert pruned.n_components == 1 and pruned.dropped_nodes == 2
+    assert sorted(pruned.node_ids.tolist()) == [1, 2, 3]
+
+
+def test_snapping_access_leg_and_tolerance():
+    coords = {1: (0, 0), 2: (100, 0)}
+    net = network_from_graph(toy_graph([(1, 2, 100)], coords))
+    snap = snap_points(net, np.array([[30.0, 40.0], [50.0, -400.0], [-30.0, 40.0]]), tolerance_m=250)
+    assert snap.access_m[0] == pytest.approx(40.0)
+    assert snap.dist_u[0] == pytest.approx(30.0) and snap.dist_v[0] == pytest.approx(70.0)
+    assert snap.beyond_tolerance.tolist() == [False, True, False]
+    # beyond the end of the street: snapped to the end node, access leg is the straight distance
+    assert snap.access_m[2] == pytest.approx(50.0) and snap.dist_u[2] == pytest.approx(0.0)
+    with pytest.raises(DataError):
+        snap_points(net, np.array([[np.nan, 1.0]]))
+
+
+def test_snapping_scales_to_network_length():
+    # the drawn geometry is 100 m but the network length (e.g. geodesic) says 110 m
+    g = toy_graph([(1, 2, 110)], {1: (0, 0), 2: (100, 0)})
+    net = network_from_graph(g)
+    snap = snap_points(net, np.array([[50.0, 0.0]]))
+    assert snap.dist_u[0] == pytest.approx(55.0) and snap.dist_v[0] == pytest.approx(55.0)
+
+
+def test_edge_geometry_oriented_from_u_to_v():
+    g = toy_graph([], {1: (0, 0), 2: (100, 0)})
+    g.add_edge(2, 1, length=120.0, geometry=LineString([(100, 0), (50, 20), (0, 0)]))
+    net = network_from_graph(g)
+    start = net.edge_geometry[0].coords[0]
+    u = net.edge_u[0]
+    assert (net.x[u], net.y[u]) == pytest.approx(start)
+
+
+def test_speed_profiles():
+    assert speed_for() == 4.5
+    assert speed_for("pram") < speed_for("walk")
+    assert speed_for("pram", speed_kmh=5.0) == 5.0
+    with pytest.raises(ConfigError):
+        speed_for("bike")
+    with pytest.raises(ConfigError):
+        speed_for(speed_kmh=0)
+
+
+def _write_graphml(path: Path, length: float) -> None:
+    import osmnx as ox
+
+    g = toy_graph(
+        [(1, 2, length), (2, 1, length), (2, 3, 50), (3, 2, 50)],
+        {1: (4.35, 50.85), 2: (4.351, 50.85), 3: (4.351, 50.8505)},
+        crs="EPSG:4326",
+    )
+    ox.save_graphml(g, path)
+
+
+def test_cache_hit_miss_and_stale_input(tmp_path, monkeypatch):
+    src = tmp_path / "toy.graphml"
+    cache = tmp_path / "cache"
+    _write_graphml(src, 70.0)
+    first = load_network(src, cache_dir=cache)  # miss: builds and writes the cache
+    files = list((cache / "network").glob("*.npz"))
+    assert len(files) == 1 and first.edge_length.max() == pytest.approx(70.0)
+
+    calls = []
+    real_build = network._build
+    monkeypatch.setattr(network, "_build", lambda *a, **k: calls.append(1) or real_build(*a, **k))
+    hit = load_network(src, cache_dir=cache)
+    assert calls == []  # served from the cache
+    np.testing.assert_array_equal(hit.edge_length, first.edge_length)
+    assert hit.edge_geometry[0].equals(first.edge_geometry[0]) and hit.sha256 == first.sha256
+
+    _write_graphml(src, 90.0)  # the input changes: the old cache must not be used
+    stale = load_network(src, cache_dir=cache)
+    assert calls == [1] and stale.edge_length.max() == pytest.approx(90.0)
+
+    load_network(src, cache_dir=cache, largest_component=False)  # other parameters: other entry
+    assert calls == [1, 1] and len(list((cache / "network").glob("*.npz"))) == 3
+
+    current = network._cache_file(stale.sha256, {"largest_component": True}, cache)
+    current.write_bytes(b"garbage")  # a corrupt cache file is rebuilt, not trusted
+    load_network(src, cache_dir=cache)
+    assert len(calls) == 3
+
+
+def test_bad_network_inputs(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        load_network(tmp_path / "missing.graphml", cache_dir=tmp_path)
+    bad = tmp_path / "net.shp"
+    bad.write_text("x")
+    with pytest.raises(DataError, match="unknown network file type"):
+        load_network(bad, cache_dir=tmp_path)
+    broken = tmp_path / "broken.graphml"
+    broken.write_text("<graphml><oops")
+    with pytest.raises(DataError):
+        load_network(broken, cache_dir=tmp_path)
+
+
+OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+  <node id="1" lat="50.8500" lon="4.3500"/>
+  <node id="2" lat="50.8500" lon="4.3510"/>
+  <node id="3" lat="50.8505" lon="4.3510"/>
+  <node id="4" lat="50.8510" lon="4.3510"/>
+  <node id="5" lat="50.8510" lon="4.3520"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/><tag k="oneway" v="yes"/></way>
+  <way id="11"><nd ref="2"/><nd ref="3"/><nd ref="4"/><tag k="highway" v="footway"/></way>
+  <way id="12"><nd ref="4"/><nd ref="5"/><tag k="highway" v="motorway"/></way>
+  <way id="13"><nd ref="1"/><nd ref="4"/><tag k="highway" v="service"/><tag k="access" v="private"/></way>
+</osm>
+"""
+
+
+def test_osm_xml_walkable_both_ways_and_filtered(tmp_path):
+    src = tmp_path / "tiny.osm"
+    src.write_text(OSM_XML)
+    net = load_network(src, cache_dir=tmp_path)
+    assert sorted(net.node_ids.tolist()) == [1, 4]  # 2, 3 simplified away; 5 was only on the motorway
+    d = dijkstra(net.csr, directed=True)
+    i4, i1 = int(np.flatnonzero(net.node_ids == 4)[0]), int(np.flatnonzero(net.node_ids == 1)[0])
+    assert np.isfinite(d[i4, i1])  # against the one-way, on foot
+    assert d[i4, i1] == pytest.approx(70.3 + 111.2, abs=2.0)  # not via the private road (~111 m)
+
+
+@pytest.fixture(scope="module")
+def brussels():
+    return load_network(GRAPHML)
+
+
+def test_real_network_size_and_cache(brussels):
+    assert brussels.n_nodes == 23788  # PROVENANCE.md load test
+    assert 34_000 < brussels.n_edges <= 35_570
+    assert brussels.x.min() > 140_000 and brussels.x.max() < 165_000  # Lambert 72 over Brussels
+    assert 2_700 < brussels.edge_length.sum() / 1000 < 2_816
+
+
+def test_real_node_pairs_match_networkx(brussels):
+    import osmnx as ox
+
+    g = ox.load_graphml(GRAPHML)
+    rng = np.random.default_rng(42)
+    index = {int(n): i for i, n in enumerate(brussels.node_ids)}
+    pairs = rng.choice(brussels.node_ids, size=(25, 2), replace=False)
+    d = dijkstra(brussels.csr, directed=True, indices=[index[int(a)] for a in pairs[:, 0]])
+    for row, (a, b) in enumerate(pairs):
+        ref = nx.shortest_path_length(g, int(a), int(b), weight="length")
+        assert d[row, index[int(b)]] == pytest.approx(ref, rel=1e-9)
+
+
+def test_pbf_reader_builds_comparable_network():
+    net = load_network(DATA / "osm" / "brussels_capital_region_2013-01-01.osm.pbf", cache=False)
+    # the PBF route applies the same walk filter; total length within 1 % of the OSMnx graph's 2,815.6 km
+    assert net.edge_length.sum() / 1000 == pytest.approx(2815.6, rel=0.01)
+    assert net.n_components == 1 and net.dropped_nodes > 0
