@@ -258,13 +258,18 @@ def _status(series: pd.Series) -> str:
     return ESTIMATED
 
 
-def wijk_need(sectors: pd.DataFrame) -> pd.DataFrame:
+def wijk_need(sectors: pd.DataFrame, observed_wijk: pd.DataFrame | None = None) -> pd.DataFrame:
     """Aggregate sector figures to wijken.
 
     Parameters
     ----------
     sectors
         Output of :func:`sector_need`.
+    observed_wijk
+        Real figures per wijk (indexed by mdrc), e.g. from sector codes of 2025 that only map to
+        wijken. Counts replace the aggregate only where they cover every sector of the wijk
+        (columns ``n_sectors`` and ``n_sectors_total``, when present, must agree); the
+        kansarmoede-index is used wherever given.
 
     Returns
     -------
@@ -287,12 +292,32 @@ def wijk_need(sectors: pd.DataFrame) -> pd.DataFrame:
         out["kansarmoede_index"] = weighted / ki.groupby("mdrc")["pop_0_2"].sum()
     else:
         out["kansarmoede_index"] = np.nan
+    if observed_wijk is not None and len(observed_wijk):
+        _apply_observed_wijk(out, observed_wijk)
     by_commune = sectors.groupby(["mdrc", "commune_nis"])["pop_0_2"].sum().reset_index()
     by_commune = by_commune.sort_values(["mdrc", "pop_0_2", "commune_nis"], ascending=[True, False, True])
     out["commune_nis"] = by_commune.drop_duplicates("mdrc").set_index("mdrc")["commune_nis"]
     out["communes"] = g["commune_nis"].agg(lambda s: "|".join(str(v) for v in sorted(set(s))))
     out["lgn"] = out["commune_nis"].map(lgn_of_commune)
     return out
+
+
+def _apply_observed_wijk(out: pd.DataFrame, observed: pd.DataFrame) -> None:
+    """Replace wijk aggregates by observed wijk figures in place (see :func:`wijk_need`)."""
+    obs = observed.reindex(out.index)
+    complete = pd.Series(True, index=out.index)
+    if {"n_sectors", "n_sectors_total"} <= set(obs.columns):
+        complete = obs["n_sectors"] == obs["n_sectors_total"]
+    for column in ("pop_total", "births", "pop_0_2"):
+        if column not in obs.columns:
+            continue
+        has = obs[column].notna() & complete
+        out.loc[has, column] = obs.loc[has, column]
+        out.loc[has, f"{column}_status"] = OBSERVED
+    if "kansarmoede_index" in obs.columns:
+        has = obs["kansarmoede_index"].notna()
+        out.loc[has, "kansarmoede_index"] = obs.loc[has, "kansarmoede_index"]
+    out["birth_rate_permille"] = 1000 * out["births"] / out["pop_total"].where(out["pop_total"] > 0)
 
 
 def _zscore(values: pd.Series) -> pd.Series:
@@ -360,6 +385,7 @@ def rank_wijken(
     params: NeedParams | None = None,
     *,
     sectors: pd.DataFrame | None = None,
+    observed_wijk: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Rank the residential wijken and select the priority wijken.
 
@@ -375,7 +401,9 @@ def rank_wijken(
     params
         :class:`NeedParams` (defaults if omitted).
     sectors
-        Precomputed :func:`sector_need` output (it carries any observed figures).
+        Precomputed :func:`sector_need` output (it carries any observed sector figures).
+    observed_wijk
+        Observed figures per wijk (see :func:`wijk_need`).
 
     Returns
     -------
@@ -389,7 +417,7 @@ def rank_wijken(
     params = params or NeedParams()
     sectors = sector_need(data_dir) if sectors is None else sectors
     wijken = load_wijken(data_dir).set_index("mdrc")
-    need = wijk_need(sectors).reindex(wijken.index)
+    need = wijk_need(sectors, observed_wijk).reindex(wijken.index)
     indicators = load_wijk_indicators(data_dir)
     out = wijken.join(need)
     # IBSA's own mixed-case names read better than UrbAdm's upper case; fall back to the latter.

@@ -87,16 +87,14 @@ class RankRun:
         return self.ranking[self.ranking["priority"]]
 
 
-def _observed_figures(data_dir: Path | None) -> tuple[pd.DataFrame | None, list[Path]]:
-    """Return the user's sector figures, if imported (``geoplanner indicators import``)."""
-    try:
-        from geoplanner.user_data import load_sector_figures
-    except ImportError:  # the import module is optional at this layer
-        return None, []
+def _observed_figures(data_dir: Path | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Path]]:
+    """Return the user's sector and wijk figures, if imported (``geoplanner indicators import``)."""
+    from geoplanner.user_data import load_sector_figures
+
     figures = load_sector_figures(data_dir)
     if figures is None:
-        return None, []
-    return figures.by_sector, [figures.path]
+        return None, None, []
+    return figures.by_sector, figures.by_wijk, [figures.source]
 
 
 def run_rank(
@@ -128,17 +126,21 @@ def run_rank(
     """
     out_dir = Path(out_dir or settings.output_dir())
     params = params or NeedParams()
-    observed, observed_inputs = _observed_figures(data_dir)
+    observed, observed_wijk, observed_inputs = _observed_figures(data_dir)
     sectors = sector_need(data_dir, observed=observed)
-    ranking = rank_wijken(data_dir, params, sectors=sectors)
+    ranking = rank_wijken(data_dir, params, sectors=sectors, observed_wijk=observed_wijk)
     table = pd.DataFrame(ranking.drop(columns="geometry"))[list(RANK_COLUMNS)]
     sector_table = pd.DataFrame(sectors.drop(columns="geometry"))
     notes = []
     if (sector_table["pop_0_2_status"] == "estimated").any():
         notes.append(ESTIMATE_NOTE)
-    if observed is not None:
-        n = int((sector_table["pop_0_2_status"] == "observed").sum())
-        notes.append(f"Echte cijfers gebruikt voor {n} sectoren (pop_0_2), zie kolommen *_status.")
+    if observed_inputs:
+        n_sec = int((sector_table != "estimated").filter(like="_status").any(axis=1).sum())
+        n_wijk = int(ranking.filter(like="_status").isin(["observed", "mixed"]).any(axis=1).sum())
+        notes.append(
+            f"Echte cijfers van de gebruiker ({observed_inputs[0].name}) gebruikt voor {n_sec} sectoren en "
+            f"{n_wijk} wijken; zie de kolommen *_status (observed/estimated/mixed)."
+        )
     outputs = [
         write_csv(out_dir / "priority_wijken.csv", table.round(4)),
         write_csv(out_dir / "sector_need.csv", sector_table.round(4)),

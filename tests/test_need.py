@@ -139,3 +139,37 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path):
         text=True,
     )
     assert proc.returncode == 1 and "top_n" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_observed_wijk_figures_replace_aggregates(data_dir, need_sectors):
+    # figures on 2025 sector codes reach only wijk level; complete wijken take them as observed
+    obs = pd.DataFrame(
+        {"births": [50.0, 70.0], "pop_total": [5000.0, 9000.0], "n_sectors": [3, 1], "n_sectors_total": [3, 4]},
+        index=pd.Index([1, 2], name="mdrc"),
+    )
+    w = need.wijk_need(need_sectors, obs)
+    assert w.loc[1, "births"] == 50.0 and w.loc[1, "births_status"] == "observed"
+    assert w.loc[1, "birth_rate_permille"] == pytest.approx(10.0)
+    assert w.loc[2, "births_status"] == "estimated"  # only 1 of 4 sectors given: not replaced
+
+
+def test_user_figures_flow_into_the_ranking(data_dir, tmp_path, monkeypatch, need_sectors):
+    from geoplanner.pipeline import run_rank
+    from geoplanner.user_data import import_sector_figures, sector_figures_path
+
+    codes = need_sectors.loc[need_sectors["mdrc"] == 16, "cd_sector"]
+    src = tmp_path / "figures.csv"
+    pd.DataFrame({"code": codes, "births": 40.0, "kansarmoede_index": 35.0}).to_csv(src, index=False)
+    stored = sector_figures_path(data_dir)
+    assert not stored.exists()
+    try:
+        import_sector_figures(src, data_dir=data_dir)
+        run = run_rank(tmp_path / "out", data_dir=data_dir)
+    finally:
+        stored.unlink(missing_ok=True)
+    row = run.ranking.set_index("mdrc").loc[16]
+    assert row["births"] == pytest.approx(40.0 * len(codes))
+    assert row["births_status"] == "observed"
+    assert any("Echte cijfers" in n for n in run.notes)
+    manifest = json.loads((tmp_path / "out" / "manifest_rank.json").read_text())
+    assert any(i["path"].endswith("sector_figures.csv") for i in manifest["inputs"])
