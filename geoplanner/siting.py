@@ -306,22 +306,26 @@ def _greedy_max_cover(
     return picked
 
 
-def _unique_rows(a: sparse.csr_matrix, w: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Merge demand rows reached by exactly the same candidates (sum their weights).
+def _unique_rows(
+    a: sparse.csr_matrix, w: np.ndarray, label: np.ndarray | None = None
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Merge demand rows reached by exactly the same candidates (and with the same ``label``).
 
-    Many demand points share a coverage pattern; merging them shrinks the MILP without
-    changing its optimum.
+    Many demand points share a coverage pattern; merging them (summing their weights) shrinks
+    the MILP without changing its optimum. Returns the unique rows, their weights and, per
+    original row, the index of its merged row.
     """
     a = sparse.csr_matrix(a)
     a.sort_indices()
-    keys: dict[bytes, int] = {}
+    keys: dict[tuple[int, bytes], int] = {}
     groups = np.empty(a.shape[0], dtype=int)
+    lab = np.zeros(a.shape[0], dtype=int) if label is None else np.asarray(label, dtype=int)
     for i in range(a.shape[0]):
-        key = a.indices[a.indptr[i] : a.indptr[i + 1]].tobytes()
+        key = (int(lab[i]), a.indices[a.indptr[i] : a.indptr[i + 1]].tobytes())
         groups[i] = keys.setdefault(key, len(keys))
     first = np.zeros(len(keys), dtype=int)
     first[groups[::-1]] = np.arange(a.shape[0])[::-1]
-    return a[first], np.bincount(groups, weights=w, minlength=len(keys))
+    return a[first], np.bincount(groups, weights=w, minlength=len(keys)), groups
 
 
 def _undominated(a: sparse.csc_matrix, region: np.ndarray | None = None) -> np.ndarray:
@@ -509,7 +513,7 @@ class MaximalCovering:
             )
         sub = sparse.csc_matrix(a[np.flatnonzero(open_rows)])
         useful = _undominated(sub)
-        sub, sw = _unique_rows(sub[:, useful], self.weights[open_rows])
+        sub, sw, _ = _unique_rows(sub[:, useful], self.weights[open_rows])
         sub = sparse.csc_matrix(sub)
         k = min(self.k, useful.size)
 
@@ -976,7 +980,7 @@ class Rotation:
         started = time.perf_counter()
         if method not in ("milp", "greedy"):
             raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
-        w, n = self.weights, self.cost.shape[1]
+        w = self.weights
         budget = self.teams * self.sessions
         a = _reach(self.cost, self.threshold)
         covered0 = self.existing_min <= self.threshold
@@ -1003,17 +1007,29 @@ class Rotation:
                 hint="raise the walking threshold or widen the candidate selection",
             )
         base = float(w[covered0].sum())
-        m = _Milp("max")
-        m.var("x", n)
+        # Shrink the model: merge rows with the same venues and group, drop dominated venues
+        # (within their LGN, so the balance constraint keeps its meaning).
         open_rows = np.flatnonzero(~covered0 & (w > 0))
-        m.var("z", open_rows.size, obj=w[open_rows], integer=False)
-        m.constrain({"z": sparse.identity(open_rows.size), "x": -a[open_rows]}, ub=0.0)
-        m.constrain({"x": np.ones((1, n))}, ub=budget)
-        m.constrain({"x": a[np.flatnonzero(required)]}, lb=1.0)
-        for rows, need in sums:
-            m.constrain({"z": sparse.csr_matrix((w * rows)[open_rows][None, :])}, lb=need)
+        label = -1 if self.groups is None else self.groups[open_rows]
+        label = np.where(required[open_rows], -2 - np.arange(open_rows.size), label)  # keep required rows apart
+        cols = _undominated(sparse.csc_matrix(a[open_rows]), self.site_region)
         for r in self.regions_required:
-            m.constrain({"x": (self.site_region == r).astype(float)[None, :]}, lb=1.0)
+            if not (self.site_region[cols] == r).any():
+                cols = np.union1d(cols, np.flatnonzero(self.site_region == r)[:1])
+        sub, sw, inverse = _unique_rows(a[open_rows][:, cols], w[open_rows], label)
+        req_u = np.zeros(sub.shape[0], bool)
+        req_u[inverse[required[open_rows]]] = True
+        m = _Milp("max")
+        m.var("x", cols.size)
+        m.var("z", sub.shape[0], obj=sw, integer=False)
+        m.constrain({"z": sparse.identity(sub.shape[0]), "x": -sub}, ub=0.0)
+        m.constrain({"x": np.ones((1, cols.size))}, ub=budget)
+        m.constrain({"x": sub[np.flatnonzero(req_u)]}, lb=1.0)
+        for rows, need in sums:
+            coef = np.bincount(inverse, weights=(w * rows)[open_rows], minlength=sub.shape[0])
+            m.constrain({"z": sparse.csr_matrix(coef[None, :])}, lb=need)
+        for r in self.regions_required:
+            m.constrain({"x": (self.site_region[cols] == r).astype(float)[None, :]}, lb=1.0)
         notes: list[str] = []
         greedy = self._greedy(a, covered0, required, sums, budget)
         g_obj = None if greedy is None else base + float(w[~covered0 & _covers(a, greedy)].sum())
@@ -1030,7 +1046,7 @@ class Rotation:
                 raise ModelError(self._infeasible_message(budget))
             bound = None if out.bound is None else base + out.bound
             if out.values is not None and (out.status == "optimal" or g_obj is None or base + out.objective >= g_obj):
-                chosen = np.flatnonzero(out.values["x"] > 0.5).tolist()
+                chosen = cols[out.values["x"] > 0.5].tolist()
                 obj, status = base + out.objective, out.status
             elif greedy is not None:
                 notes.append("HiGHS reached the time limit; the greedy solution is returned with the proven bound")
