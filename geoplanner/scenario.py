@@ -85,6 +85,9 @@ __all__ = [
     "build_context",
     "run_scenario",
     "compare",
+    "demand_weights",
+    "write_scenario_outputs",
+    "write_comparison",
 ]
 
 MODELS = ("none", "mclp", "lscp", "p_median", "rotation")
@@ -784,3 +787,90 @@ def compare(results: Sequence[ScenarioResult]) -> tuple[pd.DataFrame, pd.DataFra
 
     wide.insert(1, "lgn_name", wide["lgn"].map(lambda n: LGN.get(int(n), ("?",))[0]))
     return table, wide
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[Path]:
+    """Write a scenario's outputs into ``out_dir`` (created): sites, timetable, coverage, manifest.
+
+    Files: ``sites.csv`` and ``sites.gpkg`` (chosen venues in marginal order), ``timetable.csv``
+    (rotation), ``coverage_summary.csv``, ``coverage_lgn.csv``, ``coverage_wijk.csv``,
+    ``notes.txt`` (incomplete layers, estimates) and ``manifest.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, manifest last.
+    """
+    import geopandas as gpd
+
+    from geoplanner import settings
+    from geoplanner._io import write_csv, write_gpkg, write_text
+    from geoplanner.manifest import write_manifest
+
+    out = Path(out_dir)
+    s = result.scenario
+    written = []
+    sites = result.sites if len(result.sites) else pd.DataFrame(columns=["rank", "id", "name", "x", "y"])
+    written.append(write_csv(out / "sites.csv", sites))
+    if len(result.sites):
+        gdf = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["x"], sites["y"]), crs=settings.CRS)
+        written.append(write_gpkg(out / "sites.gpkg", {"sites": gdf}))
+    if len(result.timetable):
+        written.append(write_csv(out / "timetable.csv", result.timetable))
+    written.append(write_csv(out / "coverage_summary.csv", pd.DataFrame([result.summary])))
+    written.append(write_csv(out / "coverage_lgn.csv", result.per_lgn))
+    pts = result.points
+    wijk = (
+        pts.assign(cov=np.where(pts["covered"], pts["children"], 0.0))
+        .groupby("mdrc", as_index=False)
+        .agg(children=("children", "sum"), children_covered=("cov", "sum"))
+    )
+    wijk["share_covered"] = wijk["children_covered"] / wijk["children"].where(wijk["children"] > 0)
+    written.append(write_csv(out / "coverage_wijk.csv", wijk))
+    text = "\n".join([f"scenario: {s.name}", s.description.strip(), "", *result.notes, *settings.ATTRIBUTION])
+    written.append(write_text(out / "notes.txt", text + "\n"))
+    manifest = write_manifest(
+        out,
+        command=f"geoplanner site {s.path or s.name}",
+        inputs=[p for p in (s.path, *result.inputs) if p is not None],
+        parameters=s.parameters(),
+        outputs=written,
+        notes=list(result.notes),
+    )
+    return [*written, manifest]
+
+
+def write_comparison(
+    results: Sequence[ScenarioResult], out_dir: str | Path
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
+    """Compare results and write ``comparison.csv``, ``comparison_lgn.csv`` and a manifest.
+
+    Returns
+    -------
+    table, per_lgn : pandas.DataFrame
+        As :func:`compare`.
+    paths : list of pathlib.Path
+        Files written.
+    """
+    from geoplanner._io import write_csv
+    from geoplanner.manifest import write_manifest
+
+    table, per_lgn = compare(results)
+    out = Path(out_dir)
+    written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn)]
+    notes = list(dict.fromkeys(n for r in results for n in r.notes))
+    inputs = list(dict.fromkeys(p for r in results for p in (r.scenario.path, *r.inputs) if p is not None))
+    manifest = write_manifest(
+        out,
+        command="geoplanner compare " + " ".join(str(r.scenario.path or r.scenario.name) for r in results),
+        inputs=inputs,
+        parameters={r.scenario.name: r.scenario.parameters() for r in results},
+        outputs=written,
+        notes=notes,
+    )
+    return table, per_lgn, [*written, manifest]

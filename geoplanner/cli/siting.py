@@ -1,0 +1,137 @@
+"""``geoplanner site`` and ``geoplanner compare``: run siting scenarios and compare them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``site`` and ``compare`` commands to ``app``."""
+
+    @app.command("site")
+    def site_cmd(
+        scenario: Path = typer.Argument(..., help="Scenario file (scenarios/*.toml)."),
+        out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/<scenario>/)."),
+        network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
+    ) -> None:
+        """Run one siting scenario: chosen sites, timetable, coverage tables and manifest."""
+        from geoplanner import settings
+        from geoplanner.cli import console
+        from geoplanner.scenario import build_context, load_scenario, run_scenario, write_scenario_outputs
+
+        s = load_scenario(scenario)
+        console.print(f"scenario [bold]{s.name}[/] ({s.model}) — netwerk en vraag laden…")
+        result = run_scenario(s, build_context(network=network))
+        paths = write_scenario_outputs(result, out or settings.output_dir() / s.name)
+        console.print(_summary_table([result]))
+        if len(result.sites):
+            console.print(_sites_table(result))
+        if len(result.timetable):
+            console.print(_timetable(result))
+        _notes(result.notes)
+        for p in paths:
+            console.print(f"wrote {p}")
+
+    @app.command("compare")
+    def compare_cmd(
+        scenarios: list[Path] = typer.Argument(..., help="Two or more scenario files."),
+        out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/compare/)."),
+        network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
+    ) -> None:
+        """Run scenarios and compare them side by side (coverage, walking times, per LGN)."""
+        from geoplanner import settings
+        from geoplanner.cli import console
+        from geoplanner.scenario import build_context, load_scenario, run_scenario, write_comparison
+
+        loaded = [load_scenario(p) for p in scenarios]  # validate every file before the slow part
+        context = build_context(network=network)
+        results = []
+        for s in loaded:
+            console.print(f"scenario [bold]{s.name}[/] ({s.model})…")
+            results.append(run_scenario(s, context))
+        _table, per_lgn, paths = write_comparison(results, out or settings.output_dir() / "compare")
+        console.print(_summary_table(results))
+        console.print(_lgn_table(per_lgn))
+        _notes(tuple(dict.fromkeys(n for r in results for n in r.notes)))
+        for p in paths:
+            console.print(f"wrote {p}")
+
+
+def _fmt(x, spec: str) -> str:  # noqa: ANN001 - number or None
+    if x is None or x != x:
+        return "–"
+    return format(x, spec)
+
+
+def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich Table
+    from rich.table import Table
+
+    table = Table(title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand")
+    for col in ("scenario", "model", "drempel", "kinderen bereikt", "aandeel", "kansarmoede-gewogen",
+                "prioritaire wijken", "gem. min", "p90 min", "nieuwe locaties", "status"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("scenario", "model", "status") else "right")
+    for r in results:
+        s = r.summary
+        table.add_row(
+            s["scenario"],
+            s["model"],
+            f"{s['threshold_min']:g} min",
+            f"{s['children_covered']:,.0f}",
+            f"{100 * s['share_covered']:.1f} %",
+            f"{100 * s['deprivation_weighted_share']:.1f} %",
+            f"{s['priority_wijken_reached']} / {s['priority_wijken']}",
+            _fmt(s["mean_min"], ".1f"),
+            _fmt(s["p90_min"], ".1f"),
+            f"{s['n_new_sites']}",
+            s["status"],
+        )
+    return table
+
+
+def _lgn_table(per_lgn):  # noqa: ANN001, ANN202
+    from rich.table import Table
+
+    table = Table(title="Aandeel kinderen bereikt per LGN")
+    for col in per_lgn.columns:
+        table.add_column(str(col), justify="left" if col == "lgn_name" else "right")
+    for row in per_lgn.itertuples(index=False):
+        table.add_row(*[f"{v:.1%}" if isinstance(v, float) else str(v) for v in row])
+    return table
+
+
+def _sites_table(result):  # noqa: ANN001, ANN202
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Gekozen locaties, in volgorde van toegevoegde kinderen (snij af bij elk budget)")
+    for col in ("#", "id", "naam", "type", "LGN", "+ kinderen", "cumulatief"):
+        table.add_column(col, justify="right" if col in ("#", "LGN", "+ kinderen", "cumulatief") else "left")
+    for row in result.sites.itertuples():
+        table.add_row(str(row.rank), escape(row.id), escape(str(row.name)), escape(str(row.type)), str(row.lgn),
+                      f"{row.marginal_children:,.0f}", f"{100 * row.cumulative_share:.1f} %")  # fmt: skip
+    return table
+
+
+def _timetable(result):  # noqa: ANN001, ANN202
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Weekrooster mobiele teams")
+    for col in ("team", "dag", "dagdeel", "locatie", "LGN"):
+        table.add_column(col)
+    for row in result.timetable.itertuples():
+        table.add_row(str(row.team), row.dag, row.dagdeel, escape(f"{row.venue_name} ({row.venue_id})"), str(row.lgn))
+    return table
+
+
+def _notes(notes) -> None:  # noqa: ANN001
+    from rich.markup import escape
+
+    from geoplanner.cli import console
+
+    for note in notes:
+        console.print(f"[yellow]![/] {escape(note)}")
