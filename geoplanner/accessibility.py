@@ -361,20 +361,19 @@ def demand_points(sectors: gpd.GeoDataFrame, need: pd.DataFrame, lines: gpd.GeoD
     if unknown:
         raise DataError(f"need table has sector {unknown[0]!r} that is not in the sector layer", column="cd_sector")
     sec = sectors[["cd_sector", "geometry"]].to_crs(settings.CRS).sort_values("cd_sector", ignore_index=True)
-    geoms = lines.to_crs(settings.CRS).geometry.to_numpy()
-    mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-    w = np.nan_to_num(lines["weight"].to_numpy(dtype=float), nan=0.0)
-    keep = ~shapely.is_empty(mid) & ~shapely.is_missing(mid)
-    pts = gpd.GeoDataFrame({"line_weight": w[keep]}, geometry=mid[keep], crs=settings.CRS)
-    joined = gpd.sjoin(pts, sec, how="inner", predicate="intersects")
-    # A midpoint exactly on a border belongs to the first sector by code (deterministic).
-    joined = (
-        joined.reset_index(names="pt")
-        .sort_values(["pt", "cd_sector"], kind="stable")
-        .drop_duplicates("pt")
-        .sort_values("pt", kind="stable")
-    )
-    joined = joined[joined["cd_sector"].isin(pop.index)]
+    sec = sec[sec["cd_sector"].isin(pop.index)]
+    # Cut the streets by sector, as the need model does, so each piece's weight is the part of its
+    # street's weight (weight ∝ length) that the need model counted in that sector.
+    src = lines[["weight", "geometry"]].to_crs(settings.CRS).reset_index(drop=True)
+    src["weight"] = np.nan_to_num(src["weight"].to_numpy(dtype=float), nan=0.0)
+    src["full_len"] = src.length
+    src = src[src["full_len"] > 0]
+    pieces = gpd.overlay(src, sec, how="intersection", keep_geom_type=True).explode(ignore_index=True)
+    pieces = pieces[pieces.length > 0]
+    pieces["line_weight"] = pieces["weight"] * pieces.length / pieces["full_len"]
+    mid = shapely.line_interpolate_point(pieces.geometry.to_numpy(), 0.5, normalized=True)
+    joined = pd.DataFrame({"cd_sector": pieces["cd_sector"].to_numpy(), "line_weight": pieces["line_weight"]})
+    joined = gpd.GeoDataFrame(joined, geometry=mid, crs=settings.CRS)
     total = joined.groupby("cd_sector")["line_weight"].transform("sum")
     count = joined.groupby("cd_sector")["line_weight"].transform("size")
     # Sectors whose lines all weigh 0 still have streets: spread their children evenly over them.
@@ -389,7 +388,7 @@ def demand_points(sectors: gpd.GeoDataFrame, need: pd.DataFrame, lines: gpd.GeoD
             "fallback": False,
         }
     )
-    missing = sec[sec["cd_sector"].isin(pop.index) & ~sec["cd_sector"].isin(street["cd_sector"])]
+    missing = sec[~sec["cd_sector"].isin(street["cd_sector"])]
     rep = shapely.point_on_surface(missing.geometry.to_numpy())
     fallback = pd.DataFrame(
         {
@@ -428,34 +427,53 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def _summarise(frame: pd.DataFrame, keys: list[str], thresholds: Sequence[float]) -> pd.DataFrame:
-    """Aggregate per-point times to one row per group of ``keys`` (and service set)."""
-    rows = []
-    for key, g in frame.groupby(keys + ["service_set"], sort=True, dropna=False):
-        w = g["weight"].to_numpy(dtype=float)
-        t = g["minutes"].to_numpy(dtype=float)
-        total = float(w.sum())
-        reach = np.isfinite(t)
-        row = dict(zip(keys + ["service_set"], key if isinstance(key, tuple) else (key,), strict=True))
-        row["pop_0_2"] = total
-        status = g["pop_0_2_status"].astype(str)
-        row["pop_0_2_status"] = "observed" if (status == "observed").all() else "estimated"
-        for th in thresholds:
-            within = float(w[t <= th].sum())
-            row[f"within_{th:g}_min"] = within
-            row[f"share_within_{th:g}_min"] = within / total if total > 0 else np.nan
-        row["pop_unreachable"] = float(w[~reach].sum())
-        wr = w[reach]
-        row["mean_min"] = float((t[reach] * wr).sum() / wr.sum()) if wr.sum() > 0 else np.nan
-        p90 = weighted_quantile(t, w, 0.9)
-        row["p90_min"] = p90 if np.isfinite(p90) else np.nan
-        # The nearest service of the largest share of the group's children (ties: lowest id).
-        by_service = g[reach].groupby("service_id", sort=True)["weight"].sum()
-        row["nearest_service_id"] = by_service.idxmax() if len(by_service) and by_service.max() > 0 else None
-        if row["nearest_service_id"] is None and reach.any():
-            row["nearest_service_id"] = g.loc[g["minutes"].idxmin(), "service_id"]
-        row["layer_note"] = g["layer_note"].iloc[0]
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """Aggregate per-point times to one row per group of ``keys`` and service set (vectorised)."""
+    g = keys + ["service_set"]
+    t = frame["minutes"].to_numpy(dtype=float)
+    w = frame["weight"].to_numpy(dtype=float)
+    reach = np.isfinite(t)
+    f = frame[g].copy()
+    f["pop_0_2"] = w
+    f["observed"] = (frame["pop_0_2_status"].astype(str) == "observed").to_numpy()
+    cols = []
+    for th in thresholds:
+        f[f"within_{th:g}_min"] = w * (t <= th)
+        cols.append(f"within_{th:g}_min")
+    f["pop_unreachable"] = w * ~reach
+    f["_wt"] = w * np.where(reach, t, 0.0)
+    f["_wr"] = w * reach
+    grouped = f.groupby(g, sort=True, dropna=False)
+    out = grouped[["pop_0_2", *cols, "pop_unreachable", "_wt", "_wr"]].sum()
+    out["pop_0_2_status"] = np.where(grouped["observed"].all(), "observed", "estimated")
+    total = out["pop_0_2"]
+    for th in thresholds:
+        out[f"share_within_{th:g}_min"] = (out[f"within_{th:g}_min"] / total).where(total > 0)
+    out["mean_min"] = (out["_wt"] / out["_wr"]).where(out["_wr"] > 0)
+    # Weighted 90th percentile: the smallest time by which 90 % of the group's children are reached.
+    s = f[g].assign(t=t, w=w).sort_values([*g, "t"], kind="stable")
+    cum = s.groupby(g, sort=False, dropna=False)["w"].cumsum()
+    tot = s.groupby(g, sort=False, dropna=False)["w"].transform("sum")
+    hit = s[(cum >= 0.9 * tot * (1 - 1e-12)) & (tot > 0)]
+    p90 = hit.groupby(g, sort=True, dropna=False)["t"].first()
+    out["p90_min"] = p90.reindex(out.index).where(lambda v: np.isfinite(v))
+    # Nearest service of the largest share of the group's children (then the closest, then the id).
+    r = f[g].assign(t=t, w=w, sid=frame["service_id"].to_numpy())[reach]
+    by = r.groupby([*g, "sid"], sort=True, dropna=False).agg(w=("w", "sum"), t=("t", "min")).reset_index()
+    by = by.sort_values([*g, "w", "t", "sid"], ascending=[True] * len(g) + [False, True, True], kind="stable")
+    nearest = by.drop_duplicates(g).set_index(g)["sid"]
+    out["nearest_service_id"] = nearest.reindex(out.index)
+    out["layer_note"] = frame.groupby(g, sort=True, dropna=False)["layer_note"].first()
+    ordered = [
+        "pop_0_2",
+        "pop_0_2_status",
+        *[c for th in thresholds for c in (f"within_{th:g}_min", f"share_within_{th:g}_min")],
+        "pop_unreachable",
+        "mean_min",
+        "p90_min",
+        "nearest_service_id",
+        "layer_note",
+    ]
+    return out[ordered].reset_index()
 
 
 def coverage(
@@ -524,6 +542,6 @@ def coverage(
         "lgn": _summarise(frame, ["lgn"], ths),
         "region": _summarise(frame.assign(region="Brussels"), ["region"], ths),
     }
-    prio = set(int(m) for m in (priority_mdrc or []))
+    prio = set() if priority_mdrc is None else {int(m) for m in priority_mdrc}
     out["priority_wijken"] = out["wijk"][out["wijk"]["mdrc"].isin(prio)].reset_index(drop=True)
     return out

@@ -2,7 +2,7 @@
 
 An isochrone is built from the *street pieces* reachable within the time budget: whole edges whose
 every point is in reach, plus the reachable stretch at the end of edges walked only part of the way,
-plus the stretch along a service's own edge and its access leg. Those lines are buffered (default
+plus the stretch along a service's own edge (what is left after its access leg). Those lines are buffered (default
 40 m: a street with the homes on both sides), unioned and clipped to the region. Unlike a convex hull
 this never claims parks, railway yards or blocks nobody can walk into.
 
@@ -57,7 +57,7 @@ def reachable_lines(
     budget_m
         Walking distance allowed.
     sources
-        Snapped sources, to add the stretch along each source's own edge and its access leg.
+        Snapped sources, to add the stretch along each source's own edge.
     source_index
         Which of ``sources`` the distances belong to (default: all).
 
@@ -206,8 +206,8 @@ def walking_time_raster(
         The written file.
     """
     import rasterio
+    from affine import Affine
     from rasterio.features import geometry_mask
-    from rasterio.transform import from_origin
 
     src = services if isinstance(services, SnapResult) else snap_points(net, services)
     if len(src) == 0:
@@ -216,7 +216,7 @@ def walking_time_raster(
     x0, y1 = np.floor(minx / cell_m) * cell_m, np.ceil(maxy / cell_m) * cell_m
     width = int(np.ceil((maxx - x0) / cell_m))
     height = int(np.ceil((y1 - miny) / cell_m))
-    transform = from_origin(x0, y1, cell_m, cell_m)
+    transform = Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)  # north-up grid
     inside = ~geometry_mask([region], out_shape=(height, width), transform=transform)
     rr, cc = np.nonzero(inside)
     cx = x0 + (cc + 0.5) * cell_m

@@ -1,0 +1,326 @@
+"""Accessibility engine: travel times against NetworkX, access legs, coverage tables, isochrones, raster."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from geoplanner.accessibility import (
+    coverage,
+    demand_points,
+    nearest_service_times,
+    time_matrix,
+    weighted_quantile,
+)
+from geoplanner.errors import DataError, ModelError
+from geoplanner.isochrones import isochrones, walking_time_raster
+from geoplanner.network import metres_per_minute, network_from_graph, snap_points
+
+DATA = Path(os.environ.get("GEOPLANNER_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
+SPEED = 6.0  # 100 m per minute: easy arithmetic
+MPM = metres_per_minute(SPEED)
+
+
+def toy_graph(edges, coords):
+    g = nx.MultiDiGraph(crs="EPSG:31370")
+    for n, (x, y) in coords.items():
+        g.add_node(n, x=float(x), y=float(y))
+    for u, v, length in edges:
+        g.add_edge(u, v, length=float(length))
+    return g
+
+
+def grid_graph(size=5, block=100.0):
+    coords = {r * size + c: (c * block, r * block) for r in range(size) for c in range(size)}
+    edges = []
+    for r in range(size):
+        for c in range(size):
+            n = r * size + c
+            if c < size - 1:
+                edges.append((n, n + 1, block))
+            if r < size - 1:
+                edges.append((n, n + size, block))
+    return toy_graph(edges, coords)
+
+
+def reference_metres(net, points_xy, services_xy):
+    """Independent reference: split the street edges at every snapped point, add the access legs as
+    edges, and run NetworkX multi-source Dijkstra from the services."""
+    g = nx.Graph()
+    for u, v, length in zip(net.edge_u, net.edge_v, net.edge_length, strict=True):
+        g.add_edge(int(u), int(v), weight=float(length))
+    ps = snap_points(net, points_xy)
+    ss = snap_points(net, services_xy)
+    cuts: dict[int, list[tuple[float, str]]] = {}
+    for tag, snap in (("p", ps), ("s", ss)):
+        for i in range(len(snap)):
+            cuts.setdefault(int(snap.edge[i]), []).append((float(snap.dist_u[i]), f"{tag}{i}"))
+            g.add_edge(f"{tag}{i}", f"{tag}{i}_on", weight=float(snap.access_m[i]))
+    for e, items in cuts.items():
+        u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length[e])
+        g.remove_edge(u, v)
+        chain = [(0.0, u)] + sorted((pos, f"{name}_on") for pos, name in items) + [(length, v)]
+        for (p0, a), (p1, b) in zip(chain[:-1], chain[1:], strict=True):
+            w = p1 - p0
+            if g.has_edge(a, b):
+                w = min(w, g[a][b]["weight"])
+            g.add_edge(a, b, weight=w)
+    dist = nx.multi_source_dijkstra_path_length(g, {f"s{i}" for i in range(len(ss))}, weight="weight")
+    return np.array([dist.get(f"p{i}", np.inf) for i in range(len(ps))])
+
+
+def test_times_at_nodes_match_networkx():
+    g = grid_graph()
+    net = network_from_graph(g)
+    services = np.array([[0.0, 0.0], [400.0, 300.0]])
+    st = nearest_service_times(net, np.c_[net.x, net.y], services, service_ids=["A", "B"], speed_kmh=SPEED)
+    ref = nx.multi_source_dijkstra_path_length(nx.Graph(g), {0, 19}, weight="length")
+    for i, node in enumerate(net.node_ids):
+        assert st.minutes[i] * MPM == pytest.approx(ref[int(node)])
+    assert st.service_id[0] == "A" and st.service_id[int(np.flatnonzero(net.node_ids == 24)[0])] == "B"
+
+
+def test_times_with_access_legs_and_mid_edge_points_match_split_graph_reference():
+    g = grid_graph()
+    net = network_from_graph(g)
+    rng = np.random.default_rng(3)
+    points = rng.uniform(-60, 460, size=(60, 2))
+    services = np.array([[150.0, 42.0], [350.0, 310.0], [175.0, 20.0]])  # two on the same street edge
+    # and demand points on the same edge as a service, on both sides of it
+    points = np.vstack([points, [[150.0, 5.0], [110.0, -3.0], [140.0, 0.0]]])
+    st = nearest_service_times(net, points, services, speed_kmh=SPEED)
+    ref = reference_metres(net, points, services)
+    np.testing.assert_allclose(st.minutes * MPM, ref, rtol=1e-9, atol=1e-6)
+    assert st.minutes[-1] * MPM == pytest.approx(42.0 + 0.0 + 10.0)  # along the shared edge, no node
+
+
+def test_time_matrix_matches_nearest_and_limit():
+    net = network_from_graph(grid_graph())
+    rng = np.random.default_rng(5)
+    origins = rng.uniform(0, 400, size=(40, 2))
+    targets = rng.uniform(0, 400, size=(7, 2))
+    m = time_matrix(net, origins, targets, speed_kmh=SPEED, limit_min=100.0, batch=3)
+    for j in range(len(targets)):
+        ref = reference_metres(net, origins, targets[j : j + 1]) / MPM
+        np.testing.assert_allclose(m[:, j], ref, rtol=1e-9)
+    st = nearest_service_times(net, origins, targets, speed_kmh=SPEED)
+    np.testing.assert_allclose(m.min(axis=1), st.minutes, rtol=1e-12)
+    np.testing.assert_array_equal(m.argmin(axis=1), st.service_index)
+    limited = time_matrix(net, origins, targets, speed_kmh=SPEED, limit_min=3.0)
+    assert np.isinf(limited[m > 3.0]).all()
+    np.testing.assert_allclose(limited[m <= 3.0], m[m <= 3.0])
+
+
+def test_empty_service_set_is_a_clear_error():
+    net = network_from_graph(grid_graph())
+    with pytest.raises(ModelError, match="empty"):
+        nearest_service_times(net, np.array([[0.0, 0.0]]), np.zeros((0, 2)))
+    with pytest.raises(ModelError, match="empty"):
+        isochrones(net, np.zeros((0, 2)))
+
+
+def test_service_outside_network_is_reported_and_pays_its_access_leg():
+    net = network_from_graph(grid_graph())
+    far = np.array([[200.0, 1000.0]])  # 600 m north of the top street
+    st = nearest_service_times(net, np.array([[200.0, 400.0]]), far, speed_kmh=SPEED, tolerance_m=250)
+    assert st.service_snap.beyond_tolerance.tolist() == [True]
+    assert st.minutes[0] * MPM == pytest.approx(600.0)
+
+
+def test_disconnected_pieces_are_unreachable_not_wrong():
+    g = grid_graph(3)
+    g.add_node(100, x=5000.0, y=0.0)
+    g.add_node(101, x=5100.0, y=0.0)
+    g.add_edge(100, 101, length=100.0)
+    net = network_from_graph(g, largest_component=False)
+    st = nearest_service_times(net, np.array([[50.0, 0.0], [5050.0, 0.0]]), np.array([[0.0, 0.0]]))
+    assert np.isfinite(st.minutes[0]) and np.isinf(st.minutes[1])
+    assert st.service_index.tolist() == [0, -1] and st.service_id[1] is None
+    demand = pd.DataFrame({"cd_sector": ["A", "A"], "weight": [1.0, 9.0]})
+    info = pd.DataFrame(
+        {"cd_sector": ["A"], "commune_nis": [1], "mdrc": [1], "lgn": [1], "pop_0_2_status": ["estimated"]}
+    )
+    tab = coverage(demand, {"s": st}, info)["sector"].iloc[0]
+    assert tab["pop_unreachable"] == 9.0 and tab["within_15_min"] == 1.0
+    assert np.isnan(tab["p90_min"]) and tab["mean_min"] == pytest.approx(st.minutes[0])
+
+
+def test_weighted_quantile():
+    assert weighted_quantile(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 8.0]), 0.9) == 3.0
+    assert weighted_quantile(np.array([1.0, 2.0, 3.0]), np.array([9.0, 1.0, 0.0]), 0.9) == 1.0
+    assert np.isnan(weighted_quantile(np.array([1.0]), np.array([0.0]), 0.9))
+
+
+def _toy_sectors():
+    geoms = [box(0, 0, 200, 400), box(200, 0, 400, 400), box(1000, 1000, 1100, 1100)]
+    return gpd.GeoDataFrame({"cd_sector": ["S1", "S2", "S3"]}, geometry=geoms, crs="EPSG:31370")
+
+
+def test_demand_points_conserve_population_and_flag_fallbacks():
+    from shapely.geometry import LineString
+
+    sectors = _toy_sectors()
+    need = pd.DataFrame({"cd_sector": ["S1", "S2", "S3"], "pop_0_2": [30.0, 12.5, 4.0]})
+    lines = gpd.GeoDataFrame(
+        {"weight": [10.0, 30.0, 0.0]},
+        geometry=[
+            LineString([(50, 50), (350, 50)]),
+            LineString([(50, 200), (150, 200)]),
+            LineString([(250, 300), (350, 300)]),
+        ],
+        crs="EPSG:31370",
+    )
+    dp = demand_points(sectors, need, lines)
+    per = dp.groupby("cd_sector")["weight"].sum()
+    assert per.to_dict() == pytest.approx({"S1": 30.0, "S2": 12.5, "S3": 4.0})
+    assert dp.loc[dp["fallback"], "cd_sector"].tolist() == ["S3"]
+    # S1 holds 150 m of the first line (weight 5) and the whole second one (30): shares 5/35 and 30/35
+    s1 = dp[dp["cd_sector"] == "S1"].sort_values("weight")["weight"].to_numpy()
+    assert s1 == pytest.approx([30 * 5 / 35, 30 * 30 / 35])
+    # S2: 150 m of the first line (weight 5) and a zero-weight line -> all children on the first
+    s2 = dp[dp["cd_sector"] == "S2"].sort_values("weight")["weight"].to_numpy()
+    assert s2 == pytest.approx([0.0, 12.5])
+    with pytest.raises(DataError):
+        demand_points(sectors, need.assign(cd_sector=["S1", "S2", "X"]), lines)
+
+
+def test_isochrone_follows_streets_and_cuts_partial_edges():
+    # An L-shaped street: (0,0)-(300,0)-(300,300). A convex hull would claim the empty corner.
+    net = network_from_graph(toy_graph([(0, 1, 300), (1, 2, 300)], {0: (0, 0), 1: (300, 0), 2: (300, 300)}))
+    iso = isochrones(
+        net,
+        np.array([[0.0, 0.0]]),
+        service_ids=["S"],
+        set_name="t",
+        thresholds_min=[2.5, 5.0],
+        speed_kmh=SPEED,
+        buffer_m=10,
+    )
+    assert list(iso["service_id"]) == ["*", "*", "S", "S"]
+    small = iso.geometry.iloc[0]
+    assert small.contains(Point(240, 0)) and not small.contains(Point(270, 0))
+    big = iso.geometry.iloc[1]
+    assert big.contains(Point(300, 190)) and not big.contains(Point(300, 215))
+    assert not big.contains(Point(150, 150))  # the corner nobody can walk into
+    assert big.area == pytest.approx(500 * 20, rel=0.05)
+    assert iso.geometry.iloc[3].equals_exact(big, 1e-6)
+
+
+def test_isochrone_of_mid_edge_service_and_clip():
+    net = network_from_graph(toy_graph([(0, 1, 1000)], {0: (0, 0), 1: (1000, 0)}))
+    region = box(-50, -50, 520, 50)
+    iso = isochrones(
+        net,
+        np.array([[500.0, 30.0]]),
+        thresholds_min=[1.0],
+        speed_kmh=SPEED,
+        buffer_m=5,
+        region=region,
+        per_service=False,
+    )
+    poly = iso.geometry.iloc[0]
+    # 30 m access leg leaves 70 m each way along the street; clipped at x=520
+    assert poly.contains(Point(435, 0)) and not poly.contains(Point(425, 0))
+    assert poly.bounds[2] == pytest.approx(520.0)
+
+
+def test_raster_matches_point_times(tmp_path):
+    import rasterio
+
+    net = network_from_graph(grid_graph())
+    region = box(0, 0, 400, 300)
+    services = np.array([[0.0, 0.0]])
+    out = walking_time_raster(net, services, tmp_path / "t.tif", region=region, speed_kmh=SPEED, cell_m=50)
+    with rasterio.open(out) as src:
+        assert src.crs.to_epsg() == 31370 and src.res == (50.0, 50.0)
+        grid = src.read(1)
+        row, col = src.index(125.0, 75.0)
+        expected = nearest_service_times(net, np.array([[125.0, 75.0]]), services, speed_kmh=SPEED).minutes[0]
+        assert grid[row, col] == pytest.approx(expected, rel=1e-5)
+        assert np.isfinite(grid).sum() == 8 * 6
+    assert not list(tmp_path.glob(".t.*"))  # no temp file left behind
+
+
+# ---------------------------------------------------------------------------------------------------
+# Real data
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real():
+    from geoplanner import load, need
+    from geoplanner.network import load_network
+
+    lines = need.residential_lines()
+    sn = need.sector_need(lines=lines)
+    dp = demand_points(load.load_sectors(), sn, lines)
+    net = load_network()
+    snap = snap_points(net, dp[["x", "y"]].to_numpy())
+    return {"need": sn, "demand": dp, "net": net, "snap": snap}
+
+
+def test_real_demand_points_conserve_every_sector(real):
+    sn, dp = real["need"], real["demand"]
+    per = dp.groupby("cd_sector")["weight"].sum().reindex(sn["cd_sector"]).fillna(0.0)
+    np.testing.assert_allclose(per.to_numpy(), sn["pop_0_2"].to_numpy(), rtol=1e-9, atol=1e-9)
+    assert len(dp) > 5 * len(sn)  # several points per sector, not one centroid
+    assert (~real["snap"].beyond_tolerance).all()
+
+
+def test_real_coverage_tables_conserve_population(real):
+    from geoplanner import load
+
+    dp, sn = real["demand"], real["need"]
+    times, notes = {}, {}
+    for name in ("any_cb", "hvhk"):
+        ss = load.load_services(name)
+        xy = np.c_[ss.points.geometry.x, ss.points.geometry.y]
+        times[name] = nearest_service_times(real["net"], real["snap"], xy, service_ids=ss.points["id"])
+        notes[name] = ss.completeness_note
+    tabs = coverage(dp, times, sn, layer_notes=notes, priority_mdrc=[1, 2, 3])
+    total = sn["pop_0_2"].sum()
+    for level in ("sector", "wijk", "commune", "lgn", "region"):
+        by_set = tabs[level].groupby("service_set")
+        np.testing.assert_allclose(by_set["pop_0_2"].sum().to_numpy(), total, rtol=1e-9)
+        np.testing.assert_allclose(
+            by_set["within_15_min"].sum().to_numpy(),
+            tabs["region"].set_index("service_set")["within_15_min"].to_numpy(),
+            rtol=1e-9,
+        )
+    sec = tabs["sector"]
+    assert len(sec) == 2 * len(sn)
+    assert (sec["within_5_min"] <= sec["within_10_min"] + 1e-9).all()
+    assert (sec["within_10_min"] <= sec["within_15_min"] + 1e-9).all()
+    assert (sec["within_15_min"] <= sec["pop_0_2"] + 1e-9).all()
+    assert set(tabs["lgn"]["lgn"]) == set(range(1, 9))
+    assert (tabs["region"]["layer_note"].str.contains("ONVOLLEDIGE")).all()
+    assert set(tabs["priority_wijken"]["mdrc"]) == {1, 2, 3}
+    # a sector's mean time lies between its demand points' extremes
+    t = pd.Series(times["any_cb"].minutes, index=dp["cd_sector"])
+    one = sec[(sec["service_set"] == "any_cb") & (sec["pop_0_2"] > 0)].iloc[0]
+    pts = t.loc[[one["cd_sector"]]]
+    assert pts.min() - 1e-9 <= one["mean_min"] <= pts.max() + 1e-9
+
+
+def test_real_times_match_networkx_for_sample(real):
+    net, snap = real["net"], real["snap"]
+    rng = np.random.default_rng(11)
+    idx = rng.choice(len(snap), size=40, replace=False)
+    services = np.c_[net.x[[100, 5000, 20000]], net.y[[100, 5000, 20000]]]
+    st = nearest_service_times(net, real["demand"][["x", "y"]].to_numpy()[idx], services)
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True))
+    dist = nx.multi_source_dijkstra_path_length(g, {100, 5000, 20000})
+    s = snap_points(net, real["demand"][["x", "y"]].to_numpy()[idx])
+    ref = (
+        np.minimum(np.array([dist[int(u)] for u in s.u]) + s.dist_u, np.array([dist[int(v)] for v in s.v]) + s.dist_v)
+        + s.access_m
+    )
+    np.testing.assert_allclose(st.minutes * metres_per_minute(4.5), ref, rtol=1e-9)
