@@ -54,6 +54,9 @@ __all__ = [
     "weighted_quantile",
     "coverage",
     "COVERAGE_COLUMNS_NL",
+    "CoverageRun",
+    "run_coverage",
+    "DEFAULT_SETS",
 ]
 
 #: Dutch display labels of the coverage table columns (files keep the English snake_case names).
@@ -544,4 +547,278 @@ def coverage(
     }
     prio = set() if priority_mdrc is None else {int(m) for m in priority_mdrc}
     out["priority_wijken"] = out["wijk"][out["wijk"]["mdrc"].isin(prio)].reset_index(drop=True)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole run (used by `geoplanner coverage`)
+# --------------------------------------------------------------------------------------------------
+
+#: Service sets measured by default.
+DEFAULT_SETS = ("kg", "one", "hvhk", "any_cb", "all_family")
+#: Sets with more services than this get only the union isochrone (one polygon per service would take
+#: minutes for the ~600 family venues and is rarely what a map needs).
+PER_SERVICE_ISOCHRONE_MAX = 50
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """Result of :func:`run_coverage`: the tables, isochrones, notes and the files written."""
+
+    tables: dict[str, pd.DataFrame]
+    isochrones: gpd.GeoDataFrame
+    notes: dict[str, str]
+    skipped: dict[str, str]
+    snap_problems: pd.DataFrame
+    speed_kmh: float
+    thresholds: tuple[float, ...]
+    outputs: list
+    manifest: object
+
+
+def _observed(data_dir):
+    """Return the user's real sector figures, if imported (they replace the estimates)."""
+    try:
+        from geoplanner.user_data import load_sector_figures
+    except ImportError:
+        return None, []
+    figures = load_sector_figures(data_dir)
+    return (None, []) if figures is None else (figures.by_sector, [figures.source])
+
+
+def run_coverage(
+    out_dir=None,
+    *,
+    sets: Sequence[str] = DEFAULT_SETS,
+    speed_kmh: float = WALK_SPEED_KMH,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+    network_path=None,
+    raster: bool = True,
+    cell_m: float = 50.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
+    data_dir=None,
+) -> CoverageRun:
+    """Measure walking access of young children to each service set and write every output.
+
+    Writes into ``out_dir`` (default ``outputs/coverage``): ``coverage_<level>.csv`` for sector, wijk,
+    commune, lgn, priority_wijken and region; ``coverage.gpkg`` (one layer per level plus ``services``
+    with their snapping); ``isochrones.gpkg`` (layer ``isochrones``); ``walking_time_<set>.tif`` per set
+    (unless ``raster`` is False) and ``manifest.json``.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder.
+    sets
+        Service-set names (see :func:`geoplanner.load.load_services`).
+    speed_kmh
+        Walking speed.
+    thresholds
+        Minutes.
+    network_path
+        Network file (default: the bundle's walk network).
+    raster
+        Also write the walking-time GeoTIFFs.
+    cell_m
+        Raster cell size (metres).
+    tolerance_m
+        Snapping tolerance; services and homes farther from a street are listed in ``snap_problems``.
+    data_dir
+        Data folder.
+
+    Returns
+    -------
+    CoverageRun
+
+    Raises
+    ------
+    ModelError
+        If no requested set has any located service.
+    """
+    from pathlib import Path
+
+    from geoplanner import _io, load, need
+    from geoplanner.isochrones import isochrones, walking_time_raster
+    from geoplanner.lgn import lgn_table
+    from geoplanner.manifest import write_manifest
+    from geoplanner.network import load_network
+
+    out = Path(out_dir) if out_dir is not None else settings.output_dir() / "coverage"
+    ths = tuple(sorted(float(t) for t in thresholds))
+    if not ths or min(ths) <= 0:
+        raise ModelError("thresholds must be positive minutes", column="thresholds")
+    net = load_network(network_path)
+    observed, observed_inputs = _observed(data_dir)
+    lines = need.residential_lines(data_dir)
+    sn = need.sector_need(data_dir, observed=observed, lines=lines)
+    sectors = load.load_sectors(data_dir)
+    ranking = need.rank_wijken(data_dir, sectors=sn)
+    region = load.load_region(data_dir)
+    demand = demand_points(sectors, sn, lines)
+    dsnap = snap_points(net, demand[["x", "y"]].to_numpy(), tolerance_m=tolerance_m)
+
+    times: dict[str, ServiceTimes] = {}
+    notes: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    problems = []
+    service_layers = []
+    iso_parts = []
+    inputs = [net.source] + observed_inputs
+    outputs = []
+    for name in sets:
+        ss = load.load_services(name, data_dir)
+        inputs += list(ss.sources)
+        notes[name] = ss.completeness_note
+        if len(ss.points) == 0:
+            skipped[name] = f"{ss.label}: geen enkele locatie met coördinaten — niet gemeten"
+            continue
+        pts = ss.points.sort_values("id", kind="stable").reset_index(drop=True)
+        xy = np.c_[pts.geometry.x, pts.geometry.y]
+        st = nearest_service_times(
+            net, dsnap, xy, service_ids=pts["id"].astype(str), speed_kmh=speed_kmh, tolerance_m=tolerance_m
+        )
+        times[name] = st
+        snap = st.service_snap
+        layer = pts[["id", "name", "type", "layer", "approximate", "geometry"]].copy()
+        layer.insert(0, "service_set", name)
+        layer["access_m"] = snap.access_m
+        layer["beyond_tolerance"] = snap.beyond_tolerance
+        layer["layer_note"] = ss.completeness_note
+        service_layers.append(layer)
+        for i in np.flatnonzero(snap.beyond_tolerance):
+            problems.append(
+                {
+                    "service_set": name,
+                    "id": pts["id"].iloc[i],
+                    "name": pts["name"].iloc[i],
+                    "access_m": snap.access_m[i],
+                }
+            )
+        iso_parts.append(
+            isochrones(
+                net,
+                snap,
+                service_ids=pts["id"].astype(str),
+                set_name=name,
+                thresholds_min=ths,
+                speed_kmh=speed_kmh,
+                region=region,
+                per_service=len(pts) <= PER_SERVICE_ISOCHRONE_MAX,
+            ).assign(layer_note=ss.completeness_note)
+        )
+        if raster:
+            outputs.append(
+                walking_time_raster(
+                    net,
+                    snap,
+                    out / f"walking_time_{name}.tif",
+                    region=region,
+                    speed_kmh=speed_kmh,
+                    cell_m=cell_m,
+                    note=ss.completeness_note,
+                )
+            )
+    if not times:
+        raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
+
+    info = pd.DataFrame(sn.drop(columns="geometry", errors="ignore"))
+    if "lgn" not in info.columns:
+        info = info.merge(lgn_table()[["commune_nis", "lgn"]], on="commune_nis", how="left")
+    priority = ranking.loc[ranking["priority"].astype(bool), "mdrc"]
+    tables = coverage(demand, times, info, thresholds=ths, layer_notes=notes, priority_mdrc=priority)
+    tables = _with_names(tables, sectors, ranking)
+    far_homes = int(dsnap.beyond_tolerance.sum())
+    if far_homes:
+        problems.append(
+            {
+                "service_set": "*",
+                "id": "demand",
+                "name": f"{far_homes} woonstraatpunten",
+                "access_m": float(dsnap.access_m.max()),
+            }
+        )
+    snap_problems = pd.DataFrame(problems, columns=["service_set", "id", "name", "access_m"])
+
+    for level, df in tables.items():
+        outputs.append(_io.write_csv(out / f"coverage_{level}.csv", df))
+    geo = {
+        "sector": sectors[["cd_sector", "geometry"]],
+        "wijk": ranking[["mdrc", "geometry"]],
+        "commune": load.load_communes(data_dir)[["commune_nis", "geometry"]],
+    }
+    layers = {}
+    for level, key in (("sector", "cd_sector"), ("wijk", "mdrc"), ("commune", "commune_nis")):
+        layers[level] = gpd.GeoDataFrame(geo[level].merge(tables[level], on=key, how="inner"), crs=settings.CRS)
+    lgn_geo = (
+        geo["commune"].merge(lgn_table()[["commune_nis", "lgn"]], on="commune_nis").dissolve(by="lgn").reset_index()
+    )
+    layers["lgn"] = gpd.GeoDataFrame(lgn_geo[["lgn", "geometry"]].merge(tables["lgn"], on="lgn"), crs=settings.CRS)
+    layers["services"] = gpd.GeoDataFrame(pd.concat(service_layers, ignore_index=True), crs=settings.CRS)
+    outputs.append(_io.write_gpkg(out / "coverage.gpkg", layers))
+    iso = gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs=settings.CRS)
+    outputs.append(_io.write_gpkg(out / "isochrones.gpkg", {"isochrones": iso}))
+    run_notes = [notes[n] for n in notes] + list(skipped.values())
+    if (info["pop_0_2_status"] != "observed").any():
+        run_notes.append("Aantallen jonge kinderen per sector zijn schattingen (status 'estimated').")
+    if len(snap_problems):
+        run_notes.append(
+            f"{len(snap_problems)} punten liggen meer dan {tolerance_m:g} m van een straat (zie snap_problems)."
+        )
+        outputs.append(_io.write_csv(out / "snap_problems.csv", snap_problems))
+    manifest = write_manifest(
+        out,
+        command="coverage",
+        inputs=[Path(p) for p in dict.fromkeys(inputs) if p is not None],
+        parameters={
+            "sets": list(sets),
+            "speed_kmh": speed_kmh,
+            "thresholds_min": list(ths),
+            "network": str(net.source),
+            "network_sha256": net.sha256,
+            "network_nodes": net.n_nodes,
+            "network_edges": net.n_edges,
+            "network_dropped_nodes": net.dropped_nodes,
+            "snap_tolerance_m": tolerance_m,
+            "raster_cell_m": cell_m if raster else None,
+            "isochrone_buffer_m": 40.0,
+            "demand_points": len(demand),
+        },
+        outputs=outputs,
+        notes=run_notes,
+    )
+    return CoverageRun(
+        tables=tables,
+        isochrones=iso,
+        notes=notes,
+        skipped=skipped,
+        snap_problems=snap_problems,
+        speed_kmh=float(speed_kmh),
+        thresholds=ths,
+        outputs=outputs,
+        manifest=manifest,
+    )
+
+
+def _with_names(
+    tables: dict[str, pd.DataFrame], sectors: pd.DataFrame, ranking: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """Add display names (Dutch and French) to the coverage tables."""
+    from geoplanner.lgn import lgn_table
+
+    lgn = lgn_table()
+    names = {
+        "sector": (sectors[["cd_sector", "sector_name_nl", "sector_name_fr"]], "cd_sector"),
+        "wijk": (ranking[["mdrc", "name_nl", "name_fr"]], "mdrc"),
+        "priority_wijken": (ranking[["mdrc", "name_nl", "name_fr", "rank"]], "mdrc"),
+        "commune": (lgn[["commune_nis", "commune_name_nl", "commune_name_fr"]], "commune_nis"),
+        "lgn": (lgn[["lgn", "lgn_name"]].drop_duplicates("lgn"), "lgn"),
+    }
+    out = dict(tables)
+    for level, (frame, key) in names.items():
+        df = out[level].merge(pd.DataFrame(frame).drop_duplicates(key), on=key, how="left")
+        first = [key] + [c for c in frame.columns if c != key]
+        out[level] = df[first + [c for c in df.columns if c not in first]]
+    out["priority_wijken"] = out["priority_wijken"].sort_values(
+        ["rank", "service_set"], kind="stable", ignore_index=True
+    )
     return out

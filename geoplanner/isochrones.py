@@ -182,6 +182,7 @@ def walking_time_raster(
     region,
     speed_kmh: float = WALK_SPEED_KMH,
     cell_m: float = 50.0,
+    note: str = "",
 ) -> Path:
     """Write a GeoTIFF of walking minutes to the nearest service (EPSG:31370, NaN outside the region).
 
@@ -199,6 +200,8 @@ def walking_time_raster(
         Walking speed.
     cell_m
         Cell size in metres; the grid is aligned to multiples of it.
+    note
+        Completeness note of the service layer, stored as the ``layer_note`` tag.
 
     Returns
     -------
@@ -243,6 +246,6 @@ def walking_time_raster(
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(grid, 1)
             dst.set_band_description(1, f"walking minutes to nearest service at {speed_kmh:g} km/h")
-            dst.update_tags(units="minutes", attribution="; ".join(settings.ATTRIBUTION[:1]))
+            dst.update_tags(units="minutes", attribution=settings.ATTRIBUTION[0], layer_note=note)
 
     return write_with(target, _write)

@@ -324,3 +324,46 @@ def test_real_times_match_networkx_for_sample(real):
         + s.access_m
     )
     np.testing.assert_allclose(st.minutes * metres_per_minute(4.5), ref, rtol=1e-9)
+
+
+def test_run_coverage_writes_every_output(tmp_path):
+    import json
+
+    import pyogrio
+    import rasterio
+
+    from geoplanner.accessibility import run_coverage
+
+    run = run_coverage(tmp_path, sets=["hvhk", "kg"], thresholds=[5, 15], cell_m=200)
+    names = {p.name for p in run.outputs}
+    for level in ("sector", "wijk", "commune", "lgn", "priority_wijken", "region"):
+        assert f"coverage_{level}.csv" in names
+    assert {"coverage.gpkg", "isochrones.gpkg", "walking_time_hvhk.tif", "walking_time_kg.tif"} <= names
+    assert {n for n, _ in pyogrio.list_layers(tmp_path / "coverage.gpkg")} >= {"sector", "wijk", "commune", "lgn"}
+    lgn = pd.read_csv(tmp_path / "coverage_lgn.csv")
+    assert len(lgn) == 16 and lgn["layer_note"].str.contains("ONVOLLEDIGE").all() and lgn["lgn_name"].notna().all()
+    iso = gpd.read_file(tmp_path / "isochrones.gpkg")
+    assert set(iso["service_set"]) == {"hvhk", "kg"} and "*" in set(iso["service_id"])
+    assert iso.geometry.is_valid.all() and iso["layer_note"].str.contains("ONVOLLEDIGE").all()
+    with rasterio.open(tmp_path / "walking_time_kg.tif") as src:
+        assert "ONVOLLEDIGE" in src.tags()["layer_note"]
+    manifest = json.loads(run.manifest.read_text())
+    assert manifest["command"] == "coverage" and any("ONVOLLEDIGE" in n for n in manifest["notes"])
+
+
+def test_run_coverage_rejects_only_empty_sets(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from geoplanner import load
+    from geoplanner.accessibility import run_coverage
+
+    real_load = load.load_services
+
+    def no_points(name, data_dir=None):
+        ss = real_load(name, data_dir)
+        return replace(ss, points=ss.points.iloc[:0])
+
+    monkeypatch.setattr(load, "load_services", no_points)
+    with pytest.raises(ModelError, match="none of the service sets"):
+        run_coverage(tmp_path, sets=["kg"], raster=False)
+    assert not list(tmp_path.glob("coverage_*.csv"))  # nothing half-written
