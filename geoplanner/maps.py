@@ -696,7 +696,7 @@ class _MapBuilder:
             f"{_svg_marker('circle', _SITE_COLOUR, 18, '1')} {len(pts)}</div>"
         )
 
-    def finish(self, title: str) -> None:
+    def finish(self, title: str, compact: bool = False) -> None:
         t = self.t
         notes = "".join(f'<div class="note">{esc(n)}</div>' for n in self.data.notes)
         legend = (
@@ -706,7 +706,7 @@ class _MapBuilder:
         _Html(legend, "bottomleft", "gp-legend").add_to(self.m)
         _Html(f"{esc(title)}<small>{esc(t('estimate_note'))}</small>", "bottomright", "gp-title").add_to(self.m)
         _Attribution(esc(" | ".join(a for a in settings.ATTRIBUTION if "OpenStreetMap" not in a))).add_to(self.m)
-        folium.LayerControl(collapsed=False, position="topright").add_to(self.m)
+        folium.LayerControl(collapsed=compact, position="topright").add_to(self.m)
 
 
 def _new_map(data: MapData, lang: str, **kwargs: Any) -> folium.Map:
@@ -724,7 +724,7 @@ def _configure(m: folium.Map, data: MapData) -> None:
     m.get_root().header.add_child(folium.Element(_CSS), name="gp_css")
 
 
-def _fill(m: folium.Map, data: MapData, scales: MapScales, lang: str, title: str) -> list[str]:
+def _fill(m: folium.Map, data: MapData, scales: MapScales, lang: str, title: str, compact: bool = False) -> list[str]:
     osm = [a for a in settings.ATTRIBUTION if "OpenStreetMap" in a][0]
     folium.TileLayer(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -742,7 +742,7 @@ def _fill(m: folium.Map, data: MapData, scales: MapScales, lang: str, title: str
     b.gap()
     b.services()
     b.sites()
-    b.finish(title)
+    b.finish(title, compact)
     return b.names
 
 
@@ -809,7 +809,8 @@ def build_dual_map(a: MapData, b: MapData, *, lang: str = DEFAULT_LANG) -> DualM
     dual.default_js = list(assets.SYNC_JS)
     for m, data in ((dual.m1, a), (dual.m2, b)):
         _configure(m, data)
-        m.gp_layers = _fill(m, data, scales, lang, data.title or label("scenario_title", lang))
+        # Half a screen each: layer list and legend start folded so the map stays visible.
+        m.gp_layers = _fill(m, data, scales, lang, data.title or label("scenario_title", lang), compact=True)
     return dual
 
 

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from geoplanner import settings
 from geoplanner._io import write_text
+from geoplanner.errors import GeoplannerError
 from geoplanner.i18n import DEFAULT_LANG, LABELS, check_lang, fmt_num, label
 from geoplanner.static_maps import png_bytes
 
@@ -36,13 +37,13 @@ class ReportMap:
     title
         Caption (escaped when rendered).
     png
-        PNG bytes, or a matplotlib Figure rendered at 150 dpi.
+        PNG bytes, a matplotlib Figure rendered at 150 dpi, or None (link only).
     link
         Path of the interactive HTML map, written relative to the report's folder.
     """
 
     title: str
-    png: bytes | Figure
+    png: bytes | Figure | None
     link: Path | None = None
 
 
@@ -170,6 +171,7 @@ table { border-collapse: collapse; font-size: 13px; margin: .5em 0 1em; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; }
 tr.priority td { background: #fff5eb; }
+.scroll { overflow-x: auto; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 13px; color: #555; }
 .note { color: #555; font-style: italic; }
@@ -184,27 +186,27 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 
 {% if priority %}
 <h2 id="priority">{{ L.priority_table }}</h2>
-<table class="priority-table">
+<div class="scroll"><table class="priority-table">
 <tr>{% for h in priority.header %}<th>{{ h }}</th>{% endfor %}</tr>
 {% for row in priority.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
-</table>
+</table></div>
 {% endif %}
 
 {% if coverage %}
 <h2 id="coverage">{{ L.coverage_table }}</h2>
 {% if coverage_chart %}<figure><img alt="{{ L.coverage_table }}" src="{{ coverage_chart }}"></figure>{% endif %}
-<table class="coverage-table">
+<div class="scroll"><table class="coverage-table">
 <tr>{% for h in coverage.header %}<th>{{ h }}</th>{% endfor %}</tr>
 {% for row in coverage.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
-</table>
+</table></div>
 {% endif %}
 
 {% if comparison %}
 <h2 id="comparison">{{ L.comparison_table }}</h2>
-<table class="comparison-table">
+<div class="scroll"><table class="comparison-table">
 <tr>{% for h in comparison.header %}<th>{{ h }}</th>{% endfor %}</tr>
 {% for row in comparison.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
-</table>
+</table></div>
 {% if gain_chart %}<figure><img alt="{{ L.marginal_curve }}" src="{{ gain_chart }}"></figure>{% endif %}
 {% endif %}
 
@@ -212,7 +214,7 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 <h2 id="maps">{{ L.maps }}</h2>
 {% for m in maps %}
 <figure class="map">
-<img alt="{{ m.title }}" src="{{ m.src }}">
+{% if m.src %}<img alt="{{ m.title }}" src="{{ m.src }}">{% endif %}
 <figcaption>{{ m.title }}{% if m.link %} — <a href="{{ m.link }}">{{ L.interactive_map }}</a>{% endif %}</figcaption>
 </figure>
 {% endfor %}
@@ -325,7 +327,7 @@ def render_report(
                 except ValueError:
                     link = link.resolve()
             link = link.as_posix()
-        out_maps.append({"title": m.title, "src": _data_uri(m.png), "link": link})
+        out_maps.append({"title": m.title, "src": _data_uri(m.png) if m.png is not None else None, "link": link})
     ctx["maps"] = out_maps
     return env.from_string(_TEMPLATE).render(**ctx)
 
@@ -335,3 +337,341 @@ def write_report(target: str | Path, **kwargs: Any) -> Path:
     target = Path(target)
     kwargs.setdefault("base_dir", target.parent)
     return write_text(target, render_report(**kwargs))
+
+
+# ---------------------------------------------------------------------------------------------
+# From scenario results to map inputs (the glue `geoplanner map` and `geoplanner report` use)
+# ---------------------------------------------------------------------------------------------
+
+#: Thresholds (minutes) of the coverage columns and isochrones drawn.
+MAP_THRESHOLDS = (5, 10, 15)
+
+
+def sector_coverage(points: pd.DataFrame, *, set_name: str, thresholds: Sequence[int] = MAP_THRESHOLDS) -> pd.DataFrame:
+    """Aggregate a scenario's demand points to sectors, in the accessibility coverage schema.
+
+    Parameters
+    ----------
+    points
+        ``ScenarioResult.points``: cd_sector, children, minutes (``inf`` = unreachable).
+    set_name
+        Written in ``service_set``.
+    thresholds
+        Minutes for the ``within_<t>_min`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        cd_sector, service_set, pop_0_2, within_<t>_min, share_within_<t>_min, mean_min (over
+        children who can reach a site), pop_unreachable.
+    """
+    p = pd.DataFrame(points[["cd_sector", "children", "minutes"]]).copy()
+    p["minutes"] = p["minutes"].astype(float)
+    finite = np.isfinite(p["minutes"].to_numpy())
+    p["reach_children"] = np.where(finite, p["children"], 0.0)
+    p["weighted_min"] = np.where(finite, p["children"] * np.where(finite, p["minutes"], 0.0), 0.0)
+    for t in thresholds:
+        p[f"within_{t}_min"] = np.where(p["minutes"] <= t, p["children"], 0.0)
+    agg = p.groupby("cd_sector", sort=True).sum(numeric_only=True)
+    out = pd.DataFrame({"cd_sector": agg.index, "service_set": set_name, "pop_0_2": agg["children"].to_numpy()})
+    for t in thresholds:
+        out[f"within_{t}_min"] = agg[f"within_{t}_min"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"share_within_{t}_min"] = out[f"within_{t}_min"] / out["pop_0_2"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean_min"] = (agg["weighted_min"] / agg["reach_children"]).to_numpy()
+    out["pop_unreachable"] = (agg["children"] - agg["reach_children"]).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def lgn_coverage(points: pd.DataFrame, *, scenario: str, thresholds: Sequence[int] = MAP_THRESHOLDS) -> pd.DataFrame:
+    """Aggregate a scenario's demand points per LGN (lgn, lgn_name, scenario, pop_0_2, shares, mean_min)."""
+    from geoplanner.lgn import lgn_table
+
+    p = pd.DataFrame(points[["lgn", "children", "minutes"]]).rename(columns={"lgn": "cd_sector"})
+    out = sector_coverage(p, set_name=scenario, thresholds=thresholds).rename(
+        columns={"cd_sector": "lgn", "service_set": "scenario"}
+    )
+    names = lgn_table().drop_duplicates("lgn").set_index("lgn")["lgn_name"]
+    out.insert(1, "lgn_name", out["lgn"].map(names))
+    return out
+
+
+def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None, lang: str = DEFAULT_LANG) -> Any:
+    """Build :class:`geoplanner.maps.MapData` for one scenario result.
+
+    Parameters
+    ----------
+    result
+        A :class:`geoplanner.scenario.ScenarioResult`.
+    context
+        The :class:`geoplanner.scenario.SitingContext` it was run with (network, ranking).
+    data_dir
+        Data folder.
+    lang
+        Language of the title.
+
+    Returns
+    -------
+    geoplanner.maps.MapData
+        Need, ranking, coverage (from the result's demand points), isochrones of the open
+        services, the services and, when the scenario adds sites, the sites and timetable.
+    """
+    import geopandas as gpd
+
+    from geoplanner.isochrones import isochrones
+    from geoplanner.load import load_region, load_sectors, load_services, load_wijken
+    from geoplanner.maps import MapData
+    from geoplanner.need import sector_need
+
+    s = result.scenario
+    need = sector_need(data_dir)
+    names = load_sectors(data_dir)[["cd_sector", "sector_name_nl", "sector_name_fr"]]
+    ranking = context.ranking
+    sectors = need.merge(names, on="cd_sector", how="left").merge(
+        ranking[["mdrc", "deprivation"]], on="mdrc", how="left"
+    )
+    wijken = load_wijken(data_dir)[["mdrc", "geometry"]].merge(
+        ranking.drop(columns=[c for c in ("geometry",) if c in ranking.columns]), on="mdrc", how="left"
+    )
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    parts = []
+    for set_name in s.open_sets:
+        ss = load_services(set_name, data_dir)
+        labels[set_name] = ss.label
+        notes.append(ss.completeness_note)
+        pts = ss.points[~ss.points["id"].astype(str).isin(set(s.close))]
+        parts.append(pts)
+    services = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs).drop_duplicates("id")
+    labels[s.name] = s.name
+    for layer in sorted(set(services["layer"].astype(str)) - set(labels)):
+        try:  # a layer named like a service set gets that set's Dutch label
+            labels[layer] = load_services(layer, data_dir).label
+        except GeoplannerError:
+            labels[layer] = layer
+    iso = None
+    if len(services):
+        xy = np.column_stack([services.geometry.x, services.geometry.y])
+        ids = services["id"].astype(str).tolist()
+        if result.sites is not None and len(result.sites):  # the scenario's new sites reach people too
+            xy = np.vstack([xy, result.sites[["x", "y"]].to_numpy(dtype=float)])
+            ids += result.sites["id"].astype(str).tolist()
+        iso = isochrones(
+            context.net,
+            xy,
+            service_ids=ids,
+            set_name=s.name,
+            thresholds_min=MAP_THRESHOLDS,
+            speed_kmh=s.speed_kmh,
+            region=load_region(data_dir),
+            per_service=False,
+        )
+    sites = timetable = None
+    if result.sites is not None and len(result.sites):
+        r = result.sites
+        sites = gpd.GeoDataFrame(
+            {
+                "order": r["rank"].astype(int).to_numpy(),
+                "id": r["id"].astype(str).to_numpy(),
+                "name": r["name"].to_numpy(),
+                "type": r["type"].to_numpy(),
+                "marginal_demand": r["marginal_children"].to_numpy(dtype=float),
+            },
+            geometry=gpd.points_from_xy(r["x"], r["y"]),
+            crs=settings.CRS,
+        )
+        if result.timetable is not None and len(result.timetable):
+            timetable = result.timetable.rename(columns={"dag": "day"})
+    thr = int(round(s.threshold_min))
+    cover_thresholds = tuple(sorted({*MAP_THRESHOLDS, thr}))
+    return MapData(
+        sectors=sectors,
+        wijken=wijken,
+        coverage=sector_coverage(result.points, set_name=s.name, thresholds=cover_thresholds),
+        isochrones=iso,
+        services=services,
+        sites=sites,
+        timetable=timetable,
+        title=f"{label('scenario_title', lang)}: {s.name}"
+        if sites is not None
+        else f"{label('gap_title', lang)}: {s.name}",
+        threshold_min=thr,
+        notes=tuple(dict.fromkeys([*notes, *result.notes])),
+        labels=labels,
+    )
+
+
+@dataclass(frozen=True)
+class MapsRun:
+    """What :func:`make_maps` and :func:`make_report` wrote, and what they learnt on the way."""
+
+    outputs: list[Path]
+    results: list[Any]
+    notes: list[str]
+
+
+def _check_assets(self_contained: bool) -> None:
+    from geoplanner import assets
+    from geoplanner.errors import DataMissingError
+
+    missing = assets.missing_assets() if self_contained else []
+    if missing:  # fail before the slow part, not after
+        raise DataMissingError(
+            f"offline map assets missing ({missing[0]}, …)",
+            path=assets.assets_dir(),
+            hint=f"run `{assets.FETCH_COMMAND}` once with internet access",
+        )
+
+
+def make_maps(
+    scenario_paths: Sequence[Path] = (),
+    out_dir: Path | None = None,
+    *,
+    lang: str = DEFAULT_LANG,
+    self_contained: bool = False,
+    network: Path | None = None,
+    data_dir: Path | None = None,
+    command: str = "geoplanner map",
+) -> MapsRun:
+    """Write the gap map, one map per scenario and a side-by-side view, as HTML and PNG.
+
+    Parameters
+    ----------
+    scenario_paths
+        Scenario files; with none, only the current gap is drawn.
+    out_dir
+        Output root (default ``settings.output_dir()``); maps go to ``<out_dir>/maps/``.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    self_contained
+        Inline scripts and styles so each HTML file works offline.
+    network
+        Network file (default: the bundle's).
+    data_dir
+        Data folder.
+    command
+        Recorded in the manifest.
+
+    Returns
+    -------
+    MapsRun
+        Files written (HTML, PNG, manifest), the scenario results (current first), notes.
+    """
+    from geoplanner import maps, static_maps
+    from geoplanner.manifest import write_manifest
+    from geoplanner.scenario import Scenario, build_context, load_scenario, run_scenario
+
+    check_lang(lang)
+    _check_assets(self_contained)
+    loaded = [load_scenario(p, data_dir=data_dir) for p in scenario_paths]  # validate before the slow part
+    out_root = Path(out_dir) if out_dir is not None else settings.output_dir()
+    maps_dir = out_root / "maps"
+    context = build_context(data_dir, network=network)
+    current = Scenario(name="huidig", description="current situation", model="none")
+    results = [run_scenario(s, context) for s in [current, *loaded]]
+    datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang) for r in results]
+    outputs: list[Path] = []
+    scales = maps.map_scales(*datas)
+    for i, (r, d) in enumerate(zip(results, datas, strict=True)):
+        stem = "gap" if i == 0 else _safe_stem(r.scenario.name)
+        if i == 0:
+            m, fig = (
+                maps.build_gap_map(d, lang=lang, scales=scales),
+                static_maps.gap_figure(d, lang=lang, scales=scales),
+            )
+        else:
+            m = maps.build_scenario_map(d, lang=lang, scales=scales)
+            fig = static_maps.scenario_figure(d, lang=lang, scales=scales)
+        outputs.append(maps.save_map(m, maps_dir / f"{stem}.html", self_contained=self_contained))
+        outputs.append(static_maps.save_png(fig, maps_dir / f"{stem}.png"))
+    if len(datas) >= 3:
+        a, b = datas[1], datas[2]
+        stem = f"compare_{_safe_stem(results[1].scenario.name)}_{_safe_stem(results[2].scenario.name)}"
+        outputs.append(
+            maps.save_map(
+                maps.build_dual_map(a, b, lang=lang), maps_dir / f"{stem}.html", self_contained=self_contained
+            )
+        )
+    notes = list(dict.fromkeys(n for d in datas for n in d.notes))
+    inputs = [*context.inputs, *[Path(p) for p in scenario_paths]]
+    params = {"lang": lang, "self_contained": self_contained, "scenarios": [s.name for s in loaded]}
+    outputs.append(
+        write_manifest(maps_dir, command=command, inputs=inputs, parameters=params, outputs=outputs, notes=notes)
+    )
+    return MapsRun(outputs=outputs, results=results, notes=notes)
+
+
+def _safe_stem(name: str) -> str:
+    """Return a file name for a scenario name: letters, digits, ``-`` and ``_`` only."""
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_")
+    return stem or "scenario"
+
+
+def make_report(
+    scenario_paths: Sequence[Path],
+    out_dir: Path | None = None,
+    *,
+    lang: str = DEFAULT_LANG,
+    self_contained: bool = False,
+    network: Path | None = None,
+    data_dir: Path | None = None,
+) -> MapsRun:
+    """Run the scenarios, write their maps (see :func:`make_maps`) and one HTML report.
+
+    Returns
+    -------
+    MapsRun
+        Files written (maps, ``report.html``, manifests), results, notes.
+    """
+    from geoplanner.manifest import write_manifest
+    from geoplanner.scenario import compare
+
+    run = make_maps(
+        scenario_paths,
+        out_dir,
+        lang=lang,
+        self_contained=self_contained,
+        network=network,
+        data_dir=data_dir,
+        command="geoplanner report",
+    )
+    out_root = Path(out_dir) if out_dir is not None else settings.output_dir()
+    results = run.results
+    table, _wide = compare(results)
+    thr = int(round(max(r.scenario.threshold_min for r in results)))
+    cov = pd.concat([lgn_coverage(r.points, scenario=r.scenario.name) for r in results], ignore_index=True)
+    gains = {r.scenario.name: r.sites["marginal_children"].tolist() for r in results[1:] if len(r.sites)}
+    pngs = [p for p in run.outputs if p.suffix == ".png"]
+    report_maps = []
+    for p in pngs:
+        html_twin = p.with_suffix(".html")
+        title = label("gap_title", lang) if p.stem == "gap" else f"{label('scenario_title', lang)}: {p.stem}"
+        report_maps.append(ReportMap(title, p.read_bytes(), html_twin if html_twin.exists() else None))
+    duals = [p for p in run.outputs if p.name.startswith("compare_") and p.suffix == ".html"]
+    for p in duals:
+        report_maps.append(ReportMap(label("side_by_side", lang), None, p))
+    from geoplanner.need import rank_wijken
+
+    ranking = rank_wijken(data_dir)
+    target = write_report(
+        out_root / "report.html",
+        priority=ranking,
+        coverage_lgn=cov,
+        comparison=table,
+        gains=gains,
+        maps=report_maps,
+        threshold_min=thr,
+        lang=lang,
+        notes=run.notes,
+    )
+    manifest = write_manifest(
+        out_root,
+        command="geoplanner report",
+        inputs=[Path(p) for p in scenario_paths],
+        parameters={"lang": lang, "scenarios": [r.scenario.name for r in results]},
+        outputs=[target],
+        notes=run.notes,
+        name="report_manifest.json",
+    )
+    return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes)

@@ -107,3 +107,27 @@ def test_report_in_french_without_optional_parts(ranking):
     page = render_report(priority=ranking, lang="fr")
     assert "Quartiers prioritaires" in page and 'lang="fr"' in page
     assert "coverage-table" not in page and "<img" not in page
+
+
+def test_sector_and_lgn_coverage_from_points():
+    from geoplanner.report import lgn_coverage, sector_coverage
+
+    inf = float("inf")
+    points = pd.DataFrame(
+        {
+            "cd_sector": ["A", "A", "A", "B"],
+            "lgn": [1, 1, 1, 2],
+            "children": [2.0, 3.0, 5.0, 4.0],
+            "minutes": [4.0, 12.0, inf, 16.0],
+        }
+    )
+    cov = sector_coverage(points, set_name="s", thresholds=(5, 15))
+    a = cov.set_index("cd_sector").loc["A"]
+    assert a["pop_0_2"] == 10 and a["within_5_min"] == 2 and a["within_15_min"] == 5
+    assert a["share_within_15_min"] == pytest.approx(0.5)
+    assert a["mean_min"] == pytest.approx((2 * 4 + 3 * 12) / 5)  # over children who can reach
+    assert a["pop_unreachable"] == 5
+    assert cov.set_index("cd_sector").loc["B", "within_15_min"] == 0
+    lgn = lgn_coverage(points, scenario="s", thresholds=(15,))
+    assert lgn["lgn"].tolist() == [1, 2] and lgn["scenario"].eq("s").all()
+    assert lgn["lgn_name"].notna().all()
