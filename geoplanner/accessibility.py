@@ -110,14 +110,21 @@ def _augmented(net: WalkNetwork, src: SnapResult) -> sp.csr_matrix:
     *through* a virtual node.
     """
     n, k = net.n_nodes, len(src)
-    base = net.csr.tocoo()
-    virt = n + np.arange(k)
-    rows = np.concatenate([base.row, virt, virt])
-    cols = np.concatenate([base.col, src.u, src.v])
-    w = np.concatenate([base.data, src.access_m + src.dist_u, src.access_m + src.dist_v])
+    base = net.csr
+    # Virtual nodes are appended as the last k rows, so the CSR arrays can be extended directly
+    # (no re-sort of the ~71k network entries): each new row holds two entries, to u and to v.
+    w = np.empty(2 * k)
+    w[0::2] = src.access_m + src.dist_u
+    w[1::2] = src.access_m + src.dist_v
     # Zero-cost virtual edges (a service exactly on a node) must stay explicit edges: keep a tiny floor.
     w = np.maximum(w, 1e-9)
-    return sp.csr_matrix((w, (rows, cols)), shape=(n + k, n + k))
+    cols = np.empty(2 * k, dtype=base.indices.dtype)
+    cols[0::2] = src.u
+    cols[1::2] = src.v
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + 2 * np.arange(1, k + 1, dtype=base.indptr.dtype)])
+    return sp.csr_matrix(
+        (np.concatenate([base.data, w]), np.concatenate([base.indices, cols]), indptr), shape=(n + k, n + k)
+    )
 
 
 def node_distances(net: WalkNetwork, sources: SnapResult, *, limit_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
@@ -181,21 +188,26 @@ def point_distances(
     best = np.where(take_u, via_u, via_v)
     best_src = np.where(take_u, source[points.u], source[points.v])
     # A point on the same edge as a source may walk straight along the edge without reaching a node.
-    shared = np.isin(points.edge, sources.edge)
-    if shared.any():
-        pi = np.flatnonzero(shared)
-        left = pd.DataFrame({"p": pi, "edge": points.edge[pi], "pos": points.dist_u[pi]})
-        right = pd.DataFrame(
-            {"s": np.arange(len(sources)), "edge": sources.edge, "spos": sources.dist_u, "acc": sources.access_m}
-        )
-        pairs = left.merge(right, on="edge")
-        pairs["d"] = pairs["acc"] + (pairs["pos"] - pairs["spos"]).abs()
-        pairs = pairs.sort_values(["p", "d", "s"], kind="stable").drop_duplicates("p")
-        p = pairs["p"].to_numpy()
-        d = pairs["d"].to_numpy()
+    # Pair every point with the sources on its edge (sources sorted by edge, ranges by searchsorted).
+    order = np.argsort(sources.edge, kind="stable")
+    s_edge = sources.edge[order]
+    lo = np.searchsorted(s_edge, points.edge, side="left")
+    cnt = np.searchsorted(s_edge, points.edge, side="right") - lo
+    has = np.flatnonzero(cnt)
+    if len(has):
+        reps = cnt[has]
+        pi = np.repeat(has, reps)
+        start = np.repeat(lo[has], reps)
+        offset = np.arange(len(pi)) - np.repeat(np.cumsum(reps) - reps, reps)
+        si = order[start + offset]
+        d = sources.access_m[si] + np.abs(points.dist_u[pi] - sources.dist_u[si])
+        pick = np.lexsort((si, d, pi))  # per point: shortest, then lowest source index
+        first = np.ones(len(pick), dtype=bool)
+        first[1:] = pi[pick][1:] != pi[pick][:-1]
+        p, d, si = pi[pick][first], d[pick][first], si[pick][first]
         better = d < best[p]
         best[p[better]] = d[better]
-        best_src[p[better]] = pairs["s"].to_numpy()[better]
+        best_src[p[better]] = si[better]
     best_src = np.where(np.isfinite(best), best_src, -1)
     return best + points.access_m, best_src
 
