@@ -700,7 +700,8 @@ class _MapBuilder:
         t = self.t
         notes = "".join(f'<div class="note">{esc(n)}</div>' for n in self.data.notes)
         legend = (
-            f"<details open><summary><b>{esc(t('legend'))}</b></summary>{''.join(self.legend)}{notes}"
+            f"<details{'' if compact else ' open'}><summary><b>{esc(t('legend'))}</b></summary>"
+            f"{''.join(self.legend)}{notes}"
             f'<div class="note">{esc(t("estimate_note"))}</div></details>'
         )
         _Html(legend, "bottomleft", "gp-legend").add_to(self.m)
