@@ -659,6 +659,10 @@ def run_coverage(
     ths = tuple(sorted(float(t) for t in thresholds))
     if not ths or min(ths) <= 0:
         raise ModelError("thresholds must be positive minutes", column="thresholds")
+    # Services first: a wrong set name or an all-empty selection fails before the slow steps.
+    service_sets = {name: load.load_services(name, data_dir) for name in dict.fromkeys(sets)}
+    if not any(len(ss.points) for ss in service_sets.values()):
+        raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
     net = load_network(network_path)
     observed, observed_inputs = _observed(data_dir)
     lines = need.residential_lines(data_dir)
@@ -677,8 +681,7 @@ def run_coverage(
     iso_parts = []
     inputs = [net.source] + observed_inputs
     outputs = []
-    for name in sets:
-        ss = load.load_services(name, data_dir)
+    for name, ss in service_sets.items():
         inputs += list(ss.sources)
         notes[name] = ss.completeness_note
         if len(ss.points) == 0:
@@ -730,9 +733,6 @@ def run_coverage(
                     note=ss.completeness_note,
                 )
             )
-    if not times:
-        raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
-
     info = pd.DataFrame(sn.drop(columns="geometry", errors="ignore"))
     if "lgn" not in info.columns:
         info = info.merge(lgn_table()[["commune_nis", "lgn"]], on="commune_nis", how="left")

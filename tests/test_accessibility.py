@@ -367,3 +367,35 @@ def test_run_coverage_rejects_only_empty_sets(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="none of the service sets"):
         run_coverage(tmp_path, sets=["kg"], raster=False)
     assert not list(tmp_path.glob("coverage_*.csv"))  # nothing half-written
+
+
+def _cli_app():
+    import typer
+
+    from geoplanner.cli import coverage as coverage_cli
+
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Test root."""
+
+    coverage_cli.register(app)
+    return app
+
+
+def test_cli_coverage_summary_and_bad_options(tmp_path):
+    from typer.testing import CliRunner
+
+    from geoplanner.errors import ConfigError
+
+    runner = CliRunner()
+    app = _cli_app()
+    bad = runner.invoke(app, ["coverage", "--speed", "4", "--profile", "pram"])
+    assert isinstance(bad.exception, ConfigError)
+    bad = runner.invoke(app, ["coverage", "--thresholds", "0,5"])
+    assert isinstance(bad.exception, ConfigError)
+    ok = runner.invoke(app, ["coverage", "--sets", "kg", "--profile", "pram", "--no-raster", "--out", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    assert "3.6 km/u" in ok.output and "ONVOLLEDIGE LAAG" in ok.output
+    assert (tmp_path / "coverage_region.csv").exists() and not list(tmp_path.glob("*.tif"))
