@@ -201,6 +201,12 @@ def brussels():
 
 
 def test_real_network_size_and_cache(brussels):
+    import time
+
+    t0 = time.perf_counter()
+    again = load_network(GRAPHML)  # the fixture built or read the cache: this is a warm load
+    assert time.perf_counter() - t0 < 1.0
+    np.testing.assert_array_equal(again.edge_length, brussels.edge_length)
     assert brussels.n_nodes == 23788  # PROVENANCE.md load test
     assert 34_000 < brussels.n_edges <= 35_570
     assert brussels.x.min() > 140_000 and brussels.x.max() < 165_000  # Lambert 72 over Brussels
