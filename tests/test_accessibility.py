@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -23,7 +20,6 @@ from geoplanner.errors import DataError, ModelError
 from geoplanner.isochrones import isochrones, walking_time_raster
 from geoplanner.network import metres_per_minute, network_from_graph, snap_points
 
-DATA = Path(os.environ.get("GEOPLANNER_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
 SPEED = 6.0  # 100 m per minute: easy arithmetic
 MPM = metres_per_minute(SPEED)
 

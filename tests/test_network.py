@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import networkx as nx
@@ -15,8 +14,13 @@ from geoplanner import network
 from geoplanner.errors import ConfigError, DataError
 from geoplanner.network import load_network, network_from_graph, snap_points, speed_for
 
-DATA = Path(os.environ.get("GEOPLANNER_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
-GRAPHML = DATA / "osm" / "brussels_capital_region_2013-01-01_walk.graphml"
+
+@pytest.fixture(scope="module")
+def graphml():
+    """The bundle's walk GraphML (the session fixture ``data_dir`` has pulled the real data)."""
+    from geoplanner.bundle import dataset_path
+
+    return dataset_path("osm_walk_graphml")
 
 
 def toy_graph(edges, coords, crs="EPSG:31370"):
@@ -196,15 +200,15 @@ def test_osm_xml_walkable_both_ways_and_filtered(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def brussels():
-    return load_network(GRAPHML)
+def brussels(graphml):
+    return load_network(graphml)
 
 
-def test_real_network_size_and_cache(brussels):
+def test_real_network_size_and_cache(brussels, graphml):
     import time
 
     t0 = time.perf_counter()
-    again = load_network(GRAPHML)  # the fixture built or read the cache: this is a warm load
+    again = load_network(graphml)  # the fixture built or read the cache: this is a warm load
     assert time.perf_counter() - t0 < 1.0
     np.testing.assert_array_equal(again.edge_length, brussels.edge_length)
     assert brussels.n_nodes == 23788  # PROVENANCE.md load test
@@ -213,10 +217,10 @@ def test_real_network_size_and_cache(brussels):
     assert 2_700 < brussels.edge_length.sum() / 1000 < 2_816
 
 
-def test_real_node_pairs_match_networkx(brussels):
+def test_real_node_pairs_match_networkx(brussels, graphml):
     import osmnx as ox
 
-    g = ox.load_graphml(GRAPHML)
+    g = ox.load_graphml(graphml)
     rng = np.random.default_rng(42)
     index = {int(n): i for i, n in enumerate(brussels.node_ids)}
     pairs = rng.choice(brussels.node_ids, size=(25, 2), replace=False)
@@ -227,7 +231,9 @@ def test_real_node_pairs_match_networkx(brussels):
 
 
 def test_pbf_reader_builds_comparable_network():
-    net = load_network(DATA / "osm" / "brussels_capital_region_2013-01-01.osm.pbf", cache=False)
+    from geoplanner.bundle import dataset_path
+
+    net = load_network(dataset_path("osm_pbf"), cache=False)
     # the PBF route applies the same walk filter; total length within 1 % of the OSMnx graph's 2,815.6 km
     assert net.edge_length.sum() / 1000 == pytest.approx(2815.6, rel=0.01)
     assert net.n_components == 1 and net.dropped_nodes > 0
