@@ -679,7 +679,10 @@ def run_coverage(
     problems = []
     service_layers = []
     iso_parts = []
-    inputs = [net.source] + observed_inputs
+    from geoplanner.bundle import dataset_path
+
+    used = ("sectors", "wijken", "wijk_indicators", "pop_age_commune", "osm_pbf", "ghsl_population", "region_boundary")
+    inputs = [net.source] + [dataset_path(k, data_dir) for k in used] + observed_inputs
     outputs = []
     for name, ss in service_sets.items():
         inputs += list(ss.sources)

@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geoplanner import settings
 from geoplanner._io import atomic_path, sha256_file
-from geoplanner.errors import DataError
+from geoplanner.errors import ConfigError, DataError
 
 __all__ = [
     "WALK_SPEED_KMH",
@@ -108,8 +108,6 @@ def speed_for(profile: str | None = None, speed_kmh: float | None = None) -> flo
     float
         Speed in km/h.
     """
-    from geoplanner.errors import ConfigError
-
     if speed_kmh is not None:
         if not np.isfinite(speed_kmh) or speed_kmh <= 0:
             raise ConfigError(f"walking speed must be a positive number of km/h, got {speed_kmh}")
