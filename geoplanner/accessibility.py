@@ -588,16 +588,6 @@ class CoverageRun:
     manifest: object
 
 
-def _observed(data_dir):
-    """Return the user's real sector figures, if imported (they replace the estimates)."""
-    try:
-        from geoplanner.user_data import load_sector_figures
-    except ImportError:
-        return None, []
-    figures = load_sector_figures(data_dir)
-    return (None, []) if figures is None else (figures.by_sector, [figures.source])
-
-
 def run_coverage(
     out_dir=None,
     *,
@@ -609,6 +599,7 @@ def run_coverage(
     cell_m: float = 50.0,
     tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     data_dir=None,
+    need=None,
 ) -> CoverageRun:
     """Measure walking access of young children to each service set and write every output.
 
@@ -637,6 +628,8 @@ def run_coverage(
         Snapping tolerance; services and homes farther from a street are listed in ``snap_problems``.
     data_dir
         Data folder.
+    need
+        A :func:`geoplanner.need.build_need` result to reuse (built here if omitted).
 
     Returns
     -------
@@ -649,7 +642,8 @@ def run_coverage(
     """
     from pathlib import Path
 
-    from geoplanner import _io, load, need
+    from geoplanner import _io, load
+    from geoplanner import need as _need
     from geoplanner.isochrones import isochrones, walking_time_raster
     from geoplanner.lgn import lgn_table
     from geoplanner.manifest import write_manifest
@@ -664,11 +658,9 @@ def run_coverage(
     if not any(len(ss.points) for ss in service_sets.values()):
         raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
     net = load_network(network_path)
-    observed, observed_inputs = _observed(data_dir)
-    lines = need.residential_lines(data_dir)
-    sn = need.sector_need(data_dir, observed=observed, lines=lines)
+    built = need if need is not None else _need.build_need(data_dir)
+    lines, sn, ranking = built.lines, built.sectors, built.ranking
     sectors = load.load_sectors(data_dir)
-    ranking = need.rank_wijken(data_dir, sectors=sn)
     region = load.load_region(data_dir)
     demand = demand_points(sectors, sn, lines)
     dsnap = snap_points(net, demand[["x", "y"]].to_numpy(), tolerance_m=tolerance_m)
@@ -682,7 +674,7 @@ def run_coverage(
     from geoplanner.bundle import dataset_path
 
     used = ("sectors", "wijken", "wijk_indicators", "pop_age_commune", "osm_pbf", "ghsl_population", "region_boundary")
-    inputs = [net.source] + [dataset_path(k, data_dir) for k in used] + observed_inputs
+    inputs = [net.source] + [dataset_path(k, data_dir) for k in used] + list(built.inputs)
     outputs = []
     for name, ss in service_sets.items():
         inputs += list(ss.sources)
@@ -772,9 +764,7 @@ def run_coverage(
     outputs.append(_io.write_gpkg(out / "coverage.gpkg", layers))
     iso = gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs=settings.CRS)
     outputs.append(_io.write_gpkg(out / "isochrones.gpkg", {"isochrones": iso}))
-    run_notes = [notes[n] for n in notes] + list(skipped.values())
-    if (info["pop_0_2_status"] != "observed").any():
-        run_notes.append("Aantallen jonge kinderen per sector zijn schattingen (status 'estimated').")
+    run_notes = [notes[n] for n in notes] + list(skipped.values()) + list(built.notes)
     if len(snap_problems):
         run_notes.append(
             f"{len(snap_problems)} punten liggen meer dan {tolerance_m:g} m van een straat (zie snap_problems)."

@@ -22,6 +22,7 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "basemap": ("OpenStreetMap-achtergrond", "Fond OpenStreetMap", "OpenStreetMap background"),
     "outlines": ("Gemeente- en wijkgrenzen", "Limites des communes et quartiers", "Commune and district outlines"),
     "births": ("Geboorten per sector", "Naissances par secteur", "Births per sector"),
+    "births_wijk": ("Geboorten", "Naissances", "Births"),
     "births_unit": ("geboorten per jaar", "naissances par an", "births per year"),
     "pop_0_2": ("Kinderen 0–2 jaar", "Enfants de 0–2 ans", "Children aged 0–2"),
     "deprivation": ("Kansarmoede (wijkindex)", "Précarité (indice du quartier)", "Deprivation (district index)"),

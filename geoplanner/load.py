@@ -513,6 +513,7 @@ def _read_services(path: Path, layer: str, region: Polygon | MultiPolygon) -> tu
     df = df[list(SERVICE_COLUMNS)].copy()
     df["layer"] = layer
     df["lat"], df["lon"] = lat, lon
+    df["x"], df["y"] = np.nan, np.nan  # present even when no row has coordinates
     located = df[has_xy].copy()
     if len(located):
         pts = gpd.GeoSeries(gpd.points_from_xy(located["lon"], located["lat"]), crs=settings.WGS84).to_crs(settings.CRS)
@@ -529,7 +530,7 @@ def _read_services(path: Path, layer: str, region: Polygon | MultiPolygon) -> tu
                 hint="lat and lon look swapped" if swapped else "coordinates must be WGS84 lat/lon",
             )
         located["x"], located["y"] = pts.x.to_numpy(), pts.y.to_numpy()
-    unlocated = df[~has_xy].copy()
+    unlocated = df[~has_xy].drop(columns=["x", "y"])
     unlocated["reason"] = unlocated["geocode_method"].fillna("no coordinates")
     return located, unlocated
 

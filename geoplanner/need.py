@@ -45,7 +45,15 @@ __all__ = [
     "wijk_need",
     "deprivation_index",
     "rank_wijken",
+    "Need",
+    "build_need",
+    "ESTIMATE_NOTE",
 ]
+
+ESTIMATE_NOTE = (
+    "Geboorten en 0-2-jarigen per sector/wijk zijn SCHATTINGEN: gemeentecijfers (Statbel, 1/1/2020) verdeeld "
+    "volgens woonstraatlengte × GHSL-bevolkingsdichtheid; laad echte cijfers met `geoplanner indicators import`."
+)
 
 #: OSM highway values along which people live (used for the residential weight).
 FRONTAGE_HIGHWAYS = (
@@ -456,3 +464,72 @@ def rank_wijken(
     out["lgn_name"] = out["lgn"].map(lgn_names)
     out = out.reset_index().sort_values(["rank", "mdrc"], na_position="last", ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.CRS)
+
+
+@dataclass(frozen=True)
+class Need:
+    """Everything the need step produces, shared by the later steps (coverage, siting, maps).
+
+    Attributes
+    ----------
+    sectors
+        :func:`sector_need` output (observed figures applied).
+    ranking
+        :func:`rank_wijken` output.
+    lines
+        :func:`residential_lines` output (the residential weight, reused for demand points).
+    params
+        The parameters used.
+    inputs
+        Files read beyond the bundle: the user's sector figures, when imported.
+    notes
+        Caveats that must travel with every output (estimates, observed figures used).
+    """
+
+    sectors: gpd.GeoDataFrame
+    ranking: gpd.GeoDataFrame
+    lines: gpd.GeoDataFrame
+    params: NeedParams
+    inputs: tuple[Path, ...]
+    notes: tuple[str, ...]
+
+
+def build_need(data_dir: Path | None = None, params: NeedParams | None = None) -> Need:
+    """Run the whole need step: residential weight, sector figures, wijk ranking.
+
+    The user's own sector figures (``geoplanner indicators import``) are picked up here, once,
+    so every later step sees the same observed-or-estimated figures.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder.
+    params
+        Need and score parameters (defaults if omitted).
+
+    Returns
+    -------
+    Need
+    """
+    from geoplanner.user_data import load_sector_figures
+
+    params = params or NeedParams()
+    figures = load_sector_figures(data_dir)
+    lines = residential_lines(data_dir)
+    observed = figures.by_sector if figures is not None else None
+    observed_wijk = figures.by_wijk if figures is not None else None
+    sectors = sector_need(data_dir, observed=observed, lines=lines)
+    ranking = rank_wijken(data_dir, params, sectors=sectors, observed_wijk=observed_wijk)
+    notes = []
+    if (sectors["pop_0_2_status"] == ESTIMATED).any():
+        notes.append(ESTIMATE_NOTE)
+    if figures is not None:
+        n_sec = int(sectors.filter(like="_status").isin([OBSERVED]).any(axis=1).sum())
+        n_wijk = int(ranking.filter(like="_status").isin([OBSERVED, "mixed"]).any(axis=1).sum())
+        notes.append(
+            f"Echte cijfers van de gebruiker ({figures.source.name}) gebruikt voor {n_sec} sectoren en "
+            f"{n_wijk} wijken; zie de kolommen *_status (observed/estimated/mixed)."
+        )
+        notes.extend(figures.warnings)
+    inputs = (figures.source,) if figures is not None else ()
+    return Need(sectors, ranking, lines, params, inputs, tuple(notes))

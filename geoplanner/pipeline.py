@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -17,9 +18,13 @@ from geoplanner import settings
 from geoplanner._io import write_csv, write_gpkg
 from geoplanner.bundle import dataset_path
 from geoplanner.manifest import write_manifest
-from geoplanner.need import NeedParams, rank_wijken, sector_need
+from geoplanner.need import Need, NeedParams, build_need
 
-__all__ = ["RankRun", "run_rank", "RANK_COLUMNS", "ESTIMATE_NOTE"]
+if TYPE_CHECKING:
+    from geoplanner.accessibility import CoverageRun
+    from geoplanner.scenario import ScenarioResult
+
+__all__ = ["RankRun", "run_rank", "RANK_COLUMNS", "MainRun", "run_all", "scenario_files"]
 
 #: Columns of ``priority_wijken.csv``, in order.
 RANK_COLUMNS = (
@@ -55,10 +60,6 @@ RANK_COLUMNS = (
     "excluded_reason",
 )
 
-ESTIMATE_NOTE = (
-    "Geboorten en 0-2-jarigen per sector/wijk zijn SCHATTINGEN: gemeentecijfers (Statbel, 1/1/2020) verdeeld "
-    "volgens woonstraatlengte × GHSL-bevolkingsdichtheid; laad echte cijfers met `geoplanner indicators import`."
-)
 
 _RANK_INPUTS = (
     "sectors",
@@ -78,6 +79,7 @@ class RankRun:
     ranking: gpd.GeoDataFrame
     sectors: gpd.GeoDataFrame
     params: NeedParams
+    need: Need
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -85,16 +87,6 @@ class RankRun:
     def priority(self) -> gpd.GeoDataFrame:
         """The priority wijken, in rank order."""
         return self.ranking[self.ranking["priority"]]
-
-
-def _observed_figures(data_dir: Path | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Path]]:
-    """Return the user's sector and wijk figures, if imported (``geoplanner indicators import``)."""
-    from geoplanner.user_data import load_sector_figures
-
-    figures = load_sector_figures(data_dir)
-    if figures is None:
-        return None, None, []
-    return figures.by_sector, figures.by_wijk, [figures.source]
 
 
 def run_rank(
@@ -126,21 +118,10 @@ def run_rank(
     """
     out_dir = Path(out_dir or settings.output_dir())
     params = params or NeedParams()
-    observed, observed_wijk, observed_inputs = _observed_figures(data_dir)
-    sectors = sector_need(data_dir, observed=observed)
-    ranking = rank_wijken(data_dir, params, sectors=sectors, observed_wijk=observed_wijk)
+    need = build_need(data_dir, params)
+    sectors, ranking, notes = need.sectors, need.ranking, list(need.notes)
     table = pd.DataFrame(ranking.drop(columns="geometry"))[list(RANK_COLUMNS)]
     sector_table = pd.DataFrame(sectors.drop(columns="geometry"))
-    notes = []
-    if (sector_table["pop_0_2_status"] == "estimated").any():
-        notes.append(ESTIMATE_NOTE)
-    if observed_inputs:
-        n_sec = int((sector_table != "estimated").filter(like="_status").any(axis=1).sum())
-        n_wijk = int(ranking.filter(like="_status").isin(["observed", "mixed"]).any(axis=1).sum())
-        notes.append(
-            f"Echte cijfers van de gebruiker ({observed_inputs[0].name}) gebruikt voor {n_sec} sectoren en "
-            f"{n_wijk} wijken; zie de kolommen *_status (observed/estimated/mixed)."
-        )
     outputs = [
         write_csv(out_dir / "priority_wijken.csv", table.round(4)),
         write_csv(out_dir / "sector_need.csv", sector_table.round(4)),
@@ -149,7 +130,7 @@ def run_rank(
             {"wijken": ranking[[*RANK_COLUMNS, "geometry"]], "sector_need": sectors},
         ),
     ]
-    inputs = [dataset_path(k, data_dir) for k in _RANK_INPUTS] + observed_inputs
+    inputs = [dataset_path(k, data_dir) for k in _RANK_INPUTS] + list(need.inputs)
     if config_path:
         inputs.append(Path(config_path))
     outputs.append(
@@ -163,4 +144,97 @@ def run_rank(
             name="manifest_rank.json",
         )
     )
-    return RankRun(ranking=ranking, sectors=sectors, params=params, outputs=outputs, notes=notes)
+    return RankRun(ranking=ranking, sectors=sectors, params=params, need=need, outputs=outputs, notes=notes)
+
+
+#: The side-by-side map of the main job: the report's question "priority first or deprivation-weighted?".
+_DUAL = ("prioritair_eerst", "kansarmoede_gewogen")
+
+
+@dataclass
+class MainRun:
+    """Result of :func:`run_all`: every step's result and the files written."""
+
+    rank: RankRun
+    coverage: CoverageRun
+    scenarios: list[ScenarioResult]
+    comparison: pd.DataFrame
+    outputs: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def scenario_files(folder: Path | None = None) -> list[Path]:
+    """Return the scenario files of ``folder`` (default ``./scenarios``), sorted by name."""
+    folder = Path(folder) if folder is not None else Path.cwd() / "scenarios"
+    return sorted(folder.glob("*.toml"))
+
+
+def run_all(
+    out_dir: Path | None = None,
+    *,
+    scenarios: list[Path] | None = None,
+    params: NeedParams | None = None,
+    data_dir: Path | None = None,
+    network: Path | None = None,
+    lang: str = "nl",
+    self_contained: bool = False,
+) -> MainRun:
+    """Run the main job, one step after the other in the order of the data flow.
+
+    need and priority wijken (:func:`run_rank`) → walking access to every service set
+    (``outputs/coverage/``) → each siting scenario (``outputs/<scenario>/``) and their comparison
+    (``outputs/compare/``) → maps (``outputs/maps/``) and the report (``outputs/report.html``).
+    The need step, the network and the scenario solutions are computed once and shared.
+
+    Parameters
+    ----------
+    out_dir
+        Output root (default :func:`settings.output_dir`).
+    scenarios
+        Scenario files (default: every ``scenarios/*.toml``).
+    params
+        Need and score parameters.
+    data_dir
+        Data folder.
+    network
+        Walking-network file (default: the bundle's).
+    lang
+        Language of maps and report (``nl``, ``fr``, ``en``).
+    self_contained
+        Write maps that work offline (needs ``geoplanner assets fetch`` once).
+
+    Returns
+    -------
+    MainRun
+    """
+    from geoplanner.accessibility import run_coverage
+    from geoplanner.report import make_report
+    from geoplanner.scenario import (
+        build_context,
+        load_scenario,
+        run_scenario,
+        with_baseline,
+        write_comparison,
+        write_scenario_outputs,
+    )
+
+    out_dir = Path(out_dir or settings.output_dir())
+    paths = scenario_files() if scenarios is None else [Path(p) for p in scenarios]
+    # every scenario file is validated before the slow part
+    ordered = with_baseline([load_scenario(p, data_dir=data_dir) for p in paths])
+    ranked = run_rank(out_dir, params=params, data_dir=data_dir)
+    coverage = run_coverage(out_dir / "coverage", network_path=network, data_dir=data_dir, need=ranked.need)
+    context = build_context(data_dir, network=network, need=ranked.need)
+    results = [run_scenario(s, context) for s in ordered]
+    outputs = [*ranked.outputs, *coverage.outputs]
+    for result in results:
+        outputs += write_scenario_outputs(result, out_dir / result.scenario.name)
+    table, _per_lgn, written = write_comparison(results, out_dir / "compare")
+    outputs += written
+    report = make_report(
+        paths, out_dir, lang=lang, self_contained=self_contained, network=network, data_dir=data_dir,
+        context=context, results=results, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
+    )  # fmt: skip
+    outputs += report.outputs
+    notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))
+    return MainRun(ranked, coverage, results, table, outputs, notes)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import numpy as np
@@ -24,6 +25,9 @@ from geoplanner._io import write_text
 from geoplanner.errors import GeoplannerError
 from geoplanner.i18n import DEFAULT_LANG, LABELS, check_lang, fmt_num, label
 from geoplanner.static_maps import png_bytes
+
+if TYPE_CHECKING:
+    from geoplanner.scenario import ScenarioResult, SitingContext
 
 __all__ = ["ReportMap", "coverage_bars", "gain_curve", "render_report", "write_report", "table_rows"]
 
@@ -81,18 +85,20 @@ def coverage_bars(coverage_lgn: pd.DataFrame, *, threshold_min: int, lang: str =
         if "lgn_name" in coverage_lgn.columns
         else pd.Series(pivot.index.astype(str), index=pivot.index)
     )
-    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    fig = Figure(figsize=(11, 4.8), layout="constrained")
     ax = fig.add_subplot()
     n = len(pivot.columns)
     width = 0.8 / max(n, 1)
     x = np.arange(len(pivot.index))
     for i, col in enumerate(pivot.columns):
         ax.bar(x + (i - (n - 1) / 2) * width, 100 * pivot[col].to_numpy(dtype=float), width, label=str(col))
-    ax.set_xticks(x, [f"{lgn}. {name}" for lgn, name in zip(pivot.index, names, strict=True)], rotation=30, ha="right")
+    # wrapped, horizontal labels: the LGN names are long and rotated text is hard to read on paper
+    ticks = [textwrap.fill(f"{lgn}. {name}", 16) for lgn, name in zip(pivot.index, names, strict=True)]
+    ax.set_xticks(x, ticks, fontsize=7)
     ax.set_ylabel(f"{label('share_covered', lang)} {threshold_min} {label('minutes', lang)} (%)")
     ax.set_ylim(0, 100)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(label("coverage_table", lang), loc="left", fontsize=11)
     return fig
 
@@ -295,7 +301,7 @@ def render_report(
             name_col: label("wijk", lang),
             "commune_names": label("commune", lang),
             "lgn_name": label("lgn", lang),
-            "births": f"{label('births', lang)} ({label('estimated', lang)})",
+            "births": f"{label('births_wijk', lang)} ({label('estimated', lang)})",
             "pop_0_2": f"{label('pop_0_2', lang)} ({label('estimated', lang)})",
             "deprivation": label("deprivation", lang),
             "score": label("score", lang),
@@ -422,10 +428,9 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
     from geoplanner.isochrones import isochrones
     from geoplanner.load import load_region, load_sectors, load_services, load_wijken
     from geoplanner.maps import MapData
-    from geoplanner.need import sector_need
 
     s = result.scenario
-    need = sector_need(data_dir)
+    need = context.need.sectors
     names = load_sectors(data_dir)[["cd_sector", "sector_name_nl", "sector_name_fr"]]
     ranking = context.ranking
     sectors = need.merge(names, on="cd_sector", how="left").merge(
@@ -533,6 +538,9 @@ def make_maps(
     network: Path | None = None,
     data_dir: Path | None = None,
     command: str = "geoplanner map",
+    context: SitingContext | None = None,
+    results: Sequence[ScenarioResult] | None = None,
+    dual: tuple[str, str] | None = None,
 ) -> MapsRun:
     """Write the gap map, one map per scenario and a side-by-side view, as HTML and PNG.
 
@@ -552,6 +560,14 @@ def make_maps(
         Data folder.
     command
         Recorded in the manifest.
+    context
+        A :func:`~geoplanner.scenario.build_context` already built (saves loading the network again).
+    results
+        Scenario results already computed, in the order of
+        :func:`~geoplanner.scenario.with_baseline` (saves solving them again).
+    dual
+        Names of the two scenarios of the side-by-side view (default: the first two after the
+        current situation).
 
     Returns
     -------
@@ -560,16 +576,19 @@ def make_maps(
     """
     from geoplanner import maps, static_maps
     from geoplanner.manifest import write_manifest
-    from geoplanner.scenario import Scenario, build_context, load_scenario, run_scenario
+    from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
 
     check_lang(lang)
     _check_assets(self_contained)
     loaded = [load_scenario(p, data_dir=data_dir) for p in scenario_paths]  # validate before the slow part
     out_root = Path(out_dir) if out_dir is not None else settings.output_dir()
     maps_dir = out_root / "maps"
-    context = build_context(data_dir, network=network)
-    current = Scenario(name="huidig", description="current situation", model="none")
-    results = [run_scenario(s, context) for s in [current, *loaded]]
+    ordered = with_baseline(loaded)
+    context = context or build_context(data_dir, network=network)
+    if results is None:
+        results = [run_scenario(s, context) for s in ordered]
+    elif [r.scenario.name for r in results] != [s.name for s in ordered]:
+        raise ValueError("results must follow with_baseline(scenarios): the current situation first")
     datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang) for r in results]
     outputs: list[Path] = []
     scales = maps.map_scales(*datas)
@@ -585,9 +604,13 @@ def make_maps(
             fig = static_maps.scenario_figure(d, lang=lang, scales=scales)
         outputs.append(maps.save_map(m, maps_dir / f"{stem}.html", self_contained=self_contained))
         outputs.append(static_maps.save_png(fig, maps_dir / f"{stem}.png"))
-    if len(datas) >= 3:
-        a, b = datas[1], datas[2]
-        stem = f"compare_{_safe_stem(results[1].scenario.name)}_{_safe_stem(results[2].scenario.name)}"
+    names = [r.scenario.name for r in results]
+    if dual is not None and not set(dual) <= set(names):
+        raise GeoplannerError(f"side-by-side scenarios {dual} are not among {names}")
+    pair = (names.index(dual[0]), names.index(dual[1])) if dual is not None else (1, 2)
+    if len(datas) >= 3 or dual is not None:
+        a, b = datas[pair[0]], datas[pair[1]]
+        stem = f"compare_{_safe_stem(names[pair[0]])}_{_safe_stem(names[pair[1]])}"
         outputs.append(
             maps.save_map(
                 maps.build_dual_map(a, b, lang=lang), maps_dir / f"{stem}.html", self_contained=self_contained
@@ -616,8 +639,13 @@ def make_report(
     self_contained: bool = False,
     network: Path | None = None,
     data_dir: Path | None = None,
+    context: SitingContext | None = None,
+    results: Sequence[ScenarioResult] | None = None,
+    dual: tuple[str, str] | None = None,
 ) -> MapsRun:
     """Run the scenarios, write their maps (see :func:`make_maps`) and one HTML report.
+
+    ``context``, ``results`` and ``dual`` are passed on to :func:`make_maps`.
 
     Returns
     -------
@@ -635,6 +663,9 @@ def make_report(
         network=network,
         data_dir=data_dir,
         command="geoplanner report",
+        context=context,
+        results=results,
+        dual=dual,
     )
     out_root = Path(out_dir) if out_dir is not None else settings.output_dir()
     results = run.results
@@ -651,9 +682,12 @@ def make_report(
     duals = [p for p in run.outputs if p.name.startswith("compare_") and p.suffix == ".html"]
     for p in duals:
         report_maps.append(ReportMap(label("side_by_side", lang), None, p))
-    from geoplanner.need import rank_wijken
+    if context is not None:
+        ranking = context.ranking
+    else:
+        from geoplanner.need import rank_wijken
 
-    ranking = rank_wijken(data_dir)
+        ranking = rank_wijken(data_dir)
     target = write_report(
         out_root / "report.html",
         priority=ranking,

@@ -383,6 +383,26 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None, check_data:
     return scenario
 
 
+#: Name of the current situation, the baseline every comparison and the gap map start from.
+BASELINE_NAME = "huidig"
+
+
+def with_baseline(scenarios: Sequence[Scenario]) -> list[Scenario]:
+    """Return the scenarios with the current situation first.
+
+    The scenario named :data:`BASELINE_NAME` (e.g. ``scenarios/current.toml``) is the current
+    situation when it is given; otherwise a default one is added (open: ``any_cb``, 10 minutes,
+    no new sites). Two scenarios with one name are refused, before any slow work.
+    """
+    names = [s.name for s in scenarios]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise ConfigError(f"two scenarios share the name '{dup}'", column="name")
+    given = [s for s in scenarios if s.name == BASELINE_NAME]
+    baseline = given[0] if given else Scenario(name=BASELINE_NAME, description="huidige situatie", model="none")
+    return [baseline, *[s for s in scenarios if s.name != BASELINE_NAME]]
+
+
 def _check_against_data(s: Scenario, text: str, data_dir: Path | None) -> None:
     from geoplanner.load import load_services, service_set_names
 
@@ -439,6 +459,8 @@ class SitingContext:
         Data folder.
     inputs
         Data files used (for manifests).
+    need
+        The :class:`geoplanner.need.Need` the demand comes from (sector figures, notes).
     """
 
     net: Any
@@ -446,10 +468,13 @@ class SitingContext:
     ranking: pd.DataFrame
     data_dir: Path | None
     inputs: tuple[Path, ...] = ()
+    need: Any = None
     _snapped: dict = field(default_factory=dict)
 
 
-def build_context(data_dir: Path | None = None, *, network: str | Path | None = None) -> SitingContext:
+def build_context(
+    data_dir: Path | None = None, *, network: str | Path | None = None, need: Any = None
+) -> SitingContext:
     """Load the network and build the demand points and ranking used by every scenario.
 
     Parameters
@@ -458,6 +483,8 @@ def build_context(data_dir: Path | None = None, *, network: str | Path | None = 
         Data folder.
     network
         Network file (default: the bundle's walk network).
+    need
+        A :func:`geoplanner.need.build_need` result to reuse (built here if omitted).
 
     Returns
     -------
@@ -466,13 +493,12 @@ def build_context(data_dir: Path | None = None, *, network: str | Path | None = 
     from geoplanner.accessibility import demand_points
     from geoplanner.bundle import dataset_path
     from geoplanner.load import load_sectors
-    from geoplanner.need import rank_wijken, residential_lines, sector_need
+    from geoplanner.need import build_need
     from geoplanner.network import load_network
 
     net = load_network(network)
-    lines = residential_lines(data_dir)
-    sectors_need = sector_need(data_dir, lines=lines)
-    ranking = rank_wijken(data_dir, sectors=sectors_need)
+    built = need if need is not None else build_need(data_dir)
+    lines, sectors_need, ranking = built.lines, built.sectors, built.ranking
     points = demand_points(load_sectors(data_dir), sectors_need, lines)
     info = pd.DataFrame(sectors_need[["cd_sector", "mdrc", "lgn", "commune_nis"]])
     demand = pd.DataFrame(points.drop(columns="geometry")).merge(info, on="cd_sector", how="left")
@@ -486,7 +512,7 @@ def build_context(data_dir: Path | None = None, *, network: str | Path | None = 
         except Exception:  # noqa: BLE001 - a missing optional input is simply not listed
             continue
     return SitingContext(net=net, demand=demand, ranking=pd.DataFrame(ranking.drop(columns="geometry")),
-                         data_dir=data_dir, inputs=tuple(inputs))  # fmt: skip
+                         data_dir=data_dir, inputs=tuple(inputs) + tuple(built.inputs), need=built)  # fmt: skip
 
 
 def demand_weights(scenario: Scenario, demand: pd.DataFrame) -> np.ndarray:
@@ -667,7 +693,10 @@ def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     summary["n_new_sites"] = len(sites)
     summary["status"] = "-" if result is None else result.status
     summary["solve_s"] = None if result is None else round(result.seconds, 3)
-    notes.append("kinderen 0-2 jaar per sector zijn geschat (geen publieke cijfers onder gemeenteniveau)")
+    if context.need is not None:
+        notes += list(context.need.notes)
+    else:
+        notes.append("kinderen 0-2 jaar per sector zijn geschat (geen publieke cijfers onder gemeenteniveau)")
     return ScenarioResult(s, sites, timetable, points, summary, per_lgn, result, tuple(dict.fromkeys(notes)),
                           tuple(dict.fromkeys(inputs)))  # fmt: skip
 

@@ -193,3 +193,10 @@ def test_service_duplicate_and_non_numeric(data_dir, tmp_path):
     with pytest.raises(DataError, match="not a number") as err:
         load.load_services("mine", target)
     assert err.value.column == "lat"
+
+
+def test_set_without_any_coordinates(data_dir, tmp_path):
+    target = _user_set(data_dir, tmp_path, "A,Bureau A,cb,,,needs geocoding\n")
+    s = load.load_services("mine", target)
+    assert len(s.points) == 0 and list(s.unlocated["id"]) == ["A"]
+    assert s.incomplete and "1 zonder coördinaten" in s.completeness_note

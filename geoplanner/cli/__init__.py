@@ -29,7 +29,7 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 # Modules that add commands to `app`, in the order of the data flow.
-_COMMAND_MODULES = ("data", "rank", "run", "imports")
+_COMMAND_MODULES = ("data", "rank", "imports", "coverage", "siting", "maps", "run")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"geoplanner.cli.{_name}").register(app)

@@ -1,4 +1,4 @@
-"""``geoplanner run``: the main job, every step the data allows, in the order of the data flow."""
+"""``geoplanner run``: the main job, every step in the order of the data flow."""
 
 from __future__ import annotations
 
@@ -14,18 +14,69 @@ def register(app: typer.Typer) -> None:
 
     @app.command("run")
     def run_cmd(
+        scenarios: list[Path] | None = typer.Argument(None, help="Scenario files (default: scenarios/*.toml)."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/)."),
+        config: Path | None = typer.Option(None, "--config", help="TOML with need/score parameters."),
+        network: Path | None = typer.Option(None, "--network", help="Walking network file (default: bundle's)."),
+        lang: str = typer.Option("nl", "--lang", help="Language of maps and report: nl, fr, en."),
+        self_contained: bool = typer.Option(
+            False, "--self-contained", help="Maps that work offline (run `geoplanner assets fetch` once)."
+        ),
     ) -> None:
-        """Run the main job: need and priority wijken (then coverage, scenarios and maps)."""
+        """Run the main job: priority wijken, walking access, siting scenarios, maps and report."""
+        from rich.table import Table
+
         from geoplanner import settings
         from geoplanner.cli import console
         from geoplanner.cli.rank import _table
-        from geoplanner.pipeline import run_rank
+        from geoplanner.need import NeedParams
+        from geoplanner.pipeline import run_all
 
         out_dir = out or settings.output_dir()
-        ranked = run_rank(out_dir)
-        console.print(_table(ranked.ranking, ranked.params.top_n))
-        for note in ranked.notes:
+        params = NeedParams.from_toml(config) if config else NeedParams()
+        with console.status("need → walking access → scenarios → maps and report …"):
+            result = run_all(
+                out_dir,
+                scenarios=scenarios or None,
+                params=params,
+                network=network,
+                lang=lang,
+                self_contained=self_contained,
+            )
+        console.print(_table(result.rank.ranking, params.top_n))
+        region = result.coverage.tables["region"]
+        cov = Table(title="Jonge kinderen (0-2) binnen wandelafstand — huidige voorzieningen")
+        for col in ("dienstenset", "kinderen", "≤ 5 min", "≤ 10 min", "≤ 15 min", "gem. min", "p90 min"):
+            cov.add_column(col, justify="left" if col == "dienstenset" else "right")
+        for row in region.itertuples():
+            shares = [getattr(row, f"share_within_{t}_min", float("nan")) for t in (5, 10, 15)]
+            cov.add_row(
+                row.service_set,
+                f"{row.pop_0_2:,.0f}",
+                *[f"{100 * s:.1f} %" for s in shares],
+                f"{row.mean_min:.1f}",
+                f"{row.p90_min:.1f}",
+            )
+        console.print(cov)
+        comp = Table(title="Scenario's vergeleken (kinderen 0-2 binnen de drempel van het scenario)")
+        labels = (
+            ("scenario", "scenario", "{}"),
+            ("model", "model", "{}"),
+            ("threshold_min", "drempel (min)", "{:.0f}"),
+            ("children_covered", "kinderen bereikt", "{:,.0f}"),
+            ("share_covered", "aandeel", "{:.1%}"),
+            ("deprivation_weighted_share", "kansarmoede-gewogen", "{:.1%}"),
+            ("priority_wijken_reached", "prioritaire wijken bereikt", "{:.0f}"),
+            ("mean_min", "gem. min", "{:.1f}"),
+            ("p90_min", "p90 min", "{:.1f}"),
+            ("n_new_sites", "nieuwe locaties", "{:.0f}"),
+            ("status", "oplossing", "{}"),
+        )
+        for _, head, _ in labels:
+            comp.add_column(head, justify="left" if head in ("scenario", "model", "oplossing") else "right")
+        for row in result.comparison.to_dict("records"):
+            comp.add_row(*[fmt.format(row[col]) for col, _, fmt in labels])
+        console.print(comp)
+        for note in result.notes:
             console.print(f"[yellow]![/] {note}")
-        for path in ranked.outputs:
-            console.print(f"wrote {path}")
+        console.print(f"wrote {len(result.outputs)} files under {out_dir}; open {out_dir / 'report.html'}")

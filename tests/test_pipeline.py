@@ -1,0 +1,62 @@
+"""The main job end to end, as `geoplanner run` does it, on the real data (one scenario to keep it short)."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geoplanner.errors import ConfigError
+from geoplanner.pipeline import run_all, scenario_files
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_main_job_writes_every_step(data_dir, tmp_path):
+    scenario = ROOT / "scenarios" / "priority_first.toml"
+    run = run_all(tmp_path, scenarios=[scenario], data_dir=data_dir)
+    names = [r.scenario.name for r in run.scenarios]
+    assert names[0] == "huidig" and len(names) == 2  # the current situation always comes first
+    for rel in (
+        "priority_wijken.csv",
+        "manifest_rank.json",
+        "coverage/coverage_lgn.csv",
+        "coverage/manifest.json",
+        f"{names[1]}/sites.csv",
+        f"{names[1]}/manifest.json",
+        "huidig/coverage_summary.csv",
+        "compare/comparison.csv",
+        "maps/gap.html",
+        "maps/gap.png",
+        f"maps/{names[1]}.html",
+        "report.html",
+        "report_manifest.json",
+    ):
+        assert (tmp_path / rel).stat().st_size > 0, rel
+    comparison = pd.read_csv(tmp_path / "compare" / "comparison.csv")
+    assert list(comparison["scenario"]) == names
+    # new sites can only add coverage to the current situation they start from
+    assert comparison["children_covered"].iloc[1] > comparison["children_covered"].iloc[0]
+    # the same estimated children everywhere: the need step is shared, not recomputed differently
+    lgn = pd.read_csv(tmp_path / "coverage" / "coverage_lgn.csv")
+    one_set = lgn[lgn["service_set"] == "any_cb"]
+    assert one_set["pop_0_2"].sum() == pytest.approx(50_045)
+    manifest = json.loads((tmp_path / names[1] / "manifest.json").read_text())
+    assert any("SCHATTINGEN" in n or "geschat" in n for n in manifest["notes"])
+    assert any(n.endswith("ONVOLLEDIGE LAAG") for n in run.notes)
+    assert "Historisch Molenbeek" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert not list(tmp_path.rglob(".*.tmp*"))  # no temporary file left behind
+
+
+def test_bad_scenario_fails_before_any_output(data_dir, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nmodel = "mclp"\ncolour = "red"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        run_all(tmp_path / "out", scenarios=[bad], data_dir=data_dir)
+    assert err.value.path == bad
+    assert not (tmp_path / "out").exists()
+
+
+def test_shipped_scenarios_are_found():
+    names = [p.stem for p in scenario_files(ROOT / "scenarios")]
+    assert {"current", "close_one", "mobile_2_teams", "mobile_4_teams", "priority_first"} <= set(names)
