@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geoplanner import settings
 from geoplanner.errors import DataError, ModelError
+from geoplanner.need import sector_pieces
 from geoplanner.network import (
     DEFAULT_SNAP_TOLERANCE_M,
     DEFAULT_THRESHOLDS_MIN,
@@ -351,7 +352,7 @@ def demand_points(sectors: gpd.GeoDataFrame, need: pd.DataFrame, lines: gpd.GeoD
     need
         One row per sector with ``cd_sector`` and ``pop_0_2`` (from :func:`geoplanner.need.sector_need`).
     lines
-        Residential street lines with a ``weight`` (from :func:`geoplanner.need.residential_lines`).
+        Residential street lines with their GHSL ``density`` (from :func:`geoplanner.need.residential_lines`).
 
     Returns
     -------
@@ -369,23 +370,17 @@ def demand_points(sectors: gpd.GeoDataFrame, need: pd.DataFrame, lines: gpd.GeoD
         for c in cols:
             if c not in df.columns:
                 raise DataError(f"{name} table has no column '{c}'", column=c)
-    if "weight" not in lines.columns:
-        raise DataError("residential lines have no column 'weight'", column="weight")
+    if "density" not in lines.columns:
+        raise DataError("residential lines have no column 'density'", column="density")
     pop = need.set_index("cd_sector")["pop_0_2"].astype(float)
     unknown = sorted(set(pop.index) - set(sectors["cd_sector"]))
     if unknown:
         raise DataError(f"need table has sector {unknown[0]!r} that is not in the sector layer", column="cd_sector")
     sec = sectors[["cd_sector", "geometry"]].to_crs(settings.CRS).sort_values("cd_sector", ignore_index=True)
     sec = sec[sec["cd_sector"].isin(pop.index)]
-    # Cut the streets by sector, as the need model does, so each piece's weight is the part of its
-    # street's weight (weight ∝ length) that the need model counted in that sector.
-    src = lines[["weight", "geometry"]].to_crs(settings.CRS).reset_index(drop=True)
-    src["weight"] = np.nan_to_num(src["weight"].to_numpy(dtype=float), nan=0.0)
-    src["full_len"] = src.length
-    src = src[src["full_len"] > 0]
-    pieces = gpd.overlay(src, sec, how="intersection", keep_geom_type=True).explode(ignore_index=True)
-    pieces = pieces[pieces.length > 0]
-    pieces["line_weight"] = pieces["weight"] * pieces.length / pieces["full_len"]
+    # The same street pieces, with the same weights, as the need model counted per sector.
+    pieces = sector_pieces(sec, lines)
+    pieces["line_weight"] = pieces["weight"]
     mid = shapely.line_interpolate_point(pieces.geometry.to_numpy(), 0.5, normalized=True)
     joined = pd.DataFrame({"cd_sector": pieces["cd_sector"].to_numpy(), "line_weight": pieces["line_weight"]})
     joined = gpd.GeoDataFrame(joined, geometry=mid, crs=settings.CRS)

@@ -41,6 +41,7 @@ __all__ = [
     "DEPRIVATION_COMPONENTS",
     "NeedParams",
     "residential_lines",
+    "sector_pieces",
     "sector_need",
     "wijk_need",
     "deprivation_index",
@@ -192,11 +193,36 @@ def _ghsl_density(points: gpd.GeoSeries, data_dir: Path | None) -> np.ndarray:
     return np.nan_to_num(out, nan=0.0)
 
 
+def sector_pieces(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Cut the residential streets by sector: the pieces the residential weight is counted on.
+
+    Parameters
+    ----------
+    sectors
+        Sector polygons with ``cd_sector`` (EPSG:31370).
+    lines
+        :func:`residential_lines` output.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One LineString piece per row: cd_sector, weight (the piece's share of its street's weight,
+        i.e. piece length × density / 1000), geometry. The need model sums the weights per sector;
+        the accessibility engine puts a demand point on each piece.
+    """
+    src = lines[["density", "geometry"]].to_crs(settings.CRS).reset_index(drop=True)
+    src["density"] = np.nan_to_num(src["density"].to_numpy(dtype=float), nan=0.0)
+    pieces = gpd.overlay(src, sectors[["cd_sector", "geometry"]], how="intersection", keep_geom_type=True)
+    pieces = pieces.explode(ignore_index=True)
+    pieces = pieces[pieces.length > 0].copy()
+    pieces["weight"] = pieces.length * pieces["density"] / 1000.0
+    return pieces[["cd_sector", "weight", "geometry"]].sort_values("cd_sector", kind="stable", ignore_index=True)
+
+
 def _sector_weights(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.Series:
-    """Sum, per sector, the weight of the street pieces inside it (clipped by length)."""
-    pieces = gpd.overlay(lines, sectors[["cd_sector", "geometry"]], how="intersection", keep_geom_type=True)
-    pieces["w"] = pieces.length * pieces["density"] / 1000.0
-    return pieces.groupby("cd_sector")["w"].sum().reindex(sectors["cd_sector"], fill_value=0.0)
+    """Sum, per sector, the weight of the street pieces inside it."""
+    pieces = sector_pieces(sectors, lines)
+    return pieces.groupby("cd_sector")["weight"].sum().reindex(sectors["cd_sector"], fill_value=0.0)
 
 
 def sector_need(

@@ -164,8 +164,9 @@ def test_demand_points_conserve_population_and_flag_fallbacks():
 
     sectors = _toy_sectors()
     need = pd.DataFrame({"cd_sector": ["S1", "S2", "S3"], "pop_0_2": [30.0, 12.5, 4.0]})
+    # density (persons/km²) such that length × density / 1000 gives street weights 10, 30 and 0
     lines = gpd.GeoDataFrame(
-        {"weight": [10.0, 30.0, 0.0]},
+        {"density": [10_000.0 / 300, 300.0, 0.0]},
         geometry=[
             LineString([(50, 50), (350, 50)]),
             LineString([(50, 200), (150, 200)]),
