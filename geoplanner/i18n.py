@@ -94,6 +94,41 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "side_by_side": ("Scenario's naast elkaar", "Scénarios côte à côte", "Scenarios side by side"),
     "children": ("kinderen", "enfants", "children"),
     "service_set": ("Dienstenset", "Ensemble de services", "Service set"),
+    "notes_general": ("Algemene kanttekeningen", "Remarques générales", "General caveats"),
+    "notes_scenario": ("Per scenario", "Par scénario", "Per scenario"),
+    # comparison table (columns of geoplanner.scenario.compare)
+    "model": ("Model", "Modèle", "Model"),
+    "demand": ("Vraag", "Demande", "Demand"),
+    "threshold": ("Drempel", "Seuil", "Threshold"),
+    "children_total": ("Kinderen 0–2, totaal", "Enfants de 0–2 ans, total", "Children aged 0–2, total"),
+    "children_covered": ("Kinderen 0–2 bereikt", "Enfants de 0–2 ans couverts", "Children aged 0–2 reached"),
+    "share_reached": ("Aandeel bereikt", "Part couverte", "Share reached"),
+    "deprivation_weighted_share": (
+        "Aandeel bereikt, gewogen naar kansarmoede",
+        "Part couverte, pondérée par la précarité",
+        "Share reached, weighted by deprivation",
+    ),
+    "priority_reached": ("Prioritaire wijken bereikt", "Quartiers prioritaires couverts", "Priority districts reached"),
+    "priority_wijken": ("Prioritaire wijken", "Quartiers prioritaires", "Priority districts"),
+    "p90_min": ("90e percentiel wandeltijd", "90e centile du temps de marche", "90th percentile walking time"),
+    "status": ("Status oplossing", "Statut de la solution", "Solution status"),
+    "solve_s": ("Rekentijd (s)", "Temps de calcul (s)", "Solve time (s)"),
+    "model_none": ("geen nieuwe locaties", "pas de nouveaux sites", "no new sites"),
+    "model_rotation": ("rotatie mobiele teams", "rotation des équipes mobiles", "mobile team rotation"),
+    "demand_children": ("kinderen 0–2", "enfants de 0–2 ans", "children aged 0–2"),
+    "demand_deprivation_weighted": (
+        "kinderen, gewogen naar kansarmoede",
+        "enfants, pondérés par la précarité",
+        "children, weighted by deprivation",
+    ),
+    "demand_priority_only": ("enkel prioritaire wijken", "quartiers prioritaires seulement", "priority districts only"),
+    "status_optimal": ("optimaal", "optimal", "optimal"),
+    "status_time_limit": (
+        "tijdslimiet (niet bewezen optimaal)",
+        "limite de temps (optimum non prouvé)",
+        "time limit (not proven optimal)",
+    ),
+    "status_greedy": ("gretige heuristiek", "heuristique gloutonne", "greedy heuristic"),
 }
 
 #: ``LABELS[lang][key]``: the full tables, for templates.

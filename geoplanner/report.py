@@ -29,7 +29,16 @@ from geoplanner.static_maps import png_bytes
 if TYPE_CHECKING:
     from geoplanner.scenario import ScenarioResult, SitingContext
 
-__all__ = ["ReportMap", "coverage_bars", "gain_curve", "render_report", "write_report", "table_rows"]
+__all__ = [
+    "ReportMap",
+    "comparison_rows",
+    "coverage_bars",
+    "gain_curve",
+    "group_notes",
+    "render_report",
+    "write_report",
+    "table_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -129,8 +138,60 @@ def gain_curve(gains: Mapping[str, Sequence[float]], *, lang: str = DEFAULT_LANG
     return fig
 
 
+#: Columns shown as whole numbers (children are estimates: decimals would suggest false precision).
+_COUNT_COLUMNS = frozenset(
+    {
+        "births",
+        "pop_0_2",
+        "children_total",
+        "children_covered",
+        "priority_wijken",
+        "priority_wijken_reached",
+        "n_new_sites",
+        "pop_unreachable",
+    }
+)
+
+
+def _column_kind(col: str) -> str:
+    """How a column's numbers are shown: 'share' (%), 'minutes' (1 decimal), 'count', 'seconds' or 'number'."""
+    if col.startswith("share") or col.endswith("_share"):
+        return "share"
+    if col in _COUNT_COLUMNS or col.startswith("within_"):
+        return "count"
+    if col.endswith("_min") and col != "threshold_min":
+        return "minutes"
+    if col.endswith("_s"):
+        return "seconds"
+    return "number"
+
+
+def _fmt_cell(v: Any, kind: str, lang: str) -> str:
+    if isinstance(v, bool | np.bool_):
+        return label("yes", lang) if v else label("no", lang)
+    if v is None or (isinstance(v, float | np.floating) and math.isnan(v)):
+        return "–"
+    if not isinstance(v, int | np.integer | float | np.floating):
+        return str(v)
+    if kind == "share":
+        return fmt_num(100 * float(v), lang, 1) + " %"
+    if kind == "count":
+        return fmt_num(float(round(float(v))), lang, 0)
+    if kind == "minutes":
+        return fmt_num(float(v), lang, 1)
+    if kind == "seconds":
+        return fmt_num(float(v), lang, 2)
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    return fmt_num(float(v), lang, 0 if abs(v) >= 100 or float(v).is_integer() else 2)
+
+
 def table_rows(frame: pd.DataFrame, columns: Mapping[str, str], *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
     """Turn a DataFrame into header + rows of display strings (numbers formatted for ``lang``).
+
+    Shares (``share*``, ``*_share``) become percentages with one decimal, walking times
+    (``*_min``) get one decimal, children and other counts are whole numbers, ``*_s`` seconds
+    two decimals; missing values show as a dash.
 
     Parameters
     ----------
@@ -142,26 +203,95 @@ def table_rows(frame: pd.DataFrame, columns: Mapping[str, str], *, lang: str = D
         Number format.
     """
     cols = [c for c in columns if c in frame.columns]
-    rows = []
-    for _, r in frame[cols].iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, bool | np.bool_):
-                cells.append(label("yes", lang) if v else label("no", lang))
-            elif isinstance(v, int | np.integer):
-                cells.append(str(int(v)))
-            elif isinstance(v, float | np.floating):
-                if math.isnan(v):
-                    cells.append("–")
-                elif c.startswith("share"):
-                    cells.append(fmt_num(100 * v, lang, 1) + " %")
-                else:
-                    cells.append(fmt_num(v, lang, 0 if abs(v) >= 100 or float(v).is_integer() else 2))
-            else:
-                cells.append("" if v is None else str(v))
-        rows.append(cells)
+    kinds = {c: _column_kind(str(c)) for c in cols}
+    rows = [[_fmt_cell(r[c], kinds[c], lang) for c in cols] for _, r in frame[cols].iterrows()]
     return {"header": [columns[c] for c in cols], "rows": rows}
+
+
+#: Column of :func:`geoplanner.scenario.compare` -> label key of its header.
+_COMPARISON_HEADERS = {
+    "scenario": "scenario_title",
+    "model": "model",
+    "demand": "demand",
+    "threshold_min": "threshold",
+    "children_total": "children_total",
+    "children_covered": "children_covered",
+    "share_covered": "share_reached",
+    "deprivation_weighted_share": "deprivation_weighted_share",
+    "priority_wijken_reached": "priority_reached",
+    "priority_wijken": "priority_wijken",
+    "mean_min": "mean_min",
+    "p90_min": "p90_min",
+    "n_new_sites": "n_sites",
+    "status": "status",
+    "solve_s": "solve_s",
+}
+#: Columns whose codes (model, demand kind, solver status) have a label ``<column>_<code>``.
+_CODED_COLUMNS = ("model", "demand", "status")
+
+
+def comparison_rows(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    """Header + rows of the scenario comparison, with localised headers and codes.
+
+    Parameters
+    ----------
+    comparison
+        :func:`geoplanner.scenario.compare`'s table. Every column is shown in order; a column
+        without a label keeps its name, a code without a label stays as it is.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    """
+    table = LABELS[check_lang(lang)]
+    frame = comparison.copy()
+    for col in _CODED_COLUMNS:
+        if col in frame.columns:
+            # '-' is how compare() writes "not applicable" (no model run)
+            frame[col] = frame[col].map(lambda v, col=col: None if v == "-" else table.get(f"{col}_{v}", v))
+    headers = {}
+    for col in frame.columns:
+        key = _COMPARISON_HEADERS.get(str(col))
+        text = table[key] if key else str(col)
+        kind = _column_kind(str(col))
+        if col in ("children_total", "children_covered"):  # children 0-2 per sector are estimates
+            text += f" ({table['estimated']})"
+        if col == "threshold_min" or kind == "minutes":
+            text += f" ({table['minutes']})"
+        headers[col] = text[:1].upper() + text[1:]
+    return table_rows(frame, headers, lang=lang)
+
+
+def group_notes(results: Sequence[Any], extra: Sequence[str] = ()) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split the caveats of scenario results into general ones and scenario-specific ones.
+
+    A note every result carries (the current situation's service layers, estimated children) is
+    general; any other note is tied to the scenarios that carry it.
+
+    Parameters
+    ----------
+    results
+        :class:`~geoplanner.scenario.ScenarioResult` objects (``.scenario.name``, ``.notes``).
+    extra
+        Further notes (e.g. from the maps); general unless a result carries them.
+
+    Returns
+    -------
+    general : list of str
+        In first-seen order.
+    per_scenario : list of (str, str)
+        ``(scenario names joined by ", ", note)``, in scenario order then note order; a note
+        several (not all) scenarios share is listed once with all their names.
+    """
+    owners: dict[str, list[str]] = {}
+    for r in results:
+        for n in dict.fromkeys(r.notes):
+            owners.setdefault(n, []).append(r.scenario.name)
+    everyone = len(results)
+    general = [n for n, names in owners.items() if len(names) == everyone]
+    general += [n for n in dict.fromkeys(extra) if n not in owners]
+    order = {r.scenario.name: i for i, r in enumerate(results)}
+    # sorted by the first scenario carrying the note; stable, so each scenario's note order stays
+    shared = sorted((item for item in owners.items() if len(item[1]) < everyone), key=lambda it: order[it[1][0]])
+    return general, [(", ".join(names), n) for n, names in shared]
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -181,6 +311,8 @@ tr.priority td { background: #fff5eb; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 13px; color: #555; }
 .note { color: #555; font-style: italic; }
+.notes h3 { font-size: 14px; margin: 1em 0 .2em; } .notes p.note { margin: .2em 0; }
+ul.scenario-notes { margin: .2em 0; padding-left: 1.2em; }
 footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #ccc; }
 @media print { h2 { page-break-before: always; } figure { page-break-inside: avoid; } }
 </style>
@@ -188,7 +320,14 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 <body>
 <h1>{{ title }}</h1>
 <p class="note">{{ L.estimate_note }}</p>
+{% if notes or scenario_notes %}<div class="notes">
+{% if scenario_notes %}<h3>{{ L.notes_general }}</h3>{% endif %}
 {% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
+{% if scenario_notes %}<h3>{{ L.notes_scenario }}</h3>
+<ul class="scenario-notes">
+{% for name, n in scenario_notes %}<li class="note"><b>{{ name }}</b>: {{ n }}</li>{% endfor %}
+</ul>
+{% endif %}</div>{% endif %}
 
 {% if priority %}
 <h2 id="priority">{{ L.priority_table }}</h2>
@@ -246,6 +385,7 @@ def render_report(
     lang: str = DEFAULT_LANG,
     title: str | None = None,
     notes: Sequence[str] = (),
+    scenario_notes: Sequence[tuple[str, str]] = (),
     base_dir: Path | None = None,
 ) -> str:
     """Render the report as one HTML page.
@@ -269,7 +409,9 @@ def render_report(
     title
         Page title (default: the localised report title).
     notes
-        Extra remarks shown under the title (layer completeness etc.).
+        General remarks shown under the title (layer completeness etc.).
+    scenario_notes
+        ``(scenario name, note)`` pairs shown after the general remarks (see :func:`group_notes`).
     base_dir
         Folder the report is written to; map links are made relative to it.
 
@@ -286,6 +428,7 @@ def render_report(
         "L": LABELS[lang],
         "title": title or label("report_title", lang),
         "notes": list(notes),
+        "scenario_notes": [(str(a), str(b)) for a, b in scenario_notes],
         "priority": None,
         "coverage": None,
         "coverage_chart": None,
@@ -319,7 +462,7 @@ def render_report(
         ctx["coverage"] = table_rows(c, cols, lang=lang)
         ctx["coverage_chart"] = _data_uri(coverage_bars(coverage_lgn, threshold_min=threshold_min, lang=lang))
     if comparison is not None and len(comparison):
-        ctx["comparison"] = table_rows(comparison, {c: str(c) for c in comparison.columns}, lang=lang)
+        ctx["comparison"] = comparison_rows(comparison, lang=lang)
     if gains:
         ctx["gain_chart"] = _data_uri(gain_curve(gains, lang=lang))
     out_maps = []
@@ -670,6 +813,7 @@ def make_report(
     out_root = Path(out_dir) if out_dir is not None else settings.output_dir()
     results = run.results
     table, _wide = compare(results)
+    general, specific = group_notes(results, run.notes)
     thr = int(round(max(r.scenario.threshold_min for r in results)))
     cov = pd.concat([lgn_coverage(r.points, scenario=r.scenario.name) for r in results], ignore_index=True)
     gains = {r.scenario.name: r.sites["marginal_children"].tolist() for r in results[1:] if len(r.sites)}
@@ -697,7 +841,8 @@ def make_report(
         maps=report_maps,
         threshold_min=thr,
         lang=lang,
-        notes=run.notes,
+        notes=general,
+        scenario_notes=specific,
     )
     manifest = write_manifest(
         out_root,

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from test_maps import XSS_NAME, build_test_data, build_test_scenario  # sibling test module
+from _mapdata import XSS_NAME, shared_map_data, shared_scenario  # tests/_mapdata.py
 
 from geoplanner import assets, maps
 
@@ -71,7 +71,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def map_data(need_sectors, ranking):
-    return build_test_data(need_sectors, ranking)
+    return shared_map_data(need_sectors, ranking)
 
 
 def _open(driver, path: Path) -> list[dict]:
@@ -134,8 +134,8 @@ def test_self_contained_map(browser, map_data, tmp_path):
 
 
 def test_dual_map_self_contained(browser, map_data, tmp_path):
-    a = build_test_scenario(map_data, "A", 4)
-    b = build_test_scenario(map_data, "B", 8)
+    a = shared_scenario(map_data, "A", 4)
+    b = shared_scenario(map_data, "B", 8)
     dual = maps.build_dual_map(a, b)
     path = maps.save_map(dual, tmp_path / "dual.html", self_contained=True)
     _check_map_page(browser, path, maps.layer_names(dual), tmp_path / "dual.png", n_maps=2)

@@ -5,114 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pytest
+from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
 
 from geoplanner import assets, maps
 from geoplanner.errors import ConfigError, DataError, DataMissingError
 from geoplanner.i18n import LABELS, fmt_num, label
 
-XSS_NAME = '<script>window.__xss=1</script>${window.__xss2=1}`<img src=x onerror="window.__xss3=1">'
-
-
-def _stand_in_coverage(sectors: gpd.GeoDataFrame, services: gpd.GeoDataFrame, set_name: str) -> pd.DataFrame:
-    """Coverage in the accessibility engine's schema, from straight-line distance (a rendering fixture).
-
-    Minutes = 1.3 × crow-fly metres / 75 m/min; good enough to exercise every layer and legend.
-    """
-    pts = sectors.representative_point()
-    dist = np.array([services.distance(p).min() for p in pts])
-    minutes = dist * 1.3 / 75.0
-    cov = pd.DataFrame(
-        {"cd_sector": sectors["cd_sector"], "service_set": set_name, "pop_0_2": sectors["pop_0_2"], "mean_min": minutes}
-    )
-    for t in (5, 10, 15):
-        cov[f"within_{t}_min"] = np.where(minutes <= t, sectors["pop_0_2"], 0.0)
-    return cov
-
-
-def build_test_data(need_sectors: gpd.GeoDataFrame, ranking: gpd.GeoDataFrame) -> maps.MapData:
-    """MapData from the real need, ranking and service points, plus a hostile venue name."""
-    from geoplanner.load import load_services
-
-    sectors = need_sectors.merge(ranking[["mdrc", "deprivation"]], on="mdrc", how="left")
-    parts = [load_services(n).points for n in ("kg", "one", "hvhk")]
-    services = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
-    hostile = services.iloc[[0]].copy()
-    hostile["id"] = "XSS-1"
-    hostile["name"] = XSS_NAME
-    hostile["source"] = "<b>not bold</b>"
-    services = gpd.GeoDataFrame(pd.concat([services, hostile], ignore_index=True), crs=services.crs)
-    cb = services[services["layer"].isin(["kg", "one"])]
-    cov = _stand_in_coverage(sectors, cb, "any_cb")
-    iso = gpd.GeoDataFrame(
-        [
-            {
-                "service_set": "any_cb",
-                "service_id": "*",
-                "threshold_min": t,
-                "geometry": cb.buffer(t * 75 / 1.3).union_all(),
-            }
-            for t in (10, 15)
-        ],
-        crs=services.crs,
-    )
-    return maps.MapData(
-        sectors=sectors,
-        wijken=ranking,
-        coverage=cov,
-        isochrones=iso,
-        services=services,
-        title="Test <b>gap</b>",
-        labels={"kg": "Kind & Gezin", "any_cb": "K&G + ONE"},
-    )
-
-
-def build_test_scenario(data: maps.MapData, name: str, n: int) -> maps.MapData:
-    """A scenario fixture: ``n`` venues from the real candidate list, with a timetable."""
-    from geoplanner.load import load_services
-
-    cand = load_services("candidates").points.sort_values("id").iloc[::40].iloc[:n]
-    sites = gpd.GeoDataFrame(
-        {
-            "order": range(1, len(cand) + 1),
-            "id": cand["id"].to_numpy(),
-            "name": cand["name"].to_numpy(),
-            "type": cand["type"].to_numpy(),
-            "marginal_demand": np.linspace(80, 10, len(cand)),
-        },
-        geometry=cand.geometry.to_numpy(),
-        crs=cand.crs,
-    )
-    timetable = pd.DataFrame(
-        {
-            "team": [f"T{i % 2 + 1}" for i in range(len(sites))],
-            "day": ["ma", "di", "wo", "do", "vr", "ma", "di", "wo"][: len(sites)],
-            "dagdeel": ["VM"] * len(sites),
-            "venue_id": sites["id"],
-            "venue_name": sites["name"],
-            "lgn": 1,
-        }
-    )
-    both = pd.concat([data.services, cand.assign(layer="scenario")], ignore_index=True)
-    cov = _stand_in_coverage(data.sectors, both[both["layer"].isin(["kg", "one", "scenario"])], "any_cb")
-    return maps.MapData(
-        sectors=data.sectors,
-        wijken=data.wijken,
-        coverage=cov,
-        services=data.services,
-        sites=sites,
-        timetable=timetable,
-        title=name,
-        labels=data.labels,
-    )
-
 
 @pytest.fixture(scope="module")
 def map_data(need_sectors, ranking) -> maps.MapData:
-    return build_test_data(need_sectors, ranking)
+    return shared_map_data(need_sectors, ranking)
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +118,8 @@ def test_labels_in_french_and_english(map_data):
 
 
 def test_scenario_and_dual_map_share_scales(map_data):
-    a = build_test_scenario(map_data, "A", 4)
-    b = build_test_scenario(map_data, "B", 8)
+    a = shared_scenario(map_data, "A", 4)
+    b = shared_scenario(map_data, "B", 8)
     dual = maps.build_dual_map(a, b)
     assert "Nieuwe locaties" in dual.m1.gp_layers and "Nieuwe locaties" in dual.m2.gp_layers
     page = maps.render_html(dual)

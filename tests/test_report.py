@@ -8,8 +8,8 @@ import re
 
 import pandas as pd
 import pytest
+from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
 from PIL import Image, ImageStat
-from test_maps import build_test_data, build_test_scenario  # sibling test module
 
 from geoplanner import static_maps
 from geoplanner.report import ReportMap, render_report, write_report
@@ -17,7 +17,7 @@ from geoplanner.report import ReportMap, render_report, write_report
 
 @pytest.fixture(scope="module")
 def map_data(need_sectors, ranking):
-    return build_test_data(need_sectors, ranking)
+    return shared_map_data(need_sectors, ranking)
 
 
 def _coverage_lgn(data, name: str) -> pd.DataFrame:
@@ -39,7 +39,7 @@ def _check_png(blob: bytes, min_size: tuple[int, int]) -> Image.Image:
 
 def test_png_maps_written(map_data, tmp_path):
     gap = static_maps.save_png(static_maps.gap_figure(map_data), tmp_path / "gap.png")
-    scen = build_test_scenario(map_data, "Scenario <A>", 5)
+    scen = shared_scenario(map_data, "Scenario <A>", 5)
     sc = static_maps.save_png(static_maps.scenario_figure(scen, lang="en"), tmp_path / "a.png")
     for path in (gap, sc):
         assert path.stat().st_size > 100_000
@@ -58,8 +58,8 @@ def test_png_text_carries_legend_and_sources(map_data):
 
 
 def test_report(map_data, ranking, tmp_path):
-    a = build_test_scenario(map_data, "A", 4)
-    b = build_test_scenario(map_data, "B", 8)
+    a = shared_scenario(map_data, "A", 4)
+    b = shared_scenario(map_data, "B", 8)
     cov = pd.concat([_coverage_lgn(map_data, "huidig"), _coverage_lgn(a, "A"), _coverage_lgn(b, "B")])
     names = {1: "Brussel <centrum>", **{i: f"LGN {i}" for i in range(2, 9)}}
     cov["lgn_name"] = cov["lgn"].map(names)
@@ -131,3 +131,146 @@ def test_sector_and_lgn_coverage_from_points():
     lgn = lgn_coverage(points, scenario="s", thresholds=(15,))
     assert lgn["lgn"].tolist() == [1, 2] and lgn["scenario"].eq("s").all()
     assert lgn["lgn_name"].notna().all()
+
+
+def _result(name: str, *notes: str):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(scenario=SimpleNamespace(name=name), notes=notes)
+
+
+def test_notes_grouped_general_then_per_scenario():
+    from geoplanner.report import group_notes
+
+    results = [
+        _result("huidig", "K&G onvolledig", "geschat"),
+        _result("sluiting", "K&G onvolledig", "geschat", "gesloten in dit scenario: ONE-07"),
+        _result("mclp", "geschat", "K&G onvolledig", "kandidaten onvolledig", "niet bewezen optimaal"),
+        _result("rotatie", "K&G onvolledig", "kandidaten onvolledig", "geschat"),
+    ]
+    general, specific = group_notes(results, extra=["geschat", "kaartnoot"])
+    assert general == ["K&G onvolledig", "geschat", "kaartnoot"]
+    assert specific == [
+        ("sluiting", "gesloten in dit scenario: ONE-07"),
+        ("mclp, rotatie", "kandidaten onvolledig"),  # shared by some: listed once, with every name
+        ("mclp", "niet bewezen optimaal"),
+    ]
+    # With one result every note is general.
+    assert group_notes(results[:1]) == (["K&G onvolledig", "geschat"], [])
+
+    page = render_report(notes=general, scenario_notes=[("<b>x</b>", "gat 2,3 %"), *specific])
+    block = re.search(r'<div class="notes">(.*?)</div>', page, re.S).group(1)
+    assert block.index("Algemene kanttekeningen") < block.index("kaartnoot") < block.index("Per scenario")
+    assert "<b>&lt;b&gt;x&lt;/b&gt;</b>: gat 2,3 %" in block
+    assert "<b>mclp, rotatie</b>: kandidaten onvolledig" in block
+    # Without scenario notes there is no heading, just the notes.
+    plain = render_report(notes=["enkel"])
+    assert "Per scenario" not in plain and '<p class="note">enkel</p>' in plain
+
+
+def _comparison() -> pd.DataFrame:
+    # The columns of geoplanner.scenario.compare, with one extra a newer version might add.
+    return pd.DataFrame(
+        {
+            "scenario": ["huidig", "mobiel"],
+            "model": ["none", "rotation"],
+            "demand": ["children", "deprivation_weighted"],
+            "threshold_min": [10.0, 10.0],
+            "children_total": [50045.2, 50045.2],
+            "children_covered": [2472.56, 18294.4],
+            "share_covered": [0.0494066, 0.36556],
+            "deprivation_weighted_share": [0.0406, 0.4172],
+            "priority_wijken_reached": [0, 21],
+            "priority_wijken": [21, 21],
+            "mean_min": [38.3169, 18.64],
+            "p90_min": [61.0492, 42.5],
+            "n_new_sites": [0, 16],
+            "status": ["-", "time_limit"],
+            "solve_s": [None, 30.164],
+            "new_metric": [1.5, 2.5],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "headers", "row"),
+    [
+        (
+            "nl",
+            ["Scenario", "Model", "Vraag", "Drempel (min)", "Kinderen 0–2, totaal (geschat)"],
+            [
+                "mobiel",
+                "rotatie mobiele teams",
+                "kinderen, gewogen naar kansarmoede",
+                "10",
+                "50.045",
+                "18.294",
+                "36,6 %",
+                "41,7 %",
+                "21",
+                "21",
+                "18,6",
+                "42,5",
+                "16",
+                "tijdslimiet (niet bewezen optimaal)",
+                "30,16",
+                "2,50",
+            ],
+        ),
+        (
+            "fr",
+            ["Scénario", "Modèle", "Demande", "Seuil (min)", "Enfants de 0–2 ans, total (estimé)"],
+            [
+                "mobiel",
+                "rotation des équipes mobiles",
+                "enfants, pondérés par la précarité",
+                "10",
+                "50\u202f045",
+                "18\u202f294",
+                "36,6 %",
+                "41,7 %",
+                "21",
+                "21",
+                "18,6",
+                "42,5",
+                "16",
+                "limite de temps (optimum non prouvé)",
+                "30,16",
+                "2,50",
+            ],
+        ),
+        (
+            "en",
+            ["Scenario", "Model", "Demand", "Threshold (min)", "Children aged 0–2, total (estimated)"],
+            [
+                "mobiel",
+                "mobile team rotation",
+                "children, weighted by deprivation",
+                "10",
+                "50,045",
+                "18,294",
+                "36.6 %",
+                "41.7 %",
+                "21",
+                "21",
+                "18.6",
+                "42.5",
+                "16",
+                "time limit (not proven optimal)",
+                "30.16",
+                "2.50",
+            ],
+        ),
+    ],
+)
+def test_comparison_table_localised(lang, headers, row):
+    from geoplanner.report import comparison_rows
+
+    table = comparison_rows(_comparison(), lang=lang)
+    assert table["header"][:5] == headers
+    assert table["header"][-1] == "New_metric"  # unknown columns keep their name
+    assert not any("_" in h for h in table["header"][:-1])  # no code names left
+    assert table["rows"][1] == row
+    # Not applicable (no model run) shows as a dash, like a missing number.
+    assert table["rows"][0][13] == "–" and table["rows"][0][14] == "–"
+    assert table["rows"][0][6] == ("4,9 %" if lang != "en" else "4.9 %")
