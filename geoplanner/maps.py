@@ -291,7 +291,7 @@ class _PointBatch(MacroElement):
                 if ({{ (this.kind == "icon")|tojson }}) {
                     mk = L.marker([it[0], it[1]], {icon: L.divIcon({html: it[4], className: "gp-icon",
                         iconSize: [style.size, style.size], iconAnchor: [style.size / 2, style.size / 2]}),
-                        interactive: style.interactive});
+                        interactive: style.interactive, zIndexOffset: style.z || 0});
                 } else {
                     mk = L.circleMarker([it[0], it[1]], Object.assign({radius: it[4]}, style));
                 }
@@ -333,6 +333,7 @@ _CSS = """
   box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.35 system-ui, sans-serif; color: #222; }
 .gp-legend { max-height: 48vh; overflow-y: auto; overflow-x: hidden; max-width: 300px; }
 .leaflet-control-layers { font: 12px/1.3 system-ui, sans-serif; }
+.leaflet-control-attribution { max-width: calc(100% - 110px); font-size: 10px; }  /* leave the scale bar free */
 .gp-icon { background: none; border: none; }
 .gp-legend h4 { margin: 6px 0 2px; font-size: 12px; }
 .gp-legend .sw { display: inline-block; width: 14px; height: 10px; margin-right: 5px;
@@ -689,7 +690,8 @@ class _MapBuilder:
                     popup += f'<h4>{esc(self.t("timetable"))}</h4><table class="gp-pop"><tr>{head}</tr>{body}</table>'
             svg = _svg_marker("circle", _SITE_COLOUR, 22, str(int(r["order"])))
             items.append([_r(r.geometry.y), _r(r.geometry.x), f"{int(r['order'])}. {esc(r['name'])}", popup, svg])
-        _PointBatch(items, "icon", {"size": 22, "interactive": True}).add_to(fg)
+        # z: Leaflet stacks markers by latitude; new sites must stay on top of the rank labels
+        _PointBatch(items, "icon", {"size": 22, "interactive": True, "z": 1000}).add_to(fg)
         self.add(fg, name)
         self.legend.append(
             f'<div class="sec" data-layer="sites" data-count="{len(pts)}"><h4>{esc(name)}</h4>'

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -43,6 +44,7 @@ __all__ = ["gap_figure", "scenario_figure", "save_png", "png_bytes", "A4_LANDSCA
 A4_LANDSCAPE = (11.69, 8.27)
 _MARKERS = ("s", "D", "^", "o", "h")
 _GAP_MAX_AREA = 260.0  # points² for the sector with the largest gap
+_FOOTER_CHARS = 190  # characters a footer line holds at 7 pt across an A4 landscape page
 
 
 def _scale_bar(ax: plt.Axes, lang: str) -> None:
@@ -135,6 +137,7 @@ def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figu
                 fontsize=7,
                 fontweight="bold",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                zorder=4.5,  # above the gap circles, below services and new sites
             )
         handles.append(Patch(facecolor="none", edgecolor="black", linewidth=1.6))
         labels.append(label("priority", lang))
@@ -215,9 +218,11 @@ def _finish(fig: Figure, ax: plt.Axes, handles: list, labels: list, lang: str, n
     _scale_bar(ax, lang)
     _north_arrow(ax, lang)
     src = f"{label('sources', lang)}: " + "; ".join(settings.ATTRIBUTION) + ". " + label("estimate_note", lang)
-    if notes:
-        src += " " + " ".join(notes)
-    fig.text(0.01, 0.005, src, fontsize=7, color="#333333", ha="left", va="bottom", wrap=True)
+    lines = [textwrap.fill(src, _FOOTER_CHARS)]
+    lines += [textwrap.fill(f"• {n}", _FOOTER_CHARS, subsequent_indent="  ") for n in notes]  # one note a line
+    # supxlabel, not fig.text: constrained layout reserves room for it, so the map (and its scale
+    # bar) never runs under the source lines
+    fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=7, color="#333333", linespacing=1.3)
     return fig
 
 

@@ -145,6 +145,40 @@ def test_dual_map_self_contained(browser, map_data, tmp_path):
     assert browser.execute_script(f"return {dual.m2.get_name()}.getZoom()") == 14
 
 
+def test_dual_map_controls_and_markers_do_not_collide(browser, map_data, tmp_path):
+    # Half a screen is narrow: the long source line must not cover the scale bar, and the
+    # numbered new sites must stay on top of the priority-rank labels (Leaflet stacks markers
+    # by latitude unless told otherwise).
+    dual = maps.build_dual_map(shared_scenario(map_data, "A", 4), shared_scenario(map_data, "B", 8))
+    path = maps.save_map(dual, tmp_path / "dual.html", self_contained=True)
+    assert _open(browser, path) == []
+    overlaps = browser.execute_script(
+        """
+        function box(el) { return el.getBoundingClientRect(); }
+        function hit(a, b) {
+            return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        }
+        return Array.from(document.querySelectorAll('.leaflet-container')).map(function (c) {
+            var scale = c.querySelector('.leaflet-control-scale');
+            var attr = c.querySelector('.leaflet-control-attribution');
+            return [!!scale, !!attr, hit(box(scale), box(attr))];
+        });
+        """
+    )
+    assert overlaps == [[True, True, False], [True, True, False]]
+    z = browser.execute_script(
+        """
+        var icons = Array.from(document.querySelectorAll('.leaflet-marker-icon.gp-icon'));
+        function zs(list) { return list.map(function (el) { return parseInt(el.style.zIndex, 10); }); }
+        return [zs(icons.filter(function (el) { return el.querySelector('.gp-rank'); })),
+                zs(icons.filter(function (el) { return el.style.width === '22px'; }))];
+        """
+    )
+    ranks, sites = z
+    assert len(ranks) == 2 * 21 and len(sites) == 4 + 8
+    assert min(sites) > max(ranks)
+
+
 def test_hostile_names_show_as_text(browser, map_data, tmp_path):
     m = maps.build_gap_map(map_data)
     path = maps.save_map(m, tmp_path / "xss.html", self_contained=True)

@@ -9,9 +9,12 @@ import re
 import pandas as pd
 import pytest
 from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 from PIL import Image, ImageStat
 
 from geoplanner import static_maps
+from geoplanner.maps import MapData
 from geoplanner.report import ReportMap, render_report, write_report
 
 
@@ -46,6 +49,23 @@ def test_png_maps_written(map_data, tmp_path):
         # A4 landscape at 200 dpi: wide enough to print sharp.
         _check_png(path.read_bytes(), (2000, 1400))
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_png_footer_leaves_the_map_free(map_data):
+    # The source line and the notes (one a line) sit below the map, never over it or the scale bar.
+    notes = ("eerste noot " * 30, "tweede noot")
+    scen = shared_scenario(map_data, "A", 4)
+    fig = static_maps.scenario_figure(MapData(**{**scen.__dict__, "notes": notes}))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    footer = fig.get_supxlabel()
+    assert footer.startswith("Bronnen:") and footer.count("\n• ") == 2 and "tweede noot" in footer
+    (text,) = fig.findobj(match=lambda a: isinstance(a, Text) and a.get_text() == footer)
+    foot = text.get_window_extent(renderer)
+    ax = fig.axes[0].get_window_extent(renderer)
+    assert foot.y1 <= ax.y0 + 1  # below the map axes (pixels)
+    assert foot.x1 <= fig.bbox.x1 and foot.y0 >= 0  # and inside the page
 
 
 def test_png_text_carries_legend_and_sources(map_data):
