@@ -1025,14 +1025,24 @@ class Rotation:
         m.constrain({"z": sparse.identity(sub.shape[0]), "x": -sub}, ub=0.0)
         m.constrain({"x": np.ones((1, cols.size))}, ub=budget)
         m.constrain({"x": sub[np.flatnonzero(req_u)]}, lb=1.0)
-        for rows, need in sums:
-            coef = np.bincount(inverse, weights=(w * rows)[open_rows], minlength=sub.shape[0])
-            m.constrain({"z": sparse.csr_matrix(coef[None, :])}, lb=need)
+        group_w = np.zeros((sub.shape[0], len(sums)))
+        for t, (rows, need) in enumerate(sums):
+            group_w[:, t] = np.bincount(inverse, weights=(w * rows)[open_rows], minlength=sub.shape[0])
+            m.constrain({"z": sparse.csr_matrix(group_w[None, :, t])}, lb=need)
+            # Valid knapsack row: the venues' group weights (capped at the need) must add up to
+            # the need. The LP already implies it, but as an explicit row HiGHS derives cover
+            # cuts from it, which closes most of the gap the fractional z rows leave.
+            m.constrain({"x": np.minimum(sub.T @ group_w[:, t], need)[None, :]}, lb=need)
         for r in self.regions_required:
             m.constrain({"x": (self.site_region[cols] == r).astype(float)[None, :]}, lb=1.0)
         notes: list[str] = []
-        greedy = self._greedy(a, covered0, required, sums, budget)
-        g_obj = None if greedy is None else base + float(w[~covered0 & _covers(a, greedy)].sum())
+        needs = np.array([need for _, need in sums])
+        region_cols = None if self.site_region is None else self.site_region[cols]
+        candidates = [self._greedy(a, covered0, required, sums, budget)]
+        found = _swap_search(sub, sw, group_w, needs, req_u, region_cols, self.regions_required, budget)
+        candidates.append(None if found is None else cols[found].tolist())
+        scored = [(base + float(w[~covered0 & _covers(a, c)].sum()), c) for c in candidates if c is not None]
+        g_obj, greedy = max(scored, key=lambda t: t[0]) if scored else (None, None)
         if method == "greedy":
             if greedy is None:
                 raise ModelError("the greedy heuristic found no rotation that meets every constraint")
@@ -1166,6 +1176,68 @@ class Rotation:
                 break
             counts[i] += 1
         return counts
+
+
+def _swap_search(
+    a: sparse.spmatrix,
+    w: np.ndarray,
+    group_w: np.ndarray,
+    needs: np.ndarray,
+    required: np.ndarray,
+    region: np.ndarray | None,
+    regions: tuple[int, ...],
+    budget: int,
+    max_passes: int = 50,
+) -> list[int] | None:
+    """Greedy construction then 1-swap local search for the rotation; column indices or None.
+
+    Score = covered weight − M × (relative group deficits + uncovered required rows + missing
+    regions), with M above the total weight, so feasibility comes first. Every candidate swap
+    for one chosen venue is scored at once with sparse products. Returns None if no feasible
+    set was reached (HiGHS then has to find one).
+    """
+    a = sparse.csc_matrix(a)
+    at = sparse.csr_matrix(a.T)
+    big = float(w.sum()) + 1.0
+    req = required.astype(float)
+
+    def scores(count: np.ndarray, rest: list[int]) -> np.ndarray:
+        open_ = count <= 0  # rows not covered by ``rest``
+        covered = float(w[~open_].sum()) + at @ (w * open_)
+        gcov = group_w.T @ (~open_).astype(float)
+        deficit = (np.maximum(needs - gcov - at @ (group_w * open_[:, None]), 0.0) / needs).sum(axis=1)
+        deficit = deficit + float((req * open_).sum()) - at @ (req * open_)
+        for r in regions:
+            if not (region[rest] == r).any():
+                deficit = deficit + (region != r)
+        out = covered - big * deficit
+        out[rest] = -np.inf
+        return out, deficit
+
+    def col(j: int) -> np.ndarray:
+        return a[:, [j]].toarray().ravel()
+
+    picked: list[int] = []
+    count = np.zeros(a.shape[0])
+    current, short = 0.0, 0.0
+    for _ in range(min(budget, a.shape[1])):
+        s, d = scores(count, picked)
+        j = int(np.argmax(s))
+        picked.append(j)
+        count, current, short = count + col(j), float(s[j]), float(d[j])
+    for _ in range(max_passes):
+        improved = False
+        for pos, j in enumerate(picked):
+            rest = picked[:pos] + picked[pos + 1 :]
+            without = count - col(j)
+            s, d = scores(without, rest)
+            s[j] = -np.inf
+            k = int(np.argmax(s))
+            if s[k] > current + _TOL * big:
+                picked[pos], count, current, short, improved = k, without + col(k), float(s[k]), float(d[k]), True
+        if not improved:
+            break
+    return sorted(picked) if short <= _TOL else None
 
 
 def _covers(a: sparse.csc_matrix, cols: list[int]) -> np.ndarray:

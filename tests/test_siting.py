@@ -170,6 +170,45 @@ def test_rotation_matches_brute_force_and_timetable_is_valid(seed, teams, sessio
         assert sum(1 for r in tt if r.site == j) == n >= 1
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("budget", [2, 3])
+def test_rotation_half_of_each_group_matches_brute_force(seed, budget):
+    # the scenario rule: a group (priority wijk) counts as reached when half its weight is
+    # covered; exercises the knapsack rows and the swap search on the share path
+    cost, w, ex = _instance(seed, n_dem=16, n_cand=8, n_ex=1)
+    thr = 7.0
+    groups = np.repeat([0, 1, 2, -1], 4)
+    region = np.array([1, 1, 2, 2, 3, 3, 1, 2])
+    best = None
+    for size in range(1, budget + 1):
+        for s in itertools.combinations(range(8), size):
+            cov = _covered(cost, ex, thr, s)
+            if any(w[cov & (groups == g)].sum() < 0.5 * w[groups == g].sum() - 1e-9 for g in (0, 1, 2)):
+                continue
+            if not all(any(region[j] == r for j in s) for r in (1, 2)):
+                continue
+            best = w[cov].sum() if best is None else max(best, w[cov].sum())
+    model = Rotation.from_cost_matrix(
+        cost, thr, w, teams=1, sessions=budget, groups=groups, group_share=0.5,
+        site_region=region, regions_required=[1, 2], existing=ex,
+    )  # fmt: skip
+    if best is None:
+        with pytest.raises(ModelError):
+            model.solve()
+        return
+    res = model.solve()
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(best)
+    try:  # the heuristics may find nothing; what they find is feasible, never above the optimum
+        greedy = model.solve(method="greedy")
+    except ModelError as exc:
+        assert "greedy heuristic found no rotation" in str(exc)
+        return
+    assert greedy.objective <= best + 1e-9
+    for g in (0, 1, 2):
+        assert w[greedy.covered & (groups == g)].sum() >= 0.5 * w[groups == g].sum() - 1e-9
+
+
 def test_rotation_spare_sessions_repeat_busiest_venue():
     # two venues reach everybody: the third session is a repeat visit to the busier one
     cost = np.array([[1.0, 30.0], [2.0, 30.0], [30.0, 1.0]])
