@@ -88,6 +88,7 @@ __all__ = [
     "demand_weights",
     "write_scenario_outputs",
     "write_comparison",
+    "COMPARISON_LABELS",
 ]
 
 MODELS = ("none", "mclp", "lscp", "p_median", "rotation")
@@ -382,6 +383,21 @@ def load_scenario(path: str | Path, *, data_dir: Path | None = None, check_data:
         _check_against_data(scenario, text, data_dir)
     return scenario
 
+
+#: Columns of the comparison table: (summary key, Dutch label, format). Shared by the CLI tables.
+COMPARISON_LABELS: tuple[tuple[str, str, str], ...] = (
+    ("scenario", "scenario", "{}"),
+    ("model", "model", "{}"),
+    ("threshold_min", "drempel (min)", "{:.0f}"),
+    ("children_covered", "kinderen bereikt", "{:,.0f}"),
+    ("share_covered", "aandeel", "{:.1%}"),
+    ("deprivation_weighted_share", "kansarmoede-gewogen", "{:.1%}"),
+    ("priority_wijken_reached", "prioritaire wijken bereikt", "{:.0f}"),
+    ("mean_min", "gem. min", "{:.1f}"),
+    ("p90_min", "p90 min", "{:.1f}"),
+    ("n_new_sites", "nieuwe locaties", "{:.0f}"),
+    ("status", "oplossing", "{}"),
+)
 
 #: Name of the current situation, the baseline every comparison and the gap map start from.
 BASELINE_NAME = "huidig"

@@ -38,16 +38,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("compare")
     def compare_cmd(
-        scenarios: list[Path] = typer.Argument(..., help="Two or more scenario files."),
+        scenarios: list[Path] = typer.Argument(..., help="Scenario files (the current situation is added first)."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/compare/)."),
         network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
     ) -> None:
         """Run scenarios and compare them side by side (coverage, walking times, per LGN)."""
         from geoplanner import settings
         from geoplanner.cli import console
-        from geoplanner.scenario import build_context, load_scenario, run_scenario, write_comparison
+        from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline, write_comparison
 
-        loaded = [load_scenario(p) for p in scenarios]  # validate every file before the slow part
+        # Validate every file before the slow part; start from the current situation ('huidig'),
+        # as the main job and the report do, so every row reads against the same baseline.
+        loaded = with_baseline([load_scenario(p) for p in scenarios])
         context = build_context(network=network)
         results = []
         for s in loaded:
@@ -61,34 +63,22 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {p}")
 
 
-def _fmt(x, spec: str) -> str:  # noqa: ANN001 - number or None
+def _fmt(x, spec: str) -> str:  # noqa: ANN001 - number, text or None
     if x is None or x != x:
         return "–"
-    return format(x, spec)
+    return spec.format(x)
 
 
 def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich Table
     from rich.table import Table
 
+    from geoplanner.scenario import COMPARISON_LABELS
+
     table = Table(title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand")
-    for col in ("scenario", "model", "drempel", "kinderen bereikt", "aandeel", "kansarmoede-gewogen",
-                "prioritaire wijken", "gem. min", "p90 min", "nieuwe locaties", "status"):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("scenario", "model", "status") else "right")
+    for _, head, _ in COMPARISON_LABELS:
+        table.add_column(head, justify="left" if head in ("scenario", "model", "oplossing") else "right")
     for r in results:
-        s = r.summary
-        table.add_row(
-            s["scenario"],
-            s["model"],
-            f"{s['threshold_min']:g} min",
-            f"{s['children_covered']:,.0f}",
-            f"{100 * s['share_covered']:.1f} %",
-            f"{100 * s['deprivation_weighted_share']:.1f} %",
-            f"{s['priority_wijken_reached']} / {s['priority_wijken']}",
-            _fmt(s["mean_min"], ".1f"),
-            _fmt(s["p90_min"], ".1f"),
-            f"{s['n_new_sites']}",
-            s["status"],
-        )
+        table.add_row(*[_fmt(r.summary.get(key), spec) for key, _, spec in COMPARISON_LABELS])
     return table
 
 
