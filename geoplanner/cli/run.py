@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         from geoplanner.cli.rank import _table
         from geoplanner.need import NeedParams
         from geoplanner.pipeline import run_all
+        from geoplanner.scenario import COMPARISON_LABELS as labels
 
         out_dir = out or settings.output_dir()
         params = NeedParams.from_toml(config) if config else NeedParams()
@@ -59,19 +60,6 @@ def register(app: typer.Typer) -> None:
             )
         console.print(cov)
         comp = Table(title="Scenario's vergeleken (kinderen 0-2 binnen de drempel van het scenario)")
-        labels = (
-            ("scenario", "scenario", "{}"),
-            ("model", "model", "{}"),
-            ("threshold_min", "drempel (min)", "{:.0f}"),
-            ("children_covered", "kinderen bereikt", "{:,.0f}"),
-            ("share_covered", "aandeel", "{:.1%}"),
-            ("deprivation_weighted_share", "kansarmoede-gewogen", "{:.1%}"),
-            ("priority_wijken_reached", "prioritaire wijken bereikt", "{:.0f}"),
-            ("mean_min", "gem. min", "{:.1f}"),
-            ("p90_min", "p90 min", "{:.1f}"),
-            ("n_new_sites", "nieuwe locaties", "{:.0f}"),
-            ("status", "oplossing", "{}"),
-        )
         for _, head, _ in labels:
             comp.add_column(head, justify="left" if head in ("scenario", "model", "oplossing") else "right")
         for row in result.comparison.to_dict("records"):
