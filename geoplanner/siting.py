@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 import numpy as np
 from scipy import sparse
@@ -436,7 +436,47 @@ def _greedy_time_order(
 # ---------------------------------------------------------------------------------------------
 
 
-class MaximalCovering:
+class _KSites:
+    """Shared constructor of the models that open exactly ``k`` new sites (MCLP, p-median)."""
+
+    def __init__(self, cost: np.ndarray, threshold: float, w: np.ndarray, ex: np.ndarray, k: int) -> None:
+        self.cost, self.threshold, self.weights, self.existing_min, self.k = cost, threshold, w, ex, k
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost: np.ndarray,
+        threshold: float,
+        weights: np.ndarray | None = None,
+        *,
+        k: int,
+        existing: np.ndarray | None = None,
+    ) -> Self:
+        """Build the model from a demand × candidate matrix of minutes.
+
+        Parameters
+        ----------
+        cost
+            Minutes from each demand row to each candidate (``np.inf`` if unreachable).
+        threshold
+            Walking time (minutes) within which a site covers a demand row (for p-median it is
+            used only to report coverage and marginal covered demand).
+        weights
+            Demand per row (default 1 each).
+        k
+            Number of new sites.
+        existing
+            Minutes from each demand row to the services that stay open.
+
+        Returns
+        -------
+        The model, ready to ``solve``.
+        """
+        cost, w, ex = _check_common(cost, threshold, weights, existing)
+        return cls(cost, float(threshold), w, ex, _check_k(k, cost.shape[1]))
+
+
+class MaximalCovering(_KSites):
     """Maximal covering location problem (MCLP).
 
     Choose at most ``k`` candidate venues to maximise the demand within ``threshold`` minutes
@@ -451,41 +491,6 @@ class MaximalCovering:
     """
 
     model = "mclp"
-
-    def __init__(self, cost: np.ndarray, threshold: float, w: np.ndarray, ex: np.ndarray, k: int) -> None:
-        self.cost, self.threshold, self.weights, self.existing_min, self.k = cost, threshold, w, ex, k
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        cost: np.ndarray,
-        threshold: float,
-        weights: np.ndarray | None = None,
-        *,
-        k: int,
-        existing: np.ndarray | None = None,
-    ) -> MaximalCovering:
-        """Build the model from a demand × candidate matrix of minutes.
-
-        Parameters
-        ----------
-        cost
-            Minutes from each demand row to each candidate (``np.inf`` if unreachable).
-        threshold
-            Walking time (minutes) within which a site covers a demand row.
-        weights
-            Demand per row (default 1 each).
-        k
-            Number of new sites.
-        existing
-            Minutes from each demand row to the services that stay open.
-
-        Returns
-        -------
-        MaximalCovering
-        """
-        cost, w, ex = _check_common(cost, threshold, weights, existing)
-        return cls(cost, float(threshold), w, ex, _check_k(k, cost.shape[1]))
 
     def solve(self, *, time_limit: float = 20.0, method: str = "milp") -> SitingResult:
         """Solve exactly with HiGHS (``method='milp'``) or with the greedy heuristic.
@@ -758,7 +763,7 @@ class SetCovering:
 # ---------------------------------------------------------------------------------------------
 
 
-class PMedian:
+class PMedian(_KSites):
     """p-median: choose ``k`` venues to minimise demand-weighted minutes to the nearest open site.
 
     Existing services stay open, so a demand row may be served by its nearest existing service::
@@ -771,30 +776,6 @@ class PMedian:
     """
 
     model = "p_median"
-
-    def __init__(self, cost, threshold, w, ex, k) -> None:
-        self.cost, self.threshold, self.weights, self.existing_min, self.k = cost, threshold, w, ex, k
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        cost: np.ndarray,
-        threshold: float,
-        weights: np.ndarray | None = None,
-        *,
-        k: int,
-        existing: np.ndarray | None = None,
-    ) -> PMedian:
-        """Build the model; parameters as in :meth:`MaximalCovering.from_cost_matrix`.
-
-        ``threshold`` is used only to report coverage and marginal covered demand.
-
-        Returns
-        -------
-        PMedian
-        """
-        cost, w, ex = _check_common(cost, threshold, weights, existing)
-        return cls(cost, float(threshold), w, ex, _check_k(k, cost.shape[1]))
 
     def _objective(self, chosen: list[int], rows: np.ndarray) -> float:
         near = np.minimum(self.existing_min, self.cost[:, chosen].min(axis=1) if chosen else np.inf)
