@@ -126,17 +126,76 @@ def get_dataset(key: str) -> Dataset:
 
 
 def dataset_path(key: str, data_dir: Path | None = None) -> Path:
-    """Return the local path of dataset ``key``, which must exist.
+    """Return the local path of dataset ``key``, which must exist and match the bundle's sha256.
+
+    The checksum is verified the first time a file is used and again whenever its size or
+    modification time changes (the result is kept in ``<cache>/bundle_verified.json``), so a
+    file truncated or edited after ``data pull`` is refused instead of read.
 
     Raises
     ------
     DataMissingError
         If the file is not there, with the command that fetches it.
+    DataError
+        If the file differs from the bundle's version.
     """
-    path = get_dataset(key).local_path(data_dir)
+    ds = get_dataset(key)
+    path = ds.local_path(data_dir)
     if not path.exists():
         raise DataMissingError(f"dataset '{key}' is missing", path=path, hint=PULL_HINT)
+    _verify(ds, path)
     return path
+
+
+# Files verified in this process: resolved path -> (size, mtime_ns, sha256).
+_VERIFIED: dict[str, tuple[int, int, str]] = {}
+
+
+def _verify(ds: Dataset, path: Path) -> None:
+    """Check ``path`` against the bundle's sha256, reusing an earlier result for an unchanged file."""
+    import json
+
+    st = path.stat()
+    key = str(path.resolve())
+    stamp = (st.st_size, st.st_mtime_ns)
+    known = _VERIFIED.get(key)
+    if known is None:
+        cache = settings.cache_dir() / "bundle_verified.json"
+        try:
+            entry = json.loads(cache.read_text(encoding="utf-8")).get(key)
+            known = (int(entry[0]), int(entry[1]), str(entry[2])) if entry else None
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            known = None
+    if known is not None and known[:2] == stamp:
+        digest = known[2]
+    else:
+        digest = sha256_file(path)
+        _remember(key, (*stamp, digest))
+    _VERIFIED[key] = (*stamp, digest)
+    if digest != ds.sha256:
+        raise DataError(
+            f"dataset '{ds.key}' differs from the bundle's version (sha256 {digest[:12]}…, expected "
+            f"{ds.sha256[:12]}…): truncated or changed after `data pull`",
+            path=path,
+            hint="restore it with `geoplanner data pull --replace`; bring your own figures or services "
+            "with `geoplanner indicators import` / `services import`, your own network with --network",
+        )
+
+
+def _remember(key: str, value: tuple[int, int, str]) -> None:
+    """Store one verification result in the cache file (best effort: a read-only cache only costs time)."""
+    import json
+
+    cache = settings.cache_dir() / "bundle_verified.json"
+    try:
+        known = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
+        if not isinstance(known, dict):
+            known = {}
+        known[key] = list(value)
+        with atomic_path(cache) as tmp:
+            tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
+    except (OSError, ValueError):
+        pass
 
 
 def pull(
@@ -225,8 +284,8 @@ def check(data_dir: Path | None = None) -> list[PullAction]:
     Returns
     -------
     list of PullAction
-        ``action`` is ``ok``, ``missing`` or ``changed`` (present, different checksum:
-        a user's own version, used as is but not the bundled one).
+        ``action`` is ``ok``, ``missing`` or ``changed`` (present with a different checksum:
+        truncated or edited; the loaders refuse it until ``pull --replace`` restores it).
     """
     data_dir = data_dir or settings.data_dir()
     out = []
@@ -235,7 +294,7 @@ def check(data_dir: Path | None = None) -> list[PullAction]:
         if not target.exists():
             out.append(PullAction(key, target, "missing", PULL_HINT))
         elif sha256_file(target) != ds.sha256:
-            out.append(PullAction(key, target, "changed", "checksum differs from the bundle"))
+            out.append(PullAction(key, target, "changed", "checksum differs from the bundle: run data pull --replace"))
         else:
             out.append(PullAction(key, target, "ok"))
     return out

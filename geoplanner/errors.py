@@ -23,7 +23,7 @@ class GeoplannerError(Exception):
     row
         1-based data row (the header is row 0), or a line number for text files.
     column
-        The column or key concerned.
+        The column or key concerned, or a command-line option (``--name``).
     hint
         What the user can do about it.
     """
@@ -52,7 +52,8 @@ class GeoplannerError(Exception):
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            # A command-line option is named as such; anything else is a column or a key.
+            where.append(f"option {self.column}" if self.column.startswith("--") else f"column '{self.column}'")
         text = (", ".join(where) + ": " if where else "") + self.message
         if self.hint:
             text += f" ({self.hint})"

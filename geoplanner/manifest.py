@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from geoplanner._io import sha256_file, write_json
+from geoplanner._io import pending_path, sha256_file, write_json
 
 __all__ = ["write_manifest", "versions"]
 
@@ -65,7 +65,8 @@ def write_manifest(
     parameters
         Every parameter that influences the results (JSON-serialisable).
     outputs
-        Output files, recorded with their sha256 so a later reader can check them.
+        Output files, recorded with their sha256 so a later reader can check them; files in
+        ``out_dir`` are recorded by name (relative to the manifest).
     notes
         Caveats that travel with the outputs (estimates, incomplete layers).
     name
@@ -77,10 +78,15 @@ def write_manifest(
         The manifest's path.
     """
     out_dir = Path(out_dir)
+    root = out_dir.resolve()
 
-    def describe(p: Path) -> dict[str, Any]:
+    def describe(p: Path, *, relative: bool = False) -> dict[str, Any]:
         p = Path(p)
-        return {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+        real = pending_path(p)  # an output of the open step is still in its temporary file
+        shown = str(p)
+        if relative and p.resolve().parent == root:
+            shown = p.name  # outputs beside the manifest: valid wherever the folder is moved
+        return {"path": shown, "bytes": real.stat().st_size, "sha256": sha256_file(real)}
 
     manifest = {
         "tool": "geoplanner",
@@ -88,7 +94,7 @@ def write_manifest(
         "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "inputs": [describe(p) for p in sorted(set(map(Path, inputs)), key=str)],
         "parameters": parameters,
-        "outputs": [describe(p) for p in sorted(set(map(Path, outputs or [])), key=str)],
+        "outputs": [describe(p, relative=True) for p in sorted(set(map(Path, outputs or [])), key=str)],
         "notes": list(notes or []),
         "versions": versions(),
     }

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplanner import settings
-from geoplanner._io import write_csv, write_gpkg
+from geoplanner._io import output_step, write_csv, write_gpkg
 from geoplanner.bundle import dataset_path
 from geoplanner.manifest import write_manifest
 from geoplanner.need import Need, NeedParams, build_need
@@ -122,28 +122,29 @@ def run_rank(
     sectors, ranking, notes = need.sectors, need.ranking, list(need.notes)
     table = pd.DataFrame(ranking.drop(columns="geometry"))[list(RANK_COLUMNS)]
     sector_table = pd.DataFrame(sectors.drop(columns="geometry"))
-    outputs = [
-        write_csv(out_dir / "priority_wijken.csv", table.round(4)),
-        write_csv(out_dir / "sector_need.csv", sector_table.round(4)),
-        write_gpkg(
-            out_dir / "priority_wijken.gpkg",
-            {"wijken": ranking[[*RANK_COLUMNS, "geometry"]], "sector_need": sectors},
-        ),
-    ]
-    inputs = [dataset_path(k, data_dir) for k in _RANK_INPUTS] + list(need.inputs)
-    if config_path:
-        inputs.append(Path(config_path))
-    outputs.append(
-        write_manifest(
-            out_dir,
-            command="rank",
-            inputs=inputs,
-            parameters=params.as_dict(),
-            outputs=outputs,
-            notes=notes,
-            name="manifest_rank.json",
+    with output_step(out_dir, manifest="manifest_rank.json"):
+        outputs = [
+            write_csv(out_dir / "priority_wijken.csv", table.round(4)),
+            write_csv(out_dir / "sector_need.csv", sector_table.round(4)),
+            write_gpkg(
+                out_dir / "priority_wijken.gpkg",
+                {"wijken": ranking[[*RANK_COLUMNS, "geometry"]], "sector_need": sectors},
+            ),
+        ]
+        inputs = [dataset_path(k, data_dir) for k in _RANK_INPUTS] + list(need.inputs)
+        if config_path:
+            inputs.append(Path(config_path))
+        outputs.append(
+            write_manifest(
+                out_dir,
+                command="rank",
+                inputs=inputs,
+                parameters=params.as_dict(),
+                outputs=outputs,
+                notes=notes,
+                name="manifest_rank.json",
+            )
         )
-    )
     return RankRun(ranking=ranking, sectors=sectors, params=params, need=need, outputs=outputs, notes=notes)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "SectorFigures",
     "FIGURE_COLUMNS",
     "TOTALS_TOLERANCE",
+    "REFUSE_FACTOR",
     "read_user_table",
     "import_services",
     "import_sector_figures",
@@ -51,6 +52,12 @@ FIGURE_COLUMNS = ("births", "pop_0_2", "pop_total", "kansarmoede_index")
 #: (Statbel, 1 Jan 2020) above which a warning is given. Loose on purpose: the user's year
 #: usually differs (births fell 16 % from 2019 to 2023).
 TOTALS_TOLERANCE = 0.25
+
+#: A commune's summed sector figures above this multiple of its public count are refused, not
+#: warned about: no commune's young children or population doubled between the years the data
+#: covers (regional births moved by less than 20 % between 2012 and 2023), so such a sum is a unit
+#: or column mistake (e.g. a commune total repeated on every sector row).
+REFUSE_FACTOR = 2.0
 
 # Lambert 72 / Lambert 2008 envelopes of the region with a margin (metres).
 _L72 = ((135_000.0, 165_000.0), (155_000.0, 185_000.0))
@@ -120,20 +127,29 @@ def _decode(path: Path) -> tuple[str, str]:
     )
 
 
-def read_user_table(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+def read_user_table(path: str | Path, *, sheet: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Read a user's table (CSV, XLSX or vector file) as strings.
 
     Parameters
     ----------
     path
         ``.csv``/``.txt`` (delimiter ``,`` ``;`` or tab, sniffed from the header; UTF-8, with or
-        without BOM, else Windows-1252), ``.xlsx`` (first sheet), or ``.gpkg``/``.geojson``/
-        ``.shp`` (point geometry becomes ``lon``/``lat`` columns in WGS84).
+        without BOM, else Windows-1252; every row must have as many fields as the header),
+        ``.xlsx`` (the sheet that holds data; several such sheets need ``sheet``), or
+        ``.gpkg``/``.geojson``/``.shp`` (point geometry becomes ``lon``/``lat`` columns in WGS84).
+    sheet
+        Sheet of a workbook to read.
 
     Returns
     -------
     tuple
         The table (all cells strings, blanks as ``NA``, header stripped) and warnings.
+
+    Raises
+    ------
+    DataError
+        Missing, undecodable or unparsable file; a row whose field count differs from the
+        header's; no data rows; several sheets with data and no ``sheet``.
     """
     path = Path(path)
     if not path.exists():
@@ -158,22 +174,71 @@ def read_user_table(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
             )
         import io
 
+        _check_field_counts(text, sep, path)
         try:
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, index_col=False)
         except pd.errors.ParserError as exc:
             raise DataError(f"cannot parse as {sep!r}-separated CSV: {exc}", path=path) from None
     elif suffix in (".xlsx", ".xlsm"):
-        try:
-            df = pd.read_excel(path, dtype=str, keep_default_na=False)
-        except Exception as exc:  # openpyxl raises many types for broken files
-            raise DataError(f"cannot read the spreadsheet: {exc}", path=path) from None
+        df = _read_sheet(path, sheet)
     elif suffix in (".gpkg", ".geojson", ".json", ".shp"):
         df = _read_vector(path, warnings)
     else:
         raise DataError(f"unsupported file type {suffix!r}", path=path, hint="use .csv, .xlsx or .gpkg")
     df.columns = [str(c).strip() for c in df.columns]
     df = df.astype("string").apply(lambda s: s.str.strip())
-    return df.replace({"": pd.NA}), warnings
+    df = df.replace({"": pd.NA})
+    if not len(df) or df.isna().all(axis=None):
+        raise DataError("the file has a header but no data rows", path=path, row=1)
+    return df, warnings
+
+
+def _check_field_counts(text: str, sep: str, path: Path) -> None:
+    """Refuse rows with more or fewer fields than the header (an unquoted delimiter in a name)."""
+    import csv
+    import io
+
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(rows, [])
+    for i, row in enumerate(rows, start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise DataError(
+                f"{len(row)} fields where the header has {len(header)}",
+                path=path,
+                row=i,
+                hint=f"a {sep!r} inside a name or address? put such a cell in double quotes",
+            )
+
+
+def _read_sheet(path: Path, sheet: str | None) -> pd.DataFrame:
+    """Read one sheet of a workbook; refuse to guess when several sheets hold data."""
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, header=None)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise DataError(f"cannot read the spreadsheet: {exc}", path=path) from None
+    filled = [name for name, frame in sheets.items() if (frame.astype(str).map(str.strip) != "").any(axis=None)]
+    if sheet is not None:
+        if sheet not in sheets:
+            raise DataError(f"no sheet named {sheet!r}", path=path, hint=f"sheets: {', '.join(map(str, sheets))}")
+        name = sheet
+    elif len(filled) > 1:
+        raise DataError(
+            f"{len(filled)} sheets hold data ({', '.join(map(str, filled))}); which one to import?",
+            path=path,
+            hint="give --sheet NAME, or keep one sheet in the file",
+        )
+    elif filled:
+        name = filled[0]
+    else:
+        raise DataError("the workbook is empty", path=path)
+    raw = sheets[name]
+    raw = raw[(raw.astype(str).map(str.strip) != "").any(axis=1)]
+    if raw.empty:
+        raise DataError(f"sheet {name!r} is empty", path=path)
+    header = [str(c).strip() for c in raw.iloc[0]]
+    return pd.DataFrame(raw.iloc[1:].to_numpy(), columns=header)
 
 
 def _read_vector(path: Path, warnings: list[str]) -> pd.DataFrame:
@@ -222,9 +287,10 @@ def _number(value: object) -> float | None:
     if re.fullmatch(r"-?\d+,\d+", text):
         text = text.replace(",", ".")
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if np.isfinite(value) else None  # 'nan', 'inf' are not numbers a user meant
 
 
 def _blank(value: object) -> bool:
@@ -367,6 +433,7 @@ def import_services(
     crs: str | None = None,
     default_type: str | None = None,
     index=None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Import a user's list of services as a named service set.
 
@@ -393,6 +460,8 @@ def import_services(
     index
         A prebuilt :class:`geoplanner.geocode.AddressIndex` (default: load the cached one
         when some row needs geocoding).
+    sheet
+        Sheet to read from a workbook with several filled sheets.
 
     Returns
     -------
@@ -418,7 +487,7 @@ def import_services(
     target = (store_dir or user_services_dir(data_dir)) / f"{set_name}.csv"
     if target.exists() and not replace:
         raise DataError(f"service set '{set_name}' exists already", path=target, hint="use --replace to overwrite it")
-    df, warnings = read_user_table(path)
+    df, warnings = read_user_table(path, sheet=sheet)
     df = _map_columns(df, _ALIASES, path)
     if "type" not in df.columns and default_type:
         df["type"] = default_type
@@ -644,6 +713,7 @@ def _validate_figures(df: pd.DataFrame, path: Path, data_dir: Path | None) -> Se
                 raise DataError(f"kansarmoede-index {v} outside 0-100 %", path=path, row=i + 1, column=col)
             parsed.append(v)
         values[col] = parsed
+    _check_consistency(values, path)
     if "year" in df.columns:
         years = [_number(y) for y in df["year"]]
         bad = [i for i, (y, raw) in enumerate(zip(years, df["year"], strict=True)) if y is None and not _blank(raw)]
@@ -655,7 +725,11 @@ def _validate_figures(df: pd.DataFrame, path: Path, data_dir: Path | None) -> Se
     commune = values.index.map(cw["commune_nis"])
     pop = load_commune_population(data_dir).set_index("commune_nis")
     sectors_per_commune = cw.groupby("commune_nis").size()
-    for col, ref_col, label in (("pop_0_2", "pop_0_2", "0-2 year olds"), ("births", "pop_age0", "children aged 0")):
+    for col, ref_col, label in (
+        ("pop_0_2", "pop_0_2", "0-2 year olds"),
+        ("births", "pop_age0", "children aged 0"),
+        ("pop_total", "pop_total", "inhabitants"),
+    ):
         if col not in values.columns:
             continue
         sums = values[col].groupby(commune).sum(min_count=1)
@@ -664,6 +738,16 @@ def _validate_figures(df: pd.DataFrame, path: Path, data_dir: Path | None) -> Se
             ref = float(pop.at[nis, ref_col])
             complete = counts[nis] == sectors_per_commune[nis]
             gap = (total - ref) / ref if ref else np.inf
+            if total > REFUSE_FACTOR * ref:
+                first = int(np.flatnonzero((commune == nis) & values[col].notna().to_numpy())[0])
+                raise DataError(
+                    f"the sectors of commune {nis} sum to {total:,.0f} {label}, more than {REFUSE_FACTOR:g}x "
+                    f"the {ref:,.0f} Statbel counts (1/1/2020)",
+                    path=path,
+                    row=first + 1,
+                    column=col,
+                    hint="check the unit and the column (a total in the wrong column, figures per 1,000?)",
+                )
             if (complete and abs(gap) > TOTALS_TOLERANCE) or (not complete and gap > TOTALS_TOLERANCE):
                 warnings.append(
                     f"{col}: commune {nis} sums to {total:.0f}, Statbel 2020 has {ref:.0f} {label} "
@@ -677,6 +761,24 @@ def _validate_figures(df: pd.DataFrame, path: Path, data_dir: Path | None) -> Se
         by_sector = pd.DataFrame(index=pd.Index([], name="cd_sector", dtype=str))
         by_wijk = _aggregate_to_wijk(values, cw25, warnings)
     return SectorFigures(by_sector=by_sector, by_wijk=by_wijk, vintage=vintage, source=path, warnings=warnings)
+
+
+def _check_consistency(values: pd.DataFrame, path: Path) -> None:
+    """Refuse rows whose counts cannot all be true: more births than 0-2s, more 0-2s than people."""
+    pairs = (
+        ("births", "pop_0_2", "more births than children aged 0-2"),
+        ("births", "pop_total", "more births than inhabitants"),
+        ("pop_0_2", "pop_total", "more children aged 0-2 than inhabitants"),
+    )
+    for small, big, what in pairs:
+        if small not in values.columns or big not in values.columns:
+            continue
+        bad = (values[small] > values[big]).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{what} ({values[small].iloc[i]:g} > {values[big].iloc[i]:g})", path=path, row=i + 1, column=small
+            )
 
 
 def _aggregate_to_wijk(values: pd.DataFrame, cw25: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from geoplanner.errors import GeoplannerError
 
-__all__ = ["app", "main", "console", "err_console"]
+__all__ = ["app", "main", "console", "err_console", "EXIT_INTERRUPTED"]
 
 app = typer.Typer(
     name="geoplanner",
@@ -35,26 +35,39 @@ for _name in _COMMAND_MODULES:
     importlib.import_module(f"geoplanner.cli.{_name}").register(app)
 
 
+#: Exit code of a run interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+_INTERRUPTED = "interrupted (Ctrl-C): the step that was running left its earlier outputs as they were"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (0 ok, 1 user error, 2 usage error)."""
+    """Run the CLI; return the exit code.
+
+    0 success; 1 a problem with the input or the data (one line on stderr, no traceback); 2 a
+    wrong command line; 130 interrupted by Ctrl-C.
+    """
+    import click
+
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except GeoplannerError as exc:
         err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
         return 1
-    except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
-        return 130
-    except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        raise
-    return 0
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err_console.print(_INTERRUPTED, highlight=False)
+        return EXIT_INTERRUPTED
+    except click.exceptions.ClickException as exc:  # usage errors carry their own exit codes
+        exc.show()
+        return exc.exit_code
+    except OSError as exc:  # unwritable output folder, disk full, a path that is a file, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        return 1
+    # Without standalone mode, click returns the code of `typer.Exit(code)`, and typer turns
+    # Ctrl-C inside a command into Exit(130).
+    if code == EXIT_INTERRUPTED:
+        err_console.print(_INTERRUPTED, highlight=False)
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

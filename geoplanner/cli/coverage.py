@@ -10,15 +10,9 @@ __all__ = ["register"]
 
 
 def _floats(text: str, what: str) -> list[float]:
-    from geoplanner.errors import ConfigError
+    from geoplanner.accessibility import check_thresholds
 
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ConfigError(f"'{text}' is not a comma-separated list of numbers", column=what) from None
-    if not values or min(values) <= 0:
-        raise ConfigError("give at least one positive number", column=what)
-    return values
+    return list(check_thresholds([v.strip() for v in text.split(",") if v.strip()], what=what))
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +35,7 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/coverage)."),
     ) -> None:
         """Measure how many young children live within 5, 10 and 15 minutes' walk of each service set."""
+        from geoplanner._io import ensure_output_dir
         from geoplanner.accessibility import run_coverage
         from geoplanner.cli import console
         from geoplanner.errors import ConfigError
@@ -53,6 +48,8 @@ def register(app: typer.Typer) -> None:
         if not names:
             raise ConfigError("no service set given", column="--sets")
         ths = _floats(thresholds, "--thresholds")
+        if out is not None:
+            ensure_output_dir(out)
         with console.status("Wandeltijden berekenen…"):
             run = run_coverage(
                 out, sets=names, speed_kmh=kmh, thresholds=ths, network_path=network, raster=not no_raster

@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
         actions = check()
         _print(actions, "data check")
-        if any(a.action == "missing" for a in actions):
+        if any(a.action in ("missing", "changed") for a in actions):
             raise typer.Exit(1)
         from geoplanner.cli import console
 

@@ -35,32 +35,35 @@ def register(app: typer.Typer) -> None:
         ),
         type_: str | None = typer.Option(None, "--type", help="Type for every row when the file has no type column."),
         out: Path | None = typer.Option(None, "--out", help="Folder for the import report (default outputs/imports)."),
+        sheet: str | None = typer.Option(None, "--sheet", help="Sheet to read when a workbook has several."),
     ) -> None:
         """Validate a list of services, geocode addresses offline, store it as a named set."""
         from geoplanner import settings
-        from geoplanner._io import write_csv
+        from geoplanner._io import ensure_output_dir, output_step, write_csv
         from geoplanner.cli import console
         from geoplanner.manifest import write_manifest
         from geoplanner.user_data import import_services
 
-        report = import_services(file, set_name, replace=replace, crs=crs, default_type=type_)
+        out_dir = ensure_output_dir((out or settings.output_dir()) / "imports")
+        # The stored set, its report and its manifest land together or not at all.
+        with output_step(out_dir, manifest=f"manifest_services_{set_name}.json"):
+            report = import_services(file, set_name, replace=replace, crs=crs, default_type=type_, sheet=sheet)
+            rows_csv = write_csv(out_dir / f"services_{set_name}_report.csv", report.rows)
+            manifest = write_manifest(
+                out_dir,
+                command=f"geoplanner services import {file} --set {set_name}",
+                inputs=[file],
+                parameters={"set": set_name, "replace": replace, "crs": crs, "type": type_, "sheet": sheet},
+                outputs=[report.stored, rows_csv],
+                notes=report.warnings,
+                name=f"manifest_services_{set_name}.json",
+            )
         console.print(_rows_table(report.rows, f"Import '{set_name}' uit {file.name}"))
         for w in report.warnings:
             console.print(f"[yellow]![/] {w}")
         console.print(
             f"{report.n_placed} geplaatst, {report.n_unplaced} niet geplaatst (bewaard zonder coördinaten) "
             f"-> {report.stored}"
-        )
-        out_dir = (out or settings.output_dir()) / "imports"
-        rows_csv = write_csv(out_dir / f"services_{set_name}_report.csv", report.rows)
-        manifest = write_manifest(
-            out_dir,
-            command=f"geoplanner services import {file} --set {set_name}",
-            inputs=[file],
-            parameters={"set": set_name, "replace": replace, "crs": crs, "type": type_},
-            outputs=[report.stored, rows_csv],
-            notes=report.warnings,
-            name=f"manifest_services_{set_name}.json",
         )
         console.print(f"wrote {rows_csv}\nwrote {manifest}")
 
@@ -94,7 +97,7 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from geoplanner import settings
-        from geoplanner._io import write_csv
+        from geoplanner._io import ensure_output_dir, output_step, write_csv
         from geoplanner.bundle import dataset_path
         from geoplanner.cli import console
         from geoplanner.geocode import geocode_frame, load_address_index
@@ -118,17 +121,18 @@ def register(app: typer.Typer) -> None:
                 "reason": result["reason"],
             }
         )
+        out_dir = ensure_output_dir((out or settings.output_dir()) / "geocode")
+        with output_step(out_dir):
+            target = write_csv(out_dir / "shared_services_geocoded.csv", result)
+            manifest = write_manifest(
+                out_dir,
+                command="geoplanner services geocode",
+                inputs=[*paths, dataset_path("osm_pbf")],
+                parameters={"index": index.summary()},
+                outputs=[target],
+                notes=["street-level points are accurate to a few hundred metres; OSM is from 2013"],
+            )
         console.print(_rows_table(table_rows, "Geocodering van de rijen zonder coördinaten (OSM 2013, offline)"))
-        out_dir = (out or settings.output_dir()) / "geocode"
-        target = write_csv(out_dir / "shared_services_geocoded.csv", result)
-        manifest = write_manifest(
-            out_dir,
-            command="geoplanner services geocode",
-            inputs=[*paths, dataset_path("osm_pbf")],
-            parameters={"index": index.summary()},
-            outputs=[target],
-            notes=["street-level points are accurate to a few hundred metres; OSM is from 2013"],
-        )
         console.print(f"wrote {target}\nwrote {manifest}")
 
     @indicators_app.command("import")
@@ -139,11 +143,24 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate sector figures (2022 or 2025 codes) and store them to replace the estimates."""
         from geoplanner import settings
+        from geoplanner._io import ensure_output_dir, output_step
         from geoplanner.cli import console
         from geoplanner.manifest import write_manifest
         from geoplanner.user_data import TOTALS_TOLERANCE, import_sector_figures, sector_figures_path
 
-        figs = import_sector_figures(file, replace=replace)
+        out_dir = ensure_output_dir((out or settings.output_dir()) / "imports")
+        stored = sector_figures_path()
+        with output_step(out_dir, manifest="manifest_indicators_import.json"):
+            figs = import_sector_figures(file, replace=replace)
+            manifest = write_manifest(
+                out_dir,
+                command=f"geoplanner indicators import {file}",
+                inputs=[file],
+                parameters={"replace": replace, "totals_tolerance": TOTALS_TOLERANCE, "vintage": figs.vintage},
+                outputs=[stored],
+                notes=figs.warnings,
+                name="manifest_indicators_import.json",
+            )
         if figs.vintage == 2022:
             console.print(f"{len(figs.by_sector)} sectoren (codes 2022) met waargenomen {', '.join(figs.columns)}")
         else:
@@ -153,25 +170,22 @@ def register(app: typer.Typer) -> None:
             )
         for w in figs.warnings:
             console.print(f"[yellow]![/] {w}")
-        stored = sector_figures_path()
         console.print(f"bewaard in {stored}: deze cijfers vervangen de schattingen ('observed')")
-        manifest = write_manifest(
-            (out or settings.output_dir()) / "imports",
-            command=f"geoplanner indicators import {file}",
-            inputs=[file],
-            parameters={"replace": replace, "totals_tolerance": TOTALS_TOLERANCE, "vintage": figs.vintage},
-            outputs=[stored],
-            notes=figs.warnings,
-            name="manifest_indicators_import.json",
-        )
         console.print(f"wrote {manifest}")
 
     app.add_typer(services_app, name="services")
     app.add_typer(indicators_app, name="indicators")
 
 
+#: Rows printed in the terminal; the report CSV always has every row.
+MAX_ROWS_SHOWN = 40
+
+
 def _rows_table(rows, title: str):  # noqa: ANN001 - a DataFrame
-    """Render import/geocode rows as a rich table: placed first, then the rows not placed."""
+    """Render import/geocode rows as a rich table: placed first, then the rows not placed.
+
+    Long lists are cut to :data:`MAX_ROWS_SHOWN` rows, the rows not placed kept first.
+    """
     from rich.markup import escape
     from rich.table import Table
 
@@ -179,6 +193,13 @@ def _rows_table(rows, title: str):  # noqa: ANN001 - a DataFrame
     for col in ("id", "naam", "geplaatst", "nauwkeurigheid", "methode", "reden / opmerking"):
         table.add_column(col, overflow="fold")
     ordered = rows.sort_values(["placed", "id"], ascending=[False, True], kind="stable")
+    if len(ordered) > MAX_ROWS_SHOWN:
+        shown = rows.sort_values(["placed", "id"], kind="stable").head(MAX_ROWS_SHOWN)  # not placed first
+        ordered = ordered[ordered.index.isin(shown.index)]
+        table.caption = (
+            f"{MAX_ROWS_SHOWN} van {len(rows):,} rijen getoond ({int((~rows['placed']).sum()):,} niet geplaatst); "
+            "alle rijen staan in het rapport (CSV)"
+        )
     for r in ordered.itertuples():
         style = _ACCURACY_STYLE.get(r.accuracy, "")
         table.add_row(

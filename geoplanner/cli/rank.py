@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         from dataclasses import replace
 
         from geoplanner import settings
+        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
         from geoplanner.need import NeedParams
         from geoplanner.pipeline import run_rank
@@ -30,7 +31,8 @@ def register(app: typer.Typer) -> None:
         params = NeedParams.from_toml(config) if config else NeedParams()
         if top is not None:
             params = replace(params, top_n=top)
-        result = run_rank(out or settings.output_dir(), params=params, config_path=config)
+        out_dir = ensure_output_dir(out or settings.output_dir())
+        result = run_rank(out_dir, params=params, config_path=config)
         console.print(_table(result.ranking, show or params.top_n))
         for note in result.notes:
             console.print(f"[yellow]![/] {note}")

@@ -27,13 +27,14 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from geoplanner import settings
+        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
         from geoplanner.cli.rank import _table
         from geoplanner.need import NeedParams
         from geoplanner.pipeline import run_all
         from geoplanner.scenario import COMPARISON_LABELS as labels
 
-        out_dir = out or settings.output_dir()
+        out_dir = ensure_output_dir(out or settings.output_dir())
         params = NeedParams.from_toml(config) if config else NeedParams()
         with console.status("need → walking access → scenarios → maps and report …"):
             result = run_all(
