@@ -145,25 +145,29 @@ def output_step(out_dir: str | Path, *, manifest: str = "manifest.json") -> Iter
 
 
 def ensure_output_dir(path: str | Path, *, option: str = "--out") -> Path:
-    """Create the output folder and check it can be written, before any slow work starts.
+    """Check, before any slow work starts, that the output folder can be made and written.
+
+    Nothing is created here (a command that fails later leaves no empty folder behind): the folder,
+    or its nearest existing parent, must be a writable directory.
 
     Raises
     ------
     DataError
-        If the folder cannot be made (a file in the way) or written to.
+        If a file stands where the folder or one of its parents should be, or it is not writable.
     """
     from geoplanner.errors import DataError
 
     out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise DataError(
-            f"cannot write outputs here: {exc.strerror or exc}", path=out, column=option, hint="choose another folder"
-        ) from None
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        problem = f"{existing} is a file, not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"no permission to write in {existing}"
+    if problem:
+        raise DataError(f"cannot write outputs here: {problem}", path=out, column=option, hint="choose another folder")
     return out
 
 

@@ -706,6 +706,7 @@ def run_coverage(
 
     from geoplanner import _io, load
     from geoplanner import need as _need
+    from geoplanner.bundle import dataset_path
     from geoplanner.isochrones import isochrones, walking_time_raster
     from geoplanner.lgn import lgn_table
     from geoplanner.manifest import write_manifest
@@ -713,7 +714,18 @@ def run_coverage(
 
     out = Path(out_dir) if out_dir is not None else settings.output_dir() / "coverage"
     ths = check_thresholds(thresholds)
-    # Services first: a wrong set name or an all-empty selection fails before the slow steps.
+    # Inputs first: a missing or damaged file, a wrong set name or an all-empty selection fails
+    # before the slow steps.
+    used = (
+        "sectors",
+        "wijken",
+        "wijk_indicators",
+        "pop_age_commune",
+        "osm_pbf",
+        "ghsl_population",
+        "region_boundary",
+    )
+    bundle_inputs = [dataset_path(k, data_dir) for k in used]
     service_sets = {name: load.load_services(name, data_dir) for name in dict.fromkeys(sets)}
     if not any(len(ss.points) for ss in service_sets.values()):
         raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
@@ -733,18 +745,7 @@ def run_coverage(
         problems = []
         service_layers = []
         iso_parts = []
-        from geoplanner.bundle import dataset_path
-
-        used = (
-            "sectors",
-            "wijken",
-            "wijk_indicators",
-            "pop_age_commune",
-            "osm_pbf",
-            "ghsl_population",
-            "region_boundary",
-        )
-        inputs = [net.source] + [dataset_path(k, data_dir) for k in used] + list(built.inputs)
+        inputs = [net.source, *bundle_inputs, *built.inputs]
         outputs = []
         for name, ss in service_sets.items():
             inputs += list(ss.sources)

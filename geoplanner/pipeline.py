@@ -118,6 +118,7 @@ def run_rank(
     """
     out_dir = Path(out_dir or settings.output_dir())
     params = params or NeedParams()
+    inputs = [dataset_path(k, data_dir) for k in _RANK_INPUTS]  # present and intact, before the slow part
     need = build_need(data_dir, params)
     sectors, ranking, notes = need.sectors, need.ranking, list(need.notes)
     table = pd.DataFrame(ranking.drop(columns="geometry"))[list(RANK_COLUMNS)]
@@ -131,7 +132,7 @@ def run_rank(
                 {"wijken": ranking[[*RANK_COLUMNS, "geometry"]], "sector_need": sectors},
             ),
         ]
-        inputs = [dataset_path(k, data_dir) for k in _RANK_INPUTS] + list(need.inputs)
+        inputs += list(need.inputs)
         if config_path:
             inputs.append(Path(config_path))
         outputs.append(

@@ -40,28 +40,42 @@ EXIT_INTERRUPTED = 130
 _INTERRUPTED = "interrupted (Ctrl-C): the step that was running left its earlier outputs as they were"
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """Return the click exception class ``name`` from click and from the copy newer typer versions vendor."""
+    import importlib
+
+    found = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(dict.fromkeys(found))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code.
 
     0 success; 1 a problem with the input or the data (one line on stderr, no traceback); 2 a
     wrong command line; 130 interrupted by Ctrl-C.
     """
-    import click
+    from rich.markup import escape
 
     try:
         code = app(args=argv, standalone_mode=False)
     except GeoplannerError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False, soft_wrap=True)
         return 1
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (*_click_classes("Abort"), KeyboardInterrupt):
         err_console.print(_INTERRUPTED, highlight=False)
         return EXIT_INTERRUPTED
-    except click.exceptions.ClickException as exc:  # usage errors carry their own exit codes
+    except _click_classes("ClickException") as exc:  # usage errors carry their own exit codes
         exc.show()
         return exc.exit_code
     except OSError as exc:  # unwritable output folder, disk full, a path that is a file, ...
         where = f"{exc.filename}: " if exc.filename else ""
-        err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        message = escape(f"{where}{exc.strerror or exc}")
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         return 1
     # Without standalone mode, click returns the code of `typer.Exit(code)`, and typer turns
     # Ctrl-C inside a command into Exit(130).

@@ -1,0 +1,707 @@
+"""Bad inputs as users make them: each must end in one clear line and a non-zero exit, nothing changed.
+
+Every case runs the real command line (``geoplanner.cli.main``) in a sandbox: a data folder of
+links to the real bundle (so a case can damage one file without touching the real one), an output
+folder holding the files of an earlier run, and its own working directory. The test asserts the exit
+code, that stderr is exactly one line naming the file / row / column or option, that no traceback
+escapes, and that no file in the output or data folders was created, changed or removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: the command (``{d}`` is the case folder), files to create, the expected message."""
+
+    id: str
+    argv: tuple[str, ...]
+    expect: str  # regex the one error line must match
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    setup: Callable[[Path, Path], None] | None = None  # (case folder, data folder)
+    code: int = 1
+
+
+def _scenario(body: str) -> str:
+    return 'name = "bad"\n' + body
+
+
+# A syntactically valid OSM XML with one residential street in the centre of Brussels.
+_ONE_STREET = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+  <node id="1" lat="50.8466" lon="4.3528" version="1"/>
+  <node id="2" lat="50.8470" lon="4.3540" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
+</osm>
+"""
+
+_GOOD_SERVICES = "id,name,type,lat,lon\nS-1,Consultatie,kg,50.85,4.35\n"
+
+
+def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _damage(key: str, how: str) -> Callable[[Path, Path], None]:
+    """Replace one bundle file of the sandbox by a damaged copy (truncated, halved or empty)."""
+
+    def setup(case_dir: Path, data: Path) -> None:
+        from geoplanner.bundle import load_bundle
+
+        rel = load_bundle(ROOT / "data" / "bundle.toml")[key].path
+        target = data / rel
+        raw = target.read_bytes()
+        target.unlink()
+        if how == "empty":
+            target.write_bytes(b"")
+        elif how == "half":
+            target.write_bytes(raw[: len(raw) // 2])
+        elif how == "mid-row":
+            lines = raw.splitlines(keepends=True)
+            target.write_bytes(b"".join(lines[: len(lines) // 2]) + lines[len(lines) // 2][:7])
+        elif how == "missing":
+            pass
+        else:  # pragma: no cover - a typo in the table
+            raise ValueError(how)
+
+    return setup
+
+
+def _write_bundle(text: str) -> Callable[[Path, Path], None]:
+    def setup(case_dir: Path, data: Path) -> None:
+        (data / "bundle.toml").unlink()
+        (data / "bundle.toml").write_text(text, encoding="utf-8")
+
+    return setup
+
+
+def _existing_set(name: str) -> Callable[[Path, Path], None]:
+    def setup(case_dir: Path, data: Path) -> None:
+        folder = data / "services" / "user"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.csv").write_text("id,name,type,lat,lon\nOLD,Old,kg,50.85,4.35\n", encoding="utf-8")
+
+    return setup
+
+
+def _existing_figures(case_dir: Path, data: Path) -> None:
+    folder = data / "indicators" / "user"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sector_figures.csv").write_text("code,births\n21001A00-,3\n", encoding="utf-8")
+
+
+def _file_in_the_way(case_dir: Path, data: Path) -> None:
+    (case_dir / "blocked").write_text("a file, not a folder\n", encoding="utf-8")
+
+
+def _all_sectors_of_commune(nis: int, column: str, value: float) -> str:
+    """A figures file with every 2022 sector of one commune at the same value."""
+    import pandas as pd
+
+    cw = pd.read_csv(ROOT / "data" / "statistical_sectors" / "sector_to_monitoring_district_2022.csv", dtype=str)
+    code_col = next(c for c in cw.columns if c.lower() in ("cd_sector", "sector", "code"))
+    codes = sorted(c for c in cw[code_col] if c.startswith(str(nis)))
+    return "code," + column + "\n" + "".join(f"{c},{value}\n" for c in codes)
+
+
+IMPORT = ("services", "import")
+FIG = ("indicators", "import")
+COV = ("coverage", "--sets", "kg", "--no-raster", "--out", "{d}/cov")
+
+CASES: list[Case] = [
+    # --- services import: the file -----------------------------------------------------------------
+    Case("svc-not-found", (*IMPORT, "{d}/nope.csv", "--set", "x"), r"nope\.csv: file not found"),
+    Case("svc-empty", (*IMPORT, "{d}/f.csv", "--set", "x"), r"f\.csv: file is empty", {"f.csv": ""}),
+    Case(
+        "svc-header-only",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 1: .*no data rows",
+        {"f.csv": "id,name,type,lat,lon\n"},
+    ),
+    Case(
+        "svc-unquoted-comma-first-row",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 1: 6 fields where the header has 5",
+        {"f.csv": "id,name,type,lat,lon\nA,Huis, De Kind,kg,50.85,4.35\n"},
+    ),
+    Case(
+        "svc-unquoted-comma-later-row",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 2: 6 fields",
+        {"f.csv": _GOOD_SERVICES + "B,Rue X, 5,kg,50.84,4.36\n"},
+    ),
+    Case(
+        "svc-short-row",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 1: 3 fields where the header has 5",
+        {"f.csv": "id,name,type,lat,lon\nA,Huis,kg\n"},
+    ),
+    Case(
+        "svc-no-delimiter",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 0: cannot find the delimiter",
+        {"f.csv": "just some words\nmore words\n"},
+    ),
+    Case(
+        "svc-missing-id",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, column 'id': missing column",
+        {"f.csv": "name,type,lat,lon\nA,kg,50.85,4.35\n"},
+    ),
+    Case(
+        "svc-missing-name",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, column 'name': missing column",
+        {"f.csv": "id,type,lat,lon\nA,kg,50.85,4.35\n"},
+    ),
+    Case(
+        "svc-missing-type",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, column 'type': missing column",
+        {"f.csv": "id,name,lat,lon\nA,B,50.85,4.35\n"},
+    ),
+    Case(
+        "svc-no-coordinates-no-address",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv: no coordinates",
+        {"f.csv": "id,name,type\nA,B,kg\n"},
+    ),
+    Case(
+        "svc-empty-id",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 2, column 'id': empty id",
+        {"f.csv": _GOOD_SERVICES + ",Tweede,kg,50.84,4.36\n"},
+    ),
+    Case(
+        "svc-empty-name",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 1, column 'name': empty name",
+        {"f.csv": "id,name,type,lat,lon\nA,,kg,50.85,4.35\n"},
+    ),
+    Case(
+        "svc-duplicate-id",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, row 2, column 'id': duplicate id 'S-1'",
+        {"f.csv": _GOOD_SERVICES + "S-1,Tweede,kg,50.84,4.36\n"},
+    ),
+    Case(
+        "svc-two-columns-same-meaning",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv, column 'naam': two columns mean 'name'",
+        {"f.csv": "id,name,naam,type,lat,lon\nA,B,C,kg,50.85,4.35\n"},
+    ),
+    Case(
+        "svc-unsupported-type",
+        (*IMPORT, "{d}/f.docx", "--set", "x"),
+        r"f\.docx: unsupported file type",
+        {"f.docx": b"PK\x03\x04 not really"},
+    ),
+    Case(
+        "svc-broken-xlsx",
+        (*IMPORT, "{d}/f.xlsx", "--set", "x"),
+        r"f\.xlsx: cannot read the spreadsheet",
+        {"f.xlsx": b"this is not a zip file"},
+    ),
+    Case(
+        "svc-xlsx-two-sheets",
+        (*IMPORT, "{d}/f.xlsx", "--set", "x"),
+        r"f\.xlsx: 2 sheets hold data .*--sheet",
+        {
+            "f.xlsx": _xlsx(
+                {
+                    "A": [["id", "name", "type", "lat", "lon"], ["S", "N", "kg", 50.85, 4.35]],
+                    "B": [["id", "name", "type", "lat", "lon"], ["T", "M", "kg", 50.84, 4.36]],
+                }
+            )
+        },
+    ),
+    Case(
+        "svc-xlsx-unknown-sheet",
+        (*IMPORT, "{d}/f.xlsx", "--set", "x", "--sheet", "C"),
+        r"f\.xlsx: no sheet named 'C'",
+        {"f.xlsx": _xlsx({"A": [["id", "name", "type", "lat", "lon"], ["S", "N", "kg", 50.85, 4.35]]})},
+    ),
+    Case(
+        "svc-xlsx-empty",
+        (*IMPORT, "{d}/f.xlsx", "--set", "x"),
+        r"f\.xlsx: the workbook is empty",
+        {"f.xlsx": _xlsx({"A": []})},
+    ),
+    Case(
+        "svc-broken-gpkg",
+        (*IMPORT, "{d}/f.gpkg", "--set", "x"),
+        r"f\.gpkg: cannot read vector file",
+        {"f.gpkg": b"SQLite format 3\x00 broken"},
+    ),
+    # --- services import: the options ----------------------------------------------------------------
+    Case(
+        "svc-bad-set-name",
+        (*IMPORT, "{d}/f.csv", "--set", "Mijn Set!"),
+        r"invalid set name 'Mijn Set!'",
+        {"f.csv": _GOOD_SERVICES},
+    ),
+    Case(
+        "svc-builtin-set-name",
+        (*IMPORT, "{d}/f.csv", "--set", "kg"),
+        r"'kg' is a built-in set name",
+        {"f.csv": _GOOD_SERVICES},
+    ),
+    Case(
+        "svc-set-exists",
+        (*IMPORT, "{d}/f.csv", "--set", "mine"),
+        r"mine\.csv: service set 'mine' exists already",
+        {"f.csv": _GOOD_SERVICES},
+        _existing_set("mine"),
+    ),
+    Case(
+        "svc-bad-crs",
+        (*IMPORT, "{d}/f.csv", "--set", "x", "--crs", "EPSG:9999"),
+        r"unsupported CRS EPSG:9999",
+        {"f.csv": _GOOD_SERVICES},
+    ),
+    Case(
+        "svc-out-is-a-file",
+        (*IMPORT, "{d}/f.csv", "--set", "x", "--out", "{d}/blocked"),
+        r"blocked/imports, option --out: cannot write outputs here: .*blocked is a file",
+        {"f.csv": _GOOD_SERVICES},
+        _file_in_the_way,
+    ),
+    # --- indicators import -------------------------------------------------------------------------------
+    Case("fig-not-found", (*FIG, "{d}/nope.csv"), r"nope\.csv: file not found"),
+    Case(
+        "fig-no-code",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, column 'code': no sector code column",
+        {"f.csv": "sector_name,births\nX,3\n"},
+    ),
+    Case("fig-no-figure", (*FIG, "{d}/f.csv"), r"f\.csv: no figure column", {"f.csv": "code,other\n21001A00-,3\n"}),
+    Case(
+        "fig-empty-code",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 2, column 'code': empty sector code",
+        {"f.csv": "code,births\n21001A00-,3\n,4\n"},
+    ),
+    Case(
+        "fig-duplicate-code",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 2, column 'code': duplicate sector code",
+        {"f.csv": "code,births\n21001A00-,3\n21001A00-,4\n"},
+    ),
+    Case(
+        "fig-unknown-code",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'code': 1 unknown sector code",
+        {"f.csv": "code,births\n99999Z99-,3\n"},
+    ),
+    Case(
+        "fig-not-a-number",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'births': not a number: 'twaalf'",
+        {"f.csv": "code,births\n21001A00-,twaalf\n"},
+    ),
+    Case(
+        "fig-inf",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'births': not a number: 'inf'",
+        {"f.csv": "code,births\n21001A00-,inf\n"},
+    ),
+    Case(
+        "fig-nan",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'pop_0_2': not a number: 'nan'",
+        {"f.csv": "code,pop_0_2\n21001A00-,nan\n"},
+    ),
+    Case(
+        "fig-1e300",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'births': .*more than 2x",
+        {"f.csv": "code,births\n21001A00-,1e300\n"},
+    ),
+    Case(
+        "fig-negative",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'births': negative value",
+        {"f.csv": "code,births\n21001A00-,-3\n"},
+    ),
+    Case(
+        "fig-index-above-100",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'kansarmoede_index': .*outside 0-100",
+        {"f.csv": "code,kansarmoede_index\n21001A00-,150\n"},
+    ),
+    Case(
+        "fig-births-above-0-2",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 2, column 'births': more births than children",
+        {"f.csv": "code,births,pop_0_2\n21001A00-,3,9\n21001A011,12,9\n"},
+    ),
+    Case(
+        "fig-0-2-above-total",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'pop_0_2': more children aged 0-2 than",
+        {"f.csv": "code,pop_0_2,pop_total\n21001A00-,90,40\n"},
+    ),
+    Case(
+        "fig-births-above-total",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'births': more births than inhabitants",
+        {"f.csv": "code,births,pop_total\n21001A00-,50,40\n"},
+    ),
+    Case(
+        "fig-70x-commune",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'pop_0_2': the sectors of commune 21002 sum to",
+        {"f.csv": _all_sectors_of_commune(21002, "pop_0_2", 2000)},
+    ),
+    Case(
+        "fig-bad-year",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'year': not a year",
+        {"f.csv": "code,births,year\n21001A00-,3,vorig jaar\n"},
+    ),
+    Case(
+        "fig-exists",
+        (*FIG, "{d}/f.csv"),
+        r"sector_figures\.csv: sector figures were imported before",
+        {"f.csv": "code,births\n21001A00-,3\n"},
+        _existing_figures,
+    ),
+    Case(
+        "fig-out-is-a-file",
+        (*FIG, "{d}/f.csv", "--out", "{d}/blocked"),
+        r"option --out: cannot write outputs here: .*blocked is a file",
+        {"f.csv": "code,births\n21001A00-,3\n"},
+        _file_in_the_way,
+    ),
+    # --- scenario files ---------------------------------------------------------------------------------------
+    Case("scn-not-found", ("site", "{d}/nope.toml"), r"nope\.toml"),
+    Case(
+        "scn-bad-toml", ("site", "{d}/s.toml"), r"s\.toml, row 2: not valid TOML", {"s.toml": _scenario("model = \n")}
+    ),
+    Case(
+        "scn-no-name",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 1, column 'name': the scenario has no 'name'",
+        {"s.toml": 'model = "mclp"\n'},
+    ),
+    Case(
+        "scn-unknown-key",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 2, column 'modle': unknown key",
+        {"s.toml": _scenario('modle = "mclp"\n')},
+    ),
+    Case(
+        "scn-unknown-model",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 2, column 'model': unknown model 'magic'",
+        {"s.toml": _scenario('model = "magic"\n')},
+    ),
+    Case(
+        "scn-wrong-type",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 4, column 'siting\.k': must be a whole number",
+        {"s.toml": _scenario('model = "mclp"\n[siting]\nk = "vijf"\n')},
+    ),
+    Case(
+        "scn-negative-threshold",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 3, column 'walk\.threshold_min': must be > 0",
+        {"s.toml": _scenario("[walk]\nthreshold_min = -5\n")},
+    ),
+    Case(
+        "scn-mclp-without-k",
+        ("site", "{d}/s.toml"),
+        r"s\.toml.*column 'siting\.k': model 'mclp' needs the number",
+        {"s.toml": _scenario('model = "mclp"\n')},
+    ),
+    Case(
+        "scn-unknown-commune",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 3, column 'candidates\.communes': unknown commune NIS code 21099",
+        {"s.toml": _scenario("[candidates]\ncommunes = [21099]\n")},
+    ),
+    Case(
+        "scn-lgn-out-of-range",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 3, column 'candidates\.lgn': an LGN is a number from 1 to 8",
+        {"s.toml": _scenario("[candidates]\nlgn = [12]\n")},
+    ),
+    Case(
+        "scn-unknown-table-key",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 3, column 'rotation\.teamz': unknown key 'teamz' in \[rotation\]",
+        {"s.toml": _scenario("[rotation]\nteamz = 2\n")},
+    ),
+    # --- data files (damaged after `data pull`) ---------------------------------------------------------------
+    Case(
+        "data-indicators-cut-mid-row",
+        ("rank",),
+        r"wijk_indicators_ibsa\.csv: dataset 'wijk_indicators' differs",
+        setup=_damage("wijk_indicators", "mid-row"),
+    ),
+    Case(
+        "data-ghsl-empty",
+        ("rank",),
+        r"\.tif: dataset 'ghsl_population' differs",
+        setup=_damage("ghsl_population", "empty"),
+    ),
+    Case(
+        "data-sectors-missing", ("rank",), r"\.gpkg: dataset 'sectors' is missing", setup=_damage("sectors", "missing")
+    ),
+    Case(
+        "data-candidates-halved",
+        ("site", "scenarios/priority_first.toml"),
+        r"candidate_sites\.csv: dataset .* differs",
+        setup=_damage("services_candidates", "half"),
+    ),
+    Case("data-bundle-bad-toml", ("rank",), r"bundle\.toml: invalid TOML", setup=_write_bundle("[datasets\n")),
+    Case(
+        "data-bundle-unknown-key",
+        ("rank",),
+        r"bundle\.toml: dataset 'x' has unknown key",
+        setup=_write_bundle(
+            '[datasets.x]\npath="a"\nsha256="b"\ntitle="t"\npublisher="p"\nlicence="l"\nyear=1\nurl="u"\nsize=3\n'
+        ),
+    ),
+    # --- network files ----------------------------------------------------------------------------------------
+    Case("net-not-found", (*COV, "--network", "{d}/nope.osm"), r"nope\.osm: network file not found"),
+    Case("net-unknown-type", (*COV, "--network", "{d}/n.txt"), r"n\.txt: unknown network file type", {"n.txt": "x"}),
+    Case(
+        "net-not-xml", (*COV, "--network", "{d}/n.osm"), r"n\.osm: cannot read the network", {"n.osm": "not xml at all"}
+    ),
+    Case(
+        "net-empty-graphml",
+        (*COV, "--network", "{d}/n.graphml"),
+        r"n\.graphml: cannot read the network",
+        {"n.graphml": ""},
+    ),
+    Case(
+        "net-garbage-pbf",
+        (*COV, "--network", "{d}/n.osm.pbf"),
+        r"n\.osm\.pbf: cannot read OSM ways",
+        {"n.osm.pbf": b"\x00\x01garbage"},
+    ),
+    Case(
+        "net-one-street",
+        (*COV, "--network", "{d}/n.osm"),
+        r"n\.osm: 100% of the young children live more than 250 m",
+        {"n.osm": _ONE_STREET},
+    ),
+    # --- command-line options ---------------------------------------------------------------------------------
+    Case(
+        "opt-thresholds-duplicate", (*COV, "--thresholds", "15,5,5"), r"option --thresholds: 5 minutes is given twice"
+    ),
+    Case("opt-thresholds-nan", (*COV, "--thresholds", "nan"), r"option --thresholds: 'nan' is not a positive number"),
+    Case("opt-thresholds-zero", (*COV, "--thresholds", "0,10"), r"option --thresholds: '0' is not a positive number"),
+    Case("opt-thresholds-text", (*COV, "--thresholds", "tien"), r"option --thresholds: 'tien' is not a number"),
+    Case("opt-speed-negative", (*COV, "--speed", "-3"), r"walking speed must be a positive number"),
+    Case("opt-speed-nan", (*COV, "--speed", "nan"), r"walking speed must be a positive number"),
+    Case("opt-profile-unknown", (*COV, "--profile", "fiets"), r"unknown speed profile 'fiets'"),
+    Case("opt-speed-and-profile", (*COV, "--speed", "4", "--profile", "pram"), r"either --speed or --profile"),
+    Case("opt-unknown-set", ("coverage", "--sets", "kg,nope", "--no-raster", "--out", "{d}/cov"), r"nope"),
+    Case(
+        "opt-empty-sets",
+        ("coverage", "--sets", ",", "--no-raster", "--out", "{d}/cov"),
+        r"option --sets: no service set given",
+    ),
+    Case(
+        "opt-coverage-out-file",
+        ("coverage", "--out", "{d}/blocked"),
+        r"blocked, option --out: cannot write",
+        setup=_file_in_the_way,
+    ),
+    Case(
+        "opt-rank-out-file",
+        ("rank", "--out", "{d}/blocked/x"),
+        r"blocked/x, option --out: cannot write",
+        setup=_file_in_the_way,
+    ),
+    Case(
+        "opt-run-out-file",
+        ("run", "--out", "{d}/blocked"),
+        r"blocked, option --out: cannot write",
+        setup=_file_in_the_way,
+    ),
+    Case("opt-rank-top-zero", ("rank", "--top", "0"), r"column 'top_n': must be at least 1"),
+    Case("opt-config-missing", ("rank", "--config", "{d}/nope.toml"), r"nope\.toml: file not found"),
+    Case(
+        "opt-config-unknown-key",
+        ("rank", "--config", "{d}/c.toml"),
+        r"c\.toml, column 'w_birth': unknown key",
+        {"c.toml": "w_birth = 0.5\n"},
+    ),
+    Case(
+        "opt-config-negative",
+        ("rank", "--config", "{d}/c.toml"),
+        r"c\.toml, column 'w_births': must not be negative",
+        {"c.toml": "w_births = -1\n"},
+    ),
+    Case("opt-config-bad-toml", ("rank", "--config", "{d}/c.toml"), r"c\.toml: invalid TOML", {"c.toml": "w = [\n"}),
+    Case("opt-map-lang", ("map", "--lang", "de"), r"'de'"),
+    Case("opt-speed-not-a-number", (*COV, "--speed", "snel"), r"--speed", code=2),
+    Case("opt-unknown-command", ("rnak",), r"rnak", code=2),
+    Case("opt-run-missing-scenario", ("run", "{d}/nope.toml", "--out", "{d}/o"), r"nope\.toml"),
+]
+
+
+def _snapshot(*roots: Path) -> dict[str, str]:
+    """sha256 of every real file (links into the real bundle are checked by the bundle tests)."""
+    out = {}
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+            elif p.is_symlink():
+                out[str(p)] = "link"
+    return out
+
+
+@pytest.fixture()
+def sandbox(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    """A case folder, a data folder of links to the real bundle, and outputs of an 'earlier run'."""
+    data = tmp_path / "data"
+    for p in data_dir.rglob("*"):
+        rel = p.relative_to(data_dir)
+        if p.is_dir() or rel.parts[:2] in (("services", "user"), ("indicators", "user")):
+            continue
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).symlink_to(p)
+    out = tmp_path / "outputs"
+    (out / "coverage").mkdir(parents=True)
+    (out / "priority_wijken.csv").write_text("rank,mdrc\n1,1\n", encoding="utf-8")
+    (out / "coverage" / "coverage_region.csv").write_text("service_set,pop_0_2\nkg,1\n", encoding="utf-8")
+    case = tmp_path / "case"
+    case.mkdir()
+    shutil.copytree(ROOT / "scenarios", case / "scenarios")
+    monkeypatch.setenv("GEOPLANNER_DATA_DIR", str(data))
+    monkeypatch.setenv("GEOPLANNER_OUTPUT_DIR", str(out))
+    monkeypatch.chdir(case)
+    return case, data, out
+
+
+def test_at_least_sixty_cases() -> None:
+    assert len(CASES) >= 60
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, sandbox: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    from geoplanner.cli import main
+
+    case_dir, data, out = sandbox
+    for name, content in case.files.items():
+        target = case_dir / name
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    if case.setup is not None:
+        case.setup(case_dir, data)
+    before = _snapshot(out, data, case_dir)
+    argv = [a.replace("{d}", str(case_dir)) for a in case.argv]
+
+    code = main(argv)  # an escaping exception (a traceback for the user) fails the test here
+
+    err = capsys.readouterr().err.strip()
+    assert code == case.code, err
+    assert "Traceback" not in err
+    if case.code == 1:
+        assert len(err.splitlines()) == 1, err
+    assert re.search(case.expect, err), err
+    assert _snapshot(out, data, case_dir) == before, "an output or input changed"
+
+
+def test_nan_coordinates_are_flagged_not_given(sandbox: tuple[Path, Path, Path]) -> None:
+    """A row with 'nan' coordinates is kept unplaced with the reason, never marked as given."""
+    from geoplanner.user_data import import_services
+
+    case_dir, data, _out = sandbox
+    f = case_dir / "f.csv"
+    f.write_text(_GOOD_SERVICES + "S-2,Geen punt,kg,nan,nan\n", encoding="utf-8")
+    report = import_services(f, "nanset")
+    row = report.rows.set_index("id").loc["S-2"]
+    assert not row["placed"] and row["accuracy"] == "invalid" and "not a number" in row["reason"]
+
+
+def test_formula_cells_are_neutralised(sandbox: tuple[Path, Path, Path]) -> None:
+    """Names a spreadsheet would run as formulas reach every CSV written as text."""
+    import pandas as pd
+
+    from geoplanner.user_data import import_services
+
+    case_dir, data, _out = sandbox
+    f = case_dir / "f.csv"
+    f.write_text(
+        'id,name,type,lat,lon\n=1+1,"=HYPERLINK(""http://x"")",kg,50.85,4.35\n@S,+32 2 555,kg,50.84,4.36\n',
+        encoding="utf-8",
+    )
+    report = import_services(f, "formula")
+    stored = pd.read_csv(report.stored, dtype=str)
+    assert set(stored["name"]) == {'\'=HYPERLINK("http://x")', "'+32 2 555"}
+    assert set(stored["id"]) == {"'=1+1", "'@S"}
+    assert stored["lat"].str.match(r"^\d").all()  # numbers untouched
+
+
+def test_interrupt_exits_130_and_keeps_earlier_outputs(tmp_path: Path, data_dir: Path) -> None:
+    """Ctrl-C during `coverage` (real console script, real SIGINT): exit 130, one line, old outputs intact."""
+    import signal
+    import time
+
+    out = tmp_path / "cov"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"outputs": []}\n', encoding="utf-8")
+    (out / "coverage_region.csv").write_text("old\n", encoding="utf-8")
+    before = _snapshot(out)
+    exe = Path(sys.executable).with_name("geoplanner")
+    env = {**os.environ, "GEOPLANNER_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen(
+        [str(exe), "coverage", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    # Wait until the run is writing its outputs (staged temporary files appear), then interrupt.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(p.name.startswith(".") for p in out.iterdir()):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err
+    assert _snapshot(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_exit_code_reaches_the_shell(tmp_path: Path, data_dir: Path) -> None:
+    """`data check` with a missing file exits 1 through the console script (typer's code is not dropped)."""
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data, symlinks=True, ignore=shutil.ignore_patterns("user"))
+    next(data.rglob("hvhk_locations.csv")).unlink()
+    exe = Path(sys.executable).with_name("geoplanner")
+    env = {**os.environ, "GEOPLANNER_DATA_DIR": str(data)}
+    proc = subprocess.run([str(exe), "data", "check"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 1
+    assert "missing" in proc.stdout
