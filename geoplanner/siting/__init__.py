@@ -19,6 +19,7 @@ budget and ``marginal[i]`` says what the i-th site adds.
 """
 
 from geoplanner.siting.base import DAGDELEN, DAYS, Session, SitingResult
+from geoplanner.siting.capacitated import WEEK_SLOTS, CapacitatedCovering, CapacitatedRotation, CapacityResult, WorkSlot
 from geoplanner.siting.coverage import MaximalCovering, SetCovering
 from geoplanner.siting.p_median import PMedian
 from geoplanner.siting.rotation import Rotation
@@ -32,4 +33,9 @@ __all__ = [
     "SetCovering",
     "PMedian",
     "Rotation",
+    "CapacityResult",
+    "CapacitatedCovering",
+    "CapacitatedRotation",
+    "WorkSlot",
+    "WEEK_SLOTS",
 ]

@@ -209,8 +209,12 @@ class _Milp:
             parts.append(mats.get(name, sparse.csr_matrix((m, size))))
         return sparse.hstack(parts, format="csr")
 
-    def solve(self, time_limit: float, *, relax: bool = False) -> _Outcome:
-        """Solve (or solve the LP relaxation) and return values per block, objective and bound."""
+    def solve(self, time_limit: float, *, relax: bool = False, rel_gap: float = 0.0) -> _Outcome:
+        """Solve (or solve the LP relaxation) and return values per block, objective and bound.
+
+        ``rel_gap`` > 0 lets HiGHS stop once its incumbent is within that relative gap of the
+        bound; the status is then ``'within_gap'`` unless the gap is in fact closed.
+        """
         sign = -1.0 if self.sense == "max" else 1.0
         c = sign * np.concatenate(self._c)
         integrality = np.zeros(self.n) if relax else np.concatenate(self._int)
@@ -221,7 +225,7 @@ class _Milp:
             bounds=Bounds(np.concatenate(self._lb), np.concatenate(self._ub)),
             constraints=constraints,
             # mip_rel_gap=0: "optimal" means proven optimal, not within HiGHS' default 0.01 %.
-            options={"time_limit": float(time_limit), "presolve": True, "mip_rel_gap": 0.0},
+            options={"time_limit": float(time_limit), "presolve": True, "mip_rel_gap": float(rel_gap)},
         )
         if res.status == 2:
             return _Outcome(None, None, None, "infeasible")
@@ -231,8 +235,13 @@ class _Milp:
         values = {name: res.x[o : o + s] for name, (o, s) in self._blocks.items()}
         objective = sign * res.fun
         bound = getattr(res, "mip_dual_bound", None)
-        bound = objective if (bound is None or res.status == 0) else sign * bound
-        return _Outcome(values, objective, bound, "optimal" if res.status == 0 else "time_limit")
+        if bound is None or (res.status == 0 and rel_gap == 0.0):
+            return _Outcome(values, objective, objective, "optimal" if res.status == 0 else "time_limit")
+        bound = sign * bound
+        if res.status != 0:
+            return _Outcome(values, objective, bound, "time_limit")
+        closed = abs(bound - objective) <= 1e-9 * max(abs(objective), 1.0)
+        return _Outcome(values, objective, objective if closed else bound, "optimal" if closed else "within_gap")
 
 
 def _gap(objective: float, bound: float | None) -> float | None:
