@@ -335,8 +335,12 @@ class _Assignment:
         return sessions, load, served
 
 
-def _needs(groups, share, d, covered0, open_rows) -> dict[int, float]:
-    """Consultations each group still needs from new sessions: share × its demand − what existing services serve."""
+def _needs(groups, share, d, covered0, open_rows, cap_at_reach=False, notes=None) -> dict[int, float]:
+    """Consultations each group still needs from new sessions: share × its demand − what existing services serve.
+
+    With ``cap_at_reach`` a group whose demand within reach of a candidate is smaller than that
+    needs all of its reachable demand instead (said in ``notes``); otherwise that is an error.
+    """
     needs: dict[int, float] = {}
     if groups is None or share <= 0:
         return needs
@@ -345,7 +349,16 @@ def _needs(groups, share, d, covered0, open_rows) -> dict[int, float]:
         need = share * d[rows].sum() - d[rows & covered0].sum()
         if need > _TOL * max(d[rows].sum(), 1.0):
             reachable = d[rows & open_rows].sum()
-            if reachable < need - _TOL * need:
+            if reachable < need - _TOL * need and cap_at_reach:
+                if notes is not None:
+                    notes.append(
+                        f"groep {g}: slechts {reachable:,.0f} van de {need:,.0f} benodigde consultaties wonen binnen "
+                        "wandelafstand van een kandidaat-locatie; de ondergrens is daarop afgetopt"
+                    )
+                need = reachable
+                if need <= _TOL:
+                    continue
+            elif reachable < need - _TOL * need:
                 raise ModelError(
                     f"group {g}: {share:.0%} of its demand cannot be served: only {reachable:,.0f} of the "
                     f"{need:,.0f} consultations still needed live within the threshold of a candidate venue",
@@ -533,6 +546,7 @@ class CapacitatedRotation:
         value: np.ndarray | None = None,
         prefer: np.ndarray | None = None,
         existing: np.ndarray | None = None,
+        cap_at_reach: bool = False,
     ) -> CapacitatedRotation:
         """Build the model from a demand × candidate matrix of minutes.
 
@@ -557,6 +571,9 @@ class CapacitatedRotation:
         prefer
             Per venue, True when preferred (e.g. Dutch-speaking): breaks ties between solutions
             that serve the same, never trades a consultation for it.
+        cap_at_reach
+            A group whose demand within reach of any candidate is below its floor gets that
+            reachable demand as its floor (said in the notes) instead of making the model infeasible.
 
         Returns
         -------
@@ -593,9 +610,23 @@ class CapacitatedRotation:
         pref = np.zeros(n_cand, bool) if prefer is None else np.asarray(prefer, dtype=bool).ravel()
         if pref.shape != (n_cand,):
             raise ModelError(f"prefer has {pref.size} values for {n_cand} venues")
-        return cls(cost=cost, threshold=float(threshold), demand=d, value=v, existing_min=ex, capacity=cap,
-                   teams=int(teams), per_team=int(sessions_per_team), slots=slots, zone=zone, groups=g,
-                   group_share=float(group_share), regions=regions, prefer=pref)  # fmt: skip
+        return cls(
+            cost=cost,
+            threshold=float(threshold),
+            demand=d,
+            value=v,
+            existing_min=ex,
+            capacity=cap,
+            teams=int(teams),
+            per_team=int(sessions_per_team),
+            slots=slots,
+            zone=zone,
+            groups=g,
+            group_share=float(group_share),
+            regions=regions,
+            prefer=pref,
+            cap_at_reach=bool(cap_at_reach),
+        )
 
     # -- the week's shape ------------------------------------------------------------------------
 
@@ -736,14 +767,14 @@ class CapacitatedRotation:
                 f"no candidate venue is within {self.threshold:g} min of any demand not yet covered",
                 hint="raise the walking threshold or widen the candidate selection",
             )
-        needs = _needs(self.groups, self.group_share, self.demand, covered0, open_rows)
+        notes: list[str] = []
+        needs = _needs(self.groups, self.group_share, self.demand, covered0, open_rows, self.cap_at_reach, notes)
         keep = [int(np.flatnonzero(self.zone == r)[0]) for r in self.regions]  # an LGN's venue may reach nobody
         bonus = 1e-4 / max(1.0, self.teams * self.per_team)  # < 1e-4 consultation in all: a pure tie-break
         asg = _Assignment(a, self.demand, self.value, self.groups, self.zone, self.capacity, self.prefer,
                           open_rows, keep_cols=keep)  # fmt: skip
         zones = sorted(set(asg.zone.tolist()))
         zmat = asg.zone_matrix(zones)
-        notes: list[str] = []
         budget = self.teams * self.per_team
         if len(self.regions) > budget:
             raise ModelError(f"{self.teams} team(s) × {self.per_team} session(s) cannot visit all "
