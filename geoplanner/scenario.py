@@ -60,6 +60,7 @@ covering and rotation models and the ``priority_reached`` figure of :func:`compa
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import tomllib
@@ -546,6 +547,10 @@ COMPARISON_LABELS: tuple[tuple[str, str, str], ...] = (
     ("mean_min", "gem. min", "{:.1f}"),
     ("p90_min", "p90 min", "{:.1f}"),
     ("n_new_sites", "nieuwe locaties", "{:.0f}"),
+    ("consultations_served", "consultaties/jaar bediend", "{:,.0f}"),
+    ("share_priority_served", "bediend prioritair", "{:.1%}"),
+    ("unserved_capacity", "niet bediend: vol", "{:,.0f}"),
+    ("teams_needed", "teams nodig", "{:.0f}"),
     ("status", "oplossing", "{}"),
 )
 
@@ -1031,8 +1036,8 @@ def _served_figures(inst: dict[str, Any], res: Any) -> dict[str, float]:
         "consultations_served": float(served.sum()),
         "share_consultations_served": float(served.sum() / d.sum()),
         "children_served": float((served / np.where(rate > 0, rate, 1.0)).sum()),
-        "priority_share_served": float(served[prio].sum() / d[prio].sum()) if d[prio].sum() > 0 else float("nan"),
-        "deprivation_weighted_served_share": float((dep_w * d * frac).sum() / (dep_w * d).sum()),
+        "share_priority_served": float(served[prio].sum() / d[prio].sum()) if d[prio].sum() > 0 else float("nan"),
+        "share_deprivation_served": float((dep_w * d * frac).sum() / (dep_w * d).sum()),
     }
 
 
@@ -1053,7 +1058,8 @@ def teams_curve(s: Scenario, inst: dict[str, Any], context: SitingContext | None
     -------
     curve : pandas.DataFrame
         ``teams``, ``sessions_per_week``, consultations and children served, the shares served
-        (overall, priority wijken, deprivation-weighted), ``status`` and ``gap`` per point.
+        (overall, priority wijken, deprivation-weighted), ``status`` and ``gap_share`` (to the
+        bound) per point.
     needed : dict
         ``target_share``, ``teams`` (None when more than ``max_teams``), ``served_share`` at that
         number, ``lower_bound`` (from capacity alone), ``status``.
@@ -1071,7 +1077,7 @@ def teams_curve(s: Scenario, inst: dict[str, Any], context: SitingContext | None
                 "sessions_per_week": int((res.sessions > 0).sum()),
                 **_served_figures(inst, res),
                 "status": res.status,
-                "gap": res.gap,
+                "gap_share": res.gap,
             }
         )
     curve = pd.DataFrame(rows)
@@ -1086,6 +1092,7 @@ def teams_curve(s: Scenario, inst: dict[str, Any], context: SitingContext | None
         "lower_bound": lower,
         "status": "not_reached",
         "max_teams": s.curve_max_teams,
+        "curve_key": key,
     }
     if lower == 0:
         needed.update(
@@ -1094,7 +1101,7 @@ def teams_curve(s: Scenario, inst: dict[str, Any], context: SitingContext | None
     value = np.where(prio, 1.0, 0.0)
     for t in range(max(lower, 1), s.curve_max_teams + 1) if lower else ():
         res = _solve_capacitated(s, t, inst, time_limit=s.curve_time_limit_s, rel_gap=0.005, value=value, floors=False)
-        share = _served_figures(inst, res)["priority_share_served"]
+        share = _served_figures(inst, res)["share_priority_served"]
         if share >= s.curve_target_share - 1e-9:
             needed.update(
                 teams=t, served_share=share, status="proven" if t == lower or res.status == "optimal" else "found"
@@ -1134,6 +1141,14 @@ def _run_capacitated(s, context, dem, cand, cost, w, children, groups, ex_near) 
     teams = int(s.teams) if s.model == "capacitated_rotation" else 1
     res = _solve_capacitated(s, teams, inst, time_limit=s.time_limit_s, rel_gap=s.mip_gap)
     notes = capacity_notes(s)
+    names = context.ranking.set_index("mdrc")["name_nl"] if "name_nl" in context.ranking.columns else {}
+    res = dataclasses.replace(
+        res,
+        notes=tuple(
+            re.sub(r"^groep (\d+):", lambda m: f"prioritaire wijk {m.group(1)} ({names.get(int(m.group(1)), '?')}):", n)
+            for n in res.notes
+        ),
+    )
     if res.status not in ("optimal",):
         notes.append(f"oplossing niet bewezen optimaal ({res.status}); gat tot de grens {100 * (res.gap or 0):.2f} %")
     held = res.sessions > 0
@@ -1156,18 +1171,18 @@ def _run_capacitated(s, context, dem, cand, cost, w, children, groups, ex_near) 
         "children_in_reach": float(children[res.existing | res.in_reach].sum()),
         "children_covered": figures["children_served"],
         "share_covered": figures["children_served"] / children.sum(),
-        "deprivation_weighted_share": figures["deprivation_weighted_served_share"],
+        "deprivation_weighted_share": figures["share_deprivation_served"],
         "consultations_demand": float(d.sum()),
         "consultations_served": figures["consultations_served"],
         "share_consultations_served": figures["share_consultations_served"],
-        "priority_share_served": figures["priority_share_served"],
+        "share_priority_served": figures["share_priority_served"],
         "unserved_distance": float(unserved_distance.sum()),
         "unserved_capacity": float(point_columns["unserved_capacity"].sum()),
         "sessions_per_week": int(held.sum()),
-        "max_utilisation": float((res.load[held] / (res.capacity[held] * res.sessions[held])).max())
+        "peak_utilisation_share": float((res.load[held] / (res.capacity[held] * res.sessions[held])).max())
         if held.any()
         else None,
-        "gap": res.gap,
+        "solver_gap": res.gap,
     }
     # sites, busiest first: children ≈ the venue's consultations / the mean consultations per child in its reach
     rows = []
@@ -1240,7 +1255,7 @@ def _run_capacitated(s, context, dem, cand, cost, w, children, groups, ex_near) 
         curve, needed = teams_curve(s, inst, context)
         curve = curve.assign(scenario=s.name)
         summary["teams_needed"] = needed["teams"]
-        summary["teams_needed_target"] = needed["target_share"]
+        summary["teams_target_share"] = needed["target_share"]
         if needed["teams"] is None:
             notes.append(
                 f"meer dan {needed['max_teams']} teams nodig voor {needed['target_share']:.0%} van de "
@@ -1366,6 +1381,32 @@ def compare(results: Sequence[ScenarioResult]) -> tuple[pd.DataFrame, pd.DataFra
     return table, wide
 
 
+def teams_curves(results: Sequence[ScenarioResult]) -> pd.DataFrame | None:
+    """Return the teams curves of the results that have one as one table (None if none has).
+
+    Scenarios that differ only in their number of teams share one curve; it is listed once,
+    under the names of all of them.
+    """
+    groups: dict[str, list[ScenarioResult]] = {}
+    for r in results:
+        if r.curve is not None:
+            groups.setdefault((r.teams_needed or {}).get("curve_key", r.scenario.name), []).append(r)
+    frames = []
+    for rs in groups.values():
+        names = ", ".join(r.scenario.name for r in rs)
+        needed = rs[0].teams_needed or {}
+        frames.append(
+            rs[0]
+            .curve.drop(columns="scenario", errors="ignore")
+            .assign(teams_needed=needed.get("teams"), target_share=needed.get("target_share"))
+            .assign(scenario=names)
+        )
+    if not frames:
+        return None
+    out = pd.concat(frames, ignore_index=True)
+    return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
@@ -1408,7 +1449,11 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[
         .agg(children=("children", "sum"), children_covered=("cov", "sum"))
     )
     wijk["share_covered"] = wijk["children_covered"] / wijk["children"].where(wijk["children"] > 0)
+    if "consultations" in pts.columns:  # capacitated: served within capacity, unserved by distance vs capacity
+        wijk = wijk.merge(unserved_by_wijk(pts), on="mdrc", how="left")
     written.append(write_csv(out / "coverage_wijk.csv", wijk))
+    if result.curve is not None:
+        written.append(write_csv(out / "teams_curve.csv", result.curve))
     text = "\n".join([f"scenario: {s.name}", s.description.strip(), "", *result.notes, *settings.ATTRIBUTION])
     written.append(write_text(out / "notes.txt", text + "\n"))
     manifest = write_manifest(
@@ -1420,6 +1465,31 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[
         notes=list(result.notes),
     )
     return [*written, manifest]
+
+
+def unserved_by_wijk(points: pd.DataFrame) -> pd.DataFrame:
+    """Return consultations a year per wijk: asked, served, unserved by distance and by capacity.
+
+    *Unserved because of distance*: no held session (and no existing bureau) within the walking
+    threshold. *Unserved because of capacity*: a session is within reach but its places are
+    taken. Children served = consultations served / consultations per child.
+
+    Parameters
+    ----------
+    points
+        :attr:`ScenarioResult.points` of a capacitated scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per wijk (``mdrc``).
+    """
+    cols = ["consultations", "served_existing", "served_new", "unserved_distance", "unserved_capacity",
+            "children_served"]  # fmt: skip
+    out = points.groupby("mdrc", as_index=False)[cols].sum()
+    served = out["served_existing"] + out["served_new"]
+    out["share_consultations_served"] = served / out["consultations"].where(out["consultations"] > 0)
+    return out
 
 
 def write_comparison(
@@ -1440,6 +1510,9 @@ def write_comparison(
     table, per_lgn = compare(results)
     out = Path(out_dir)
     written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn)]
+    curves = teams_curves(results)
+    if curves is not None:
+        written.append(write_csv(out / "teams_curve.csv", curves))
     notes = list(dict.fromkeys(n for r in results for n in r.notes))
     inputs = list(dict.fromkeys(p for r in results for p in (r.scenario.path, *r.inputs) if p is not None))
     manifest = write_manifest(
