@@ -84,9 +84,10 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "served_deprivation": ("kansarmoede-gewogen", "pondéré par la précarité", "deprivation-weighted"),
     "teams_needed": ("teams nodig", "équipes nécessaires", "teams needed"),
     "teams_needed_text": (
-        "teams nodig voor {share} van de verwachte consultaties in de prioritaire wijken",
-        "équipes nécessaires pour {share} des consultations attendues dans les quartiers prioritaires",
-        "teams needed for {share} of the expected consultations in the priority districts",
+        "teams nodig voor {share} van de verwachte consultaties in de prioritaire wijken (teams eerst daar ingezet)",
+        "équipes nécessaires pour {share} des consultations attendues dans les quartiers prioritaires "
+        "(équipes d'abord placées là)",
+        "teams needed for {share} of the expected consultations in the priority districts (teams placed there first)",
     ),
     "teams_more_than": ("meer dan {n}", "plus de {n}", "more than {n}"),
     "unserved_table": (
@@ -199,6 +200,21 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "time limit (not proven optimal)",
     ),
     "status_greedy": ("gretige heuristiek", "heuristique gloutonne", "greedy heuristic"),
+    "status_within_gap": (
+        "binnen het gevraagde gat tot de grens",
+        "dans l'écart demandé à la borne",
+        "within the requested gap to the bound",
+    ),
+    "model_capacitated_rotation": (
+        "rotatie mobiele teams met capaciteit",
+        "rotation des équipes mobiles avec capacité",
+        "mobile team rotation with capacity",
+    ),
+    "model_capacitated_mclp": (
+        "maximale dekking met capaciteit",
+        "couverture maximale avec capacité",
+        "capacitated maximal covering",
+    ),
 }
 
 #: ``LABELS[lang][key]``: the full tables, for templates.

@@ -32,6 +32,8 @@ def register(app: typer.Typer) -> None:
             console.print(_sites_table(result))
         if len(result.timetable):
             console.print(_timetable(result))
+        if result.curve is not None:
+            console.print(_curve_table(result.curve, result.teams_needed))
         _notes(result.notes)
         for p in paths:
             console.print(f"wrote {p}")
@@ -58,6 +60,12 @@ def register(app: typer.Typer) -> None:
         _table, per_lgn, paths = write_comparison(results, out or settings.output_dir() / "compare")
         console.print(_summary_table(results))
         console.print(_lgn_table(per_lgn))
+        shown: set[str] = set()
+        for r in results:  # scenarios that differ only in their teams share one curve
+            key = (r.teams_needed or {}).get("curve_key")
+            if r.curve is not None and key not in shown:
+                shown.add(key)
+                console.print(_curve_table(r.curve, r.teams_needed))
         _notes(tuple(dict.fromkeys(n for r in results for n in r.notes)))
         for p in paths:
             console.print(f"wrote {p}")
@@ -110,11 +118,50 @@ def _timetable(result):  # noqa: ANN001, ANN202
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="Weekrooster mobiele teams")
-    for col in ("team", "dag", "dagdeel", "locatie", "LGN"):
-        table.add_column(col)
-    for row in result.timetable.itertuples():
-        table.add_row(str(row.team), row.dag, row.dagdeel, escape(f"{row.venue_name} ({row.venue_id})"), str(row.lgn))
+    tt = result.timetable
+    capacity = "expected_attendance" in tt.columns
+    table = Table(
+        title="Weekrooster mobiele teams" + (" — verwachte opkomst per sessie (kinderen)" if capacity else "")
+    )
+    for col in (
+        "team",
+        "dag",
+        "dagdeel",
+        "locatie",
+        "LGN",
+        *(("opkomst", "plaatsen", "bezetting") if capacity else ()),
+    ):
+        table.add_column(col, justify="right" if col in ("opkomst", "plaatsen", "bezetting") else "left")
+    for row in tt.itertuples():
+        extra = (f"{row.expected_attendance:.1f}", f"{row.capacity:.0f}", f"{row.utilisation:.0%}") if capacity else ()
+        table.add_row(
+            str(row.team), row.dag, row.dagdeel, escape(f"{row.venue_name} ({row.venue_id})"), str(row.lgn), *extra
+        )
+    return table
+
+
+def _curve_table(curve, needed):  # noqa: ANN001, ANN202 - teams curve -> rich Table
+    from rich.table import Table
+
+    title = "Hoeveel teams? Aandeel verwachte consultaties bediend binnen wandelafstand en capaciteit"
+    if needed:
+        n = needed.get("teams")
+        count = f"meer dan {needed['max_teams']}" if n is None else str(n)
+        title += (
+            f" — {count} teams nodig voor {needed['target_share']:.0%} van de verwachte consultaties in de "
+            "prioritaire wijken (teams eerst daar ingezet)"
+        )
+    table = Table(title=title)
+    heads = ("teams", "sessies/week", "consultaties", "kinderen", "alle wijken", "prioritair", "kansarmoede-gewogen")
+    for head in heads:
+        table.add_column(head, justify="right")
+    table.add_column("oplossing (gat)")
+    for r in curve.itertuples():
+        table.add_row(
+            str(r.teams), str(r.sessions_per_week), f"{r.consultations_served:,.0f}", f"{r.children_served:,.0f}",
+            f"{r.share_consultations_served:.1%}", f"{r.share_priority_served:.1%}",
+            f"{r.share_deprivation_served:.1%}", f"{r.status} ({_fmt(r.gap_share, '{:.2%}')})",
+        )  # fmt: skip
     return table
 
 
