@@ -107,6 +107,8 @@ class CapacityResult:
         Rotation: ``(team, day, dagdeel, venue column)`` per session, in team and week order.
     notes
         Plain-language remarks.
+    size
+        Size of the solved model after merging: demand rows, venue classes, assignment pairs.
     """
 
     model: str
@@ -123,6 +125,7 @@ class CapacityResult:
     in_reach: np.ndarray
     timetable: tuple[tuple[int, str, str, int], ...] = ()
     notes: tuple[str, ...] = field(default=())
+    size: dict[str, int] = field(default_factory=dict)
 
     @property
     def chosen(self) -> tuple[int, ...]:
@@ -381,6 +384,8 @@ def _result(model, asg, n_cls, y, obj, status, bound, started, cost, thr, d, cov
         model=model, objective=float(obj), status=status, bound=None if bound is None else float(bound), gap=gap,
         seconds=time.perf_counter() - started, sessions=sessions, load=load, capacity=cap, served=served,
         existing=covered0, in_reach=in_reach & ~covered0, timetable=tuple(timetable), notes=tuple(notes),
+        size={"demand_rows": int(d.size), "merged_rows": asg.n_rows, "venues": n_cand, "venue_classes": asg.n_cls,
+              "pairs": asg.n_pairs},
     )  # fmt: skip
 
 
