@@ -152,6 +152,19 @@ _COUNT_COLUMNS = frozenset(
         "priority_wijken_reached",
         "n_new_sites",
         "pop_unreachable",
+        # capacitated models: consultations and children are estimates, teams and sessions whole numbers
+        "consultations",
+        "consultations_demand",
+        "consultations_served",
+        "served_existing",
+        "served_new",
+        "unserved_distance",
+        "unserved_capacity",
+        "children_served",
+        "children_in_reach",
+        "sessions_per_week",
+        "teams",
+        "teams_needed",
     }
 )
 
@@ -573,7 +586,7 @@ def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str,
         needed.append(f"{name}: {count} {label('teams_needed_text', lang).format(share=share)}")
     cols = {
         "scenario": label("scenario_title", lang),
-        "teams": label("team", lang),
+        "teams": label("teams_axis", lang),
         "sessions_per_week": label("sessions_per_week", lang),
         "consultations_served": label("consultations_served", lang),
         "children_served": label("children_served", lang),
