@@ -8,7 +8,8 @@ Layout (all tables optional except the top-level ``name``)::
 
     name = "mobiel_2_teams"             # also the output folder name
     description = "..."                 # Dutch (optionally English too)
-    model = "rotation"                  # none | mclp | lscp | p_median | rotation
+    model = "capacitated_rotation"      # none | mclp | lscp | p_median | rotation
+                                        # | capacitated_mclp | capacitated_rotation
 
     [walk]
     speed_kmh = 4.5
@@ -17,6 +18,16 @@ Layout (all tables optional except the top-level ``name``)::
     [demand]
     kind = "children"                   # children | deprivation_weighted | priority_only
     deprivation_strength = 0.5          # for deprivation_weighted
+    consultations_age0 = 7              # capacitated models: consultations a year per child aged 0,
+    consultations_age1 = 3              #   1 and 2 (aanname: Kind & Gezin's schedule is not in the data)
+    consultations_age2 = 2
+    uptake = 0.783                      # share of families that use a consultation bureau
+                                        #   (VGC research: 21.7 % non-use in Brussels)
+    dutch_share = 1.0                   # share that would use a Dutch-speaking service (no figure: 1)
+
+    [capacity]
+    children_per_session = 10           # aanname: children one team sees in one dagdeel
+    weeks_per_year = 46                 # aanname: working weeks a year
 
     [services]
     open = ["any_cb"]                   # service sets that stay open
@@ -29,18 +40,32 @@ Layout (all tables optional except the top-level ``name``)::
     lgn = [2, 4]
     ids = ["CAND-0001"]                 # explicit venues (added to the filtered ones)
     exclude = ["CAND-0004"]
+    suitability = ["geschikt"]          # geschikt | na_te_gaan | ongeschikt (geoplanner.venues)
+    prefer_dutch = true                 # Dutch-speaking venues (data column 'language') break ties
+    dutch_only = false                  # only Dutch-speaking venues
 
     [siting]
     k = 5                               # mclp, p_median
     target = "priority_wijken"          # lscp: priority_wijken | share
     share = 0.8                         # lscp with target = "share"
     priority_share = 0.5                # share of a priority wijk's children that counts as reached
+    priority_served_share = 0.05        # capacitated rotation: floor of each priority wijk's consultations
     time_limit_s = 20
+    mip_gap = 0.01                      # stop within this relative gap of the proven bound (0: prove)
 
     [rotation]
     teams = 2
     sessions_per_team = 8
     balance_lgn = true                  # every LGN with a priority wijk gets a session
+    slots = ["woensdag namiddag", "zaterdag voormiddag", "dinsdag avond"]
+                                        # capacitated rotation: the slots teams work ('dag dagdeel';
+                                        #   default Monday-Friday voormiddag and namiddag)
+
+    [curve]                             # capacitated rotation: the teams curve
+    max_teams = 10                      # 1..max_teams teams
+    target_share = 0.5                  # "teams needed" for this share of the priority wijken's
+                                        #   expected consultations (policy choice, see CAPACITY_PARAMETERS)
+    time_limit_s = 4                    # per point of the curve
 
 Demand kinds (all counted in young children, ``pop_0_2`` estimated per sector and spread over
 the residential streets by :func:`geoplanner.accessibility.demand_points`):
@@ -56,6 +81,14 @@ the residential streets by :func:`geoplanner.accessibility.demand_points`):
 A priority wijk is *reached* when at least ``priority_share`` (default 0.5) of its children
 live within the walking threshold of an open site; the same rule is the constraint of the set
 covering and rotation models and the ``priority_reached`` figure of :func:`compare`.
+
+Capacitated models (``capacitated_mclp``, ``capacitated_rotation``) count demand in consultations a
+year (:func:`consultation_demand`) and supply in session places (``children_per_session ×
+weeks_per_year`` per weekly session); every default and its basis is in
+:data:`CAPACITY_PARAMETERS` and in each scenario's notes. Their ``children_covered`` is the
+number of children served *within capacity* (consultations served / consultations per child);
+``children_in_reach`` keeps the walking-distance count. Unserved consultations are split into
+*because of distance* and *because of capacity* (:func:`unserved_by_wijk`).
 """
 
 from __future__ import annotations
