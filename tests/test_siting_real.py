@@ -87,3 +87,22 @@ def test_priority_floor_and_teams_curve(mobile):
             + 1e-6).all()  # fmt: skip
     needed = r.teams_needed
     assert needed["lower_bound"] >= 1 and (needed["teams"] is None or needed["teams"] >= needed["lower_bound"])
+
+
+def test_capacitated_mclp_scenario_on_the_real_data(mobile, tmp_path):
+    from geoplanner.scenario import parse_scenario, write_scenario_outputs
+
+    _, ctx, _ = mobile
+    s = parse_scenario(
+        'name = "cmclp"\nmodel = "capacitated_mclp"\n[candidates]\nsuitability = ["geschikt"]\n[siting]\nk = 5\n'
+        "time_limit_s = 20\n"
+    )
+    r = run_scenario(s, ctx)
+    res = r.siting
+    assert (res.sessions > 0).sum() == 5 and r.timetable.empty and r.curve is None
+    assert (res.load <= res.capacity * res.sessions + 1e-6).all()
+    assert res.load.sum() == pytest.approx(5 * s.session_capacity)  # demand within reach exceeds 5 sessions
+    assert r.summary["consultations_served"] == pytest.approx(res.load.sum() + r.points["served_existing"].sum())
+    written = {p.name for p in write_scenario_outputs(r, tmp_path)}
+    assert {"sites.csv", "coverage_wijk.csv", "notes.txt"} <= written and "teams_curve.csv" not in written
+    assert "aanname" in (tmp_path / "notes.txt").read_text(encoding="utf-8")
