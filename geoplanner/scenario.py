@@ -877,6 +877,10 @@ def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
             )  # fmt: skip
             summary, per_lgn = _summary(s, points, dem, weighted_quantile)
             summary.update(cap_run.summary)
+            # per LGN too: children served within capacity, not within walking distance
+            served_lgn = points.groupby("lgn")["children_served"].sum()
+            per_lgn["children_covered"] = per_lgn["lgn"].map(served_lgn).fillna(0.0).to_numpy()
+            per_lgn["share_covered"] = per_lgn["children_covered"] / per_lgn["children"]
             summary["n_new_sites"] = int((cap_run.result.sessions > 0).sum())
             summary["status"] = cap_run.result.status
             summary["solve_s"] = round(cap_run.result.seconds, 3)

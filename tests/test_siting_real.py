@@ -49,6 +49,8 @@ def test_every_consultation_is_served_or_unserved_for_one_reason(mobile):
     assert r.summary["children_covered"] < 0.5 * r.summary["children_in_reach"]
     wijk = unserved_by_wijk(p)
     assert wijk["consultations"].sum() == pytest.approx(p["consultations"].sum())
+    # the per-LGN table counts the same children served as the summary
+    assert r.per_lgn["children_covered"].sum() == pytest.approx(r.summary["children_covered"])
 
 
 def test_teams_work_one_lgn_a_day_in_their_slots_at_suitable_venues(mobile):

@@ -82,7 +82,10 @@ def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich T
 
     from geoplanner.scenario import COMPARISON_LABELS
 
-    table = Table(title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand")
+    table = Table(
+        title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand; "
+        "bij modellen met capaciteit: bediend binnen de capaciteit van de sessies"
+    )
     for _, head, _ in COMPARISON_LABELS:
         table.add_column(head, justify="left" if head in ("scenario", "model", "oplossing") else "right")
     for r in results:
@@ -93,7 +96,7 @@ def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich T
 def _lgn_table(per_lgn):  # noqa: ANN001, ANN202
     from rich.table import Table
 
-    table = Table(title="Aandeel kinderen bereikt per LGN")
+    table = Table(title="Aandeel kinderen bereikt per LGN (met capaciteit: bediend)")
     for col in per_lgn.columns:
         table.add_column(str(col), justify="left" if col == "lgn_name" else "right")
     for row in per_lgn.itertuples(index=False):
