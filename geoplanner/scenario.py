@@ -1178,6 +1178,8 @@ def _run_capacitated(s, context, dem, cand, cost, w, children, groups, ex_near) 
     teams = int(s.teams) if s.model == "capacitated_rotation" else 1
     res = _solve_capacitated(s, teams, inst, time_limit=s.time_limit_s, rel_gap=s.mip_gap)
     notes = capacity_notes(s)
+    if sectors is None or not {"cd_sector", "births", "pop_0_2"} <= set(sectors.columns):
+        notes.append("aanname: geen geboorten per sector beschikbaar, elke leeftijd (0, 1, 2) telt voor een derde")
     names = context.ranking.set_index("mdrc")["name_nl"] if "name_nl" in context.ranking.columns else {}
     res = dataclasses.replace(
         res,
