@@ -60,6 +60,77 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "Figures per sector are estimates unless stated otherwise.",
     ),
     "legend": ("Legende", "Légende", "Legend"),
+    "unserved": ("Niet bediende consultaties", "Consultations non servies", "Consultations not served"),
+    "unserved_distance": (
+        "Niet bediend: geen sessie binnen wandelafstand",
+        "Non servi : aucune séance à distance de marche",
+        "Not served: no session within walking distance",
+    ),
+    "unserved_capacity": (
+        "Niet bediend: sessies binnen bereik zijn vol",
+        "Non servi : les séances à portée sont complètes",
+        "Not served: sessions within reach are full",
+    ),
+    "consult_unit": ("consultaties per jaar", "consultations par an", "consultations a year"),
+    "teams_title": ("Hoeveel teams?", "Combien d'équipes ?", "How many teams?"),
+    "teams_axis": ("aantal mobiele teams", "nombre d'équipes mobiles", "number of mobile teams"),
+    "served_share_axis": (
+        "aandeel verwachte consultaties bediend",
+        "part des consultations attendues servies",
+        "share of expected consultations served",
+    ),
+    "served_all": ("alle wijken", "tous les quartiers", "all districts"),
+    "served_priority": ("prioritaire wijken", "quartiers prioritaires", "priority districts"),
+    "served_deprivation": ("kansarmoede-gewogen", "pondéré par la précarité", "deprivation-weighted"),
+    "teams_needed": ("teams nodig", "équipes nécessaires", "teams needed"),
+    "teams_needed_text": (
+        "teams nodig voor {share} van de verwachte consultaties in de prioritaire wijken (teams eerst daar ingezet)",
+        "équipes nécessaires pour {share} des consultations attendues dans les quartiers prioritaires "
+        "(équipes d'abord placées là)",
+        "teams needed for {share} of the expected consultations in the priority districts (teams placed there first)",
+    ),
+    "teams_more_than": ("meer dan {n}", "plus de {n}", "more than {n}"),
+    "unserved_table": (
+        "Wie missen we nog? Consultaties per jaar in de prioritaire wijken",
+        "Qui manque-t-on encore ? Consultations par an dans les quartiers prioritaires",
+        "Whom do we still miss? Consultations a year in the priority districts",
+    ),
+    "consultations_demand": (
+        "verwachte consultaties/jaar",
+        "consultations attendues/an",
+        "expected consultations/year",
+    ),
+    "consultations_served": ("consultaties bediend", "consultations servies", "consultations served"),
+    "share_consultations_served": (
+        "aandeel consultaties bediend",
+        "part des consultations servies",
+        "share of consultations served",
+    ),
+    "share_priority_served": (
+        "aandeel bediend in prioritaire wijken",
+        "part servie dans les quartiers prioritaires",
+        "share served in priority districts",
+    ),
+    "children_in_reach": ("kinderen binnen bereik", "enfants à portée", "children within reach"),
+    "children_served": ("kinderen bediend", "enfants servis", "children served"),
+    "sessions_per_week": ("sessies per week", "séances par semaine", "sessions a week"),
+    "peak_utilisation_share": ("hoogste bezetting", "taux d'occupation maximal", "peak utilisation"),
+    "solver_gap": ("gat tot de grens", "écart à la borne", "gap to the bound"),
+    "teams_target_share": ("doel prioritaire wijken", "objectif quartiers prioritaires", "priority target"),
+    "served_existing": (
+        "bediend door bestaande bureaus",
+        "servi par les bureaux existants",
+        "served by existing bureaus",
+    ),
+    "served_new": ("bediend door mobiele teams", "servi par les équipes mobiles", "served by mobile teams"),
+    "capacity_note": (
+        "Bij modellen met capaciteit: kinderen bediend binnen de capaciteit van de sessies (verwachte gebruikers), "
+        "niet enkel binnen wandelafstand.",
+        "Pour les modèles avec capacité : enfants servis dans la capacité des séances (usagers attendus), "
+        "pas seulement à distance de marche.",
+        "For models with capacity: children served within the sessions' capacity (expected users), "
+        "not only within walking distance.",
+    ),
     "sources": ("Bronnen", "Sources", "Sources"),
     "minutes": ("min", "min", "min"),
     "no_data": ("geen gegevens", "pas de données", "no data"),
@@ -129,6 +200,21 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "time limit (not proven optimal)",
     ),
     "status_greedy": ("gretige heuristiek", "heuristique gloutonne", "greedy heuristic"),
+    "status_within_gap": (
+        "binnen het gevraagde gat tot de grens",
+        "dans l'écart demandé à la borne",
+        "within the requested gap to the bound",
+    ),
+    "model_capacitated_rotation": (
+        "rotatie mobiele teams met capaciteit",
+        "rotation des équipes mobiles avec capacité",
+        "mobile team rotation with capacity",
+    ),
+    "model_capacitated_mclp": (
+        "maximale dekking met capaciteit",
+        "couverture maximale avec capacité",
+        "capacitated maximal covering",
+    ),
 }
 
 #: ``LABELS[lang][key]``: the full tables, for templates.

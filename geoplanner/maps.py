@@ -71,6 +71,7 @@ _TYPE_COLOURS = (
 _SHAPES = ("square", "diamond", "triangle", "circle", "hexagon")
 _GAP_COLOUR = "#b2182b"
 _SITE_COLOUR = "#6a3d9a"
+_UNSERVED_CAPACITY_COLOUR = "#e08214"
 _GAP_MAX_RADIUS = 18.0  # pixels for the sector with the largest gap
 
 
@@ -117,6 +118,9 @@ class MapData:
     threshold_min: int = 15
     notes: tuple[str, ...] = field(default_factory=tuple)
     labels: dict[str, str] = field(default_factory=dict)
+    #: Capacitated scenarios: consultations a year not served per sector (cd_sector,
+    #: unserved_distance, unserved_capacity): no session within reach vs sessions full.
+    unserved: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -662,6 +666,42 @@ class _MapBuilder:
             f"{esc(self.t('estimated'))}</div></div>"
         )
 
+    def unserved(self) -> None:
+        """Consultations not served per sector, in two layers: because of distance, because of capacity."""
+        un = self.data.unserved
+        if un is None or un.empty:
+            return
+        pts = self.data.sectors[["cd_sector", "geometry"]].copy()
+        pts["geometry"] = pts.representative_point()
+        names = {r["cd_sector"]: _sector_name(r, self.lang) for _, r in self.data.sectors.iterrows()}
+        p = gpd.GeoDataFrame(pts.merge(un, on="cd_sector"), geometry="geometry", crs=pts.crs)
+        vmax = float(max(p["unserved_distance"].max(), p["unserved_capacity"].max(), 1.0))
+        rows = []
+        for col, colour in (("unserved_distance", _GAP_COLOUR), ("unserved_capacity", _UNSERVED_CAPACITY_COLOUR)):
+            part = _to_wgs84(p[p[col] >= 0.5].sort_values([col, "cd_sector"], ascending=[False, True]))
+            name = self.t(col)
+            fg = folium.FeatureGroup(name=esc(name), show=col == "unserved_capacity")
+            items = []
+            for _, r in part.iterrows():
+                tip = (
+                    f"{esc(names[r['cd_sector']])}: ≈ {esc(fmt_num(r[col], self.lang, 0))} "
+                    f"{esc(self.t('consult_unit'))} ({esc(self.t('estimated'))})"
+                )
+                radius = round(max(2.0, _GAP_MAX_RADIUS * math.sqrt(r[col] / vmax)), 2)
+                items.append([_r(r.geometry.y), _r(r.geometry.x), tip, "", radius])
+            _PointBatch(
+                items, "circle", {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.45}
+            ).add_to(fg)
+            self.add(fg, name)
+            rows.append(
+                f'<div class="cls">{_circle_svg(8).replace(_GAP_COLOUR, colour)} {esc(name)}: '
+                f"{esc(fmt_num(float(p[col].sum()), self.lang, 0))}</div>"
+            )
+        self.legend.append(
+            f'<div class="sec" data-layer="unserved" data-max="{vmax:.6g}"><h4>{esc(self.t("unserved"))}</h4>'
+            f'{"".join(rows)}<div class="note">{esc(self.t("consult_unit"))}; {esc(self.t("estimated"))}</div></div>'
+        )
+
     def sites(self) -> None:
         sites = self.data.sites
         if sites is None or sites.empty:
@@ -743,6 +783,7 @@ def _fill(m: folium.Map, data: MapData, scales: MapScales, lang: str, title: str
     b.walking_time()
     b.isochrones()
     b.gap()
+    b.unserved()
     b.services()
     b.sites()
     b.finish(title, compact)

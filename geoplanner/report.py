@@ -35,6 +35,9 @@ __all__ = [
     "coverage_bars",
     "gain_curve",
     "group_notes",
+    "teams_chart",
+    "teams_section",
+    "unserved_rows",
     "render_report",
     "write_report",
     "table_rows",
@@ -149,6 +152,19 @@ _COUNT_COLUMNS = frozenset(
         "priority_wijken_reached",
         "n_new_sites",
         "pop_unreachable",
+        # capacitated models: consultations and children are estimates, teams and sessions whole numbers
+        "consultations",
+        "consultations_demand",
+        "consultations_served",
+        "served_existing",
+        "served_new",
+        "unserved_distance",
+        "unserved_capacity",
+        "children_served",
+        "children_in_reach",
+        "sessions_per_week",
+        "teams",
+        "teams_needed",
     }
 )
 
@@ -225,6 +241,19 @@ _COMPARISON_HEADERS = {
     "n_new_sites": "n_sites",
     "status": "status",
     "solve_s": "solve_s",
+    # capacitated models
+    "children_in_reach": "children_in_reach",
+    "consultations_demand": "consultations_demand",
+    "consultations_served": "consultations_served",
+    "share_consultations_served": "share_consultations_served",
+    "share_priority_served": "share_priority_served",
+    "unserved_distance": "unserved_distance",
+    "unserved_capacity": "unserved_capacity",
+    "sessions_per_week": "sessions_per_week",
+    "peak_utilisation_share": "peak_utilisation_share",
+    "solver_gap": "solver_gap",
+    "teams_needed": "teams_needed",
+    "teams_target_share": "teams_target_share",
 }
 #: Columns whose codes (model, demand kind, solver status) have a label ``<column>_<code>``.
 _CODED_COLUMNS = ("model", "demand", "status")
@@ -355,6 +384,25 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 {% if gain_chart %}<figure><img alt="{{ L.marginal_curve }}" src="{{ gain_chart }}"></figure>{% endif %}
 {% endif %}
 
+{% if teams %}
+<h2 id="teams">{{ L.teams_title }}</h2>
+<p class="note">{{ L.capacity_note }}</p>
+{% for line in teams.needed %}<p class="teams-needed"><b>{{ line }}</b></p>{% endfor %}
+{% if teams.chart %}<figure><img alt="{{ L.teams_title }}" src="{{ teams.chart }}"></figure>{% endif %}
+<div class="scroll"><table class="teams-table">
+<tr>{% for h in teams.table.header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in teams.table.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+</table></div>
+{% endif %}
+
+{% for u in unserved %}
+<h3 class="unserved">{{ L.unserved_table }} — {{ u.name }}</h3>
+<div class="scroll"><table class="unserved-table">
+<tr>{% for h in u.table.header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in u.table.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+</table></div>
+{% endfor %}
+
 {% if maps %}
 <h2 id="maps">{{ L.maps }}</h2>
 {% for m in maps %}
@@ -387,6 +435,8 @@ def render_report(
     notes: Sequence[str] = (),
     scenario_notes: Sequence[tuple[str, str]] = (),
     base_dir: Path | None = None,
+    teams_curve: pd.DataFrame | None = None,
+    unserved: Sequence[tuple[str, pd.DataFrame]] = (),
 ) -> str:
     """Render the report as one HTML page.
 
@@ -414,6 +464,12 @@ def render_report(
         ``(scenario name, note)`` pairs shown after the general remarks (see :func:`group_notes`).
     base_dir
         Folder the report is written to; map links are made relative to it.
+    teams_curve
+        :func:`geoplanner.scenario.teams_curves`: served shares per number of teams and the
+        teams needed (the "how many teams?" section).
+    unserved
+        ``(scenario name, per-wijk table)`` of capacitated scenarios (:func:`geoplanner.scenario.unserved_by_wijk`
+        with ``name_nl``), priority wijken only: whom we still miss, by distance and by capacity.
 
     Returns
     -------
@@ -465,6 +521,8 @@ def render_report(
         ctx["comparison"] = comparison_rows(comparison, lang=lang)
     if gains:
         ctx["gain_chart"] = _data_uri(gain_curve(gains, lang=lang))
+    ctx["teams"] = teams_section(teams_curve, lang=lang) if teams_curve is not None and len(teams_curve) else None
+    ctx["unserved"] = [{"name": str(n), "table": unserved_rows(t, lang=lang)} for n, t in unserved if len(t)]
     out_maps = []
     for m in maps:
         link = None
@@ -479,6 +537,81 @@ def render_report(
         out_maps.append({"title": m.title, "src": _data_uri(m.png) if m.png is not None else None, "link": link})
     ctx["maps"] = out_maps
     return env.from_string(_TEMPLATE).render(**ctx)
+
+
+def teams_chart(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Figure:
+    """Line chart: share of expected consultations served against the number of mobile teams.
+
+    Three lines per curve (all wijken, priority wijken, deprivation-weighted) and a dotted line
+    at the target share with the teams needed marked.
+
+    Parameters
+    ----------
+    curve
+        :func:`geoplanner.scenario.teams_curves` output.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    """
+    check_lang(lang)
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    series = (
+        ("share_consultations_served", "served_all", "-"),
+        ("share_priority_served", "served_priority", "--"),
+        ("share_deprivation_served", "served_deprivation", ":"),
+    )
+    for name, part in curve.groupby("scenario", sort=False):
+        for col, key, style in series:
+            ax.plot(part["teams"], 100 * part[col], style, marker="o", ms=3, label=f"{name}: {label(key, lang)}")
+        target, needed = part["target_share"].iloc[0], part["teams_needed"].iloc[0]
+        if target == target:
+            ax.axhline(100 * target, color="#999", lw=0.8, ls=":")
+        if needed == needed and needed is not None:
+            ax.axvline(float(needed), color="#b2182b", lw=0.8, ls="--")
+    ax.set_xlabel(label("teams_axis", lang))
+    ax.set_ylabel(label("served_share_axis", lang) + " (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(label("teams_title", lang), loc="left", fontsize=11)
+    return fig
+
+
+def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    """Build the "how many teams?" section: a sentence per curve with the teams needed, the chart, the table."""
+    needed = []
+    for name, part in curve.groupby("scenario", sort=False):
+        target, n, top = part["target_share"].iloc[0], part["teams_needed"].iloc[0], int(part["teams"].max())
+        share = fmt_num(100 * float(target), lang, 0) + " %"
+        count = str(int(n)) if n == n and n is not None else label("teams_more_than", lang).format(n=top)
+        needed.append(f"{name}: {count} {label('teams_needed_text', lang).format(share=share)}")
+    cols = {
+        "scenario": label("scenario_title", lang),
+        "teams": label("teams_axis", lang),
+        "sessions_per_week": label("sessions_per_week", lang),
+        "consultations_served": label("consultations_served", lang),
+        "children_served": label("children_served", lang),
+        "share_consultations_served": label("share_consultations_served", lang),
+        "share_priority_served": label("share_priority_served", lang),
+        "share_deprivation_served": label("served_deprivation", lang),
+        "gap_share": label("solver_gap", lang),
+    }
+    table = table_rows(curve, cols, lang=lang)
+    return {"needed": needed, "chart": _data_uri(teams_chart(curve, lang=lang)), "table": table}
+
+
+def unserved_rows(table: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    """Header + rows of a per-wijk table of consultations: asked, served, unserved by distance and by capacity."""
+    cols = {
+        "mdrc": "MDRC",
+        "name_nl" if lang != "fr" else "name_fr": label("wijk", lang),
+        "consultations": f"{label('consultations_demand', lang)} ({label('estimated', lang)})",
+        "served_existing": label("served_existing", lang),
+        "served_new": label("served_new", lang),
+        "unserved_distance": label("unserved_distance", lang),
+        "unserved_capacity": label("unserved_capacity", lang),
+        "share_consultations_served": label("share_consultations_served", lang),
+    }
+    return table_rows(table, cols, lang=lang)
 
 
 def write_report(target: str | Path, **kwargs: Any) -> Path:
@@ -647,6 +780,11 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
         threshold_min=thr,
         notes=tuple(dict.fromkeys([*notes, *result.notes])),
         labels=labels,
+        unserved=(
+            result.points.groupby("cd_sector", as_index=False)[["unserved_distance", "unserved_capacity"]].sum()
+            if "unserved_capacity" in result.points.columns
+            else None
+        ),
     )
 
 
@@ -832,8 +970,20 @@ def make_report(
         from geoplanner.need import rank_wijken
 
         ranking = rank_wijken(data_dir)
+    from geoplanner.scenario import teams_curves, unserved_by_wijk
+
+    unserved = []
+    for r in results:
+        if "consultations" in r.points.columns:
+            prio = r.points[
+                ranking.set_index("mdrc")["priority"].reindex(r.points["mdrc"]).fillna(False).to_numpy(bool)
+            ]
+            per_wijk = unserved_by_wijk(prio).merge(ranking[["mdrc", "name_nl", "name_fr"]], on="mdrc", how="left")
+            unserved.append((r.scenario.name, per_wijk.sort_values("unserved_capacity", ascending=False)))
     target = write_report(
         out_root / "report.html",
+        teams_curve=teams_curves(results),
+        unserved=unserved,
         priority=ranking,
         coverage_lgn=cov,
         comparison=table,

@@ -135,3 +135,99 @@ def test_demand_weights():
 def test_compare_refuses_nothing_and_duplicates():
     with pytest.raises(ConfigError, match="nothing to compare"):
         compare([])
+
+
+# --- capacity parameters, working slots, venues ----------------------------------------------------
+
+CAP = """\
+name = "cap"
+model = "capacitated_rotation"
+
+[demand]
+consultations_age0 = 6
+uptake = 0.8
+
+[capacity]
+children_per_session = 8
+
+[candidates]
+suitability = ["geschikt"]
+prefer_dutch = true
+
+[rotation]
+teams = 2
+sessions_per_team = 3
+slots = ["woensdag namiddag", "zaterdag voormiddag", "dinsdag avond"]
+"""
+
+
+def test_capacity_keys_parse_with_documented_defaults():
+    from geoplanner.scenario import CAPACITY_PARAMETERS, Scenario
+
+    s = parse_scenario(CAP)
+    assert s.consultations_per_child == (6.0, 3.0, 2.0)
+    assert (s.uptake, s.dutch_share, s.children_per_session, s.weeks_per_year) == (0.8, 1.0, 8.0, 46.0)
+    assert s.session_capacity == 8 * 46 and s.capacitated
+    assert s.slots == (("woensdag", "namiddag"), ("zaterdag", "voormiddag"), ("dinsdag", "avond"))
+    assert s.candidate_suitability == ("geschikt",) and s.prefer_dutch
+    # the dataclass defaults and the documented defaults are the same numbers
+    d = Scenario(name="x")
+    documented = {k: v for k, v, _ in CAPACITY_PARAMETERS}
+    assert d.consultations_per_child == tuple(documented[f"demand.consultations_age{a}"] for a in range(3))
+    assert (d.uptake, d.dutch_share) == (documented["demand.uptake"], documented["demand.dutch_share"])
+    assert d.children_per_session == documented["capacity.children_per_session"]
+    assert d.weeks_per_year == documented["capacity.weeks_per_year"]
+    assert d.curve_target_share == documented["curve.target_share"]
+    # the report's figure (21.7 % non-use) is the uptake default; the others are labelled assumptions
+    basis = {k: b for k, _, b in CAPACITY_PARAMETERS}
+    assert documented["demand.uptake"] == pytest.approx(1 - 0.217) and "21,7 %" in basis["demand.uptake"]
+    for key in ("demand.consultations_age0", "capacity.children_per_session", "capacity.weeks_per_year"):
+        assert basis[key].startswith("aanname")
+
+
+def test_capacity_keys_are_checked():
+    e = _err(CAP.replace('"dinsdag avond"', '"dinsdag nacht"'))
+    assert e.column == "rotation.slots" and "dag dagdeel" in e.message
+    e = _err(CAP.replace('"dinsdag avond"', '"woensdag namiddag"'))
+    assert "listed twice" in e.message
+    e = _err(CAP.replace("sessions_per_team = 3", "sessions_per_team = 4"))
+    assert e.column == "rotation.sessions_per_team" and "1-3" in e.message
+    e = _err(CAP.replace("uptake = 0.8", "uptake = 1.5"))
+    assert e.column == "demand.uptake" and e.row == 6
+    e = _err(CAP.replace('["geschikt"]', '["prachtig"]'))
+    assert e.column == "candidates.suitability"
+    e = _err(CAP.replace("children_per_session = 8", "children_per_session = 0"))
+    assert e.column == "capacity.children_per_session"
+
+
+def test_consultation_demand_by_hand():
+    from geoplanner.scenario import consultation_demand
+
+    s = parse_scenario(CAP)  # 6 / 3 / 2 consultations, uptake 0.8
+    dem = pd.DataFrame({"weight": [30.0, 10.0, 5.0], "cd_sector": ["A", "B", "Z"]})
+    sectors = pd.DataFrame({"cd_sector": ["A", "B"], "births": [10.0, 0.0], "pop_0_2": [30.0, 20.0]})
+    d, rate = consultation_demand(s, dem, sectors)
+    # A: a third are 0-year-olds: 6/3 + 2.5·2/3 = 3.667 per child; B: none: 2.5; Z: no figures: (6+3+2)/3
+    assert rate.tolist() == pytest.approx([6 / 3 + 2.5 * 2 / 3, 2.5, 11 / 3])
+    assert d.tolist() == pytest.approx([30 * rate[0] * 0.8, 10 * 2.5 * 0.8, 5 * 11 / 3 * 0.8])
+
+
+def test_venue_suitability_and_language_come_from_the_table_and_the_data(data_dir):
+    from geoplanner.errors import DataError
+    from geoplanner.load import load_services
+    from geoplanner.venues import TYPE_SUITABILITY, dutch_speaking, suitability
+
+    cand = load_services("candidates", data_dir).points
+    assert set(cand["type"]) <= set(TYPE_SUITABILITY)  # every type in the data has a class and a reason
+    cls = suitability(cand)
+    assert set(cls[cand["type"] == "community_centre_vgc"]) == {"geschikt"}
+    assert set(cls[cand["type"] == "community_centre"]) == {"na_te_gaan"}  # hip-hop schools hide there
+    nl = dutch_speaking(cand)
+    lang = cand["language"].astype(str)
+    assert (nl[lang == "unknown"].isna()).all()  # unknown stays unknown, never guessed
+    assert (nl[lang == "fr"] == False).all()  # noqa: E712 - values are True/False/None
+    assert (nl[lang.str.startswith("nl")] == True).all()  # noqa: E712
+    own = pd.DataFrame({"type": ["community_centre", "library"], "suitability": ["geschikt", ""]})
+    assert suitability(own).tolist() == ["geschikt", "na_te_gaan"]
+    with pytest.raises(DataError, match="unknown suitability"):
+        suitability(pd.DataFrame({"type": ["library"], "suitability": ["super"]}))

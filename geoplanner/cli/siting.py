@@ -32,6 +32,8 @@ def register(app: typer.Typer) -> None:
             console.print(_sites_table(result))
         if len(result.timetable):
             console.print(_timetable(result))
+        if result.curve is not None:
+            console.print(_curve_table(result.curve, result.teams_needed))
         _notes(result.notes)
         for p in paths:
             console.print(f"wrote {p}")
@@ -58,6 +60,12 @@ def register(app: typer.Typer) -> None:
         _table, per_lgn, paths = write_comparison(results, out or settings.output_dir() / "compare")
         console.print(_summary_table(results))
         console.print(_lgn_table(per_lgn))
+        shown: set[str] = set()
+        for r in results:  # scenarios that differ only in their teams share one curve
+            key = (r.teams_needed or {}).get("curve_key")
+            if r.curve is not None and key not in shown:
+                shown.add(key)
+                console.print(_curve_table(r.curve, r.teams_needed))
         _notes(tuple(dict.fromkeys(n for r in results for n in r.notes)))
         for p in paths:
             console.print(f"wrote {p}")
@@ -74,7 +82,10 @@ def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich T
 
     from geoplanner.scenario import COMPARISON_LABELS
 
-    table = Table(title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand")
+    table = Table(
+        title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand; "
+        "bij modellen met capaciteit: bediend binnen de capaciteit van de sessies"
+    )
     for _, head, _ in COMPARISON_LABELS:
         table.add_column(head, justify="left" if head in ("scenario", "model", "oplossing") else "right")
     for r in results:
@@ -85,7 +96,7 @@ def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich T
 def _lgn_table(per_lgn):  # noqa: ANN001, ANN202
     from rich.table import Table
 
-    table = Table(title="Aandeel kinderen bereikt per LGN")
+    table = Table(title="Aandeel kinderen bereikt per LGN (met capaciteit: bediend)")
     for col in per_lgn.columns:
         table.add_column(str(col), justify="left" if col == "lgn_name" else "right")
     for row in per_lgn.itertuples(index=False):
@@ -110,11 +121,50 @@ def _timetable(result):  # noqa: ANN001, ANN202
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="Weekrooster mobiele teams")
-    for col in ("team", "dag", "dagdeel", "locatie", "LGN"):
-        table.add_column(col)
-    for row in result.timetable.itertuples():
-        table.add_row(str(row.team), row.dag, row.dagdeel, escape(f"{row.venue_name} ({row.venue_id})"), str(row.lgn))
+    tt = result.timetable
+    capacity = "expected_attendance" in tt.columns
+    table = Table(
+        title="Weekrooster mobiele teams" + (" — verwachte opkomst per sessie (kinderen)" if capacity else "")
+    )
+    for col in (
+        "team",
+        "dag",
+        "dagdeel",
+        "locatie",
+        "LGN",
+        *(("opkomst", "plaatsen", "bezetting") if capacity else ()),
+    ):
+        table.add_column(col, justify="right" if col in ("opkomst", "plaatsen", "bezetting") else "left")
+    for row in tt.itertuples():
+        extra = (f"{row.expected_attendance:.1f}", f"{row.capacity:.0f}", f"{row.utilisation:.0%}") if capacity else ()
+        table.add_row(
+            str(row.team), row.dag, row.dagdeel, escape(f"{row.venue_name} ({row.venue_id})"), str(row.lgn), *extra
+        )
+    return table
+
+
+def _curve_table(curve, needed):  # noqa: ANN001, ANN202 - teams curve -> rich Table
+    from rich.table import Table
+
+    title = "Hoeveel teams? Aandeel verwachte consultaties bediend binnen wandelafstand en capaciteit"
+    if needed:
+        n = needed.get("teams")
+        count = f"meer dan {needed['max_teams']}" if n is None else str(n)
+        title += (
+            f" — {count} teams nodig voor {needed['target_share']:.0%} van de verwachte consultaties in de "
+            "prioritaire wijken (teams eerst daar ingezet)"
+        )
+    table = Table(title=title)
+    heads = ("teams", "sessies/week", "consultaties", "kinderen", "alle wijken", "prioritair", "kansarmoede-gewogen")
+    for head in heads:
+        table.add_column(head, justify="right")
+    table.add_column("oplossing (gat)")
+    for r in curve.itertuples():
+        table.add_row(
+            str(r.teams), str(r.sessions_per_week), f"{r.consultations_served:,.0f}", f"{r.children_served:,.0f}",
+            f"{r.share_consultations_served:.1%}", f"{r.share_priority_served:.1%}",
+            f"{r.share_deprivation_served:.1%}", f"{r.status} ({_fmt(r.gap_share, '{:.2%}')})",
+        )  # fmt: skip
     return table
 
 
