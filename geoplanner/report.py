@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geoplanner import settings
-from geoplanner._io import write_text
+from geoplanner._io import output_step, write_text
 from geoplanner.errors import GeoplannerError
 from geoplanner.i18n import DEFAULT_LANG, LABELS, check_lang, fmt_num, label
 from geoplanner.static_maps import png_bytes
@@ -871,38 +871,39 @@ def make_maps(
     elif [r.scenario.name for r in results] != [s.name for s in ordered]:
         raise ValueError("results must follow with_baseline(scenarios): the current situation first")
     datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang) for r in results]
-    outputs: list[Path] = []
-    scales = maps.map_scales(*datas)
-    for i, (r, d) in enumerate(zip(results, datas, strict=True)):
-        stem = "gap" if i == 0 else _safe_stem(r.scenario.name)
-        if i == 0:
-            m, fig = (
-                maps.build_gap_map(d, lang=lang, scales=scales),
-                static_maps.gap_figure(d, lang=lang, scales=scales),
+    with output_step(maps_dir):
+        outputs: list[Path] = []
+        scales = maps.map_scales(*datas)
+        for i, (r, d) in enumerate(zip(results, datas, strict=True)):
+            stem = "gap" if i == 0 else _safe_stem(r.scenario.name)
+            if i == 0:
+                m, fig = (
+                    maps.build_gap_map(d, lang=lang, scales=scales),
+                    static_maps.gap_figure(d, lang=lang, scales=scales),
+                )
+            else:
+                m = maps.build_scenario_map(d, lang=lang, scales=scales)
+                fig = static_maps.scenario_figure(d, lang=lang, scales=scales)
+            outputs.append(maps.save_map(m, maps_dir / f"{stem}.html", self_contained=self_contained))
+            outputs.append(static_maps.save_png(fig, maps_dir / f"{stem}.png"))
+        names = [r.scenario.name for r in results]
+        if dual is not None and not set(dual) <= set(names):
+            raise GeoplannerError(f"side-by-side scenarios {dual} are not among {names}")
+        pair = (names.index(dual[0]), names.index(dual[1])) if dual is not None else (1, 2)
+        if len(datas) >= 3 or dual is not None:
+            a, b = datas[pair[0]], datas[pair[1]]
+            stem = f"compare_{_safe_stem(names[pair[0]])}_{_safe_stem(names[pair[1]])}"
+            outputs.append(
+                maps.save_map(
+                    maps.build_dual_map(a, b, lang=lang), maps_dir / f"{stem}.html", self_contained=self_contained
+                )
             )
-        else:
-            m = maps.build_scenario_map(d, lang=lang, scales=scales)
-            fig = static_maps.scenario_figure(d, lang=lang, scales=scales)
-        outputs.append(maps.save_map(m, maps_dir / f"{stem}.html", self_contained=self_contained))
-        outputs.append(static_maps.save_png(fig, maps_dir / f"{stem}.png"))
-    names = [r.scenario.name for r in results]
-    if dual is not None and not set(dual) <= set(names):
-        raise GeoplannerError(f"side-by-side scenarios {dual} are not among {names}")
-    pair = (names.index(dual[0]), names.index(dual[1])) if dual is not None else (1, 2)
-    if len(datas) >= 3 or dual is not None:
-        a, b = datas[pair[0]], datas[pair[1]]
-        stem = f"compare_{_safe_stem(names[pair[0]])}_{_safe_stem(names[pair[1]])}"
+        notes = list(dict.fromkeys(n for d in datas for n in d.notes))
+        inputs = [*context.inputs, *[Path(p) for p in scenario_paths]]
+        params = {"lang": lang, "self_contained": self_contained, "scenarios": [s.name for s in loaded]}
         outputs.append(
-            maps.save_map(
-                maps.build_dual_map(a, b, lang=lang), maps_dir / f"{stem}.html", self_contained=self_contained
-            )
+            write_manifest(maps_dir, command=command, inputs=inputs, parameters=params, outputs=outputs, notes=notes)
         )
-    notes = list(dict.fromkeys(n for d in datas for n in d.notes))
-    inputs = [*context.inputs, *[Path(p) for p in scenario_paths]]
-    params = {"lang": lang, "self_contained": self_contained, "scenarios": [s.name for s in loaded]}
-    outputs.append(
-        write_manifest(maps_dir, command=command, inputs=inputs, parameters=params, outputs=outputs, notes=notes)
-    )
     return MapsRun(outputs=outputs, results=results, notes=notes)
 
 
@@ -980,27 +981,28 @@ def make_report(
             ]
             per_wijk = unserved_by_wijk(prio).merge(ranking[["mdrc", "name_nl", "name_fr"]], on="mdrc", how="left")
             unserved.append((r.scenario.name, per_wijk.sort_values("unserved_capacity", ascending=False)))
-    target = write_report(
-        out_root / "report.html",
-        teams_curve=teams_curves(results),
-        unserved=unserved,
-        priority=ranking,
-        coverage_lgn=cov,
-        comparison=table,
-        gains=gains,
-        maps=report_maps,
-        threshold_min=thr,
-        lang=lang,
-        notes=general,
-        scenario_notes=specific,
-    )
-    manifest = write_manifest(
-        out_root,
-        command="geoplanner report",
-        inputs=[Path(p) for p in scenario_paths],
-        parameters={"lang": lang, "scenarios": [r.scenario.name for r in results]},
-        outputs=[target],
-        notes=run.notes,
-        name="report_manifest.json",
-    )
+    with output_step(out_root, manifest="report_manifest.json"):
+        target = write_report(
+            out_root / "report.html",
+            teams_curve=teams_curves(results),
+            unserved=unserved,
+            priority=ranking,
+            coverage_lgn=cov,
+            comparison=table,
+            gains=gains,
+            maps=report_maps,
+            threshold_min=thr,
+            lang=lang,
+            notes=general,
+            scenario_notes=specific,
+        )
+        manifest = write_manifest(
+            out_root,
+            command="geoplanner report",
+            inputs=[Path(p) for p in scenario_paths],
+            parameters={"lang": lang, "scenarios": [r.scenario.name for r in results]},
+            outputs=[target],
+            notes=run.notes,
+            name="report_manifest.json",
+        )
     return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes)

@@ -695,11 +695,11 @@ def build_context(
     -------
     SitingContext
     """
-    from geoplanner.accessibility import demand_points
+    from geoplanner.accessibility import check_network_fit, demand_points
     from geoplanner.bundle import dataset_path
     from geoplanner.load import load_sectors
     from geoplanner.need import build_need
-    from geoplanner.network import load_network
+    from geoplanner.network import load_network, snap_points
 
     net = load_network(network)
     built = need if need is not None else build_need(data_dir)
@@ -710,6 +710,8 @@ def build_context(
     wijk = ranking.set_index("mdrc")
     demand["priority"] = demand["mdrc"].map(wijk["priority"]).fillna(False).astype(bool)
     demand["deprivation"] = demand["mdrc"].map(wijk["deprivation"]).astype(float)
+    snapped = snap_points(net, demand[["x", "y"]].to_numpy())
+    check_network_fit(net, snapped, demand["weight"].to_numpy())
     inputs = []
     for key in ("sectors", "wijk_indicators", "pop_age_commune", "ghsl_population", "osm_walk_graphml"):
         try:
@@ -717,7 +719,8 @@ def build_context(
         except Exception:  # noqa: BLE001 - a missing optional input is simply not listed
             continue
     return SitingContext(net=net, demand=demand, ranking=pd.DataFrame(ranking.drop(columns="geometry")),
-                         data_dir=data_dir, inputs=tuple(inputs) + tuple(built.inputs), need=built)  # fmt: skip
+                         data_dir=data_dir, inputs=tuple(inputs) + tuple(built.inputs), need=built,
+                         _snapped={"demand": snapped})  # fmt: skip
 
 
 def demand_weights(scenario: Scenario, demand: pd.DataFrame) -> np.ndarray:
@@ -816,7 +819,26 @@ def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     Returns
     -------
     ScenarioResult
+
+    Raises
+    ------
+    ModelError
+        If the scenario cannot be solved as asked (e.g. infeasible); the message names the
+        scenario and its file, so a run of many scenarios says which one.
     """
+    try:
+        return _run_scenario(scenario, context)
+    except ModelError as exc:
+        raise ModelError(
+            f"scenario '{scenario.name}': {exc.message}",
+            path=exc.path or scenario.path,
+            row=exc.row,
+            column=exc.column,
+            hint=exc.hint,
+        ) from None
+
+
+def _run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     from geoplanner.accessibility import nearest_service_times, time_matrix, weighted_quantile
     from geoplanner.load import load_services
     from geoplanner.siting import MaximalCovering, PMedian, Rotation, SetCovering
@@ -1461,15 +1483,23 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[
     Returns
     -------
     list of pathlib.Path
-        The files written, manifest last.
+        The files written, manifest last. The folder's files from an earlier run that this
+        run does not write (a rotation's ``timetable.csv`` under an MCLP run) are removed.
     """
+    from geoplanner._io import output_step
+
+    out = Path(out_dir)
+    with output_step(out):
+        return _write_scenario_outputs(result, out)
+
+
+def _write_scenario_outputs(result: ScenarioResult, out: Path) -> list[Path]:
     import geopandas as gpd
 
     from geoplanner import settings
     from geoplanner._io import write_csv, write_gpkg, write_text
     from geoplanner.manifest import write_manifest
 
-    out = Path(out_dir)
     s = result.scenario
     written = []
     sites = result.sites if len(result.sites) else pd.DataFrame(columns=["rank", "id", "name", "x", "y"])
@@ -1543,23 +1573,24 @@ def write_comparison(
     paths : list of pathlib.Path
         Files written.
     """
-    from geoplanner._io import write_csv
+    from geoplanner._io import output_step, write_csv
     from geoplanner.manifest import write_manifest
 
     table, per_lgn = compare(results)
     out = Path(out_dir)
-    written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn)]
-    curves = teams_curves(results)
-    if curves is not None:
-        written.append(write_csv(out / "teams_curve.csv", curves))
-    notes = list(dict.fromkeys(n for r in results for n in r.notes))
-    inputs = list(dict.fromkeys(p for r in results for p in (r.scenario.path, *r.inputs) if p is not None))
-    manifest = write_manifest(
-        out,
-        command="geoplanner compare " + " ".join(str(r.scenario.path or r.scenario.name) for r in results),
-        inputs=inputs,
-        parameters={r.scenario.name: r.scenario.parameters() for r in results},
-        outputs=written,
-        notes=notes,
-    )
+    with output_step(out):
+        written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn)]
+        curves = teams_curves(results)
+        if curves is not None:
+            written.append(write_csv(out / "teams_curve.csv", curves))
+        notes = list(dict.fromkeys(n for r in results for n in r.notes))
+        inputs = list(dict.fromkeys(p for r in results for p in (r.scenario.path, *r.inputs) if p is not None))
+        manifest = write_manifest(
+            out,
+            command="geoplanner compare " + " ".join(str(r.scenario.path or r.scenario.name) for r in results),
+            inputs=inputs,
+            parameters={r.scenario.name: r.scenario.parameters() for r in results},
+            outputs=written,
+            notes=notes,
+        )
     return table, per_lgn, [*written, manifest]

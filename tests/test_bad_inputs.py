@@ -566,6 +566,15 @@ CASES: list[Case] = [
     Case("opt-map-lang", ("map", "--lang", "de"), r"'de'"),
     Case("opt-speed-not-a-number", (*COV, "--speed", "snel"), r"--speed", code=2),
     Case("opt-unknown-command", ("rnak",), r"rnak", code=2),
+    Case(
+        "scn-infeasible-named-in-compare",
+        ("compare", "{d}/s.toml", "--out", "{d}/o"),
+        r"s\.toml: scenario 'onmogelijk': .*no candidate venue",
+        {
+            "s.toml": 'name = "onmogelijk"\nmodel = "rotation"\n[candidates]\nids = ["CAND-0001"]\n'
+            "[rotation]\nteams = 1\nsessions_per_team = 1\n"
+        },
+    ),
     Case("opt-run-missing-scenario", ("run", "{d}/nope.toml", "--out", "{d}/o"), r"nope\.toml"),
 ]
 

@@ -24,9 +24,12 @@ def register(app: typer.Typer) -> None:
         network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
     ) -> None:
         """Write interactive (HTML) and printable (PNG) maps of the coverage gap and of each scenario."""
+        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
         from geoplanner.report import make_maps
 
+        if out is not None:
+            ensure_output_dir(out)
         console.print("netwerk, vraag en scenario's laden…")
         run = make_maps(scenarios or [], out, lang=lang, self_contained=self_contained, network=network)
         _print_run(run)
@@ -40,9 +43,12 @@ def register(app: typer.Typer) -> None:
         network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
     ) -> None:
         """Write one HTML report: priority wijken, coverage per LGN, scenario comparison, maps and charts."""
+        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
         from geoplanner.report import make_report
 
+        if out is not None:
+            ensure_output_dir(out)
         console.print("netwerk, vraag en scenario's laden…")
         run = make_report(scenarios, out, lang=lang, self_contained=self_contained, network=network)
         _print_run(run)

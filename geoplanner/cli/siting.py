@@ -20,13 +20,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run one siting scenario: chosen sites, timetable, coverage tables and manifest."""
         from geoplanner import settings
+        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
         from geoplanner.scenario import build_context, load_scenario, run_scenario, write_scenario_outputs
 
         s = load_scenario(scenario)
+        out_dir = ensure_output_dir(out or settings.output_dir() / s.name)
         console.print(f"scenario [bold]{s.name}[/] ({s.model}) — netwerk en vraag laden…")
         result = run_scenario(s, build_context(network=network))
-        paths = write_scenario_outputs(result, out or settings.output_dir() / s.name)
+        paths = write_scenario_outputs(result, out_dir)
         console.print(_summary_table([result]))
         if len(result.sites):
             console.print(_sites_table(result))
@@ -46,18 +48,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run scenarios and compare them side by side (coverage, walking times, per LGN)."""
         from geoplanner import settings
+        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
         from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline, write_comparison
 
         # Validate every file before the slow part; start from the current situation ('huidig'),
         # as the main job and the report do, so every row reads against the same baseline.
         loaded = with_baseline([load_scenario(p) for p in scenarios])
+        out_dir = ensure_output_dir(out or settings.output_dir() / "compare")
         context = build_context(network=network)
         results = []
         for s in loaded:
             console.print(f"scenario [bold]{s.name}[/] ({s.model})…")
             results.append(run_scenario(s, context))
-        _table, per_lgn, paths = write_comparison(results, out or settings.output_dir() / "compare")
+        _table, per_lgn, paths = write_comparison(results, out_dir)
         console.print(_summary_table(results))
         console.print(_lgn_table(per_lgn))
         shown: set[str] = set()

@@ -1,0 +1,84 @@
+"""Atomic outputs: a step replaces its files as a whole, or not at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geoplanner._io import csv_safe, output_step, pending_path, write_csv, write_text
+from geoplanner.manifest import write_manifest
+
+
+def _run(out: Path, files: dict[str, str], *, fail: BaseException | None = None) -> None:
+    with output_step(out):
+        written = [write_text(out / name, text) for name, text in files.items()]
+        if fail is not None:
+            raise fail
+        write_manifest(out, command="test", inputs=[], parameters={}, outputs=written)
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(folder.iterdir())}
+
+
+def test_files_appear_only_when_the_step_ends(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    with output_step(out):
+        target = write_text(out / "a.csv", "new\n")
+        assert not target.exists()  # staged aside until the step ends
+        assert pending_path(target).read_text() == "new\n"
+    assert target.read_text() == "new\n"
+
+
+def test_failed_step_leaves_the_previous_run_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    _run(out, {"a.csv": "1\n", "b.csv": "1\n"})
+    before = _files(out)
+    for exc in (RuntimeError("boom"), KeyboardInterrupt()):
+        with pytest.raises(type(exc)):
+            _run(out, {"a.csv": "2\n", "c.csv": "2\n"}, fail=exc)
+        assert _files(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_stale_files_of_the_previous_run_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    _run(out, {"timetable.csv": "rotation\n", "sites.csv": "1\n"})
+    (out / "mine.txt").write_text("a file of the user's, not in any manifest\n")
+    _run(out, {"sites.csv": "2\n"})
+    assert _files(out).keys() == {"sites.csv", "manifest.json", "mine.txt"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [o["path"] for o in manifest["outputs"]] == ["sites.csv"]  # relative to the manifest
+
+
+def test_manifest_hashes_the_staged_files(tmp_path: Path) -> None:
+    import hashlib
+
+    out = tmp_path / "o"
+    _run(out, {"a.csv": "x\n"})
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["outputs"][0]["sha256"] == hashlib.sha256(b"x\n").hexdigest()
+
+
+def test_nested_steps_commit_on_their_own(tmp_path: Path) -> None:
+    outer, inner = tmp_path / "o", tmp_path / "o" / "maps"
+    with pytest.raises(RuntimeError):
+        with output_step(outer, manifest="report_manifest.json"):
+            with output_step(inner):
+                write_text(inner / "gap.html", "map\n")
+            assert (inner / "gap.html").read_text() == "map\n"  # the inner step is done
+            write_text(outer / "report.html", "report\n")
+            raise RuntimeError("report failed")
+    assert (inner / "gap.html").exists() and not (outer / "report.html").exists()
+
+
+def test_csv_cells_that_look_like_formulas_become_text(tmp_path: Path) -> None:
+    df = pd.DataFrame({"name": ["=SUM(A1)", "+32 2 555", "-x", "@a", "ok", "-3.5", "-", None], "n": range(8)})
+    assert csv_safe(df)["name"].tolist()[:6] == ["'=SUM(A1)", "'+32 2 555", "'-x", "'@a", "ok", "-3.5"]
+    target = write_csv(tmp_path / "t.csv", df)
+    back = pd.read_csv(target, dtype=str, keep_default_na=False)
+    assert back["name"].iloc[0] == "'=SUM(A1)" and back["n"].iloc[2] == "2"
+    assert df["name"].iloc[0] == "=SUM(A1)"  # the caller's frame is not changed
