@@ -13,6 +13,10 @@ Everything runs on the array network of :mod:`geoplanner.network`:
   straight access leg plus the distance along the edge, so access legs are exact. A demand point's time
   is the better of its two edge ends, plus the distance along its edge and its own access leg; a point
   on the same edge as a service can also walk straight along that edge.
+- Points stay on the street they are on: they snap to the network's *raw* edges (loop streets and the
+  longer of two parallel streets included, see :mod:`geoplanner.network`), and walk along that street to
+  its ends; node-to-node distances come from the merged routing graph, which has the same shortest paths.
+  On a loop street both ends are the loop's one node, reached the shorter way round.
 - **Time matrix** (:func:`time_matrix`): minutes from many origins to each of many targets within a
   limit, for the siting model.
 - **Coverage tables** (:func:`coverage`): per sector, wijk, commune, LGN and priority wijk.
@@ -111,23 +115,30 @@ def _augmented(net: WalkNetwork, src: SnapResult) -> sp.csr_matrix:
 
     Virtual node ``n + i`` has edges to both ends of source ``i``'s street edge, costing the access
     leg plus the distance along the edge. The edges are one-way (virtual → street) so no path can pass
-    *through* a virtual node.
+    *through* a virtual node. A source on a self-loop has one edge, to the loop's node, costing the
+    access leg plus the shorter way round the loop.
     """
     n, k = net.n_nodes, len(src)
     base = net.csr
+    loop = src.u == src.v
     # Virtual nodes are appended as the last k rows, so the CSR arrays can be extended directly
-    # (no re-sort of the ~71k network entries): each new row holds two entries, to u and to v.
+    # (no re-sort of the ~71k network entries): each new row holds an entry to u and one to v, or one
+    # entry for a loop (a row must not hold the same column twice).
     w = np.empty(2 * k)
-    w[0::2] = src.access_m + src.dist_u
+    w[0::2] = src.access_m + np.where(loop, np.minimum(src.dist_u, src.dist_v), src.dist_u)
     w[1::2] = src.access_m + src.dist_v
     # Zero-cost virtual edges (a service exactly on a node) must stay explicit edges: keep a tiny floor.
     w = np.maximum(w, 1e-9)
     cols = np.empty(2 * k, dtype=base.indices.dtype)
     cols[0::2] = src.u
     cols[1::2] = src.v
-    indptr = np.concatenate([base.indptr, base.indptr[-1] + 2 * np.arange(1, k + 1, dtype=base.indptr.dtype)])
+    per_row = np.where(loop, 1, 2).astype(base.indptr.dtype)
+    used = np.ones(2 * k, dtype=bool)
+    used[1::2] = ~loop
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(per_row)])
     return sp.csr_matrix(
-        (np.concatenate([base.data, w]), np.concatenate([base.indices, cols]), indptr), shape=(n + k, n + k)
+        (np.concatenate([base.data, w[used]]), np.concatenate([base.indices, cols[used]]), indptr),
+        shape=(n + k, n + k),
     )
 
 

@@ -1,7 +1,8 @@
 """Walking isochrones from the street edges people can actually reach, and a walking-time raster.
 
 An isochrone is built from the *street pieces* reachable within the time budget: whole edges whose
-every point is in reach, plus the reachable stretch at the end of edges walked only part of the way,
+every point is in reach (every street as drawn: loop streets and parallel streets included), plus the
+reachable stretch at the end of edges walked only part of the way,
 plus the stretch along a service's own edge (what is left after its access leg). Those lines are buffered (default
 40 m: a street with the homes on both sides), unioned and clipped to the region. Unlike a convex hull
 this never claims parks, railway yards or blocks nobody can walk into.
@@ -66,14 +67,16 @@ def reachable_lines(
     numpy.ndarray
         Array of shapely LineStrings (EPSG:31370).
     """
-    length = net.edge_length
-    reach_u = np.clip(budget_m - dist[net.edge_u], 0.0, length)
-    reach_v = np.clip(budget_m - dist[net.edge_v], 0.0, length)
+    # Every raw street edge, not only the routing ones: a loop street or the longer of two parallel
+    # streets is walked from its ends like any other (on a loop both ends are its one node).
+    length = net.raw_length
+    reach_u = np.clip(budget_m - dist[net.raw_u], 0.0, length)
+    reach_v = np.clip(budget_m - dist[net.raw_v], 0.0, length)
     full = reach_u + reach_v >= length
-    pieces = [net.edge_geometry[full]]
+    pieces = [net.raw_geometry[full]]
     part_u = np.flatnonzero(~full & (reach_u > 0))
     part_v = np.flatnonzero(~full & (reach_v > 0))
-    geom = net.edge_geometry
+    geom = net.raw_geometry
     # Partial edges: the reachable fraction from each end (the OSM length and the drawn length differ
     # slightly, so cut by fraction).
     extra = [substring(geom[e], 0.0, reach_u[e] / length[e], normalized=True) for e in part_u]

@@ -1,21 +1,27 @@
 """Walking network: load an OSM street graph, turn it into a compact array graph, cache it, snap points.
 
 The network is kept as plain arrays so that :mod:`scipy.sparse.csgraph` can run shortest paths over it
-in C: node coordinates in EPSG:31370, one row per undirected street edge (two node indices, a length in
-metres and the street geometry) and a symmetric CSR matrix of edge lengths built from those rows.
+in C: node coordinates in EPSG:31370, one row per street edge as drawn (two node indices, a length in
+metres and the street geometry), and for routing one row per pair of connected nodes with a symmetric
+CSR matrix of edge lengths built from those rows.
 
 Modelling choices (all documented because they change the figures):
 
 - Walking is allowed both ways on every street (``bidirectional=True``): one-way streets are one-way for
   cars, not for parents on foot.
-- Parallel edges between the same two nodes are merged, keeping the shortest; self-loops are dropped
-  (they never shorten a path).
+- Two lists of edges. The *raw* edges (``raw_*``) are every walkable street edge once, with its own
+  ends, length and geometry, self-loops (a street that leaves a node and comes back to it) and parallel
+  streets between the same two nodes included; the two directions OSMnx stores for each street are one
+  raw edge. The *routing* edges (``edge_*``, and :attr:`WalkNetwork.csr`) merge parallel edges, keeping
+  the shortest, and drop self-loops: neither can shorten a path between nodes. Points are snapped to the
+  raw edges, so a home on a loop street or on the longer of two parallel streets stays on its own street
+  and walks along it to either end; the node-to-node distances come from the routing edges.
 - By default only the largest connected piece of the network is kept (as OSMnx does with
   ``retain_all=False``): small islands are usually footpaths whose connection is missing in OSM, and
   snapping a home or a service to such an island would make it look unreachable. The number of nodes
   dropped is kept in :attr:`WalkNetwork.dropped_nodes`. With ``largest_component=False`` every piece is
   kept and times between pieces are infinite (reported as unreachable by the accessibility engine).
-- Points are snapped to the nearest street *edge* (not node) with a spatial index; the straight-line
+- Points are snapped to the nearest raw street *edge* (not node) with a spatial index; the straight-line
   "access leg" from the point to the street is walked at the same speed. Points farther than a tolerance
   from any street are flagged, never silently dropped.
 
@@ -69,7 +75,7 @@ DEFAULT_THRESHOLDS_MIN = (5, 10, 15)
 #: Points farther than this (metres) from any street are reported as snapping problems.
 DEFAULT_SNAP_TOLERANCE_M = 250.0
 #: Bumped whenever the cache layout or the build rules change, so old caches are never reused.
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: raw edges (self-loops, parallel streets) kept for snapping
 
 # Shortest edge length kept, in metres. Zero-length edges (duplicated OSM nodes) would be legal in
 # csgraph, but a strictly positive floor keeps every path well defined without changing any figure.
@@ -136,12 +142,22 @@ class WalkNetwork:
         OSM node id per node (int64; negative synthetic ids when the source has none, e.g. ``.pbf``).
     x, y
         Node coordinates in EPSG:31370.
+    raw_u, raw_v
+        Node indices of each raw street edge (``raw_u <= raw_v``; equal for a self-loop), sorted by
+        ``raw_u``, ``raw_v`` and length. Every walkable street edge once, parallel streets and loops
+        included: what points are snapped to.
+    raw_length
+        Length of each raw edge in metres (the OSM/OSMnx length).
+    raw_geometry
+        Street geometry of each raw edge, a LineString from ``raw_u`` to ``raw_v`` (EPSG:31370).
+    edge_raw
+        For each routing edge, the index of the raw edge it is (the shortest between its two nodes).
     edge_u, edge_v
-        Node indices of each undirected edge (``edge_u < edge_v``).
+        Node indices of each routing edge (``edge_u < edge_v``): one per pair of connected nodes.
     edge_length
-        Length of each edge in metres (the OSM/OSMnx length, the cost used by shortest paths).
+        Length of each routing edge in metres (the cost used by shortest paths).
     edge_geometry
-        Street geometry of each edge, a LineString from ``edge_u`` to ``edge_v`` (EPSG:31370).
+        Street geometry of each routing edge, a LineString from ``edge_u`` to ``edge_v`` (EPSG:31370).
     source
         The file the network was built from.
     sha256
@@ -155,6 +171,11 @@ class WalkNetwork:
     node_ids: np.ndarray
     x: np.ndarray
     y: np.ndarray
+    raw_u: np.ndarray
+    raw_v: np.ndarray
+    raw_length: np.ndarray
+    raw_geometry: np.ndarray
+    edge_raw: np.ndarray
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_length: np.ndarray
@@ -172,8 +193,13 @@ class WalkNetwork:
 
     @property
     def n_edges(self) -> int:
-        """Number of undirected edges."""
+        """Number of routing edges (pairs of connected nodes)."""
         return int(self.edge_u.shape[0])
+
+    @property
+    def n_raw_edges(self) -> int:
+        """Number of raw street edges (parallel streets and self-loops included)."""
+        return int(self.raw_u.shape[0])
 
     @cached_property
     def csr(self) -> sp.csr_matrix:
@@ -185,9 +211,9 @@ class WalkNetwork:
         return sp.csr_matrix((w, (rows, cols)), shape=(n, n))
 
     @cached_property
-    def edge_tree(self) -> shapely.STRtree:
-        """Spatial index over the edge geometries (built on first use)."""
-        return shapely.STRtree(self.edge_geometry)
+    def raw_tree(self) -> shapely.STRtree:
+        """Spatial index over the raw edge geometries, for snapping (built on first use)."""
+        return shapely.STRtree(self.raw_geometry)
 
     @cached_property
     def component(self) -> np.ndarray:
@@ -202,12 +228,13 @@ class SnapResult:
     Attributes
     ----------
     edge
-        Index of the nearest edge per point.
+        Index of the nearest raw edge per point (into :attr:`WalkNetwork.raw_u` etc.).
     u, v
-        End nodes of that edge.
+        End nodes of that edge (``u == v`` on a self-loop).
     dist_u, dist_v
         Distance in metres *along the edge* from the snapped point to ``u`` and to ``v`` (scaled to the
-        edge's network length, so ``dist_u + dist_v == edge_length``).
+        edge's network length, so ``dist_u + dist_v == raw_length``). On a self-loop they are the two
+        ways round the loop to its one node.
     access_m
         Straight-line distance in metres from the point to the street (the access leg).
     beyond_tolerance
@@ -230,7 +257,7 @@ class SnapResult:
 
 
 def snap_points(net: WalkNetwork, xy: np.ndarray, *, tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M) -> SnapResult:
-    """Snap points to the nearest street edge.
+    """Snap points to the nearest raw street edge (parallel streets and self-loops included).
 
     Parameters
     ----------
@@ -255,14 +282,14 @@ def snap_points(net: WalkNetwork, xy: np.ndarray, *, tolerance_m: float = DEFAUL
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
         raise DataError(f"point {int(np.flatnonzero(bad)[0])} has no valid coordinates", hint="check x/y")
-    if net.n_edges == 0:
+    if net.n_raw_edges == 0:
         raise DataError("the walking network has no edges", path=net.source)
     pts = shapely.points(xy)
     if len(pts) == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0)
         return SnapResult(empty_i, empty_i, empty_i, empty_f, empty_f, empty_f, np.zeros(0, dtype=bool), tolerance_m)
-    (pi, ei), dist = net.edge_tree.query_nearest(pts, return_distance=True, all_matches=True)
+    (pi, ei), dist = net.raw_tree.query_nearest(pts, return_distance=True, all_matches=True)
     # Ties (a point at equal distance from several edges, e.g. on a node) are broken by the lowest
     # edge index so results never depend on tree internals.
     order = np.lexsort((ei, pi))
@@ -271,14 +298,14 @@ def snap_points(net: WalkNetwork, xy: np.ndarray, *, tolerance_m: float = DEFAUL
     first[1:] = pi[1:] != pi[:-1]
     edge = ei[first]
     access = dist[first]
-    frac = shapely.line_locate_point(net.edge_geometry[edge], pts, normalized=True)
+    frac = shapely.line_locate_point(net.raw_geometry[edge], pts, normalized=True)
     frac = np.nan_to_num(frac, nan=0.0)  # zero-length geometries
-    length = net.edge_length[edge]
+    length = net.raw_length[edge]
     dist_u = frac * length
     return SnapResult(
         edge=edge.astype(np.int64),
-        u=net.edge_u[edge],
-        v=net.edge_v[edge],
+        u=net.raw_u[edge],
+        v=net.raw_v[edge],
         dist_u=dist_u,
         dist_v=length - dist_u,
         access_m=access,
@@ -290,6 +317,20 @@ def snap_points(net: WalkNetwork, xy: np.ndarray, *, tolerance_m: float = DEFAUL
 # --------------------------------------------------------------------------------------------------
 # Building
 # --------------------------------------------------------------------------------------------------
+
+
+def _canonical_loops(geom: np.ndarray, loop: np.ndarray) -> np.ndarray:
+    """Orient every self-loop one fixed way round, so that a loop stored in both directions is one edge.
+
+    A loop starts and ends at its node, so its direction cannot be read from its ends: it is turned so
+    that its second vertex is lexicographically no greater than its last-but-one.
+    """
+    geom = geom.copy()
+    for i in np.flatnonzero(loop):
+        c = shapely.get_coordinates(geom[i])
+        if len(c) > 2 and tuple(c[-2]) < tuple(c[1]):
+            geom[i] = shapely.reverse(geom[i])
+    return geom
 
 
 def _finish(
@@ -306,9 +347,12 @@ def _finish(
     sha256: str | None,
     params: dict,
 ) -> WalkNetwork:
-    """Orient, deduplicate and prune raw edges into a :class:`WalkNetwork`."""
-    keep = eu != ev
-    eu, ev, length, geom = eu[keep], ev[keep], length[keep], geom[keep]
+    """Orient and deduplicate raw edges, derive the routing edges, prune to the largest piece."""
+    eu, ev = np.asarray(eu, dtype=np.int64), np.asarray(ev, dtype=np.int64)
+    loop = eu == ev
+    # A self-loop drawn as a point (no geometry in the source) is no street anyone can stand on.
+    keep = ~loop | (shapely.length(geom) > 0)
+    eu, ev, length, geom, loop = eu[keep], ev[keep], length[keep], geom[keep], loop[keep]
     # Orient every edge as (low index, high index); reverse geometries that start at the high end.
     swap = eu > ev
     a = np.where(swap, ev, eu)
@@ -317,18 +361,29 @@ def _finish(
     sx, sy = shapely.get_x(start), shapely.get_y(start)
     near_b = np.hypot(sx - x[b], sy - y[b]) < np.hypot(sx - x[a], sy - y[a])
     geom = np.where(near_b, shapely.reverse(geom), geom)
+    geom = _canonical_loops(geom, loop)
     length = np.maximum(np.asarray(length, dtype=float), _MIN_EDGE_M)
-    # Parallel edges: keep the shortest (stable order: by a, b, length, original position).
+    # Stable order: by a, b, length, original position; the shortest of parallel edges comes first.
     order = np.lexsort((np.arange(len(a)), length, b, a))
     a, b, length, geom = a[order], b[order], length[order], geom[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    a, b, length, geom = a[first], b[first], length[first], geom[first]
+    # Raw edges: OSMnx stores each street once per direction; once oriented, the two copies have the same
+    # ends and the same geometry. Keep one (the shorter, if the lengths differ by rounding).
+    seen: set[tuple[int, int, bytes]] = set()
+    first_copy = np.zeros(len(a), dtype=bool)
+    for i, key in enumerate(zip(a.tolist(), b.tolist(), shapely.to_wkb(geom).tolist(), strict=True)):
+        if key not in seen:
+            seen.add(key)
+            first_copy[i] = True
+    a, b, length, geom = a[first_copy], b[first_copy], length[first_copy], geom[first_copy]
+    # Routing edges: no self-loops, and the shortest of parallel edges (the first of each pair).
+    routing = a != b
+    routing[1:] &= (a[1:] != a[:-1]) | (b[1:] != b[:-1])
 
     n = len(x)
     dropped = 0
+    ra, rb = a[routing], b[routing]
     if n:
-        g = sp.csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+        g = sp.csr_matrix((np.ones(len(ra)), (ra, rb)), shape=(n, n))
         ncomp, labels = connected_components(g, directed=False)
     else:
         ncomp, labels = 0, np.zeros(0, dtype=np.int32)
@@ -340,21 +395,64 @@ def _finish(
         new_index = np.cumsum(keep_node) - 1
         keep_edge = keep_node[a] & keep_node[b]
         a, b = new_index[a[keep_edge]], new_index[b[keep_edge]]
-        length, geom = length[keep_edge], geom[keep_edge]
+        length, geom, routing = length[keep_edge], geom[keep_edge], routing[keep_edge]
         node_ids, x, y = node_ids[keep_node], x[keep_node], y[keep_node]
         ncomp = 1
-    return WalkNetwork(
-        node_ids=np.asarray(node_ids, dtype=np.int64),
-        x=np.asarray(x, dtype=float),
-        y=np.asarray(y, dtype=float),
-        edge_u=np.asarray(a, dtype=np.int64),
-        edge_v=np.asarray(b, dtype=np.int64),
-        edge_length=length,
-        edge_geometry=geom,
+    return _network(
+        node_ids,
+        x,
+        y,
+        a,
+        b,
+        length,
+        geom,
+        np.flatnonzero(routing),
         source=source,
         sha256=sha256,
         dropped_nodes=dropped,
         n_components=int(ncomp),
+        params=params,
+    )
+
+
+def _network(
+    node_ids: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    raw_u: np.ndarray,
+    raw_v: np.ndarray,
+    raw_length: np.ndarray,
+    raw_geometry: np.ndarray,
+    edge_raw: np.ndarray,
+    *,
+    source: Path | None,
+    sha256: str | None,
+    dropped_nodes: int,
+    n_components: int,
+    params: dict,
+) -> WalkNetwork:
+    """Assemble a :class:`WalkNetwork` from its raw edges and the raw index of each routing edge."""
+    raw_u = np.asarray(raw_u, dtype=np.int64)
+    raw_v = np.asarray(raw_v, dtype=np.int64)
+    raw_length = np.asarray(raw_length, dtype=float)
+    edge_raw = np.asarray(edge_raw, dtype=np.int64)
+    return WalkNetwork(
+        node_ids=np.asarray(node_ids, dtype=np.int64),
+        x=np.asarray(x, dtype=float),
+        y=np.asarray(y, dtype=float),
+        raw_u=raw_u,
+        raw_v=raw_v,
+        raw_length=raw_length,
+        raw_geometry=raw_geometry,
+        edge_raw=edge_raw,
+        edge_u=raw_u[edge_raw],
+        edge_v=raw_v[edge_raw],
+        edge_length=raw_length[edge_raw],
+        edge_geometry=raw_geometry[edge_raw],
+        source=source,
+        sha256=sha256,
+        dropped_nodes=dropped_nodes,
+        n_components=n_components,
         params=dict(params),
     )
 
@@ -581,7 +679,8 @@ def _cache_file(sha256: str, params: dict, cache_dir: Path) -> Path:
 
 
 def _save_cache(net: WalkNetwork, target: Path) -> None:
-    gtype, coords, offsets = shapely.to_ragged_array(net.edge_geometry)
+    # Only the raw edges are stored: the routing edges are a selection of them (``edge_raw``).
+    gtype, coords, offsets = shapely.to_ragged_array(net.raw_geometry)
     if len(offsets) != 1:
         raise AssertionError("edge geometries must be LineStrings")
     meta = np.array([str(net.source or ""), net.sha256 or "", str(net.dropped_nodes), str(net.n_components)], dtype=str)
@@ -593,9 +692,10 @@ def _save_cache(net: WalkNetwork, target: Path) -> None:
                 node_ids=net.node_ids,
                 x=net.x,
                 y=net.y,
-                edge_u=net.edge_u,
-                edge_v=net.edge_v,
-                edge_length=net.edge_length,
+                raw_u=net.raw_u,
+                raw_v=net.raw_v,
+                raw_length=net.raw_length,
+                edge_raw=net.edge_raw,
                 coords=coords,
                 offsets=offsets[0],
                 meta=meta,
@@ -607,19 +707,20 @@ def _load_cache(target: Path, params: dict) -> WalkNetwork | None:
         with np.load(target, allow_pickle=False) as z:
             geom = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, z["coords"], (z["offsets"],))
             meta = z["meta"]
-            return WalkNetwork(
-                node_ids=z["node_ids"],
-                x=z["x"],
-                y=z["y"],
-                edge_u=z["edge_u"],
-                edge_v=z["edge_v"],
-                edge_length=z["edge_length"],
-                edge_geometry=geom,
+            return _network(
+                z["node_ids"],
+                z["x"],
+                z["y"],
+                z["raw_u"],
+                z["raw_v"],
+                z["raw_length"],
+                geom,
+                z["edge_raw"],
                 source=Path(meta[0]) if meta[0] else None,
                 sha256=str(meta[1]) or None,
                 dropped_nodes=int(meta[2]),
                 n_components=int(meta[3]),
-                params=dict(params),
+                params=params,
             )
     except (OSError, KeyError, ValueError):
         return None  # unreadable or old cache: rebuild

@@ -7,7 +7,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from geoplanner.accessibility import (
     coverage,
@@ -25,11 +25,12 @@ MPM = metres_per_minute(SPEED)
 
 
 def toy_graph(edges, coords):
+    """A MultiDiGraph like OSMnx makes, in metres; an edge ``(u, v, length, drawing)`` stores its geometry."""
     g = nx.MultiDiGraph(crs="EPSG:31370")
     for n, (x, y) in coords.items():
         g.add_node(n, x=float(x), y=float(y))
-    for u, v, length in edges:
-        g.add_edge(u, v, length=float(length))
+    for u, v, length, *drawing in edges:
+        g.add_edge(u, v, length=float(length), **({"geometry": LineString(drawing[0])} if drawing else {}))
     return g
 
 
@@ -46,12 +47,29 @@ def grid_graph(size=5, block=100.0):
     return toy_graph(edges, coords)
 
 
+LOOP = [(0, 0), (0, 100), (-100, 100), (-100, 0), (0, 0)]  # 400 m round, leaving node 0 and coming back
+ARCH = [(100, 0), (150, 50), (200, 0)]  # 141.4 m, parallel to the straight 100 m street from node 1 to 2
+
+
+def loop_and_parallel_graph():
+    """Node 0 with a loop street; nodes 0-1-2 on a straight line; a longer arched street also joins 1 and 2.
+
+    Every street is stored both ways, as OSMnx stores a walk graph.
+    """
+    streets = [(0, 1, 100.0), (1, 2, 100.0), (1, 2, 100 * np.sqrt(2), ARCH), (0, 0, 400.0, LOOP)]
+    both = []
+    for u, v, length, *drawing in streets:
+        both.append((u, v, length, *drawing))
+        both.append((v, u, length, *[d[::-1] for d in drawing]))
+    return toy_graph(both, {0: (0, 0), 1: (100, 0), 2: (200, 0)})
+
+
 def reference_metres(net, points_xy, services_xy):
-    """Independent reference: split the street edges at every snapped point, add the access legs as
-    edges, and run NetworkX multi-source Dijkstra from the services."""
-    g = nx.Graph()
-    for u, v, length in zip(net.edge_u, net.edge_v, net.edge_length, strict=True):
-        g.add_edge(int(u), int(v), weight=float(length))
+    """Independent reference: split the raw street edges at every snapped point, add the access legs as
+    edges, and run NetworkX multi-source Dijkstra from the services (parallel edges and loops kept)."""
+    g = nx.MultiGraph()
+    for e, (u, v, length) in enumerate(zip(net.raw_u, net.raw_v, net.raw_length, strict=True)):
+        g.add_edge(int(u), int(v), key=e, weight=float(length))
     ps = snap_points(net, points_xy)
     ss = snap_points(net, services_xy)
     cuts: dict[int, list[tuple[float, str]]] = {}
@@ -60,14 +78,11 @@ def reference_metres(net, points_xy, services_xy):
             cuts.setdefault(int(snap.edge[i]), []).append((float(snap.dist_u[i]), f"{tag}{i}"))
             g.add_edge(f"{tag}{i}", f"{tag}{i}_on", weight=float(snap.access_m[i]))
     for e, items in cuts.items():
-        u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length[e])
-        g.remove_edge(u, v)
+        u, v, length = int(net.raw_u[e]), int(net.raw_v[e]), float(net.raw_length[e])
+        g.remove_edge(u, v, key=e)
         chain = [(0.0, u)] + sorted((pos, f"{name}_on") for pos, name in items) + [(length, v)]
         for (p0, a), (p1, b) in zip(chain[:-1], chain[1:], strict=True):
-            w = p1 - p0
-            if g.has_edge(a, b):
-                w = min(w, g[a][b]["weight"])
-            g.add_edge(a, b, weight=w)
+            g.add_edge(a, b, weight=p1 - p0)
     dist = nx.multi_source_dijkstra_path_length(g, {f"s{i}" for i in range(len(ss))}, weight="weight")
     return np.array([dist.get(f"p{i}", np.inf) for i in range(len(ps))])
 
@@ -112,6 +127,52 @@ def test_time_matrix_matches_nearest_and_limit():
     limited = time_matrix(net, origins, targets, speed_kmh=SPEED, limit_min=3.0)
     assert np.isinf(limited[m > 3.0]).all()
     np.testing.assert_allclose(limited[m <= 3.0], m[m <= 3.0])
+
+
+def test_homes_on_a_loop_and_on_the_longer_parallel_street_walk_their_own_street():
+    net = network_from_graph(loop_and_parallel_graph())
+    node2 = np.array([[200.0, 0.0]])
+    homes = np.array([[-100.0, 50.0], [150.0, 50.0], [150.0, 0.0], [150.0, 45.0]])
+    st = nearest_service_times(net, homes, node2, speed_kmh=SPEED)
+    # round the loop the short way (150 m) to node 0, then 200 m; half the arch; half the straight street
+    assert st.minutes[:3] * MPM == pytest.approx([350.0, 100 * np.sqrt(2) / 2, 50.0])
+    np.testing.assert_allclose(st.minutes * MPM, reference_metres(net, homes, node2), rtol=1e-9, atol=1e-6)
+    # snapped to the edges of the drawn streets they are on, not across to the merged routing edges
+    assert st.point_snap.access_m[:3] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+
+
+def test_service_on_a_loop_joins_the_network_once_the_short_way_round():
+    from geoplanner.accessibility import _augmented, node_distances
+
+    net = network_from_graph(loop_and_parallel_graph())
+    on_loop = snap_points(net, np.array([[-100.0, 50.0]]))
+    aug = _augmented(net, on_loop)
+    row = aug.getrow(net.n_nodes)
+    assert row.nnz == 1 and row.data[0] == pytest.approx(150.0)  # one edge to the loop's node, not two
+    dist, _ = node_distances(net, on_loop)
+    assert dist[np.flatnonzero(net.node_ids == 0)[0]] == pytest.approx(150.0)
+    homes = np.array([[-50.0, 100.0], [0.0, 100.0], [100.0, 0.0], [150.0, 50.0]])
+    # along the loop without passing its node (100 m and 150 m); via node 0 (250 m); then the arch
+    expected = [100.0, 150.0, 250.0, 250.0 + 100 * np.sqrt(2) / 2]
+    st = nearest_service_times(net, homes, on_loop, speed_kmh=SPEED)
+    assert st.minutes * MPM == pytest.approx(expected)
+    np.testing.assert_allclose(st.minutes * MPM, reference_metres(net, homes, np.array([[-100.0, 50.0]])))
+    m = time_matrix(net, homes, on_loop, speed_kmh=SPEED, limit_min=100.0)
+    assert m[:, 0] * MPM == pytest.approx(expected)
+
+
+def test_loop_and_parallel_streets_against_split_graph_reference():
+    net = network_from_graph(loop_and_parallel_graph())
+    rng = np.random.default_rng(17)
+    points = rng.uniform([-130, -30], [230, 130], size=(80, 2))
+    for services in (np.array([[-80.0, 100.0]]), np.array([[160.0, 42.0], [40.0, -10.0]])):
+        st = nearest_service_times(net, points, services, speed_kmh=SPEED)
+        np.testing.assert_allclose(st.minutes * MPM, reference_metres(net, points, services), rtol=1e-9)
+        m = time_matrix(net, points, services, speed_kmh=SPEED, limit_min=100.0)
+        for j in range(len(services)):
+            ref = reference_metres(net, points, services[j : j + 1])
+            np.testing.assert_allclose(m[:, j] * MPM, ref, rtol=1e-9)
+    assert (snap_points(net, points).u == snap_points(net, points).v).sum() > 10  # many points on the loop
 
 
 def test_empty_service_set_is_a_clear_error():
@@ -226,6 +287,18 @@ def test_isochrone_of_mid_edge_service_and_clip():
     # 30 m access leg leaves 70 m each way along the street; clipped at x=520
     assert poly.contains(Point(435, 0)) and not poly.contains(Point(425, 0))
     assert poly.bounds[2] == pytest.approx(520.0)
+
+
+def test_isochrone_reaches_loop_and_parallel_streets():
+    net = network_from_graph(loop_and_parallel_graph())
+    iso = isochrones(net, np.array([[0.0, 0.0]]), thresholds_min=[1.5], speed_kmh=SPEED, buffer_m=5)
+    poly = iso.geometry.iloc[0]
+    assert iso.geometry.iloc[1].equals_exact(poly, 1e-6)  # the one service alone gives the same polygon
+    # 150 m: round the loop 140 m either way, not to its far corner (200 m); 42 m up the arch, not 64 m
+    for inside in [(0, 100), (-40, 100), (-100, 40), (130, 30)]:
+        assert poly.contains(Point(inside)), inside
+    for outside in [(-60, 100), (-100, 100), (-100, 60), (145, 45)]:
+        assert not poly.contains(Point(outside)), outside
 
 
 def test_raster_matches_point_times(tmp_path):

@@ -24,13 +24,29 @@ def graphml():
 
 
 def toy_graph(edges, coords, crs="EPSG:31370"):
-    """A MultiDiGraph like OSMnx makes, in metres (no projection needed)."""
+    """A MultiDiGraph like OSMnx makes, in metres (no projection needed).
+
+    An edge ``(u, v, length, drawing)`` also stores its geometry.
+    """
     g = nx.MultiDiGraph(crs=crs)
     for n, (x, y) in coords.items():
         g.add_node(n, x=float(x), y=float(y))
-    for u, v, length in edges:
-        g.add_edge(u, v, length=float(length))
+    for u, v, length, *drawing in edges:
+        g.add_edge(u, v, length=float(length), **({"geometry": LineString(drawing[0])} if drawing else {}))
     return g
+
+
+LOOP = [(0, 0), (0, 100), (-100, 100), (-100, 0), (0, 0)]  # 400 m round, from node 0 back to node 0
+ARCH = [(100, 0), (150, 50), (200, 0)]  # 141.4 m, parallel to the straight 100 m street from node 1 to 2
+
+
+def loop_and_parallel_graph():
+    """A loop street at node 0, straight streets 0-1-2 and a longer arched street 1-2, each stored both ways."""
+    streets = [(0, 1, 100.0), (1, 2, 100.0), (1, 2, 100 * np.sqrt(2), ARCH), (0, 0, 400.0, LOOP)]
+    both = []
+    for u, v, length, *drawing in streets:
+        both += [(u, v, length, *drawing), (v, u, length, *[d[::-1] for d in drawing])]
+    return toy_graph(both, {0: (0, 0), 1: (100, 0), 2: (200, 0)})
 
 
 @pytest.fixture
@@ -66,6 +82,36 @@ def test_one_way_and_parallel_edges_and_loops():
     assert net.n_edges == 2
     d = dijkstra(net.csr, directed=True, indices=[2])[0]  # from node id 3
     assert d[0] == pytest.approx(220.0)  # walked against the one-way, over the shorter parallel edge
+
+
+def test_raw_edges_keep_loops_and_parallel_streets_once():
+    net = network_from_graph(loop_and_parallel_graph())
+    assert net.n_edges == 2  # routing: 0-1 and the shorter 1-2
+    assert net.n_raw_edges == 4  # every street once, though each is stored both ways
+    ends = zip(net.node_ids[net.raw_u].tolist(), net.node_ids[net.raw_v].tolist(), strict=True)
+    raw = sorted((a, b, round(float(w), 3)) for (a, b), w in zip(ends, net.raw_length, strict=True))
+    assert raw == [(0, 0, 400.0), (0, 1, 100.0), (1, 2, 100.0), (1, 2, 141.421)]
+    np.testing.assert_array_equal(net.edge_length, net.raw_length[net.edge_raw])
+    assert sorted(net.edge_length.tolist()) == [100.0, 100.0]
+    d = dijkstra(net.csr, directed=True, indices=[0])[0]
+    assert d.tolist() == [0.0, 100.0, 200.0]
+    for e in range(net.n_raw_edges):  # every drawing runs from raw_u to raw_v
+        start, end = net.raw_geometry[e].coords[0], net.raw_geometry[e].coords[-1]
+        assert start == (net.x[net.raw_u[e]], net.y[net.raw_u[e]]) and end == (net.x[net.raw_v[e]], net.y[net.raw_v[e]])
+
+
+def test_snapping_to_a_loop_and_to_the_longer_parallel_street():
+    net = network_from_graph(loop_and_parallel_graph())
+    snap = snap_points(net, np.array([[-100.0, 50.0], [150.0, 50.0], [150.0, 45.0], [150.0, 0.0]]))
+    # on the loop: its one node both ways, 150 m the short way round and 250 m the long way
+    assert snap.u[0] == snap.v[0] == 0 and snap.access_m[0] == pytest.approx(0.0)
+    assert sorted([snap.dist_u[0], snap.dist_v[0]]) == pytest.approx([150.0, 250.0])
+    # on the arch (the longer of two parallel streets): half of its own length from each end
+    (arch,) = np.flatnonzero(np.isclose(net.raw_length, 100 * np.sqrt(2)))
+    assert snap.edge[1] == arch and snap.access_m[1] == pytest.approx(0.0, abs=1e-9)
+    assert snap.dist_u[1] == pytest.approx(50 * np.sqrt(2)) and snap.dist_v[1] == pytest.approx(50 * np.sqrt(2))
+    assert snap.edge[2] == arch and snap.access_m[2] == pytest.approx(5 / np.sqrt(2))  # 45 m from the straight one
+    assert snap.edge[3] != arch and snap.dist_u[3] == pytest.approx(50.0)
 
 
 def test_disconnected_pieces_kept_or_dropped():
@@ -160,6 +206,21 @@ def test_cache_hit_miss_and_stale_input(tmp_path, monkeypatch):
     assert len(calls) == 3
 
 
+def test_cache_keeps_raw_edges(tmp_path):
+    import osmnx as ox
+
+    src = tmp_path / "loops.graphml"
+    ox.save_graphml(loop_and_parallel_graph(), src)
+    cold = load_network(src, cache_dir=tmp_path)
+    warm = load_network(src, cache_dir=tmp_path)
+    assert network.CACHE_FORMAT_VERSION >= 2  # caches from before the raw edges are never read
+    assert warm.n_raw_edges == cold.n_raw_edges == 4 and warm.n_edges == cold.n_edges == 2
+    for name in ("raw_u", "raw_v", "raw_length", "edge_raw", "edge_u", "edge_v", "edge_length"):
+        np.testing.assert_array_equal(getattr(warm, name), getattr(cold, name))
+    assert all(a.equals(b) for a, b in zip(warm.raw_geometry, cold.raw_geometry, strict=True))
+    assert all(a.equals(b) for a, b in zip(warm.edge_geometry, cold.edge_geometry, strict=True))
+
+
 def test_bad_network_inputs(tmp_path):
     with pytest.raises(DataError, match="not found"):
         load_network(tmp_path / "missing.graphml", cache_dir=tmp_path)
@@ -213,6 +274,9 @@ def test_real_network_size_and_cache(brussels, graphml):
     np.testing.assert_array_equal(again.edge_length, brussels.edge_length)
     assert brussels.n_nodes == 23788  # PROVENANCE.md load test
     assert 34_000 < brussels.n_edges <= 35_570
+    # every street once: the 146 loop streets and the parallel streets the routing edges merge away
+    assert (brussels.raw_u == brussels.raw_v).sum() == 146
+    assert brussels.n_raw_edges == brussels.n_edges + 146 + 419
     assert brussels.x.min() > 140_000 and brussels.x.max() < 165_000  # Lambert 72 over Brussels
     assert 2_700 < brussels.edge_length.sum() / 1000 < 2_816
 
