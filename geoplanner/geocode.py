@@ -1419,20 +1419,20 @@ def _street_point(geom: LineString | MultiLineString, how: str) -> _Placement:
     else:
         point = nearest_points(geom, geom.centroid)[0]
     reach = float(shapely.hausdorff_distance(point, geom))
-    return _Placement(point, reach + STREET_SETBACK_M, "street", how)
+    return _Placement(point, max(ADDRESS_POINT_RADIUS_M, reach + STREET_SETBACK_M), "street", how)
 
 
 def _numbered_section(
     index: AddressIndex, parts: list[LineString], ids: list[int], hn: HouseNumber
-) -> tuple[LineString, str, bool] | None:
+) -> tuple[LineString, str] | None:
     """Return the stretch of the street where number ``hn`` must lie, judging by the known numbers.
 
     House numbers grow along a street, so the wanted number lies between its known neighbours on
     the same side even when they are too far apart to interpolate; with known numbers on one side
     only, it lies beyond the nearest of them, in the direction the numbers run, about as far as
     the known numbers' spacing says (the stretch spans twice that distance). Returns the
-    stretch, its description and whether it is bounded on both sides; ``None`` when the known
-    numbers say nothing (none on the same side, a single one, or not on one continuous line).
+    stretch and its description; ``None`` when the known numbers say nothing (none on the same
+    side, a single one, or not on one continuous line).
     """
     if not ids:
         return None
@@ -1454,7 +1454,6 @@ def _numbered_section(
         d_lo, d_hi = sorted((part.project(p_lo), part.project(p_hi)))
         section = substring(part, d_lo, d_hi)
         how = f"between the known numbers {nums[i_lo]} and {nums[i_hi]}"
-        bounded = True
     else:
         # One side only: the nearest and the farthest known numbers give the direction and the
         # metres per number; the wanted number is that far beyond the nearest one.
@@ -1476,10 +1475,9 @@ def _numbered_section(
         # The stretch from the nearest known number to twice the estimated distance stands for the doubt.
         section = substring(part, *sorted((d_near, min(max(d_near + 2 * (d - d_near), 0.0), part.length))))
         how = f"beyond the known number {nums[near_i]} ({per_number:.0f} m per number from {nums[far_i]})"
-        bounded = False
     if not isinstance(section, LineString) or section.length < 1.0:
         return None
-    return section, how, bounded
+    return section, how
 
 
 def geocode(
@@ -1600,19 +1598,13 @@ def geocode(
             flags.append(f"number {number_s} not in OSM: street-level point")
             section = _numbered_section(index, parts, ids, hn)
             if section is not None:
-                geom, how, bounded = section
-                if street_in_area:
-                    inside = _in_zone(index, geom, area)
-                    if inside is not None:
-                        geom = inside
-                    elif not bounded:
-                        geom = None  # one-sided evidence against the postcode: keep the postcode's stretch
-                if geom is not None:
-                    cand = _street_point(geom, f"OSM street geometry: middle of the stretch {how}")
-                    if cand.radius < _street_point(stretch_geom, "").radius:
-                        placed = cand
-                        if street_in_area and not _xy_in_area(index, cand.point, area):
-                            placed.flags.append(f"{area.kind} mismatch: the stretch {how} lies outside {area.label}")
+                geom, how = section
+                # Within the postcode area when the stretch reaches it; else the numbers overrule the
+                # postcode, as an address point in another postcode does (hold-out: right far more often).
+                inside = _in_zone(index, geom, area) if street_in_area else None
+                placed = _street_point(inside or geom, f"OSM street geometry: middle of the stretch {how}")
+                if street_in_area and inside is None:
+                    placed.flags.append(f"{area.kind} mismatch: the stretch {how} lies outside {area.label}")
     elif not number_s:
         flags.append("no house number: street-level point")
     if placed is None:
