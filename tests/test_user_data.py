@@ -312,3 +312,23 @@ def test_given_coordinates_have_no_radius(work_dir: Path, index) -> None:
     assert pd.isna(pts.loc["U-01", "uncertainty_m"]) and pts.loc["U-03", "uncertainty_m"] > 50
     # The built-in sets have no radius column: it loads as NaN, never as an error.
     assert load_services("kg", data_dir=work_dir).points["uncertainty_m"].isna().all()
+
+
+def test_map_popup_shows_the_radius(work_dir: Path, index, need_sectors) -> None:
+    """Services popups give the uncertainty of geocoded rows, and nothing for coordinates given in the file."""
+    import re
+
+    from geoplanner import maps
+    from geoplanner.load import load_services
+
+    ud.import_services(FIXTURES / "services_addresses_issue13.csv", "popup", data_dir=work_dir, index=index)
+    ud.import_services(FIXTURES / "services_mixed.csv", "popup_mixed", data_dir=work_dir, index=index)
+    pts = pd.concat([load_services(n, data_dir=work_dir).points for n in ("popup", "popup_mixed")])
+    html = maps.render_html(maps.build_gap_map(maps.MapData(sectors=need_sectors, services=pts)))
+    # Point data travels as JSON strings inside the page: undo their \uXXXX escapes to read the popups.
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
+    radii = pts["uncertainty_m"].dropna()
+    assert len(radii) == 9  # 6 geocoded here, 3 geocoded in the mixed file
+    assert text.count("Onzekerheid ligging") == len(radii)
+    for r in radii:
+        assert f"± {r:.0f} m" in text
