@@ -376,3 +376,18 @@ def test_without_points_hides_only_those_points(index: gc.AddressIndex) -> None:
     held = index.without_points(own)
     assert gc.geocode(held, "Rue Belliard", "60-62", "1040").method != r.method
     assert gc.geocode(index, "Rue Belliard", "60-62", "1040").method == r.method  # the index itself is untouched
+
+
+def test_postcode_written_with_country_or_town(index: gc.AddressIndex) -> None:
+    plain = gc.geocode(index, "Rue Belliard", "60-62", "1040")
+    for written in ("B-1040", "B1040", "1040 Bruxelles", "1040.0"):
+        r = gc.geocode(index, "Rue Belliard", "60-62", written)
+        assert (r.x, r.y, r.postcode_check) == (plain.x, plain.y, "ok"), written
+
+
+def test_street_level_on_a_street_through_several_postcodes_says_so(index: gc.AddressIndex) -> None:
+    """Only the postcode picks the stretch here: the reason says where else the street runs."""
+    r = gc.geocode(index, "Chaussée de Wavre", None, "1040")
+    assert r.accuracy == "street" and r.postcode_check == "ok"
+    assert "also runs through postcode" in r.reason and "1160" in r.reason and "1050" in r.reason
+    assert "also runs through" not in gc.geocode(index, "Rue Harenheyde", None, "1130").reason
