@@ -65,6 +65,7 @@ nearby, puts the point on the wrong stretch (flagged "the street also runs throu
 from __future__ import annotations
 
 import difflib
+import heapq
 import pickle
 import re
 import unicodedata
@@ -87,6 +88,7 @@ from geoplanner.errors import DataError
 
 __all__ = [
     "ACCURACY_CLASSES",
+    "ADDRESS_FIELDS",
     "MATCH_THRESHOLD",
     "POSTCODE_PENALTY",
     "POSTCODE_COMMUNES",
@@ -107,6 +109,9 @@ __all__ = [
     "geocode",
     "geocode_frame",
 ]
+
+#: The address columns :func:`geocode` takes, in its order.
+ADDRESS_FIELDS = ("street", "number", "postcode", "commune")
 
 #: Accuracy classes, best first.
 ACCURACY_CLASSES = ("address_point", "interpolated", "street", "not_found")
@@ -993,7 +998,7 @@ def _key_scores(index: AddressIndex, variants: list[str]) -> tuple[dict[str, flo
         if not q_core:
             continue
         cores = [q_core] if q_core in index.core_keys else []
-        cores += difflib.get_close_matches(q_core, all_cores, n=8, cutoff=0.75)
+        cores += _close_cores(index, q_core, n=8, cutoff=0.75)
         initials = _initial_matches(q_core, all_cores)
         for core in dict.fromkeys(cores + initials):
             if core == q_core:
@@ -1010,6 +1015,30 @@ def _key_scores(index: AddressIndex, variants: list[str]) -> tuple[dict[str, flo
                 if s > scores.get(key, 0.0):
                     scores[key] = s
     return scores, near_miss
+
+
+def _close_cores(index: AddressIndex, word: str, n: int, cutoff: float) -> list[str]:
+    """Return what ``difflib.get_close_matches(word, cores, n, cutoff)`` returns, faster.
+
+    The same filters in the same order (difflib's ``quick_ratio`` bound, here for every core at
+    once from character counts, then ``ratio``), and the same ranking (``heapq.nlargest`` on
+    (score, core)), so the result is identical; a plain ``get_close_matches`` over the ~9,000
+    cores costs some 80 ms a query.
+    """
+    rt = _rt(index)
+    q = np.zeros(len(rt.alphabet), dtype=np.int16)
+    for c in word:
+        if c in rt.alphabet:
+            q[rt.alphabet[c]] += 1
+    matches = np.minimum(rt.core_counts, q).sum(axis=1)
+    bound = 2.0 * matches / (rt.core_len + len(word))
+    result = []
+    for i in np.flatnonzero(bound >= cutoff):
+        x = rt.cores[i]
+        ratio = difflib.SequenceMatcher(None, x, word).ratio()
+        if ratio >= cutoff:
+            result.append((ratio, x))
+    return [x for _, x in heapq.nlargest(n, result)]
 
 
 def _initial_matches(q_core: str, cores: list[str]) -> list[str]:
@@ -1045,6 +1074,18 @@ class _Runtime:
         self.way_pcs_edge = [set(v) for v in index.ways["pcs_edge"]]
         self.way_pcs_full = [set(v) for v in index.ways["pcs_full"]]
         self.way_home = index.ways["home"].to_numpy(dtype=int)
+        self.way_label = index.ways["label"].to_numpy(dtype=object)
+        self.way_nis = list(index.ways["nis"])
+        self.way_keys = list(index.ways["keys"])
+        self.street = p["street"].to_numpy(dtype=object)
+        # Character counts of every core name: difflib's quick_ratio for all of them in one step.
+        self.cores = list(index.core_keys)
+        self.alphabet = {c: i for i, c in enumerate(sorted({c for core in self.cores for c in core}))}
+        self.core_counts = np.zeros((len(self.cores), len(self.alphabet)), dtype=np.int16)
+        for i, core in enumerate(self.cores):
+            for c in core:
+                self.core_counts[i, self.alphabet[c]] += 1
+        self.core_len = np.array([len(c) for c in self.cores], dtype=float)
         self.area_geom = {
             str(pc): shapely.buffer(g, _AREA_SLACK_M)
             for pc, g in zip(index.postcode_areas["postcode"], index.postcode_areas.geometry, strict=True)
@@ -1086,10 +1127,10 @@ def _clusters(index: AddressIndex, scores: dict[str, float]) -> list[_Candidate]
     for members in cached:
         named = [w for w in members if w in way_score]
         best = max(way_score[w] for w in named)
-        labels = Counter(index.ways.at[w, "label"] for w in named if way_score[w] == best)
+        labels = Counter(rt.way_label[w] for w in named if way_score[w] == best)
         label = sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        nis = tuple(sorted({n for w in members for n in index.ways.at[w, "nis"]}))
-        keys = {k for w in members for k in index.ways.at[w, "keys"]}
+        nis = tuple(sorted({n for w in members for n in rt.way_nis[w]}))
+        keys = {k for w in members for k in rt.way_keys[w]}
         homes = tuple(sorted({int(rt.way_home[w]) for w in members}))
         out.append(_Candidate(best, members, label, nis, keys, homes))
     return sorted(out, key=lambda c: (-c.score, c.label, c.ways[0]))
@@ -1104,7 +1145,7 @@ def _continue_street(index: AddressIndex, direct: list[int], keys: frozenset[str
     street (within the cluster gap, step by step) are the same street.
     """
     rt = _rt(index)
-    extra = {k for w in direct for k in index.ways.at[w, "keys"]} - keys
+    extra = {k for w in direct for k in rt.way_keys[w]} - keys
     pool = sorted({w for k in extra for w in index.key_ways.get(k, ())} - set(direct))
     members = list(direct)
     while pool:
@@ -1138,7 +1179,7 @@ def _group_ways(index: AddressIndex, ids: list[int]) -> list[list[int]]:
 
     first_blob_of_home: dict[int, int] = {}
     for way_id in ids:
-        home = int(index.ways.at[way_id, "home"])
+        home = int(_rt(index).way_home[way_id])
         b = blob_of[way_id]
         if home in first_blob_of_home:
             parent[find(b)] = find(first_blob_of_home[home])
@@ -1342,7 +1383,7 @@ def _match_number(index: AddressIndex, ids: list[int], hn: HouseNumber, area: _A
     spread = max(float(np.hypot(rt.px[i] - x, rt.py[i] - y)) + float(rt.extent[i]) for i in group)
     radius = max(ADDRESS_POINT_RADIUS_M, spread)
     nums = ", ".join(dict.fromkeys(str(rt.number[i]) for i in group))
-    street = index.points["street"].iloc[first]
+    street = rt.street[first]
     if kind == "exact" and len(group) == 1:
         method = f"OSM address point ({street} {nums})"
     elif kind == "exact":
@@ -1414,7 +1455,7 @@ def _interpolate(index: AddressIndex, parts: list[LineString], ids: list[int], h
             ADDRESS_POINT_RADIUS_M, INTERPOLATION_RADIUS_SHARE * reach + (0 if same_side else STREET_SETBACK_M)
         )
         side = "same side" if same_side else "either side"
-        street = index.points["street"].iloc[int(pid[i_lo])]
+        street = _rt(index).street[int(pid[i_lo])]
         method = f"interpolated between OSM address points {street} {n_lo} and {n_hi} ({side}) along the street"
         return _Placement(point, radius, "interpolated", method, [int(pid[i_lo]), int(pid[i_hi])])
     return None

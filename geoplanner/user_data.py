@@ -491,9 +491,9 @@ def import_services(
         from geoplanner import geocode as gc
 
         index = index or gc.load_address_index(data_dir=data_dir)
+        address = {c: df[c].tolist() if c in df.columns else [None] * len(df) for c in gc.ADDRESS_FIELDS}
         for i in todo:
-            row = df.iloc[i]
-            res = gc.geocode(index, row.get("street"), row.get("number"), row.get("postcode"), row.get("commune"))
+            res = gc.geocode(index, *(address[c][i] for c in gc.ADDRESS_FIELDS))
             prefix = f"{problem[i]}; " if problem[i] else ""
             if res.found:
                 xs[i], ys[i] = res.x, res.y

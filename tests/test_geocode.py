@@ -391,3 +391,16 @@ def test_street_level_on_a_street_through_several_postcodes_says_so(index: gc.Ad
     assert r.accuracy == "street" and r.postcode_check == "ok"
     assert "also runs through postcode" in r.reason and "1160" in r.reason and "1050" in r.reason
     assert "also runs through" not in gc.geocode(index, "Rue Harenheyde", None, "1130").reason
+
+
+def test_fast_close_matches_equal_difflib(index: gc.AddressIndex) -> None:
+    """The vectorised pre-filter gives exactly difflib.get_close_matches (the reference) on real names."""
+    import difflib
+
+    cores = list(index.core_keys)
+    rng = np.random.default_rng(5)
+    words = [cores[i] for i in rng.choice(len(cores), 40, replace=False)]
+    # Typos: a letter dropped, swapped or replaced, as users type them.
+    words += [w[:3] + w[4:] for w in words[:15]] + [w[::-1][:6] for w in words[15:20]] + ["lesines", "reforme", "x"]
+    for w in words:
+        assert gc._close_cores(index, w, n=8, cutoff=0.75) == difflib.get_close_matches(w, cores, n=8, cutoff=0.75), w

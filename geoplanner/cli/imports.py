@@ -8,6 +8,9 @@ import typer
 
 __all__ = ["register"]
 
+# Longer lists show only their rows with a remark in the terminal (the report CSV has every row).
+_TABLE_LIMIT = 60
+
 _ACCURACY_STYLE = {
     "given": "green",
     "address_point": "green",
@@ -44,7 +47,7 @@ def register(app: typer.Typer) -> None:
         from geoplanner.user_data import import_services
 
         report = import_services(file, set_name, replace=replace, crs=crs, default_type=type_)
-        console.print(_rows_table(report.rows, f"Import '{set_name}' uit {file.name}"))
+        console.print(_rows_table(report.rows, f"Import '{set_name}' uit {file.name}", limit=_TABLE_LIMIT))
         for w in report.warnings:
             console.print(f"[yellow]![/] {w}")
         console.print(
@@ -176,10 +179,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(indicators_app, name="indicators")
 
 
-def _rows_table(rows, title: str):  # noqa: ANN001 - a DataFrame
+def _rows_table(rows, title: str, limit: int | None = None):  # noqa: ANN001 - a DataFrame
     """Render import/geocode rows as a rich table: placed first, then the rows not placed.
 
     ``± m`` is the uncertainty radius of a geocoded point (empty for coordinates given in the file).
+    With more than ``limit`` rows only the rows with a remark or without a point are shown (at most
+    ``limit``); the caption says how many are left out (all of them are in the report CSV).
     """
     import pandas as pd
     from rich.markup import escape
@@ -189,6 +194,12 @@ def _rows_table(rows, title: str):  # noqa: ANN001 - a DataFrame
     for col in ("id", "naam", "geplaatst", "nauwkeurigheid", "± m", "methode", "reden / opmerking"):
         table.add_column(col, overflow="fold", justify="right" if col == "± m" else "left")
     ordered = rows.sort_values(["placed", "id"], ascending=[False, True], kind="stable")
+    if limit is not None and len(ordered) > limit:
+        remark = ~ordered["placed"] | (ordered["reason"].fillna("").astype(str) != "")
+        ordered = ordered[remark].sort_values(["placed", "id"], kind="stable").head(limit)
+        table.caption = (
+            f"{len(rows) - len(ordered)} van {len(rows)} rijen niet getoond; alle rijen staan in het rapport"
+        )
     for r in ordered.itertuples():
         style = _ACCURACY_STYLE.get(r.accuracy, "")
         table.add_row(
