@@ -209,6 +209,8 @@ _INTERP_MAX_DIST_M = 800.0
 _RANGE_MAX_SPAN = 200
 # Points of one number farther apart than this are different places (numbering restarts).
 _SAME_PLACE_M = 150.0
+# Score of a French name with its Dutch street type glued on ("Rue Cervantesstraat"): likely, not certain.
+_UNGLUED_SCORE = 0.95
 # Score of a name written with initials ("E. Degas" for "Edgar Degas"): likely, not certain.
 _INITIALS_SCORE = 0.92
 # Two candidates within this score of each other are equally good (ambiguous).
@@ -769,9 +771,8 @@ def _names_compatible(point_keys: tuple[str, ...], way_keys: tuple[str, ...]) ->
     for pk in point_keys:
         p_type, p_core = _split_type(pk)
         cores = [p_core]
-        # Bilingual names glued into one ("Place de Rochefortplein", "Avenue Paul Hymans laan").
-        glued = [t for t in _NL_TYPES if p_type in _FR_TYPES and p_core.endswith(t) and len(p_core) > len(t) + 2]
-        cores += [p_core[: -len(glued[0])].strip()] if glued else []
+        if _unglue(pk):  # bilingual names glued into one ("Place de Rochefortplein")
+            cores.append(_split_type(_unglue(pk))[1])
         for wk in way_keys:
             w_type, w_core = _split_type(wk)
             if p_type and w_type and p_type != w_type:
@@ -994,6 +995,10 @@ def _key_scores(index: AddressIndex, variants: list[str]) -> tuple[dict[str, flo
         if v in index.key_ways:
             scores[v] = 1.0
             continue
+        unglued = _unglue(v)
+        if unglued in index.key_ways:
+            scores[unglued] = max(scores.get(unglued, 0.0), _UNGLUED_SCORE)
+            continue
         q_type, q_core = _split_type(v)
         if not q_core:
             continue
@@ -1015,6 +1020,23 @@ def _key_scores(index: AddressIndex, variants: list[str]) -> tuple[dict[str, flo
                 if s > scores.get(key, 0.0):
                     scores[key] = s
     return scores, near_miss
+
+
+def _unglue(key: str) -> str:
+    """Drop a Dutch street type glued to a French name: "rue cervantesstraat" -> "rue cervantes".
+
+    Both halves of a bilingual name written as one ("Rue Cervantesstraat", "Avenue Paul Hymans laan")
+    occur in ``addr:street`` and in users' lists. Returns "" when the key is not of that form.
+    """
+    f_type, core = _split_type(key)
+    if f_type not in _FR_TYPES or not core:
+        return ""
+    last = key.split(" ")[-1]
+    for t in _NL_TYPES:
+        if last.endswith(t) and (len(last) >= len(t) + 3 or last == t):
+            rest = key[: len(key) - len(t)].strip()
+            return rest if _split_type(rest)[1] else ""
+    return ""
 
 
 def _close_cores(index: AddressIndex, word: str, n: int, cutoff: float) -> list[str]:

@@ -152,7 +152,8 @@ def test_accuracy_on_candidate_rows_with_known_points(data_dir: Path, index: gc.
     """The 18 OSM-2026 candidate venues with street and number are ground truth for the geocoder.
 
     Measured: 17 placed (1 address point, 16 street-level), median error ~45 m, worst ~840 m
-    (number 900 on the 3 km Route de Lennik); Rue Fernand Brunfaut is not in OSM 2013.
+    (number 900 on the 3 km Route de Lennik, radius 2 km); Rue Fernand Brunfaut is not in OSM 2013.
+    All 17 true points lie within their uncertainty radius.
     """
     cand = pd.read_csv(data_dir / "services" / "candidate_sites.csv", dtype=str)
     truth = cand[cand["street"].notna() & cand["number"].notna() & cand["lat"].notna()]
@@ -167,6 +168,9 @@ def test_accuracy_on_candidate_rows_with_known_points(data_dir: Path, index: gc.
     assert sorted(err)[len(err) // 2] < 100
     assert max(err) < 1000
     assert set(out.loc[~placed, "reason"]) == {"street not found in OSM"}
+    # Independent ground truth (2026 coordinates) for the radius: every true point lies within it.
+    radius = out.loc[placed, "uncertainty_m"].to_numpy()
+    assert all(e <= r for e, r in zip(err, radius, strict=True)), list(zip(err, radius, strict=True))
 
 
 # ----------------------------------------------------------------------------- issue 13: ranges, postcodes, radius
@@ -376,6 +380,14 @@ def test_without_points_hides_only_those_points(index: gc.AddressIndex) -> None:
     held = index.without_points(own)
     assert gc.geocode(held, "Rue Belliard", "60-62", "1040").method != r.method
     assert gc.geocode(index, "Rue Belliard", "60-62", "1040").method == r.method  # the index itself is untouched
+
+
+def test_dutch_type_glued_to_a_french_name(index: gc.AddressIndex) -> None:
+    """"Rue Cervantesstraat" (as OSM's addr:street writes it) is Rue Cervantes, likely rather than certain."""
+    r = gc.geocode(index, "Rue Cervantesstraat", "4-6", "1190")
+    assert r.accuracy == "address_point" and r.matched_street == "Rue Cervantes - Cervantesstraat"
+    assert gc.MATCH_THRESHOLD <= r.score < 1
+    assert gc.geocode(index, "Avenue Paul Hymans laan", "12-14", "1200").accuracy == "address_point"
 
 
 def test_postcode_written_with_country_or_town(index: gc.AddressIndex) -> None:
