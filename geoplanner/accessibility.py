@@ -65,6 +65,8 @@ __all__ = [
     "MAX_FAR_DEMAND_SHARE",
     "check_network_fit",
     "check_thresholds",
+    "class_may_change",
+    "placement_uncertainty",
 ]
 
 #: Dutch display labels of the coverage table columns (files keep the English snake_case names).
@@ -659,6 +661,7 @@ class CoverageRun:
     thresholds: tuple[float, ...]
     outputs: list
     manifest: object
+    placement_uncertainty: pd.DataFrame | None = None
 
 
 def run_coverage(
@@ -677,7 +680,9 @@ def run_coverage(
     """Measure walking access of young children to each service set and write every output.
 
     Writes into ``out_dir`` (default ``outputs/coverage``): ``coverage_<level>.csv`` for sector, wijk,
-    commune, lgn, priority_wijken and region; ``coverage.gpkg`` (one layer per level plus ``services``
+    commune, lgn, priority_wijken and region; ``coverage_placement_uncertainty.csv``
+    (:func:`placement_uncertainty`: children whose threshold class could change because a geocoded
+    service's place is uncertain); ``coverage.gpkg`` (one layer per level plus ``services``
     with their snapping); ``isochrones.gpkg`` (layer ``isochrones``); ``walking_time_<set>.tif`` per set
     (unless ``raster`` is False) and ``manifest.json``.
 
@@ -751,6 +756,7 @@ def run_coverage(
 
     with _io.output_step(out):
         times: dict[str, ServiceTimes] = {}
+        radii: dict[str, np.ndarray] = {}  # uncertainty radius (m) per service, NaN where unknown
         notes: dict[str, str] = {}
         skipped: dict[str, str] = {}
         problems = []
@@ -770,6 +776,7 @@ def run_coverage(
                 net, dsnap, xy, service_ids=pts["id"].astype(str), speed_kmh=speed_kmh, tolerance_m=tolerance_m
             )
             times[name] = st
+            radii[name] = pts.get("uncertainty_m", pd.Series(np.nan, index=pts.index)).to_numpy(dtype=float)
             snap = st.service_snap
             layer = pts[["id", "name", "type", "layer", "approximate", "geometry"]].copy()
             layer.insert(0, "service_set", name)
@@ -830,6 +837,8 @@ def run_coverage(
 
         for level, df in tables.items():
             outputs.append(_io.write_csv(out / f"coverage_{level}.csv", df))
+        uncertain = placement_uncertainty(demand, times, radii, thresholds=ths, speed_kmh=speed_kmh)
+        outputs.append(_io.write_csv(out / "coverage_placement_uncertainty.csv", uncertain))
         geo = {
             "sector": sectors[["cd_sector", "geometry"]],
             "wijk": ranking[["mdrc", "geometry"]],
@@ -847,6 +856,10 @@ def run_coverage(
         iso = gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs=settings.CRS)
         outputs.append(_io.write_gpkg(out / "isochrones.gpkg", {"isochrones": iso}))
         run_notes = [notes[n] for n in notes] + list(skipped.values()) + list(built.notes)
+        for row in uncertain[(uncertain["level"] == "region") & (uncertain["pop_class_uncertain"] > 0)].itertuples():
+            run_notes.append(
+                f"{row.service_set}: drempelklasse van {row.pop_class_uncertain:.0f} kinderen onzeker door geocodering"
+            )
         if len(snap_problems):
             run_notes.append(
                 f"{len(snap_problems)} punten liggen meer dan {tolerance_m:g} m van een straat (zie snap_problems)."
@@ -883,6 +896,7 @@ def run_coverage(
         thresholds=ths,
         outputs=outputs,
         manifest=manifest,
+        placement_uncertainty=uncertain,
     )
 
 
@@ -909,3 +923,102 @@ def _with_names(
         ["rank", "service_set"], kind="stable", ignore_index=True
     )
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Services placed with an uncertainty radius (geocoded lists): homes whose threshold class could change
+# --------------------------------------------------------------------------------------------------
+
+
+def class_may_change(
+    minutes: np.ndarray,
+    radius_m: np.ndarray,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+    speed_kmh: float = WALK_SPEED_KMH,
+) -> np.ndarray:
+    """Flag homes whose threshold class could change because their nearest service's place is uncertain.
+
+    A service geocoded with radius ``r`` may stand up to ``r`` metres from where it is drawn, so a
+    home's walking time ``t`` lies in ``[t - dt, t + dt]`` with ``dt = r / (metres per minute)``.
+    Whether the home is within threshold ``T`` (``t <= T``) could change when ``t - dt <= T < t + dt``.
+    This counts the shift as walked in a straight line (an assumption: a detour around a block
+    makes the real change larger), and it ignores that another service may become the nearest
+    (which only limits how much worse it can get).
+
+    Parameters
+    ----------
+    minutes
+        Walking time per home to its nearest service (``inf`` when none can be reached).
+    radius_m
+        Uncertainty radius of that nearest service per home, metres; ``NaN`` where unknown (coordinates
+        given by the user, built-in layers) or no service is reached: never flagged.
+    thresholds
+        Minutes.
+    speed_kmh
+        Walking speed used for ``minutes``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one row per home and one column per threshold.
+    """
+    t = np.asarray(minutes, dtype=float)[:, None]
+    r = np.asarray(radius_m, dtype=float)
+    dt = (np.where(np.isfinite(r), r, 0.0) / metres_per_minute(speed_kmh))[:, None]
+    th = np.asarray(list(thresholds), dtype=float)[None, :]
+    return np.isfinite(t) & (t - dt <= th) & (th < t + dt)
+
+
+def placement_uncertainty(
+    demand: pd.DataFrame,
+    times: dict[str, ServiceTimes],
+    radii: dict[str, np.ndarray],
+    *,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+    speed_kmh: float = WALK_SPEED_KMH,
+) -> pd.DataFrame:
+    """Young children whose threshold class could change through the uncertain place of a service.
+
+    Parameters
+    ----------
+    demand
+        Output of :func:`demand_points` (cd_sector, weight), in the order used for ``times``.
+    times
+        Per service-set name, the :class:`ServiceTimes` of the demand points.
+    radii
+        Per service-set name, the uncertainty radius (metres, ``NaN`` when unknown) of each service,
+        in the order of that set's ``ServiceTimes.service_index``.
+    thresholds, speed_kmh
+        As for the coverage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sector and set (``level`` = 'sector', ``key`` = cd_sector) and per set for the
+        whole region (``level`` = 'region', ``key`` = 'Brussels'): pop_0_2, ``uncertain_<t>_min``
+        (children whose status within ``t`` minutes could change), ``pop_class_uncertain`` (any
+        threshold), ``max_radius_m`` (largest radius among the nearest services; NaN when none has one).
+    """
+    ths = list(thresholds)
+    parts = []
+    for name, st in times.items():
+        r = np.asarray(radii.get(name, []), dtype=float)
+        if len(st.service_index) and int(np.max(st.service_index)) >= len(r):
+            raise ModelError(f"service set '{name}' has {len(r)} radii, fewer than its services")
+        # Index -1 (no service reached) reads the NaN appended at the end.
+        home_r = np.append(r, np.nan)[np.asarray(st.service_index)]
+        flags = class_may_change(st.minutes, home_r, ths, speed_kmh)
+        w = demand["weight"].to_numpy(dtype=float)
+        part = pd.DataFrame({"key": demand["cd_sector"].to_numpy(), "service_set": name, "pop_0_2": w})
+        for j, th in enumerate(ths):
+            part[f"uncertain_{th:g}_min"] = w * flags[:, j]
+        part["pop_class_uncertain"] = w * flags.any(axis=1)
+        part["max_radius_m"] = home_r
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True)
+    sums = ["pop_0_2", *[f"uncertain_{th:g}_min" for th in ths], "pop_class_uncertain"]
+    agg = {**{c: "sum" for c in sums}, "max_radius_m": "max"}
+    sector = frame.groupby(["key", "service_set"], sort=True).agg(agg).reset_index().assign(level="sector")
+    region = frame.assign(key="Brussels").groupby(["key", "service_set"], sort=True).agg(agg).reset_index()
+    out = pd.concat([region.assign(level="region"), sector], ignore_index=True)
+    return out[["level", "key", "service_set", *sums, "max_radius_m"]]

@@ -47,6 +47,7 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "type": ("Type", "Type", "Type"),
     "source": ("Bron", "Source", "Source"),
     "approximate": ("Ligging bij benadering", "Position approximative", "Location approximate"),
+    "uncertainty": ("Onzekerheid ligging", "Incertitude de position", "Location uncertainty"),
     "yes": ("ja", "oui", "yes"),
     "no": ("nee", "non", "no"),
     "sector": ("Sector", "Secteur", "Sector"),

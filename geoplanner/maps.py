@@ -599,15 +599,17 @@ class _MapBuilder:
                     if c in r and pd.notna(r[c]) and str(r[c]).strip()
                 )
                 approx = bool(r.get("approximate", False))
-                popup = _table(
-                    [
-                        (esc(self.t("name")), esc(r["name"])),
-                        (esc(self.t("address")), esc(address)),
-                        (esc(self.t("type")), esc(r["type"])),
-                        (esc(self.t("source")), esc(r.get("source"))),
-                        (esc(self.t("approximate")), esc(self.t("yes") if approx else self.t("no"))),
-                    ]
-                )
+                fields = [
+                    (esc(self.t("name")), esc(r["name"])),
+                    (esc(self.t("address")), esc(address)),
+                    (esc(self.t("type")), esc(r["type"])),
+                    (esc(self.t("source")), esc(r.get("source"))),
+                    (esc(self.t("approximate")), esc(self.t("yes") if approx else self.t("no"))),
+                ]
+                radius = pd.to_numeric(r.get("uncertainty_m"), errors="coerce")
+                if pd.notna(radius):  # geocoded rows: the radius that holds the true address ~9 times in 10
+                    fields.append((esc(self.t("uncertainty")), esc(f"± {float(radius):.0f} m")))
+                popup = _table(fields)
                 colour = type_colour[str(r["type"]) if pd.notna(r["type"]) else ""]
                 svg = _svg_marker(layer_shape[layer_name], colour)
                 items.append([_r(r.geometry.y), _r(r.geometry.x), esc(r["name"]), popup, svg])

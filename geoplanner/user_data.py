@@ -8,7 +8,9 @@ counts. This module takes them in:
   a vector file (GPKG, GeoJSON) of services with coordinates (WGS84 lat/lon, or x/y in
   Lambert 72 or Lambert 2008) and/or addresses, geocodes the addresses offline
   (:mod:`geoplanner.geocode`), and stores the set as ``data/services/user/<NAME>.csv`` in the
-  :data:`~geoplanner.load.SERVICE_COLUMNS` schema, so ``load_services(NAME)`` reads it.
+  :data:`~geoplanner.load.SERVICE_COLUMNS` schema, so ``load_services(NAME)`` reads it; a
+  geocoded row carries its ``uncertainty_m``, the radius in metres that holds the true address
+  about 9 times in 10.
   Rows that cannot be placed are kept (empty lat/lon, the reason in ``geocode_method``) and
   listed in the report: none vanish.
 - :func:`import_sector_figures` reads births, young children and a kansarmoede-index per
@@ -314,7 +316,8 @@ class ImportReport:
         The user's file.
     rows
         One row per input row: id, name, placed (bool), accuracy ('given', 'address_point',
-        'interpolated', 'street', 'not_found' or 'invalid'), method, reason.
+        'interpolated', 'street', 'not_found' or 'invalid'), method, uncertainty_m (radius in
+        metres around a geocoded point; NaN for given coordinates and rows not placed), reason.
     warnings
         File-level warnings (encoding, swapped coordinates, postcode disagreements).
     """
@@ -334,6 +337,20 @@ class ImportReport:
     def n_unplaced(self) -> int:
         """Number of rows kept without a point."""
         return int((~self.rows["placed"]).sum())
+
+    @property
+    def by_accuracy(self) -> pd.DataFrame:
+        """Rows per accuracy class, best first, with the median and largest uncertainty radius (m)."""
+        order = ["given", "address_point", "interpolated", "street", "not_found", "invalid"]
+        g = self.rows.groupby("accuracy")
+        out = pd.DataFrame(
+            {
+                "rows": g.size(),
+                "median_uncertainty_m": g["uncertainty_m"].median(),
+                "max_uncertainty_m": g["uncertainty_m"].max(),
+            }
+        )
+        return out.reindex([a for a in order if a in out.index]).rename_axis("accuracy").reset_index()
 
 
 def user_services_dir(data_dir: Path | None = None) -> Path:
@@ -533,6 +550,8 @@ def import_services(
     methods = list(how)
     reasons = list(problem)
     commune_nis = [np.nan] * len(df)
+    # Radius (m) of a geocoded point; unknown (NaN) for coordinates the user gave.
+    uncertainty = [np.nan] * len(df)
     # Geocode the rows with an address and no usable coordinates.
     todo = [
         i for i in range(len(df)) if np.isnan(xs[i]) and "street" in df.columns and not _blank(df["street"].iloc[i])
@@ -541,9 +560,9 @@ def import_services(
         from geoplanner import geocode as gc
 
         index = index or gc.load_address_index(data_dir=data_dir)
+        address = {c: df[c].tolist() if c in df.columns else [None] * len(df) for c in gc.ADDRESS_FIELDS}
         for i in todo:
-            row = df.iloc[i]
-            res = gc.geocode(index, row.get("street"), row.get("number"), row.get("postcode"), row.get("commune"))
+            res = gc.geocode(index, *(address[c][i] for c in gc.ADDRESS_FIELDS))
             prefix = f"{problem[i]}; " if problem[i] else ""
             if res.found:
                 xs[i], ys[i] = res.x, res.y
@@ -554,6 +573,7 @@ def import_services(
                 )
                 reasons[i] = prefix + res.reason
                 commune_nis[i] = res.commune_nis
+                uncertainty[i] = res.uncertainty_m
             else:
                 accuracy[i] = "not_found"
                 reasons[i] = prefix + f"address not found: {res.reason}"
@@ -587,6 +607,7 @@ def import_services(
     out["lon"] = out["lon"].where(placed, pd.NA)
     out["commune_nis"] = [pd.NA if np.isnan(v) else str(int(v)) for v in commune_nis]
     out["geocode_method"] = [methods[i] if placed[i] else f"not placed: {reasons[i]}" for i in range(len(df))]
+    out["uncertainty_m"] = [pd.NA if np.isnan(v) else f"{v:.0f}" for v in uncertainty]
     notes = out["notes"].astype("string")
     extra = pd.Series([r if placed[i] and r else pd.NA for i, r in enumerate(reasons)], index=out.index, dtype="string")
     out["notes"] = np.where(extra.notna() & notes.notna(), notes + " | " + extra, notes.fillna(extra))
@@ -599,6 +620,7 @@ def import_services(
             "placed": placed,
             "accuracy": accuracy,
             "method": [m if placed[i] else "" for i, m in enumerate(methods)],
+            "uncertainty_m": uncertainty,
             "reason": reasons,
         }
     ).sort_values("id", kind="stable", ignore_index=True)

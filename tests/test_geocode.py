@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -151,7 +152,8 @@ def test_accuracy_on_candidate_rows_with_known_points(data_dir: Path, index: gc.
     """The 18 OSM-2026 candidate venues with street and number are ground truth for the geocoder.
 
     Measured: 17 placed (1 address point, 16 street-level), median error ~45 m, worst ~840 m
-    (number 900 on the 3 km Route de Lennik); Rue Fernand Brunfaut is not in OSM 2013.
+    (number 900 on the 3 km Route de Lennik, radius 2 km); Rue Fernand Brunfaut is not in OSM 2013.
+    All 17 true points lie within their uncertainty radius.
     """
     cand = pd.read_csv(data_dir / "services" / "candidate_sites.csv", dtype=str)
     truth = cand[cand["street"].notna() & cand["number"].notna() & cand["lat"].notna()]
@@ -166,3 +168,251 @@ def test_accuracy_on_candidate_rows_with_known_points(data_dir: Path, index: gc.
     assert sorted(err)[len(err) // 2] < 100
     assert max(err) < 1000
     assert set(out.loc[~placed, "reason"]) == {"street not found in OSM"}
+    # Independent ground truth (2026 coordinates) for the radius: every true point lies within it.
+    radius = out.loc[placed, "uncertainty_m"].to_numpy()
+    assert all(e <= r for e, r in zip(err, radius, strict=True)), list(zip(err, radius, strict=True))
+
+
+# ----------------------------------------------------------------------------- issue 13: ranges, postcodes, radius
+
+
+@pytest.mark.parametrize(
+    ("raw", "lo", "hi", "suffix"),
+    [
+        ("12", 12, 12, ""),
+        ("12A", 12, 12, "a"),
+        ("12 bis", 12, 12, "bis"),
+        ("27-31", 27, 31, ""),
+        ("78 / 84", 78, 84, ""),
+        ("610/640", 610, 640, ""),
+        ("2-4", 2, 4, ""),
+        ("2 à 4", 2, 4, ""),
+        ("2 tot 4", 2, 4, ""),
+        ("14-15", 14, 15, ""),
+        ("12/3", 12, 12, ""),  # number 12, box 3
+        ("12 bte 3", 12, 12, ""),
+        ("12 bus 3", 12, 12, ""),
+        ("12A bte 4", 12, 12, "a"),
+        ("2-400", 2, 2, ""),  # wider than any real range: the first number
+    ],
+)
+def test_parse_house_number(raw: str, lo: int, hi: int, suffix: str) -> None:
+    hn = gc.parse_house_number(raw)
+    assert hn is not None and (hn.lo, hn.hi, hn.suffix) == (lo, hi, suffix)
+    assert hn.is_range == (hi > lo)
+
+
+def test_parse_house_number_rejects_and_parity() -> None:
+    assert gc.parse_house_number("zonder nummer") is None and gc.parse_house_number(None) is None
+    assert gc.parse_house_number("27-31").parity == 1 and gc.parse_house_number("14-15").parity is None
+    assert gc.parse_house_number("78 / 84").text == gc.parse_house_number("78-84").text == "78-84"
+
+
+def _true_postcode(index: gc.AddressIndex, i: int) -> str:
+    p = index.points.iloc[i]
+    return p["postcode"] or p["pcs"][0]
+
+
+def _dist(r: gc.GeocodeResult, p: pd.Series) -> float:
+    return math.hypot(r.x - p["x"], r.y - p["y"])
+
+
+@pytest.mark.parametrize(
+    ("number", "street"), [("27-31", None), ("78 / 84", None), ("610/640", "Louvain"), ("2-4", None)]
+)
+def test_ranges_from_the_issue_match_their_osm_point(index: gc.AddressIndex, number: str, street: str | None) -> None:
+    """The ranges named in the issue, written as OSM has them (or with spaces), find their own address point."""
+    text = gc.parse_house_number(number).text
+    pts = index.points[(index.points["number"] == text) & (index.points["way"] >= 0)]
+    if street:
+        pts = pts[pts["street"].str.contains(street)]
+    assert len(pts)
+    for i, p in pts.iterrows():
+        r = gc.geocode(index, p["street"], number, _true_postcode(index, i))
+        assert r.accuracy == "address_point", (p["street"], number, r.reason)
+        assert _dist(r, p) < 25 and r.uncertainty_m >= gc.ADDRESS_POINT_RADIUS_M
+
+
+def test_every_osm_range_is_found_as_written(index: gc.AddressIndex) -> None:
+    """Before issue 13, 7 of these 144 range queries gave an address point; now every one does."""
+    p = index.points
+    ranges = p[(p["hi"] > p["lo"]) & (p["way"] >= 0)]
+    assert len(ranges) > 100
+    hits = 0
+    for i, row in ranges.iterrows():
+        r = gc.geocode(index, row["street"], row["number"], _true_postcode(index, i))
+        if r.accuracy == "address_point":
+            hits += 1
+            assert _dist(r, row) < 25, (row["street"], row["number"])  # itself, or with its twin on the same spot
+    assert hits == len(ranges)
+
+
+def test_single_number_within_a_stored_range_and_range_over_singles(index: gc.AddressIndex) -> None:
+    # OSM has "Rue Belliard 60-62" (one building): 60, "62 bte 3" and "60 / 62" are that building.
+    whole = gc.geocode(index, "Rue Belliard", "60-62", "1040")
+    for number in ("60", "62 bte 3", "60 / 62"):
+        r = gc.geocode(index, "Rue Belliard", number, "1040")
+        assert r.accuracy == "address_point" and (r.x, r.y) == (whole.x, whole.y), number
+    # 61 is on the other side of the street: not that building.
+    assert "60-62" not in gc.geocode(index, "Rue Belliard", "61", "1040").method
+    # A range over separately numbered points: the mean of the points it covers, the radius spans them.
+    p = index.points
+    street = p[(p["street"] == "Chaussée de Louvain - Leuvensesteenweg") & p["number"].isin(["539", "545"])]
+    r = gc.geocode(index, "Chaussée de Louvain", "539-545", "1030")
+    assert r.accuracy == "address_point" and "539, 545" in r.method
+    assert r.x == pytest.approx(street["x"].mean(), abs=0.1) and r.y == pytest.approx(street["y"].mean(), abs=0.1)
+    half = math.hypot(*(street[["x", "y"]].iloc[0] - street[["x", "y"]].iloc[1])) / 2
+    assert r.uncertainty_m >= half
+
+
+@pytest.mark.parametrize(
+    ("street", "number", "wrong", "right"),
+    [
+        ("Chaussée de Wavre", "1126", "1050", "1160"),  # Ixelles / Etterbeek / Auderghem
+        ("Chaussée de Louvain", "545", "1210", "1030"),  # Saint-Josse / Schaerbeek / Evere
+        ("Chaussée d'Alsemberg", "995", "1190", "1180"),  # Saint-Gilles / Forest / Uccle
+    ],
+)
+def test_wrong_postcode_on_a_street_across_communes(
+    index: gc.AddressIndex, street: str, number: str, wrong: str, right: str
+) -> None:
+    """The address point on the same street in another postcode wins, flagged; it used to land on the wrong stretch."""
+    good = gc.geocode(index, street, number, right)
+    bad = gc.geocode(index, street, number, wrong)
+    assert good.accuracy == bad.accuracy == "address_point"
+    assert (bad.x, bad.y) == (good.x, good.y)
+    assert good.postcode_check == "ok" and bad.postcode_check == "mismatch"
+    assert f"postcode {right}" in bad.reason and "mismatch" in bad.reason
+    # Held out, the number is placed from its known neighbours on the same street, which rule the
+    # postcode out: still flagged, and the true point lies within the radius.
+    own = index.points[
+        (index.points["number"] == number) & index.points["street"].str.contains(street.split(" ")[-1])
+    ].index
+    held = index.without_points(own)
+    r = gc.geocode(held, street, number, wrong)
+    assert r.accuracy in ("interpolated", "street") and r.postcode_check == "mismatch", r.reason
+    assert math.hypot(r.x - good.x, r.y - good.y) <= r.uncertainty_m
+
+
+def test_postcode_areas_tell_the_city_apart(index: gc.AddressIndex) -> None:
+    """1050 no longer accepts a street in Haren; 1020/1120/1130 each have their own area."""
+    haren_1050 = gc.geocode(index, "Rue Harenheyde", None, "1050")
+    haren_1130 = gc.geocode(index, "Rue Harenheyde", None, "1130")
+    assert haren_1130.postcode_check == "ok" and haren_1130.score == 1.0
+    assert haren_1050.postcode_check == "mismatch" and haren_1050.score == pytest.approx(1 - gc.POSTCODE_PENALTY)
+    assert "outside postcode 1050" in haren_1050.reason
+    # Avenue du Roi Albert exists in Neder-Over-Heembeek (1120) and in Berchem (1082).
+    noh = gc.geocode(index, "Avenue du Roi Albert", None, "1120")
+    berchem = gc.geocode(index, "Avenue du Roi Albert", None, "1082")
+    assert noh.commune_nis == 21004 and berchem.commune_nis == 21003 and noh.postcode_check == "ok"
+    # 1020 (Laeken) is wrong for both, but Neder-Over-Heembeek is its neighbour: that one, flagged.
+    laeken = gc.geocode(index, "Avenue du Roi Albert", None, "1020")
+    assert (laeken.x, laeken.y) == (noh.x, noh.y) and laeken.postcode_check == "mismatch"
+    # Place Saint-Lambert: Laeken (1020) and Woluwe-Saint-Lambert (1200).
+    assert gc.geocode(index, "Place Saint-Lambert", None, "1020").commune_nis == 21004
+    assert gc.geocode(index, "Place Saint-Lambert", None, "1200").commune_nis == 21018
+
+
+def test_postcode_areas_agree_with_osm_addresses(index: gc.AddressIndex) -> None:
+    """Independent check: the OSM addr:postcode of 2,265 address points against the Statbel-built areas."""
+    areas = index.postcode_areas.set_index("postcode")
+    assert sorted(areas.index) == sorted(gc.POSTCODE_COMMUNES)
+    p = index.points[index.points["postcode"].isin(list(gc.POSTCODE_COMMUNES))]
+    assert len(p) > 2000
+    inside = [pc in pcs for pc, pcs in zip(p["postcode"], p["pcs"], strict=True)]
+    assert sum(inside) >= 0.99 * len(p)
+    # Every City postcode area lies in the City of Brussels, except 1040/1050 which add Etterbeek/Ixelles.
+    city = index.communes.set_index("commune_nis").geometry[21004]
+    for pc in ("1000", "1020", "1120", "1130"):
+        assert areas.geometry[pc].difference(city.buffer(50)).area < 0.01 * areas.geometry[pc].area, pc
+    assert areas.geometry["1130"].distance(areas.geometry["1050"]) > 4000
+
+
+def test_address_point_far_from_the_street_line(index: gc.AddressIndex) -> None:
+    """Avenue O. Van Goidtsnoven 271 lies 576 m from the street as drawn in OSM 2013; it was placed 639 m off."""
+    p = index.points
+    own = p[p["street"].str.contains("Van Goidtsnoven") & (p["number"] == "271")]
+    assert len(own) == 1 and own["way_dist_m"].iloc[0] > 500
+    r = gc.geocode(index, "Avenue O. Van Goidtsnoven", "271", "1180")
+    assert r.accuracy == "address_point" and _dist(r, own.iloc[0]) < 1
+    # Without its point it is a street-level result again, with a radius that says so.
+    held = gc.geocode(index.without_points(own.index), "Avenue O. Van Goidtsnoven", "271", "1180")
+    assert held.accuracy != "address_point" and held.uncertainty_m > 100
+
+
+def test_street_radius_is_the_reach_of_the_stretch(index: gc.AddressIndex) -> None:
+    """Street-level radius = farthest point of the matched stretch in the postcode area + set-back (brute force)."""
+    r = gc.geocode(index, "Chaussée de Wavre", None, "1040")
+    assert r.accuracy == "street"
+    ways = index.ways[index.ways["label"] == "Chaussée de Wavre - Waversesteenweg"]
+    zone = index.postcode_areas.set_index("postcode").geometry["1040"].buffer(30)
+    stretch = ways.geometry.intersection(zone)
+    coords = np.array([c for g in stretch if not g.is_empty for part in getattr(g, "geoms", [g]) for c in part.coords])
+    reach = np.hypot(coords[:, 0] - r.x, coords[:, 1] - r.y).max()
+    assert r.uncertainty_m == pytest.approx(reach + gc.STREET_SETBACK_M, abs=2)
+    # A whole street (no postcode) is longer, so less certain.
+    assert gc.geocode(index, "Chaussée de Wavre", None, None).uncertainty_m > r.uncertainty_m
+
+
+def test_radius_holds_on_a_hold_out(index: gc.AddressIndex) -> None:
+    """A small hold-out (the bench runs the large one): the true OSM point lies within the stated radius."""
+    p = index.points
+    rng = np.random.default_rng(13)
+    pool = np.flatnonzero((p["way"] >= 0).to_numpy() & (p["hi"] == p["lo"]).to_numpy())
+    ids = rng.choice(pool, size=60, replace=False)
+    held = index.without_points(ids)
+    within, placed = 0, 0
+    for i in ids:
+        row = p.iloc[int(i)]
+        for number in (row["number"], None):
+            r = gc.geocode(held, row["street"], number, _true_postcode(index, int(i)))
+            if r.found:
+                placed += 1
+                assert r.uncertainty_m >= gc.ADDRESS_POINT_RADIUS_M
+                within += _dist(r, row) <= r.uncertainty_m
+    assert placed >= 110
+    assert within >= 0.9 * placed
+
+
+def test_without_points_hides_only_those_points(index: gc.AddressIndex) -> None:
+    r = gc.geocode(index, "Rue Belliard", "60-62", "1040")
+    own = index.points[(index.points["number"] == "60-62") & index.points["street"].str.contains("Belliard")].index
+    held = index.without_points(own)
+    assert gc.geocode(held, "Rue Belliard", "60-62", "1040").method != r.method
+    assert gc.geocode(index, "Rue Belliard", "60-62", "1040").method == r.method  # the index itself is untouched
+
+
+def test_dutch_type_glued_to_a_french_name(index: gc.AddressIndex) -> None:
+    """A French name with its Dutch type glued on ("Rue Cervantesstraat") is Rue Cervantes, likely not certain."""
+    r = gc.geocode(index, "Rue Cervantesstraat", "4-6", "1190")
+    assert r.accuracy == "address_point" and r.matched_street == "Rue Cervantes - Cervantesstraat"
+    assert gc.MATCH_THRESHOLD <= r.score < 1
+    assert gc.geocode(index, "Avenue Paul Hymans laan", "12-14", "1200").accuracy == "address_point"
+
+
+def test_postcode_written_with_country_or_town(index: gc.AddressIndex) -> None:
+    plain = gc.geocode(index, "Rue Belliard", "60-62", "1040")
+    for written in ("B-1040", "B1040", "1040 Bruxelles", "1040.0"):
+        r = gc.geocode(index, "Rue Belliard", "60-62", written)
+        assert (r.x, r.y, r.postcode_check) == (plain.x, plain.y, "ok"), written
+
+
+def test_street_level_on_a_street_through_several_postcodes_says_so(index: gc.AddressIndex) -> None:
+    """Only the postcode picks the stretch here: the reason says where else the street runs."""
+    r = gc.geocode(index, "Chaussée de Wavre", None, "1040")
+    assert r.accuracy == "street" and r.postcode_check == "ok"
+    assert "also runs through postcode" in r.reason and "1160" in r.reason and "1050" in r.reason
+    assert "also runs through" not in gc.geocode(index, "Rue Harenheyde", None, "1130").reason
+
+
+def test_fast_close_matches_equal_difflib(index: gc.AddressIndex) -> None:
+    """The vectorised pre-filter gives exactly difflib.get_close_matches (the reference) on real names."""
+    import difflib
+
+    cores = list(index.core_keys)
+    rng = np.random.default_rng(5)
+    words = [cores[i] for i in rng.choice(len(cores), 40, replace=False)]
+    # Typos: a letter dropped, swapped or replaced, as users type them.
+    words += [w[:3] + w[4:] for w in words[:15]] + [w[::-1][:6] for w in words[15:20]] + ["lesines", "reforme", "x"]
+    for w in words:
+        assert gc._close_cores(index, w, n=8, cutoff=0.75) == difflib.get_close_matches(w, cores, n=8, cutoff=0.75), w

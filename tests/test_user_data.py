@@ -264,6 +264,7 @@ def test_cli_import_and_indicators(work_dir: Path, tmp_path: Path, monkeypatch: 
     res = runner.invoke(app, ["services", "import", str(FIXTURES / "services_mixed.csv"), "--set", "cli_set"])
     assert res.exit_code == 0, res.output
     assert "5 geplaatst, 4 niet geplaatst" in res.output
+    assert "nauwkeurigheid: given 2, address_point 1 (mediaan ± 50 m, max ± 50 m), street 2" in res.output
     assert (work_dir / "services" / "user" / "cli_set.csv").exists()
     assert (tmp_path / "out" / "imports" / "manifest_services_cli_set.json").exists()
     again = runner.invoke(app, ["services", "import", str(FIXTURES / "services_mixed.csv"), "--set", "cli_set"])
@@ -273,3 +274,61 @@ def test_cli_import_and_indicators(work_dir: Path, tmp_path: Path, monkeypatch: 
     res = runner.invoke(app, ["indicators", "import", str(f)])
     assert res.exit_code == 0, res.output
     assert ud.load_sector_figures(work_dir).by_sector.loc["21001A00-", "births"] == 12
+
+
+def test_geocoded_rows_carry_their_uncertainty(work_dir: Path, index) -> None:
+    """Issue 13 through the import: ranges, a wrong postcode, a far address point; the radius is stored and loaded."""
+    from geoplanner.load import load_services
+
+    rep = ud.import_services(FIXTURES / "services_addresses_issue13.csv", "issue13", data_dir=work_dir, index=index)
+    rows = rep.rows.set_index("id")
+    assert rows["placed"].all()
+    assert list(rows.loc[["R-01", "R-02", "R-03", "R-04", "R-05"], "accuracy"]) == ["address_point"] * 5
+    assert rows.loc["R-06", "accuracy"] == "street"
+    assert "postcode mismatch" in rows.loc["R-04", "reason"] and "1160" in rows.loc["R-04", "reason"]
+    assert "postcode mismatch" in rows.loc["R-06", "reason"]
+    assert (rows.loc[["R-01", "R-02", "R-03", "R-04", "R-05"], "uncertainty_m"] >= 50).all()
+    assert rows.loc["R-06", "uncertainty_m"] > 100  # a whole street in Haren
+    summary = rep.by_accuracy.set_index("accuracy")
+    assert summary.loc["address_point", "rows"] == 5 and summary.loc["street", "rows"] == 1
+    stored = pd.read_csv(rep.stored, dtype=str).set_index("id")
+    assert stored.loc["R-06", "uncertainty_m"] == f"{rows.loc['R-06', 'uncertainty_m']:.0f}"
+    s = load_services("issue13", data_dir=work_dir).points.set_index("id")
+    assert s["uncertainty_m"].dtype == float
+    assert s.loc["R-06", "uncertainty_m"] == rows.loc["R-06", "uncertainty_m"]
+    # R-05 is the OSM address point itself, not the street line 576 m away.
+    osm = index.points[index.points["street"].str.contains("Van Goidtsnoven") & (index.points["number"] == "271")]
+    pt = s.loc["R-05", "geometry"]
+    assert abs(pt.x - osm["x"].iloc[0]) < 1 and abs(pt.y - osm["y"].iloc[0]) < 1
+
+
+def test_given_coordinates_have_no_radius(work_dir: Path, index) -> None:
+    from geoplanner.load import load_services
+
+    rep = ud.import_services(FIXTURES / "services_mixed.csv", "radius", data_dir=work_dir, index=index)
+    rows = rep.rows.set_index("id")
+    assert pd.isna(rows.loc["U-01", "uncertainty_m"]) and rows.loc["U-04", "uncertainty_m"] >= 50
+    pts = load_services("radius", data_dir=work_dir).points.set_index("id")
+    assert pd.isna(pts.loc["U-01", "uncertainty_m"]) and pts.loc["U-03", "uncertainty_m"] > 50
+    # The built-in sets have no radius column: it loads as NaN, never as an error.
+    assert load_services("kg", data_dir=work_dir).points["uncertainty_m"].isna().all()
+
+
+def test_map_popup_shows_the_radius(work_dir: Path, index, need_sectors) -> None:
+    """Services popups give the uncertainty of geocoded rows, and nothing for coordinates given in the file."""
+    import re
+
+    from geoplanner import maps
+    from geoplanner.load import load_services
+
+    ud.import_services(FIXTURES / "services_addresses_issue13.csv", "popup", data_dir=work_dir, index=index)
+    ud.import_services(FIXTURES / "services_mixed.csv", "popup_mixed", data_dir=work_dir, index=index)
+    pts = pd.concat([load_services(n, data_dir=work_dir).points for n in ("popup", "popup_mixed")])
+    html = maps.render_html(maps.build_gap_map(maps.MapData(sectors=need_sectors, services=pts)))
+    # Point data travels as JSON strings inside the page: undo their \uXXXX escapes to read the popups.
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
+    radii = pts["uncertainty_m"].dropna()
+    assert len(radii) == 9  # 6 geocoded here, 3 geocoded in the mixed file
+    assert text.count("Onzekerheid ligging") == len(radii)
+    for r in radii:
+        assert f"± {r:.0f} m" in text
