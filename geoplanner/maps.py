@@ -544,7 +544,7 @@ class _MapBuilder:
         if p is None or not np.isfinite(float(p)):
             return []
         rows = [
-            (esc(self.t("p_top")), esc(f"{fmt_num(100 * float(p), self.lang, 0)} %")),
+            (esc(self.t("p_top")), esc(f"{fmt_num(100 * float(p), self.lang, 1)} %")),
             (esc(self.t("stability")), esc(self.t(f"stability_{r['stability']}"))),
         ]
         if np.isfinite(float(r.get("rank_p05", np.nan))):

@@ -16,8 +16,9 @@
   4. **reconciled**: within each commune every model-made figure (derived and estimated) is scaled by
      one factor so that the commune keeps its published 2020 totals — children aged 0 (≈ the births
      of 2019) and aged 0–2. These two counts are what "the commune totals" means here; they are kept
-     exactly (tested). The factor is reported per sector (``reconcile_*``); it is the ratio between the
-     commune's 2020 0–4 count and the 0–4 count the 2022 structure implies at 2019 size, 0.99–1.12.
+     exactly (tested). The factor is reported per sector (``reconcile_*``; the same for both counts): about
+     the ratio between the commune's 2020 0–4 count and the 0–4 count the 2022 structure implies at 2019
+     size — 1.03 to 1.12 on the public data, as births fell between the two dates.
 
   Years, in short: structure 2022, size 2019, level 2020. The 2019 birth cohort (aged 0 in 2020) and
   the 2017–2019 cohorts (aged 0–2 in 2020) are part of the children aged 0–4 in 2022, which is why the
@@ -40,8 +41,8 @@ variation, 0 for observed figures), used by :mod:`geoplanner.stability`:
   the share of one (or three) of five birth cohorts among ``n`` children: a sector with 100 children
   aged 0–4 has about 20 ± 4 aged 0.
 * estimated: the resident-weighted root-mean-square gap between a sector's 0–4 share and its commune's,
-  measured on the 675 sectors where both are known (about 27 %): how far the commune-average guess is
-  off where it can be checked.
+  measured on the 675 sectors where both are known (19 % on the public data): how far the
+  commune-average guess is off where it can be checked.
 
 **Deprivation.** Per sector: the BIMD 2011 multiple-deprivation score (Sciensano; 2011 census) and
 decile. Per wijk: the BIMD score averaged over the wijk's sectors weighted by their 2019 residents,
@@ -402,10 +403,40 @@ def sector_pieces(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> gpd.Geo
     return pieces[["cd_sector", "weight", "geometry"]].sort_values("cd_sector", kind="stable", ignore_index=True)
 
 
-def _sector_weights(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.Series:
-    """Sum, per sector, the weight of the street pieces inside it."""
+def _sector_weights(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, *, cache: bool = True) -> pd.Series:
+    """Sum, per sector, the weight of the street pieces inside it.
+
+    The overlay is cached under ``<cache_dir>/need/`` keyed by a hash of the sector codes and
+    geometries and of the lines' geometry and density, so any change of either is recomputed.
+    """
+    import hashlib
+
+    import shapely
+
+    target = None
+    if cache:
+        h = hashlib.sha256(b"sector_weights/1")
+        h.update("|".join(sectors["cd_sector"].astype(str)).encode())
+        h.update(b"".join(shapely.to_wkb(sectors.geometry.to_numpy())))
+        _, coords, offsets = shapely.to_ragged_array(lines.geometry.to_numpy())
+        h.update(np.ascontiguousarray(coords).tobytes())
+        h.update(np.ascontiguousarray(offsets[0]).tobytes())
+        h.update(np.nan_to_num(lines["density"].to_numpy(dtype=float), nan=0.0).tobytes())
+        target = settings.cache_dir() / "need" / f"sector_weights_{h.hexdigest()[:24]}.npz"
+        if target.is_file():
+            try:
+                with np.load(target, allow_pickle=False) as z:
+                    return pd.Series(z["weight"], index=pd.Index(z["cd_sector"].astype(object), name="cd_sector"))
+            except (OSError, KeyError, ValueError):
+                pass  # unreadable: recompute
     pieces = sector_pieces(sectors, lines)
-    return pieces.groupby("cd_sector")["weight"].sum().reindex(sectors["cd_sector"], fill_value=0.0)
+    out = pieces.groupby("cd_sector")["weight"].sum().reindex(sectors["cd_sector"], fill_value=0.0)
+    if target is not None:
+        from geoplanner._io import atomic_path
+
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, cd_sector=out.index.to_numpy(dtype=str), weight=out.to_numpy(dtype=float))
+    return out
 
 
 def _uncertainty(

@@ -245,13 +245,13 @@ def stability_notes(ranking: pd.DataFrame, params: NeedParams, *, name_col: str 
     doubt = prio[prio["p_top"] < 0.5].sort_values("rank")
     if len(doubt):
         names = "; ".join(
-            f"{r[name_col]} ({int(r['mdrc'])}, rang {int(r['rank'])}, p={r['p_top']:.2f})" for _, r in doubt.iterrows()
+            f"{r[name_col]} ({int(r['mdrc'])}, rang {int(r['rank'])}, p={r['p_top']:.3f})" for _, r in doubt.iterrows()
         )
         notes.append(f"In de top {n} maar in minder dan de helft van de varianten: {names}.")
     near = ranking[ranking["near_miss"].astype(bool)].sort_values("rank")
     if len(near):
         names = "; ".join(
-            f"{r[name_col]} ({int(r['mdrc'])}, rang {int(r['rank'])}, p={r['p_top']:.2f})" for _, r in near.iterrows()
+            f"{r[name_col]} ({int(r['mdrc'])}, rang {int(r['rank'])}, p={r['p_top']:.3f})" for _, r in near.iterrows()
         )
         notes.append(f"Net buiten de top {n}, maar in de meeste varianten erbij: {names}.")
     return notes

@@ -93,3 +93,14 @@ def test_close_one_closes_a_current_site():
     assert set(s.close) <= set(one.points["id"])
     raw = pd.read_csv(one.sources[0], dtype=str).set_index("id")
     assert (raw.loc[list(s.close), "status"] == "current").all()
+
+
+def test_rank_table_renders_with_the_signature_run_uses(stable_ranking):
+    from rich.console import Console
+
+    from geoplanner.cli.rank import _table
+
+    console = Console(width=250, record=True)
+    console.print(_table(stable_ranking, 21))  # geoplanner run calls it so
+    text = console.export_text()
+    assert "p_top21" in text and "robuust" in text and "afgeleid" in text

@@ -46,12 +46,13 @@ def _status(value: str) -> str:
     return label(value) if value in ("observed", "derived", "estimated", "mixed") else str(value)
 
 
-def _table(ranking, n: int, top_n: int):  # noqa: ANN001 - a GeoDataFrame
-    """Render the first ``n`` ranked wijken as a rich table (Dutch labels)."""
+def _table(ranking, n: int, top_n: int | None = None):  # noqa: ANN001 - a GeoDataFrame
+    """Render the first ``n`` ranked wijken as a rich table (Dutch labels); ``top_n`` names the p_top column."""
     from rich.table import Table
 
     from geoplanner.i18n import label
 
+    top_n = n if top_n is None else top_n
     table = Table(title=f"Prioritaire wijken (top {n}) — geboorten afgeleid of geschat tenzij 'waargenomen'")
     has_p = "p_top" in ranking.columns
     columns = [
@@ -87,7 +88,7 @@ def _table(ranking, n: int, top_n: int):  # noqa: ANN001 - a GeoDataFrame
         ]
         if has_p:
             cells += [
-                f"{row.p_top:.2f}",
+                f"{row.p_top:.3f}",
                 f"{int(row.rank_p05)}–{int(row.rank_p95)}",
                 label(f"stability_{row.stability}") + (f" ({label('near_miss')})" if row.near_miss else ""),
             ]
