@@ -73,7 +73,7 @@ __all__ = [
 COVERAGE_COLUMNS_NL = {
     "service_set": "dienstenset",
     "pop_0_2": "kinderen 0-2 jaar",
-    "pop_0_2_status": "status (geschat/waargenomen)",
+    "pop_0_2_status": "status (waargenomen/afgeleid/geschat/gemengd)",
     "mean_min": "gemiddelde wandeltijd (min, gewogen)",
     "p90_min": "90e percentiel wandeltijd (min)",
     "pop_unreachable": "kinderen zonder bereikbare dienst",
@@ -524,7 +524,7 @@ def _summarise(frame: pd.DataFrame, keys: list[str], thresholds: Sequence[float]
     reach = np.isfinite(t)
     f = frame[g].copy()
     f["pop_0_2"] = w
-    f["observed"] = (frame["pop_0_2_status"].astype(str) == "observed").to_numpy()
+    f["status"] = frame["pop_0_2_status"].astype(str).to_numpy()
     cols = []
     for th in thresholds:
         f[f"within_{th:g}_min"] = w * (t <= th)
@@ -534,7 +534,8 @@ def _summarise(frame: pd.DataFrame, keys: list[str], thresholds: Sequence[float]
     f["_wr"] = w * reach
     grouped = f.groupby(g, sort=True, dropna=False)
     out = grouped[["pop_0_2", *cols, "pop_unreachable", "_wt", "_wr"]].sum()
-    out["pop_0_2_status"] = np.where(grouped["observed"].all(), "observed", "estimated")
+    # observed / derived / estimated when the group's sectors agree, else mixed (as need.combine_status)
+    out["pop_0_2_status"] = grouped["status"].first().where(grouped["status"].nunique() == 1, "mixed")
     total = out["pop_0_2"]
     for th in thresholds:
         out[f"share_within_{th:g}_min"] = (out[f"within_{th:g}_min"] / total).where(total > 0)

@@ -56,9 +56,9 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "estimated": ("geschat", "estimé", "estimated"),
     "observed": ("waargenomen", "observé", "observed"),
     "estimate_note": (
-        "Cijfers per sector zijn schattingen, tenzij anders vermeld.",
-        "Les chiffres par secteur sont des estimations, sauf mention contraire.",
-        "Figures per sector are estimates unless stated otherwise.",
+        "Kinderen per sector zijn afgeleid of geschat (geen telling), tenzij anders vermeld.",
+        "Les enfants par secteur sont dérivés ou estimés (pas comptés), sauf mention contraire.",
+        "Children per sector are derived or estimated (not counted) unless stated otherwise.",
     ),
     "legend": ("Legende", "Légende", "Legend"),
     "unserved": ("Niet bediende consultaties", "Consultations non servies", "Consultations not served"),
@@ -216,6 +216,29 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "couverture maximale avec capacité",
         "capacitated maximal covering",
     ),
+    # need figures and the stability of the ranking
+    "derived": ("afgeleid", "dérivé", "derived"),
+    "mixed": ("gemengd", "mixte", "mixed"),
+    "figure_status": ("Status cijfers", "Statut des chiffres", "Status of the figures"),
+    "p_top": ("Kans in de selectie", "Part des variantes dans la sélection", "Share of variations in the selection"),
+    "rank_range": ("Rang (5–95 %)", "Rang (5–95 %)", "Rank (5–95 %)"),
+    "stability": ("Zekerheid", "Certitude", "Certainty"),
+    "stability_robust": ("robuust", "robuste", "robust"),
+    "stability_likely": ("waarschijnlijk", "probable", "likely"),
+    "stability_borderline": ("twijfelgeval", "incertain", "borderline"),
+    "stability_unlikely": ("onwaarschijnlijk", "improbable", "unlikely"),
+    "near_miss": ("net buiten de selectie", "juste hors de la sélection", "just outside the selection"),
+    "stability_note": (
+        "Kans in de selectie: aandeel van de plausibele varianten (gewichten, kansarmoedemethode, afgeleide "
+        "aantallen) waarin de wijk bij de prioritaire wijken hoort.",
+        "Part des variantes plausibles (poids, méthode de précarité, effectifs dérivés) où le quartier fait "
+        "partie des quartiers prioritaires.",
+        "Share of plausible variations (weights, deprivation method, derived counts) in which the district is "
+        "among the priority districts.",
+    ),
+    "excluded_services": ("niet in het huidige aanbod", "hors de l'offre actuelle", "not current supply"),
+    "service_status": ("Status", "Statut", "Status"),
+    "excluded_reason": ("Waarom niet meegeteld", "Pourquoi non compté", "Why not counted"),
 }
 
 #: ``LABELS[lang][key]``: the full tables, for templates.

@@ -32,6 +32,14 @@ __all__ = [
     "load_wijken",
     "load_wijk_indicators",
     "load_commune_population",
+    "load_sector_population",
+    "load_sector_age_bands",
+    "load_sector_bimd",
+    "load_commune_age_shares",
+    "AGE_BANDS",
+    "SECTOR_TOTAL_TOLERANCE",
+    "SERVICE_STATUSES",
+    "CURRENT_STATUSES",
     "load_region",
     "load_communes",
     "load_services",
@@ -92,6 +100,11 @@ SERVICE_SETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...] | None]] = {
         None,
     ),
 }
+
+#: Values of the optional ``status`` column of a service list. Only :data:`CURRENT_STATUSES` count as current
+#: supply by default; the others stay in :attr:`ServiceSet.excluded` with the reason, and the maps show them as such.
+SERVICE_STATUSES = ("current", "historical", "unverified", "prenatal_only", "planned")
+CURRENT_STATUSES = ("current",)
 
 _SECTOR_CODE = re.compile(r"^21\d{3}[A-Z0-9]{3}[A-Z0-9-]$")
 _MISSING_FLAGS = {"", "ND", "VS", "NA", "N/A", "-"}
@@ -373,7 +386,7 @@ def load_commune_population(data_dir: Path | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per commune: commune_nis, pop_total, pop_age0, pop_0_2, ref_date.
+        One row per commune: commune_nis, pop_total, pop_age0, pop_0_2, pop_0_4, ref_date.
     """
     path = dataset_path("pop_age_commune", data_dir)
     df = read_table(path, required=("commune_nis", "age", "population", "ref_date"))
@@ -397,6 +410,7 @@ def load_commune_population(data_dir: Path | None = None) -> pd.DataFrame:
             "pop_total": grouped["population"].sum(),
             "pop_age0": long[long["age"] == 0].groupby("commune_nis")["population"].sum(),
             "pop_0_2": long[long["age"] <= 2].groupby("commune_nis")["population"].sum(),
+            "pop_0_4": long[long["age"] <= 4].groupby("commune_nis")["population"].sum(),
         }
     ).fillna(0.0)
     missing = sorted(set(COMMUNES) - set(out.index))
@@ -404,6 +418,253 @@ def load_commune_population(data_dir: Path | None = None) -> pd.DataFrame:
         raise DataError(f"communes missing: {missing}", path=path, column="commune_nis")
     out["ref_date"] = str(df["ref_date"].dropna().iloc[0])
     return out.reset_index()
+
+
+#: Largest relative gap allowed between a commune's sum of sector residents (2019 or 2022) and its
+#: Statbel total of 1 Jan 2020. Basis: the population changes by about 1 % a year (the files are one to two
+#: years from 2020) and the sector files leave out residents without a known sector (0.25 % in 2019); the
+#: real gaps are -2.3 % to +1.5 %. A bigger gap means a wrong or truncated file.
+SECTOR_TOTAL_TOLERANCE = 0.05
+
+#: The 5-year bands of the sector age file, in order (the last is open-ended).
+AGE_BANDS = (
+    "pop_0_4",
+    "pop_5_9",
+    "pop_10_14",
+    "pop_15_19",
+    "pop_20_24",
+    "pop_25_29",
+    "pop_30_34",
+    "pop_35_39",
+    "pop_40_44",
+    "pop_45_49",
+    "pop_50_54",
+    "pop_55_59",
+    "pop_60_64",
+    "pop_65_69",
+    "pop_70_74",
+    "pop_75_79",
+    "pop_80_84",
+    "pop_85_plus",
+)
+
+
+def _sector_keyed(
+    df: pd.DataFrame, path: Path, known: pd.DataFrame, *, code_col: str = "cd_sector", nis_col: str = "commune_nis"
+) -> pd.DataFrame:
+    """Validate the sector code and commune columns of a per-sector table against the 2022 crosswalk.
+
+    Returns the codes (str) and commune NIS codes (int) as a DataFrame aligned with ``df``. Every code must be
+    a Brussels 2022 sector code, unique, and lie in the commune given on its row.
+    """
+    codes = df[code_col].astype("string").str.strip()
+    bad = ~codes.fillna("").str.match(_SECTOR_CODE)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"not a Brussels sector code: {codes.iloc[i]!r}", path=path, row=i + 1, column=code_col)
+    _check_unique(codes, path, code_col)
+    unknown = ~codes.isin(known["cd_sector"])
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataError(
+            f"sector {codes.iloc[i]} is not a 2022 Statbel sector",
+            path=path,
+            row=i + 1,
+            column=code_col,
+            hint="the tool uses the 2022 sector codes",
+        )
+    nis = _numeric(df, nis_col, path, allow_missing=False).astype(int)
+    wrong = codes.map(known.set_index("cd_sector")["commune_nis"]).astype(int) != nis
+    if wrong.any():
+        i = int(np.flatnonzero(wrong.to_numpy())[0])
+        raise DataError(
+            f"sector {codes.iloc[i]} lies in commune {codes.iloc[i][:5]}, not {nis.iloc[i]}",
+            path=path,
+            row=i + 1,
+            column=nis_col,
+        )
+    return pd.DataFrame({"cd_sector": codes.astype(str).to_numpy(), "commune_nis": nis.to_numpy()}, index=df.index)
+
+
+def _counts(df: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    """Return a column of head counts: present, whole and not negative."""
+    values = _numeric(df, column, path, allow_missing=False)
+    bad = (values < 0) | (values != values.round())
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"not a head count: {values.iloc[i]}", path=path, row=i + 1, column=column)
+    return values
+
+
+def _check_commune_sums(sums: pd.Series, path: Path, column: str, data_dir: Path | None, what: str) -> None:
+    """Compare per-commune sums with the Statbel 2020 commune totals (see :data:`SECTOR_TOTAL_TOLERANCE`)."""
+    ref = load_commune_population(data_dir).set_index("commune_nis")["pop_total"]
+    gap = sums.reindex(ref.index).fillna(0.0) / ref - 1
+    worst = gap.abs().idxmax()
+    if abs(gap[worst]) > SECTOR_TOTAL_TOLERANCE:
+        raise DataError(
+            f"{what} of commune {worst} sum to {sums.get(worst, 0):.0f}, {gap[worst]:+.1%} from the Statbel "
+            f"total of 1/1/2020 ({ref[worst]:.0f}; tolerance ±{SECTOR_TOTAL_TOLERANCE:.0%})",
+            path=path,
+            column=column,
+            hint="a truncated file or one from another region or year",
+        )
+
+
+def load_sector_population(data_dir: Path | None = None, path: Path | None = None) -> pd.DataFrame:
+    """Load the residents per statistical sector on 1 January 2019 (Statbel, 2022 sector codes).
+
+    Every sector of the 2022 crosswalk must be present once; counts are whole and not negative; each
+    commune's sum must lie within :data:`SECTOR_TOTAL_TOLERANCE` of its Statbel 2020 total.
+
+    Returns
+    -------
+    pandas.DataFrame
+        724 rows sorted by cd_sector: cd_sector, commune_nis, pop_total (residents, float).
+    """
+    path = path or dataset_path("sector_population", data_dir)
+    df = read_table(path, required=("cd_sector", "commune_nis", "pop_total_2019"))
+    known = load_crosswalk(data_dir)
+    out = _sector_keyed(df, path, known)
+    out["pop_total"] = _counts(df, "pop_total_2019", path)
+    missing = sorted(set(known["cd_sector"]) - set(out["cd_sector"]))
+    if missing:
+        raise DataError(
+            f"{len(missing)} sector(s) missing, e.g. {missing[0]}",
+            path=path,
+            column="cd_sector",
+            hint="the file must list every 2022 sector (0 for an empty one)",
+        )
+    _check_commune_sums(out.groupby("commune_nis")["pop_total"].sum(), path, "pop_total_2019", data_dir, "residents")
+    return out.sort_values("cd_sector", ignore_index=True)
+
+
+def load_sector_age_bands(data_dir: Path | None = None, path: Path | None = None) -> pd.DataFrame:
+    """Load the residents per sector in 5-year age bands (probably 1 January 2022).
+
+    The file holds 675 of the 724 sectors. The absent ones are *listed*, not dropped: the result has one row
+    per 2022 sector, and ``in_age_file`` is False (bands NaN) for the sectors the file does not hold.
+    Checked: codes, whole non-negative counts, the bands adding up to ``pop_total`` on every row, and each
+    commune's total within :data:`SECTOR_TOTAL_TOLERANCE` of its Statbel 2020 total.
+
+    Returns
+    -------
+    pandas.DataFrame
+        724 rows sorted by cd_sector: cd_sector, commune_nis, in_age_file, the :data:`AGE_BANDS`, pop_total.
+    """
+    path = path or dataset_path("sector_age_bands", data_dir)
+    df = read_table(path, required=("cd_sector", "commune_nis", *AGE_BANDS, "pop_total"))
+    known = load_crosswalk(data_dir)
+    keys = _sector_keyed(df, path, known)
+    bands = pd.DataFrame({c: _counts(df, c, path) for c in (*AGE_BANDS, "pop_total")})
+    off = (bands[list(AGE_BANDS)].sum(axis=1) - bands["pop_total"]).abs() > 0.5
+    if off.any():
+        i = int(np.flatnonzero(off.to_numpy())[0])
+        raise DataError(
+            f"age bands sum to {bands.loc[bands.index[i], list(AGE_BANDS)].sum():.0f}, "
+            f"pop_total is {bands['pop_total'].iloc[i]:.0f}",
+            path=path,
+            row=i + 1,
+            column="pop_total",
+        )
+    present = pd.concat([keys, bands], axis=1)
+    _check_commune_sums(present.groupby("commune_nis")["pop_total"].sum(), path, "pop_total", data_dir, "residents")
+    present["in_age_file"] = True
+    absent = known[~known["cd_sector"].isin(present["cd_sector"])][["cd_sector", "commune_nis"]]
+    out = pd.concat([present, absent.assign(in_age_file=False)], ignore_index=True)
+    out["in_age_file"] = out["in_age_file"].astype(bool)
+    cols = ["cd_sector", "commune_nis", "in_age_file", *AGE_BANDS, "pop_total"]
+    return out[cols].sort_values("cd_sector", ignore_index=True)
+
+
+def load_sector_bimd(data_dir: Path | None = None, path: Path | None = None) -> pd.DataFrame:
+    """Load the BIMD 2011 multiple-deprivation score and decile per sector (higher score = more deprived).
+
+    Checked: codes, scores between 0 and 100, deciles 1–10 that order the scores (decile 1 holds the highest
+    scores, as the source defines it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sector in the file (675), sorted by cd_sector: cd_sector, commune_nis, bimd2011_score,
+        bimd2011_decile (int).
+    """
+    path = path or dataset_path("sector_bimd", data_dir)
+    df = read_table(path, required=("cd_sector", "commune_nis", "bimd2011_score", "bimd2011_decile"))
+    out = _sector_keyed(df, path, load_crosswalk(data_dir))
+    score = _numeric(df, "bimd2011_score", path, allow_missing=False)
+    bad = (score < 0) | (score > 100)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"score {score.iloc[i]} outside 0-100", path=path, row=i + 1, column="bimd2011_score")
+    decile = _numeric(df, "bimd2011_decile", path, allow_missing=False)
+    bad = ~decile.isin(range(1, 11))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"decile {decile.iloc[i]} not in 1-10", path=path, row=i + 1, column="bimd2011_decile")
+    out["bimd2011_score"], out["bimd2011_decile"] = score, decile.astype(int)
+    lo = out.groupby("bimd2011_decile")["bimd2011_score"].min()
+    hi = out.groupby("bimd2011_decile")["bimd2011_score"].max()
+    crossed = [d for d in lo.index if d + 1 in hi.index and hi[d + 1] > lo[d]]
+    if crossed:
+        d = crossed[0]
+        raise DataError(
+            f"decile {d + 1} holds a higher score ({hi[d + 1]}) than decile {d} ({lo[d]})",
+            path=path,
+            column="bimd2011_decile",
+            hint="decile 1 must be the most deprived (highest scores)",
+        )
+    return out.sort_values("cd_sector", ignore_index=True)
+
+
+#: Mutually exclusive age groups of the IBSA commune table; their shares add up to 100 %.
+_IBSA_EXCLUSIVE = (
+    "share_under3_pct",
+    "share_3_5_pct",
+    "share_6_11_pct",
+    "share_12_17_pct",
+    "share_18_29_pct",
+    "share_30_44_pct",
+    "share_45_64_pct",
+    "share_65plus_pct",
+)
+
+
+def load_commune_age_shares(data_dir: Path | None = None, path: Path | None = None) -> pd.DataFrame:
+    """Load IBSA's share of each age group per commune in 2021 (incl. the share under 3).
+
+    Checked: the 19 communes once each, shares in 0–100, the exclusive groups adding up to 100 % (± 0.1,
+    the rounding of the source).
+
+    Returns
+    -------
+    pandas.DataFrame
+        19 rows: commune_nis and the ``share_*_pct`` columns (percent of all residents).
+    """
+    path = path or dataset_path("commune_age_shares", data_dir)
+    df = read_table(path, required=("commune_nis", *_IBSA_EXCLUSIVE))
+    nis = _numeric(df, "commune_nis", path, allow_missing=False).astype(int)
+    unknown = ~nis.isin(list(COMMUNES))
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataError(f"not a Brussels commune: {nis.iloc[i]}", path=path, row=i + 1, column="commune_nis")
+    _check_unique(nis, path, "commune_nis")
+    missing = sorted(set(COMMUNES) - set(nis))
+    if missing:
+        raise DataError(f"communes missing: {missing}", path=path, column="commune_nis")
+    out = pd.DataFrame({"commune_nis": nis})
+    for col in [c for c in df.columns if c.startswith("share_")]:
+        out[col] = _numeric(df, col, path)
+        bad = (out[col] < 0) | (out[col] > 100)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"share {out[col].iloc[i]} outside 0-100", path=path, row=i + 1, column=col)
+    total = out[list(_IBSA_EXCLUSIVE)].sum(axis=1)
+    off = (total - 100).abs() > 0.1
+    if off.any():
+        i = int(np.flatnonzero(off.to_numpy())[0])
+        raise DataError(f"age groups sum to {total.iloc[i]:.2f} %, not 100", path=path, row=i + 1)
+    return out.sort_values("commune_nis", ignore_index=True)
 
 
 def load_region(data_dir: Path | None = None) -> Polygon | MultiPolygon:
@@ -479,6 +740,10 @@ class ServiceSet:
             parts.append(f"van ~{self.expected_count} die bestaan")
         if len(self.unlocated):
             parts.append(f"{len(self.unlocated)} zonder coördinaten")
+        if "status" in self.excluded.columns and self.excluded["status"].notna().any():
+            stale = self.excluded["status"].dropna().astype(str)
+            counts = ", ".join(f"{n} {s}" for s, n in stale.value_counts().sort_index().items())
+            parts.append(f"{len(stale)} niet als huidig aanbod geteld ({counts})")
         note = ", ".join(parts)
         return note + (" — ONVOLLEDIGE LAAG" if self.incomplete else "")
 
@@ -512,7 +777,21 @@ def _read_services(path: Path, layer: str, region: Polygon | MultiPolygon) -> tu
             column="lat" if lat.isna().iloc[i] else "lon",
         )
     has_xy = lat.notna()
+    status = pd.Series(pd.NA, index=df.index, dtype="string")
+    if "status" in df.columns:  # e.g. the ONE list v2: current / historical / unverified / prenatal_only
+        status = df["status"].astype("string").str.strip().str.lower()
+        bad = status.isna() | ~status.isin(SERVICE_STATUSES)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"unknown status {df['status'].iloc[i]!r}" if pd.notna(status.iloc[i]) else "empty status",
+                path=path,
+                row=i + 1,
+                column="status",
+                hint=f"one of {', '.join(SERVICE_STATUSES)}",
+            )
     df = df[list(SERVICE_COLUMNS)].copy()
+    df["status"] = status
     df["layer"] = layer
     df["lat"], df["lon"] = lat, lon
     df["x"], df["y"] = np.nan, np.nan  # present even when no row has coordinates
@@ -537,6 +816,20 @@ def _read_services(path: Path, layer: str, region: Polygon | MultiPolygon) -> tu
     return located, unlocated
 
 
+def _exclusion(rows: pd.DataFrame, types: tuple[str, ...] | None, statuses: tuple[str, ...]) -> pd.Series:
+    """Why each row is not current supply ('' if it is): planned, a type outside the set, or its status."""
+    kind = rows["type"].fillna("").astype(str)
+    status = rows["status"].astype("string")
+    reason = pd.Series("", index=rows.index, dtype=object)
+    if types is not None:
+        reason[~kind.isin(types)] = "type " + kind[~kind.isin(types)] + " hoort niet bij deze set"
+    planned = kind.str.contains("planned") | (status == "planned").fillna(False)
+    reason[planned & (reason == "")] = "gepland, nog niet open"
+    off = status.notna() & ~status.isin(statuses).fillna(False) & (reason == "")
+    reason[off] = "status: " + status[off].astype(str)
+    return reason
+
+
 def service_set_names(data_dir: Path | None = None) -> list[str]:
     """Return the built-in set names followed by the user sets in ``data/services/user/``."""
     user_dir = (data_dir or settings.data_dir()) / "services" / "user"
@@ -544,7 +837,9 @@ def service_set_names(data_dir: Path | None = None) -> list[str]:
     return list(SERVICE_SETS) + [u for u in user if u not in SERVICE_SETS]
 
 
-def load_services(name: str, data_dir: Path | None = None) -> ServiceSet:
+def load_services(
+    name: str, data_dir: Path | None = None, *, statuses: tuple[str, ...] = CURRENT_STATUSES
+) -> ServiceSet:
     """Load a service set by name.
 
     Parameters
@@ -554,14 +849,21 @@ def load_services(name: str, data_dir: Path | None = None) -> ServiceSet:
         'candidates', 'all_family') or a user set stored as ``data/services/user/NAME.csv``.
     data_dir
         Data folder.
+    statuses
+        For lists with a ``status`` column (the ONE list): the statuses that count as supply
+        (default only ``current``). Rows of lists without the column all count.
 
     Returns
     -------
     ServiceSet
-        Located points (EPSG:31370, with ``approximate`` and ``layer``), rows without
-        coordinates (with a ``reason``), rows left out on purpose (planned, prenatal), and the
-        expected real count where public sources give it.
+        Located points (EPSG:31370, with ``approximate``, ``layer`` and ``status``), rows without
+        coordinates (with a ``reason``), rows left out on purpose (planned, prenatal, or a status
+        that is not current, e.g. historical or unverified ONE rows; with ``excluded_reason``), and
+        the expected real count where public sources give it.
     """
+    unknown = sorted(set(statuses) - set(SERVICE_STATUSES))
+    if unknown:
+        raise DataError(f"unknown service status {unknown[0]!r}", hint=f"one of {', '.join(SERVICE_STATUSES)}")
     region = load_region(data_dir)
     data_dir = data_dir or settings.data_dir()
     user_file = data_dir / "services" / "user" / f"{name}.csv"
@@ -583,12 +885,12 @@ def load_services(name: str, data_dir: Path | None = None) -> ServiceSet:
     located_parts, unlocated_parts, excluded_parts = [], [], []
     for path, layer in sources:
         located, unlocated = _read_services(path, layer, region)
-        if types is not None:
-            keep_l, keep_u = located["type"].isin(types), unlocated["type"].isin(types)
-        else:  # planned sites are never current supply
-            keep_l = ~located["type"].fillna("").str.contains("planned")
-            keep_u = ~unlocated["type"].fillna("").str.contains("planned")
-        excluded_parts += [located[~keep_l], unlocated[~keep_u]]
+        reason_l, reason_u = _exclusion(located, types, statuses), _exclusion(unlocated, types, statuses)
+        keep_l, keep_u = reason_l == "", reason_u == ""
+        excluded_parts += [
+            located[~keep_l].assign(excluded_reason=reason_l[~keep_l]),
+            unlocated[~keep_u].assign(excluded_reason=reason_u[~keep_u]),
+        ]
         located, unlocated = located[keep_l], unlocated[keep_u]
         located_parts.append(located)
         unlocated_parts.append(unlocated)
@@ -602,7 +904,11 @@ def load_services(name: str, data_dir: Path | None = None) -> ServiceSet:
         crs=settings.CRS,
     )
     points["approximate"] = _approximate(points["geocode_method"])
-    excluded = pd.concat(excluded_parts, ignore_index=True) if excluded_parts else pd.DataFrame(columns=SERVICE_COLUMNS)
+    excluded = (
+        pd.concat(excluded_parts, ignore_index=True)
+        if excluded_parts
+        else pd.DataFrame(columns=[*SERVICE_COLUMNS, "status", "excluded_reason"])
+    )
     return ServiceSet(
         name=name,
         label=label,

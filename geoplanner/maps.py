@@ -72,6 +72,12 @@ _SHAPES = ("square", "diamond", "triangle", "circle", "hexagon")
 _GAP_COLOUR = "#b2182b"
 _SITE_COLOUR = "#6a3d9a"
 _UNSERVED_CAPACITY_COLOUR = "#e08214"
+# Muted, hollow grey marker of service rows that are not current supply (historical, unverified, …).
+_EXCLUDED_MARKER = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="12" height="12" opacity="0.7">'
+    '<circle cx="6" cy="6" r="4.5" fill="#f0f0f0" stroke="#888" stroke-width="1.5" stroke-dasharray="2 1.5"/>'
+    '<line x1="2.8" y1="2.8" x2="9.2" y2="9.2" stroke="#888" stroke-width="1.2"/></svg>'
+)
 _GAP_MAX_RADIUS = 18.0  # pixels for the sector with the largest gap
 
 
@@ -93,6 +99,9 @@ class MapData:
         service_set, service_id ('*' = union), threshold_min, geometry.
     services
         Service points (the load contract's columns + ``layer`` and ``approximate``).
+    excluded_services
+        Located rows of the same lists that are *not* current supply (e.g. historical or unverified ONE
+        rows), with ``status`` and ``excluded_reason``: drawn muted, in a layer of their own.
     sites, timetable
         A scenario's chosen sites (order, id, name, type, marginal_demand, geometry) and its
         timetable (team, day, dagdeel, venue_id, venue_name, lgn).
@@ -112,6 +121,7 @@ class MapData:
     coverage: pd.DataFrame | None = None
     isochrones: gpd.GeoDataFrame | None = None
     services: gpd.GeoDataFrame | None = None
+    excluded_services: gpd.GeoDataFrame | None = None
     sites: gpd.GeoDataFrame | None = None
     timetable: pd.DataFrame | None = None
     title: str = ""
@@ -462,9 +472,10 @@ class _MapBuilder:
         cls = _classify(births, br)
         s["fill"] = [colours[c] if c >= 0 else "#ffffff" for c in cls]
         status_col = "births_status" if "births_status" in s.columns else None
+        known = ("observed", "derived", "estimated", "mixed")
         tips = []
         for _, row in s.iterrows():
-            status = self.t(row[status_col]) if status_col and row[status_col] in ("estimated", "observed") else ""
+            status = self.t(row[status_col]) if status_col and row[status_col] in known else ""
             rows = [
                 (esc(self.t("sector")), esc(_sector_name(row, lang))),
                 (esc(self.t("births")), esc(f"{fmt_num(row['births'], lang, 1)} ({status})")),
@@ -474,7 +485,8 @@ class _MapBuilder:
                 rows.append((esc(self.t("deprivation")), esc(fmt_num(row["deprivation"], lang, 2))))
             tips.append(_table(rows))
         s["tip"] = tips
-        name = f"{self.t('births')} ({self.t('estimated')})"
+        present = [k for k in known if status_col and (s[status_col] == k).any()] or ["estimated"]
+        name = f"{self.t('births')} ({', '.join(self.t(k) for k in present)})"
         style = {"color": "#999", "weight": 0.3, "fillOpacity": 0.7}
         self.add(_geojson_layer(s, name, style, show=True), name)
         counts = np.bincount(cls[cls >= 0], minlength=len(br) - 1)
@@ -508,6 +520,7 @@ class _MapBuilder:
                     (esc(self.t("rank")), esc(int(r["rank"]))),
                     (esc(self.t("wijk")), esc(r[name_col])),
                     (esc(self.t("score")), esc(fmt_num(r.get("score"), self.lang, 2))),
+                    *self._stability_rows(r),
                 ]
             )
             for _, r in w.iterrows()
@@ -528,6 +541,19 @@ class _MapBuilder:
             f'<div class="sec" data-layer="priority" data-count="{len(w)}"><h4>{esc(name)}</h4>'
             f'<span class="sw" style="border:2.5px solid #000;background:none"></span>{len(w)}</div>'
         )
+
+    def _stability_rows(self, r: pd.Series) -> list[tuple[str, str]]:
+        """Popup rows on how sure the wijk's place in the selection is (empty without a stability run)."""
+        p = r.get("p_top")
+        if p is None or not np.isfinite(float(p)):
+            return []
+        rows = [
+            (esc(self.t("p_top")), esc(f"{fmt_num(100 * float(p), self.lang, 1)} %")),
+            (esc(self.t("stability")), esc(self.t(f"stability_{r['stability']}"))),
+        ]
+        if np.isfinite(float(r.get("rank_p05", np.nan))):
+            rows.append((esc(self.t("rank_range")), esc(f"{int(r['rank_p05'])}–{int(r['rank_p95'])}")))
+        return rows
 
     def walking_time(self) -> None:
         if self.data.coverage is None or "mean_min" not in self.data.coverage.columns:
@@ -627,6 +653,40 @@ class _MapBuilder:
         self.legend.append(
             f'<div class="sec" data-layer="services"><h4>{esc(self.t("services"))}</h4>{shapes}'
             f"<h4>{esc(self.t('type'))}</h4>{colours}</div>"
+        )
+
+    def excluded_services(self) -> None:
+        """Rows of the service lists that are not current supply, muted, with their status and reason."""
+        sv = self.data.excluded_services
+        if sv is None or sv.empty:
+            return
+        pts = _to_wgs84(sv).sort_values("id")
+        name = f"{self.t('services')} — {self.t('excluded_services')}"
+        fg = folium.FeatureGroup(name=esc(name), show=True)
+        items = []
+        for _, r in pts.iterrows():
+            address = " ".join(
+                str(r[c]).removesuffix(".0")
+                for c in ("street", "number", "postcode", "commune")
+                if c in r and pd.notna(r[c]) and str(r[c]).strip()
+            )
+            popup = _table(
+                [
+                    (esc(self.t("name")), esc(r["name"])),
+                    (esc(self.t("address")), esc(address)),
+                    (esc(self.t("type")), esc(r.get("type"))),
+                    (esc(self.t("service_status")), esc(r.get("status"))),
+                    (esc(self.t("excluded_reason")), esc(r.get("excluded_reason"))),
+                    (esc(self.t("source")), esc(r.get("source"))),
+                ]
+            )
+            tip = f"{esc(r['name'])} ({esc(r.get('status') or self.t('excluded_services'))})"
+            items.append([_r(r.geometry.y), _r(r.geometry.x), tip, popup, _EXCLUDED_MARKER])
+        _PointBatch(items, "icon", {"size": 12, "interactive": True}).add_to(fg)
+        self.add(fg, name)
+        self.legend.append(
+            f'<div class="sec" data-layer="excluded_services" data-count="{len(pts)}">'
+            f"<h4>{esc(name)}</h4>{_EXCLUDED_MARKER} {len(pts)}</div>"
         )
 
     def gap(self) -> None:
@@ -787,6 +847,7 @@ def _fill(m: folium.Map, data: MapData, scales: MapScales, lang: str, title: str
     b.gap()
     b.unserved()
     b.services()
+    b.excluded_services()
     b.sites()
     b.finish(title, compact)
     return b.names

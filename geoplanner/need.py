@@ -1,20 +1,55 @@
-"""Need: young children per sector, deprivation per wijk, and the priority wijken.
+"""Need: young children per sector, deprivation per sector and wijk, and the priority wijken.
 
-Young-child counts below commune level are not public, so they are *estimated* here by a
-dasymetric method, stated in full so anyone can check it:
+**Young children and births per sector.** Three kinds of figure, each marked in a ``*_status`` column:
 
-1. **Residential weight of a street.** Every OSM street that fronts housing (highway
-   residential, living_street, unclassified, tertiary, secondary, primary, pedestrian) gets
-   ``weight = length (m) × GHSL population density of the 1 km cell at its midpoint``. The
-   street length says where houses are inside a cell; GHSL says how densely people live there.
-2. **Sector weight** = the sum of the weights of the street pieces inside the sector.
-3. **Sector estimate** = commune count (Statbel, 1 Jan 2020) × sector weight / the
-   commune's total weight. Commune totals are therefore preserved exactly. This applies to
-   children aged 0 (≈ births of 2019), aged 0–2, and the total population.
+* ``observed`` — a figure the user imported (``geoplanner indicators import``), and the residents per
+  sector (Statbel, 1 January 2019: ``pop_total``), which are counts.
+* ``derived`` — computed from the sector's *observed age structure*, for the 675 sectors of the age-band
+  file (residents per sector in 5-year bands, probably 1 January 2022):
 
-A consequence worth knowing: with estimates alone, the *birth rate* of a wijk only varies
-between communes (all counts of a commune are spread by the same weight). Real sector counts
-(`geoplanner indicators import`) replace the estimates and every figure says which it is.
+  1. the sector's 0–4 share in 2022, ``s = pop_0_4 / pop_total_2022``;
+  2. applied to its 2019 residents: ``young = pop_total_2019 × s`` (0–4-year-olds at the size the sector
+     had in 2019, the year of ``pop_total``, so a sector that grew between 2019 and 2022 is not given
+     the children of its new residents while its birth rate is divided by its old population);
+  3. times the commune's ratios from the single-year table of 1 January 2020 (Statbel):
+     ``births = young × age0 / (0–4)`` and ``pop_0_2 = young × (0–2) / (0–4)``;
+  4. **reconciled**: within each commune every model-made figure (derived and estimated) is scaled by
+     one factor so that the commune keeps its published 2020 totals — children aged 0 (≈ the births
+     of 2019) and aged 0–2. These two counts are what "the commune totals" means here; they are kept
+     exactly (tested). The factor is reported per sector (``reconcile_*``; the same for both counts): about
+     the ratio between the commune's 2020 0–4 count and the 0–4 count the 2022 structure implies at 2019
+     size — 1.03 to 1.12 on the public data, as births fell between the two dates.
+
+  Years, in short: structure 2022, size 2019, level 2020. The 2019 birth cohort (aged 0 in 2020) and
+  the 2017–2019 cohorts (aged 0–2 in 2020) are part of the children aged 0–4 in 2022, which is why the
+  0–4 band is the right carrier. Birth rates (births / 2019 residents) now differ *within* communes,
+  in proportion to each sector's 0–4 share.
+* ``estimated`` — only for the 49 small sectors the age file does not hold (304 residents in 2019 between
+  them): the commune's 2020 rate per resident times the sector's observed 2019 residents, reconciled
+  with the rest. (The street-length × GHSL weight of earlier versions gave these sectors 1,121 children
+  aged 0–2; it is still computed, as ``res_weight``, and still spreads a sector's children over its
+  streets for the walking-time model.)
+
+A user's imported figure replaces the derived or estimated one as is (it is not reconciled).
+
+**Uncertainty of derived and estimated counts** (``births_cv``, ``pop_0_2_cv``: a coefficient of
+variation, 0 for observed figures), used by :mod:`geoplanner.stability`:
+
+* derived: ``cv² = cv_communes² + (1 − r) / (r · n)``, where ``r`` is the commune's ratio (age 0 or
+  0–2 over 0–4), ``n`` the sector's observed 0–4 count and ``cv_communes`` the spread of that ratio
+  between the 19 communes (6.4 % for age 0, 2.6 % for 0–2). The second term is the binomial spread of
+  the share of one (or three) of five birth cohorts among ``n`` children: a sector with 100 children
+  aged 0–4 has about 20 ± 4 aged 0.
+* estimated: the resident-weighted root-mean-square gap between a sector's 0–4 share and its commune's,
+  measured on the 675 sectors where both are known (19 % on the public data): how far the
+  commune-average guess is off where it can be checked.
+
+**Deprivation.** Per sector: the BIMD 2011 multiple-deprivation score (Sciensano; 2011 census) and
+decile. Per wijk: the BIMD score averaged over the wijk's sectors weighted by their 2019 residents,
+with the recent IBSA wijk indicators (BIM 2024, CPAS/OCMW 2023, unemployment 2023, median income 2023,
+inverted), each standardised over the rankable wijken and combined either with fixed weights (equal by
+default) or with weights from a principal-component analysis (:func:`pca_weights`). A real
+kansarmoede-index, when supplied per sector, replaces the composite.
 """
 
 from __future__ import annotations
@@ -34,16 +69,40 @@ from geoplanner import settings
 from geoplanner.bundle import dataset_path
 from geoplanner.errors import ConfigError, DataError
 from geoplanner.lgn import lgn_of_commune, lgn_table
-from geoplanner.load import load_commune_population, load_region, load_sectors, load_wijk_indicators, load_wijken
+from geoplanner.load import (
+    load_commune_age_shares,
+    load_commune_population,
+    load_region,
+    load_sector_age_bands,
+    load_sector_bimd,
+    load_sector_population,
+    load_sectors,
+    load_wijk_indicators,
+    load_wijken,
+)
 
 __all__ = [
     "FRONTAGE_HIGHWAYS",
     "DEPRIVATION_COMPONENTS",
+    "DEPRIVATION_METHODS",
+    "STATUSES",
+    "OBSERVED",
+    "DERIVED",
+    "ESTIMATED",
+    "MIXED",
+    "IBSA_TOLERANCE",
     "NeedParams",
     "residential_lines",
     "sector_pieces",
+    "derive_sector_counts",
+    "uncertainty_basis",
     "sector_need",
+    "combine_status",
+    "status_mix",
     "wijk_need",
+    "commune_check",
+    "PcaWeights",
+    "pca_weights",
     "deprivation_index",
     "rank_wijken",
     "Need",
@@ -52,8 +111,10 @@ __all__ = [
 ]
 
 ESTIMATE_NOTE = (
-    "Geboorten en 0-2-jarigen per sector/wijk zijn SCHATTINGEN: gemeentecijfers (Statbel, 1/1/2020) verdeeld "
-    "volgens woonstraatlengte × GHSL-bevolkingsdichtheid; laad echte cijfers met `geoplanner indicators import`."
+    "Geboorten en 0-2-jarigen per sector zijn AFGELEID uit de waargenomen leeftijdsopbouw (0-4-jarigen per sector, "
+    "~1/1/2022, op de bevolking van 1/1/2019) en afgestemd op de gemeentecijfers (Statbel, 1/1/2020); 49 kleine "
+    "sectoren zonder leeftijdsgegevens zijn GESCHAT (gemeentegemiddelde × inwoners 2019). Geen echte telling: "
+    "laad echte cijfers met `geoplanner indicators import`."
 )
 
 #: OSM highway values along which people live (used for the residential weight).
@@ -67,21 +128,37 @@ FRONTAGE_HIGHWAYS = (
     "pedestrian",
 )
 
-#: Deprivation components: column of the wijk indicator table -> sign (+1: more is more deprived).
+#: Deprivation components: key -> (column of the wijk table, sign; +1: more is more deprived).
+#: ``bimd2011_score`` is the population-weighted mean of the sector BIMD scores (see :func:`wijk_need`);
+#: the others come from the IBSA wijk indicator table.
 DEPRIVATION_COMPONENTS: dict[str, tuple[str, int]] = {
     "bim": ("bim_beneficiaries_share_pct_2024", +1),
     "cpas": ("cpas_ris_beneficiaries_share_pct_2023", +1),
     "unemployment": ("unemployment_rate_pct_2023", +1),
     "income": ("median_equivalised_income_after_tax_eur_2023", -1),
+    "bimd": ("bimd2011_score", +1),
 }
 
-ESTIMATED = "estimated"
+#: How the deprivation components are combined: the configured weights, or weights from a PCA.
+DEPRIVATION_METHODS = ("weights", "pca")
+
 OBSERVED = "observed"
+DERIVED = "derived"
+ESTIMATED = "estimated"
+MIXED = "mixed"
+#: Figure statuses, strongest first.
+STATUSES = (OBSERVED, DERIVED, ESTIMATED)
+
+#: Largest relative gap allowed between the derived share of 0–2-year-olds of a commune (2020 count over
+#: 2019 residents) and IBSA's share under 3 in 2021. Basis: the two count one birth year apart (born
+#: 2017–2019 against 2018–2020) while Brussels births fell about 4 % a year (17,377 in 2018, 16,635 in 2019,
+#: 14,744 in 2022), and their denominators are two years apart; the real gaps are +0.5 % to +10.5 %.
+IBSA_TOLERANCE = 0.12
 
 
 @dataclass(frozen=True)
 class NeedParams:
-    """Parameters of the deprivation index and the priority score.
+    """Parameters of the deprivation index, the priority score and its stability analysis.
 
     Attributes
     ----------
@@ -89,24 +166,44 @@ class NeedParams:
         Weights of the standardised components of the priority score. They need not sum to 1;
         each wijk's contributions are reported so the effect of a weight is visible.
     deprivation_weights
-        Weights of the deprivation components (keys of :data:`DEPRIVATION_COMPONENTS`).
+        Weights of the deprivation components (keys of :data:`DEPRIVATION_COMPONENTS`); equal by default.
+        With ``deprivation_method = "pca"`` only which components have a weight above 0 matters.
+    deprivation_method
+        ``"weights"`` (default: ``deprivation_weights``) or ``"pca"`` (weights from the first principal
+        component of the standardised components, see :func:`pca_weights`).
     min_population
-        Wijken with fewer (estimated) inhabitants are not ranked.
+        Wijken with fewer inhabitants (1 Jan 2019) are not ranked.
     min_components
         A wijk needs at least this many deprivation components to get an index.
     top_n
         Number of priority wijken.
+    stability_draws
+        Number of plausible variations drawn by :func:`geoplanner.stability.rank_stability` (0: no
+        stability analysis).
+    stability_seed
+        Seed of those draws (same seed, same result).
+    stability_concentration
+        Concentration of the Dirichlet distribution the score weights are drawn from, around the chosen
+        ones: an assumption, not a measurement. At 30 the default weights 0.35 / 0.15 / 0.5 move by
+        about ±0.09 / ±0.06 / ±0.09 (one standard deviation).
+    stability_switch_method
+        Draw the deprivation method (weights or PCA) at random in the variations.
     """
 
     w_birth_rate: float = 0.35
     w_births: float = 0.15
     w_deprivation: float = 0.5
     deprivation_weights: dict[str, float] = field(
-        default_factory=lambda: {"bim": 0.25, "cpas": 0.25, "unemployment": 0.25, "income": 0.25}
+        default_factory=lambda: {"bim": 0.2, "cpas": 0.2, "unemployment": 0.2, "income": 0.2, "bimd": 0.2}
     )
+    deprivation_method: str = "weights"
     min_population: float = 1000.0
     min_components: int = 3
     top_n: int = 21
+    stability_draws: int = 4000
+    stability_seed: int = 20190101
+    stability_concentration: float = 30.0
+    stability_switch_method: bool = True
 
     def __post_init__(self) -> None:
         unknown = set(self.deprivation_weights) - set(DEPRIVATION_COMPONENTS)
@@ -119,12 +216,24 @@ class NeedParams:
         for name in ("w_birth_rate", "w_births", "w_deprivation", "min_population"):
             if getattr(self, name) < 0:
                 raise ConfigError("must not be negative", column=name)
+        if not any((self.w_birth_rate, self.w_births, self.w_deprivation)):
+            raise ConfigError("the score weights must not all be 0", column="w_deprivation")
         if any(v < 0 for v in self.deprivation_weights.values()) or not any(self.deprivation_weights.values()):
             raise ConfigError("weights must be >= 0 and not all 0", column="deprivation_weights")
+        if self.deprivation_method not in DEPRIVATION_METHODS:
+            raise ConfigError(
+                f"unknown method {self.deprivation_method!r}",
+                column="deprivation_method",
+                hint=f"one of {', '.join(DEPRIVATION_METHODS)}",
+            )
         if self.top_n < 1:
             raise ConfigError("must be at least 1", column="top_n")
         if not 1 <= self.min_components <= len(self.deprivation_weights):
             raise ConfigError("must be between 1 and the number of components", column="min_components")
+        if self.stability_draws < 0:
+            raise ConfigError("must not be negative", column="stability_draws")
+        if self.stability_concentration <= 0:
+            raise ConfigError("must be above 0", column="stability_concentration")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> NeedParams:
@@ -140,8 +249,8 @@ class NeedParams:
         for key, value in raw.items():
             if key not in known:
                 raise ConfigError(f"unknown key '{key}'", path=path, column=key, hint=f"known: {', '.join(known)}")
-            expected = dict if key == "deprivation_weights" else (int,) if key == "top_n" else (int, float)
-            if isinstance(value, bool) or not isinstance(value, expected):
+            expected = _TOML_TYPES.get(key, (int, float))
+            if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
                 raise ConfigError(f"wrong type {type(value).__name__}", path=path, column=key)
         try:
             return cls(**raw)
@@ -153,8 +262,28 @@ class NeedParams:
         return asdict(self)
 
 
-def residential_lines(data_dir: Path | None = None) -> gpd.GeoDataFrame:
+_TOML_TYPES: dict[str, type | tuple[type, ...]] = {
+    "deprivation_weights": dict,
+    "deprivation_method": str,
+    "top_n": int,
+    "min_components": int,
+    "stability_draws": int,
+    "stability_seed": int,
+    "stability_switch_method": bool,
+}
+
+
+def residential_lines(data_dir: Path | None = None, *, cache: bool = True) -> gpd.GeoDataFrame:
     """Return the streets that front housing, with their residential weight.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder.
+    cache
+        Read and write ``<cache_dir>/need/residential_lines_<key>.npz``; the key is the sha256 of the OSM
+        extract, the GHSL grid and the region outline, the highway values and :data:`_LINES_CACHE_VERSION`,
+        so changed inputs or rules are rebuilt, never served stale.
 
     Returns
     -------
@@ -162,6 +291,11 @@ def residential_lines(data_dir: Path | None = None) -> gpd.GeoDataFrame:
         EPSG:31370 LineStrings clipped to the region; columns highway, length_m, density
         (GHSL persons/km² of the cell at the midpoint), weight (= length_m × density / 1000).
     """
+    target = _lines_cache_file(data_dir) if cache else None
+    if target is not None and target.is_file():
+        cached = _load_lines(target)
+        if cached is not None:
+            return cached
     pbf = dataset_path("osm_pbf", data_dir)
     try:
         lines = pyogrio.read_dataframe(pbf, layer="lines", columns=["highway"])
@@ -173,9 +307,59 @@ def residential_lines(data_dir: Path | None = None) -> gpd.GeoDataFrame:
     lines["length_m"] = lines.length
     lines["density"] = _ghsl_density(lines.geometry.interpolate(0.5, normalized=True), data_dir)
     lines["weight"] = lines["length_m"] * lines["density"] / 1000.0
-    return lines.sort_values(["highway", "length_m"], ignore_index=True)[
+    lines = lines.sort_values(["highway", "length_m"], ignore_index=True)[
         ["highway", "length_m", "density", "weight", "geometry"]
     ]
+    if target is not None:
+        _save_lines(lines, target)
+    return lines
+
+
+#: Bumped whenever the residential-line rules or the cache layout change.
+_LINES_CACHE_VERSION = 1
+
+
+def _lines_cache_file(data_dir: Path | None) -> Path:
+    import hashlib
+    import json
+
+    from geoplanner._io import sha256_file
+
+    key = {k: sha256_file(dataset_path(k, data_dir)) for k in ("osm_pbf", "ghsl_population", "region_boundary")}
+    key.update(highways=list(FRONTAGE_HIGHWAYS), version=_LINES_CACHE_VERSION)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24]
+    return settings.cache_dir() / "need" / f"residential_lines_{digest}.npz"
+
+
+def _save_lines(lines: gpd.GeoDataFrame, target: Path) -> None:
+    import shapely
+
+    from geoplanner._io import atomic_path
+
+    _, coords, offsets = shapely.to_ragged_array(lines.geometry.to_numpy())
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:  # np.savez on a path would add '.npz'
+        np.savez(
+            fh,
+            highway=lines["highway"].to_numpy(dtype=str),
+            length_m=lines["length_m"].to_numpy(dtype=float),
+            density=lines["density"].to_numpy(dtype=float),
+            weight=lines["weight"].to_numpy(dtype=float),
+            coords=coords,
+            offsets=offsets[0],
+        )
+
+
+def _load_lines(target: Path) -> gpd.GeoDataFrame | None:
+    import shapely
+
+    try:
+        with np.load(target, allow_pickle=False) as z:
+            geom = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, z["coords"], (z["offsets"],))
+            frame = {k: z[k] for k in ("highway", "length_m", "density", "weight")}
+    except (OSError, KeyError, ValueError):
+        return None  # unreadable or old cache: rebuild
+    frame["highway"] = frame["highway"].astype(object)
+    return gpd.GeoDataFrame(frame, geometry=geom, crs=settings.CRS)
 
 
 def _ghsl_density(points: gpd.GeoSeries, data_dir: Path | None) -> np.ndarray:
@@ -219,10 +403,144 @@ def sector_pieces(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> gpd.Geo
     return pieces[["cd_sector", "weight", "geometry"]].sort_values("cd_sector", kind="stable", ignore_index=True)
 
 
-def _sector_weights(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> pd.Series:
-    """Sum, per sector, the weight of the street pieces inside it."""
+def _sector_weights(sectors: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, *, cache: bool = True) -> pd.Series:
+    """Sum, per sector, the weight of the street pieces inside it.
+
+    The overlay is cached under ``<cache_dir>/need/`` keyed by a hash of the sector codes and
+    geometries and of the lines' geometry and density, so any change of either is recomputed.
+    """
+    import hashlib
+
+    import shapely
+
+    target = None
+    if cache:
+        h = hashlib.sha256(b"sector_weights/1")
+        h.update("|".join(sectors["cd_sector"].astype(str)).encode())
+        h.update(b"".join(shapely.to_wkb(sectors.geometry.to_numpy())))
+        _, coords, offsets = shapely.to_ragged_array(lines.geometry.to_numpy())
+        h.update(np.ascontiguousarray(coords).tobytes())
+        h.update(np.ascontiguousarray(offsets[0]).tobytes())
+        h.update(np.nan_to_num(lines["density"].to_numpy(dtype=float), nan=0.0).tobytes())
+        target = settings.cache_dir() / "need" / f"sector_weights_{h.hexdigest()[:24]}.npz"
+        if target.is_file():
+            try:
+                with np.load(target, allow_pickle=False) as z:
+                    return pd.Series(z["weight"], index=pd.Index(z["cd_sector"].astype(object), name="cd_sector"))
+            except (OSError, KeyError, ValueError):
+                pass  # unreadable: recompute
     pieces = sector_pieces(sectors, lines)
-    return pieces.groupby("cd_sector")["weight"].sum().reindex(sectors["cd_sector"], fill_value=0.0)
+    out = pieces.groupby("cd_sector")["weight"].sum().reindex(sectors["cd_sector"], fill_value=0.0)
+    if target is not None:
+        from geoplanner._io import atomic_path
+
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, cd_sector=out.index.to_numpy(dtype=str), weight=out.to_numpy(dtype=float))
+    return out
+
+
+def _uncertainty(
+    share: np.ndarray, commune: np.ndarray, pop: np.ndarray, has_age: np.ndarray, young: np.ndarray
+) -> float:
+    """Resident-weighted RMS gap between sectors' 0–4 shares and their commune's (the estimate's error)."""
+    ok = has_age & np.isfinite(share) & (pop > 0)
+    if not ok.any():
+        return float("nan")
+    frame = pd.DataFrame({"c": commune[ok], "young": young[ok], "pop": pop[ok], "share": share[ok]})
+    by = frame.groupby("c")[["young", "pop"]].transform("sum")
+    commune_share = by["young"] / by["pop"]
+    ratio = (frame["share"] / commune_share.where(commune_share > 0)).fillna(1.0)
+    return float(np.sqrt(np.average((ratio - 1.0) ** 2, weights=frame["pop"])))
+
+
+def uncertainty_basis(communes: pd.DataFrame, table: pd.DataFrame) -> dict[str, float]:
+    """Return the figures the uncertainty of derived and estimated counts rests on.
+
+    Parameters
+    ----------
+    communes
+        Indexed by commune_nis: pop_age0, pop_0_2, pop_0_4 (Statbel, 1 Jan 2020).
+    table
+        Per sector: commune_nis, pop_total (2019), in_age_file, share_0_4_2022.
+
+    Returns
+    -------
+    dict
+        ``cv_communes_births`` / ``cv_communes_pop_0_2``: the between-commune coefficient of variation of
+        the ratio age 0 / 0–4 and 0–2 / 0–4; ``cv_estimated``: the resident-weighted RMS relative gap between
+        a sector's 0–4 share and its commune's (see the module docstring).
+    """
+    r0 = communes["pop_age0"] / communes["pop_0_4"]
+    r02 = communes["pop_0_2"] / communes["pop_0_4"]
+    pop = table["pop_total"].to_numpy(dtype=float)
+    share = table["share_0_4_2022"].to_numpy(dtype=float)
+    has_age = table["in_age_file"].to_numpy(dtype=bool)
+    return {
+        "cv_communes_births": float(r0.std(ddof=1) / r0.mean()),
+        "cv_communes_pop_0_2": float(r02.std(ddof=1) / r02.mean()),
+        "cv_estimated": _uncertainty(
+            share, table["commune_nis"].to_numpy(), pop, has_age, np.nan_to_num(pop * share, nan=0.0)
+        ),
+    }
+
+
+def derive_sector_counts(table: pd.DataFrame, communes: pd.DataFrame) -> pd.DataFrame:
+    """Derive births and 0–2-year-olds per sector from its observed age structure (see the module docstring).
+
+    Parameters
+    ----------
+    table
+        One row per sector: cd_sector, commune_nis, pop_total (residents 1 Jan 2019), in_age_file (bool),
+        pop_0_4_2022 and pop_total_2022 (the age-band file; NaN where ``in_age_file`` is False).
+    communes
+        Indexed by commune_nis: pop_total, pop_age0, pop_0_2, pop_0_4 (Statbel, 1 Jan 2020).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``table``: share_0_4_2022, births and pop_0_2 with their ``*_status`` ('derived' where
+        the age file holds the sector, else 'estimated'), ``*_cv`` (coefficient of variation) and
+        ``reconcile_*`` (the commune's scaling factor). Per commune, births and pop_0_2 add up exactly to
+        the 2020 counts of children aged 0 and 0–2.
+
+    Raises
+    ------
+    DataError
+        If a commune with children has no resident in any sector to carry them.
+    """
+    nis = table["commune_nis"].to_numpy()
+    missing = sorted(set(nis) - set(communes.index))
+    if missing:
+        raise DataError(f"no 2020 commune figures for commune {missing[0]}", column="commune_nis")
+    c = communes.reindex(nis)
+    pop = table["pop_total"].to_numpy(dtype=float)
+    has_age = table["in_age_file"].to_numpy(dtype=bool)
+    n04 = table["pop_0_4_2022"].to_numpy(dtype=float)
+    tot22 = table["pop_total_2022"].to_numpy(dtype=float)
+    # a sector the age file holds with no resident in 2022 has an observed structure too: no children
+    share = np.where(has_age, np.divide(n04, tot22, out=np.zeros_like(n04), where=tot22 > 0), np.nan)
+    young = np.where(has_age, pop * np.nan_to_num(share, nan=0.0), 0.0)
+    basis = uncertainty_basis(communes, table.assign(share_0_4_2022=share))
+    out = pd.DataFrame({"share_0_4_2022": share}, index=table.index)
+    status = np.where(has_age, DERIVED, ESTIMATED)
+    for column, ref in (("births", "pop_age0"), ("pop_0_2", "pop_0_2")):
+        ratio = (c[ref] / c["pop_0_4"]).to_numpy(dtype=float)  # age 0 (or 0–2) per child aged 0–4, 2020
+        per_resident = (c[ref] / c["pop_total"]).to_numpy(dtype=float)
+        raw = np.where(has_age, young * ratio, pop * per_resident)
+        sums = pd.Series(raw).groupby(nis).transform("sum").to_numpy()
+        target = c[ref].to_numpy(dtype=float)
+        empty = (sums <= 0) & (target > 0)
+        if empty.any():
+            raise DataError(f"commune {nis[np.flatnonzero(empty)[0]]} has no resident to carry its {column}")
+        factor = np.divide(target, sums, out=np.zeros_like(target), where=sums > 0)
+        out[column] = raw * factor
+        out[f"{column}_status"] = status
+        cv_ratio = basis[f"cv_communes_{column}"]
+        binomial = np.divide(1.0 - ratio, ratio * n04, out=np.zeros_like(n04), where=has_age & (n04 > 0))
+        cv = np.where(has_age, np.sqrt(cv_ratio**2 + binomial), basis["cv_estimated"])
+        out[f"{column}_cv"] = np.where(out[column] > 0, cv, 0.0)
+        out[f"reconcile_{column}"] = factor
+    return out
 
 
 def sector_need(
@@ -231,7 +549,7 @@ def sector_need(
     observed: pd.DataFrame | None = None,
     lines: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """Estimate young children and births per statistical sector.
+    """Young children, births, residents and deprivation per statistical sector.
 
     Parameters
     ----------
@@ -239,33 +557,40 @@ def sector_need(
         Data folder.
     observed
         Real figures indexed by 2022 ``cd_sector`` with any of the columns ``births``,
-        ``pop_0_2``, ``pop_total``, ``kansarmoede_index``. Where given they replace the estimate
-        and the row is marked ``observed``.
+        ``pop_0_2``, ``pop_total``, ``kansarmoede_index``. Where given they replace the
+        derived or estimated figure (as is) and the row is marked ``observed``.
     lines
         Precomputed :func:`residential_lines` (to avoid reading OSM twice).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per sector: cd_sector, commune_nis, mdrc, lgn, res_weight, pop_total, births,
-        pop_0_2, kansarmoede_index (NaN unless observed) and ``<figure>_status``
-        ('estimated'|'observed') for each figure; geometry.
+        One row per sector: cd_sector, commune_nis, mdrc, lgn, res_weight (street length × GHSL, for the
+        demand points), pop_total (residents 1 Jan 2019), in_age_file, pop_0_4_2022, pop_total_2022,
+        share_0_4_2022, births, pop_0_2 (see :func:`derive_sector_counts`), bimd2011_score,
+        bimd2011_decile, kansarmoede_index (NaN unless observed), ``<figure>_status``
+        ('observed' | 'derived' | 'estimated'), ``births_cv``, ``pop_0_2_cv``, ``reconcile_*``; geometry.
     """
     sectors = load_sectors(data_dir)
     communes = load_commune_population(data_dir).set_index("commune_nis")
+    residents = load_sector_population(data_dir).set_index("cd_sector")["pop_total"]
+    ages = load_sector_age_bands(data_dir).set_index("cd_sector")
+    bimd = load_sector_bimd(data_dir).set_index("cd_sector")
     lines = residential_lines(data_dir) if lines is None else lines
-    weight = _sector_weights(sectors, lines).to_numpy()
     out = sectors[["cd_sector", "commune_nis", "mdrc", "geometry"]].copy()
     out["lgn"] = out["commune_nis"].map(lgn_of_commune)
-    out["res_weight"] = weight
-    commune_weight = out.groupby("commune_nis")["res_weight"].transform("sum").to_numpy()
-    if (commune_weight <= 0).any():
-        bad = out.loc[commune_weight <= 0, "commune_nis"].iloc[0]
-        raise DataError(f"commune {bad} has no residential street in the OSM data; cannot spread its counts")
-    share = weight / commune_weight
-    for column, source in (("pop_total", "pop_total"), ("births", "pop_age0"), ("pop_0_2", "pop_0_2")):
-        out[column] = out["commune_nis"].map(communes[source]).to_numpy() * share
-        out[f"{column}_status"] = ESTIMATED
+    out["res_weight"] = _sector_weights(sectors, lines).to_numpy()
+    codes = out["cd_sector"]
+    out["pop_total"] = codes.map(residents).to_numpy(dtype=float)
+    out["pop_total_status"] = OBSERVED
+    out["in_age_file"] = codes.map(ages["in_age_file"]).fillna(False).astype(bool).to_numpy()
+    out["pop_0_4_2022"] = codes.map(ages["pop_0_4"]).to_numpy(dtype=float)
+    out["pop_total_2022"] = codes.map(ages["pop_total"]).to_numpy(dtype=float)
+    derived = derive_sector_counts(out, communes)
+    for col in derived.columns:
+        out[col] = derived[col].to_numpy()
+    out["bimd2011_score"] = codes.map(bimd["bimd2011_score"]).to_numpy(dtype=float)
+    out["bimd2011_decile"] = codes.map(bimd["bimd2011_decile"]).astype("Int64").to_numpy()
     out["kansarmoede_index"] = np.nan
     out["kansarmoede_index_status"] = "missing"
     if observed is not None and len(observed):
@@ -280,16 +605,52 @@ def sector_need(
             has = values.notna().to_numpy()
             out.loc[has, column] = values.to_numpy()[has]
             out.loc[has, f"{column}_status"] = OBSERVED
+            if f"{column}_cv" in out.columns:
+                out.loc[has, f"{column}_cv"] = 0.0
     return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.CRS)
 
 
-def _status(series: pd.Series) -> str:
-    values = set(series)
-    if values == {OBSERVED}:
-        return OBSERVED
-    if OBSERVED in values:
-        return "mixed"
-    return ESTIMATED
+def combine_status(statuses: pd.Series | list[str]) -> str:
+    """Return the status of a sum of figures: their common status, or 'mixed' when they differ."""
+    values = set(pd.Series(statuses).dropna().astype(str))
+    if len(values) == 1:
+        return values.pop()
+    return MIXED if values else ESTIMATED
+
+
+def _fmt_share(share: float) -> str:
+    if 0 < share < 0.005:
+        return "<1 %"
+    if 0.995 <= share < 1:
+        return ">99 %"
+    return f"{share:.0%}".replace("%", " %")
+
+
+def status_mix(values: pd.Series, statuses: pd.Series) -> str:
+    """Describe which share of a total rests on which status, strongest first, e.g. 'derived 98 %, estimated 2 %'.
+
+    Shares are of the total value; when the total is 0 they are of the number of figures. Every status
+    present is named, even with a share of 0.
+    """
+    keys = pd.Series(0, index=range(len(np.asarray(values))))
+    return _status_mix_by(keys, pd.Series(np.asarray(values, dtype=float)), pd.Series(np.asarray(statuses))).iloc[0]
+
+
+def _status_mix_by(keys: pd.Series, values: pd.Series, statuses: pd.Series) -> pd.Series:
+    """:func:`status_mix` for every group of ``keys`` at once."""
+    frame = pd.DataFrame({"k": keys.to_numpy(), "v": values.to_numpy(dtype=float), "s": statuses.to_numpy()})
+    total = frame.pivot_table(index="k", columns="s", values="v", aggfunc="sum", fill_value=0.0)
+    count = frame.pivot_table(index="k", columns="s", values="v", aggfunc="size", fill_value=0)
+    base = total.where(total.sum(axis=1).gt(0), count.astype(float), axis=0)
+    share = base.div(base.sum(axis=1), axis=0)
+    order = [s for s in STATUSES if s in share.columns]
+    return pd.Series(
+        [
+            ", ".join(f"{s} {_fmt_share(row[s])}" for s in order if cnt[s] > 0)
+            for row, cnt in zip(share.to_dict("records"), count.to_dict("records"), strict=True)
+        ],
+        index=share.index,
+    )
 
 
 def wijk_need(sectors: pd.DataFrame, observed_wijk: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -308,18 +669,42 @@ def wijk_need(sectors: pd.DataFrame, observed_wijk: pd.DataFrame | None = None) 
     Returns
     -------
     pandas.DataFrame
-        Indexed by mdrc: pop_total, births, pop_0_2, birth_rate_permille, kansarmoede_index
-        (pop_0_2-weighted mean of observed sectors, else NaN), each count's status
-        ('estimated', 'observed' or 'mixed'), communes ('|'-joined NIS codes), commune_nis (the
-        commune holding most of the wijk's young children) and lgn.
+        Indexed by mdrc: pop_total, births, pop_0_2, birth_rate_permille, each count's status
+        ('observed', 'derived', 'estimated' or 'mixed', see :func:`combine_status`), births_status_mix and
+        pop_0_2_status_mix (:func:`status_mix`), births_cv (coefficient of variation of the wijk's births,
+        sectors taken as independent), bimd2011_score (mean of the sector scores weighted by 2019
+        residents) and bimd2011_pop_share (share of the residents living in a sector with a score),
+        kansarmoede_index (pop_0_2-weighted mean of observed sectors, else NaN), communes ('|'-joined NIS
+        codes), commune_nis (the commune holding most of the wijk's young children) and lgn.
     """
     g = sectors.groupby("mdrc")
     out = g[["pop_total", "births", "pop_0_2"]].sum()
     for column in ("pop_total", "births", "pop_0_2"):
-        out[f"{column}_status"] = g[f"{column}_status"].agg(_status)
+        status_col = f"{column}_status"
+        if status_col not in sectors.columns:
+            out[status_col] = ESTIMATED
+            continue
+        # the common status of the wijk's sectors, else 'mixed' (what combine_status does, vectorised)
+        uniform = g[status_col].nunique() == 1
+        out[status_col] = g[status_col].first().where(uniform, MIXED)
+    for column in ("births", "pop_0_2"):
+        out[f"{column}_status_mix"] = _status_mix_by(
+            sectors["mdrc"], sectors[column], sectors[f"{column}_status"]
+        ).reindex(out.index)
+    if "births_cv" in sectors.columns:
+        sd = (sectors["births"] * sectors["births_cv"]) ** 2
+        out["births_cv"] = np.sqrt(sd.groupby(sectors["mdrc"]).sum()) / out["births"].where(out["births"] > 0)
     out["birth_rate_permille"] = np.where(
         out["pop_total"] > 0, 1000 * out["births"] / out["pop_total"].where(out["pop_total"] > 0), np.nan
     )
+    if "bimd2011_score" in sectors.columns:
+        scored = sectors[sectors["bimd2011_score"].notna() & (sectors["pop_total"] > 0)]
+        weighted = (scored["bimd2011_score"] * scored["pop_total"]).groupby(scored["mdrc"]).sum()
+        residents = scored.groupby("mdrc")["pop_total"].sum()
+        out["bimd2011_score"] = weighted / residents
+        out["bimd2011_pop_share"] = residents.reindex(out.index).fillna(0) / out["pop_total"].where(
+            out["pop_total"] > 0
+        )
     ki = sectors.dropna(subset=["kansarmoede_index"])
     if len(ki):
         weighted = (ki["kansarmoede_index"] * ki["pop_0_2"]).groupby(ki["mdrc"]).sum()
@@ -348,10 +733,57 @@ def _apply_observed_wijk(out: pd.DataFrame, observed: pd.DataFrame) -> None:
         has = obs[column].notna() & complete
         out.loc[has, column] = obs.loc[has, column]
         out.loc[has, f"{column}_status"] = OBSERVED
+        if f"{column}_status_mix" in out.columns:
+            out.loc[has, f"{column}_status_mix"] = f"{OBSERVED} 100 %"
+        if f"{column}_cv" in out.columns:
+            out.loc[has, f"{column}_cv"] = 0.0
     if "kansarmoede_index" in obs.columns:
         has = obs["kansarmoede_index"].notna()
         out.loc[has, "kansarmoede_index"] = obs.loc[has, "kansarmoede_index"]
     out["birth_rate_permille"] = 1000 * out["births"] / out["pop_total"].where(out["pop_total"] > 0)
+
+
+def commune_check(sectors: pd.DataFrame, data_dir: Path | None = None) -> pd.DataFrame:
+    """Compare the sector figures, summed per commune, with the published commune figures.
+
+    Parameters
+    ----------
+    sectors
+        :func:`sector_need` output.
+    data_dir
+        Data folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per commune: commune_nis, residents 2019 (sum of the sectors) and 2020 (Statbel), births and
+        pop_0_2 (sums of the sectors) against the 2020 counts of children aged 0 and 0–2, the ratios age 0 /
+        0–4 and 0–2 / 0–4 (2020), the 0–4 count of the age file (2022), the reconciliation factors, the
+        number of derived and estimated sectors, the derived share of 0–2-year-olds among the 2019 residents
+        (%), IBSA's share under 3 in 2021 (%) and their relative gap (``ibsa_gap``, tolerance
+        :data:`IBSA_TOLERANCE`).
+    """
+    communes = load_commune_population(data_dir).set_index("commune_nis")
+    ibsa = load_commune_age_shares(data_dir).set_index("commune_nis")["share_under3_pct"]
+    g = sectors.groupby("commune_nis")
+    out = pd.DataFrame(index=communes.index)
+    out["pop_total_2019"] = g["pop_total"].sum()
+    out["pop_total_2020"] = communes["pop_total"]
+    out["births"] = g["births"].sum()
+    out["pop_age0_2020"] = communes["pop_age0"]
+    out["pop_0_2"] = g["pop_0_2"].sum()
+    out["pop_0_2_2020"] = communes["pop_0_2"]
+    out["ratio_age0_0_4_2020"] = communes["pop_age0"] / communes["pop_0_4"]
+    out["ratio_0_2_0_4_2020"] = communes["pop_0_2"] / communes["pop_0_4"]
+    out["pop_0_4_2022"] = g["pop_0_4_2022"].sum()
+    for col in ("reconcile_births", "reconcile_pop_0_2"):
+        out[col] = g[col].first()
+    out["n_derived"] = g["births_status"].agg(lambda s: int((s == DERIVED).sum()))
+    out["n_estimated"] = g["births_status"].agg(lambda s: int((s == ESTIMATED).sum()))
+    out["share_0_2_pct"] = 100 * out["pop_0_2"] / out["pop_total_2019"]
+    out["ibsa_share_under3_pct_2021"] = ibsa
+    out["ibsa_gap"] = out["share_0_2_pct"] / out["ibsa_share_under3_pct_2021"] - 1
+    return out.reset_index()
 
 
 def _zscore(values: pd.Series) -> pd.Series:
@@ -361,22 +793,118 @@ def _zscore(values: pd.Series) -> pd.Series:
     return (values - values.mean()) / sd
 
 
+@dataclass(frozen=True)
+class PcaWeights:
+    """Deprivation weights from a principal-component analysis of the standardised components.
+
+    Attributes
+    ----------
+    weights
+        Component key -> weight (the squared loadings on the first component; they sum to 1).
+    loadings
+        Indexed by component key: one column per principal component (``pc1``, ``pc2``, …), oriented so
+        that the first component grows with deprivation.
+    explained_variance_ratio
+        Share of the total variance each principal component explains.
+    n_wijken
+        Number of wijken with every component, on which the analysis ran.
+    """
+
+    weights: dict[str, float]
+    loadings: pd.DataFrame
+    explained_variance_ratio: tuple[float, ...]
+    n_wijken: int
+
+    def table(self) -> pd.DataFrame:
+        """One row per component: component, column, weight, loadings; then one row per PC's explained variance."""
+        rows = self.loadings.copy()
+        rows.insert(0, "column", [DEPRIVATION_COMPONENTS[k][0] for k in rows.index])
+        rows.insert(1, "weight", pd.Series(self.weights))
+        rows.index.name = "component"
+        evr = pd.DataFrame(
+            [dict(zip(rows.columns[2:], self.explained_variance_ratio, strict=True))],
+            index=pd.Index(["explained_variance_ratio"], name="component"),
+        )
+        return pd.concat([rows, evr]).reset_index().assign(n_wijken=self.n_wijken)
+
+
+def pca_weights(z: pd.DataFrame) -> PcaWeights:
+    """Derive deprivation weights from a PCA of standardised components (scikit-learn).
+
+    The first principal component of the signed z-scores is the direction along which the components
+    move together — here, deprivation. Its squared loadings, which sum to 1, become the weights (the
+    usual rule of the OECD/JRC handbook on composite indicators). The analysis runs on the wijken that
+    have every component; the result does not depend on row order or on a random state.
+
+    Parameters
+    ----------
+    z
+        One column per component (key of :data:`DEPRIVATION_COMPONENTS`), signed so that higher is more
+        deprived, standardised; one row per wijk.
+
+    Returns
+    -------
+    PcaWeights
+
+    Raises
+    ------
+    ModelError
+        With fewer complete wijken than components.
+    """
+    from sklearn.decomposition import PCA
+
+    from geoplanner.errors import ModelError
+
+    complete = z.dropna().sort_index()
+    keys = list(z.columns)
+    if len(keys) == 1:
+        one = pd.DataFrame({"pc1": [1.0]}, index=keys)
+        return PcaWeights({keys[0]: 1.0}, one, (1.0,), len(complete))
+    if len(complete) <= len(keys):
+        raise ModelError(f"PCA needs more than {len(keys)} wijken with every deprivation component")
+    pca = PCA(svd_solver="full").fit(complete.to_numpy(dtype=float))
+    comps = pca.components_.copy()
+    # orient each component so its loadings sum to a positive number (PC1: more deprived = higher)
+    comps *= np.where(comps.sum(axis=1) < 0, -1.0, 1.0)[:, None]
+    loadings = pd.DataFrame(comps.T, index=keys, columns=[f"pc{i + 1}" for i in range(comps.shape[0])])
+    first = loadings["pc1"]
+    weights = (first**2 / (first**2).sum()).to_dict()
+    return PcaWeights(
+        weights={k: float(v) for k, v in weights.items()},
+        loadings=loadings,
+        explained_variance_ratio=tuple(float(v) for v in pca.explained_variance_ratio_),
+        n_wijken=len(complete),
+    )
+
+
+def _composite(z: pd.DataFrame, weights: dict[str, float], min_components: int) -> pd.Series:
+    """Weighted mean of the components a wijk has; NaN below ``min_components``."""
+    w = pd.Series(weights).reindex(z.columns).fillna(0.0)
+    present = z.notna()
+    weight_sum = present.mul(w, axis=1).sum(axis=1)
+    composite = z.fillna(0).mul(w, axis=1).sum(axis=1) / weight_sum.where(weight_sum > 0)
+    composite[present.sum(axis=1) < min_components] = np.nan
+    return composite
+
+
 def deprivation_index(
     indicators: pd.DataFrame, params: NeedParams, *, eligible: pd.Index, kansarmoede: pd.Series | None = None
 ) -> pd.DataFrame:
     """Build the deprivation index of the wijken.
 
     Each component is standardised (z-score over the eligible wijken), signed so that higher
-    means more deprived (income is inverted), and averaged with the configured weights over
-    the components a wijk has. A real kansarmoede-index, where supplied, replaces the
-    composite (standardised the same way).
+    means more deprived (income is inverted), and averaged over the components a wijk has, with
+    the configured weights (``deprivation_by_weights``) and with weights from :func:`pca_weights`
+    (``deprivation_by_pca``); ``deprivation`` is the one ``params.deprivation_method`` chooses. A real
+    kansarmoede-index, where supplied, replaces both composites (standardised the same way).
 
     Parameters
     ----------
     indicators
-        :func:`geoplanner.load.load_wijk_indicators` output.
+        :func:`geoplanner.load.load_wijk_indicators` output, with ``bimd2011_score`` per wijk joined on
+        when the BIMD component is used.
     params
-        Weights and the minimum number of components.
+        Weights, method and the minimum number of components.
     eligible
         mdrc codes the standardisation runs over (the rankable wijken).
     kansarmoede
@@ -385,8 +913,9 @@ def deprivation_index(
     Returns
     -------
     pandas.DataFrame
-        Indexed by mdrc: ``z_<component>`` per component, deprivation (the index, z units),
-        deprivation_source ('composite' | 'kansarmoede_index'), n_components, missing_components.
+        Indexed by mdrc: ``z_<component>`` per component, deprivation_by_weights, deprivation_by_pca,
+        deprivation (the index, z units), deprivation_method, deprivation_source ('composite' |
+        'kansarmoede_index'), n_components, missing_components.
     """
     ind = indicators.set_index("mdrc").reindex(eligible)
     out = pd.DataFrame(index=eligible)
@@ -394,23 +923,25 @@ def deprivation_index(
     zs = {}
     for key in weights:
         column, sign = DEPRIVATION_COMPONENTS[key]
+        if column not in ind.columns:
+            raise DataError(f"deprivation component '{key}' needs column {column!r}", column=column)
         zs[key] = sign * _zscore(ind[column])
         out[f"z_{key}"] = zs[key]
-    z = pd.DataFrame(zs)
-    w = pd.Series(weights)
+    z = pd.DataFrame(zs, index=eligible)
     present = z.notna()
-    weight_sum = present.mul(w, axis=1).sum(axis=1)
     out["n_components"] = present.sum(axis=1)
     out["missing_components"] = present.apply(lambda r: ",".join(k for k, ok in r.items() if not ok), axis=1)
-    composite = z.fillna(0).mul(w, axis=1).sum(axis=1) / weight_sum.where(weight_sum > 0)
-    composite[out["n_components"] < params.min_components] = np.nan
-    out["deprivation"] = composite
+    out["deprivation_by_weights"] = _composite(z, weights, params.min_components)
+    out["deprivation_by_pca"] = _composite(z, pca_weights(z).weights, params.min_components) if len(z) else np.nan
     out["deprivation_source"] = "composite"
     if kansarmoede is not None and kansarmoede.reindex(eligible).notna().any():
         k = kansarmoede.reindex(eligible)
         has = k.notna()
-        out.loc[has, "deprivation"] = _zscore(k[has])
+        for col in ("deprivation_by_weights", "deprivation_by_pca"):
+            out.loc[has, col] = _zscore(k[has])
         out.loc[has, "deprivation_source"] = "kansarmoede_index"
+    out["deprivation"] = out[f"deprivation_by_{params.deprivation_method}"]
+    out["deprivation_method"] = params.deprivation_method
     return out
 
 
@@ -426,7 +957,8 @@ def rank_wijken(
     The score is ``w_birth_rate·z(birth rate) + w_births·z(births) + w_deprivation·deprivation``,
     with z-scores over the eligible wijken (residential codes 1–118 with at least
     ``min_population`` inhabitants and a deprivation value). Ties are broken by the wijk code,
-    so the ranking is deterministic.
+    so the ranking is deterministic. How sure the selection is: :func:`geoplanner.stability.rank_stability`
+    (run by :func:`build_need`).
 
     Parameters
     ----------
@@ -444,15 +976,17 @@ def rank_wijken(
     geopandas.GeoDataFrame
         All 145 wijken (EPSG:31370), sorted by rank then mdrc: mdrc, name_nl, name_fr,
         district_type, communes, commune_names, lgn, lgn_name, pop_total, births, pop_0_2,
-        birth_rate_permille with their status, the deprivation columns, ``contrib_*`` (each
-        component's share of the score), score, rank (NaN if not ranked), priority (bool),
-        excluded_reason.
+        birth_rate_permille with their status and status mix, bimd2011_score, the deprivation columns
+        (:func:`deprivation_index`), ``contrib_*`` (each component's share of the score), score, rank (NaN
+        if not ranked), priority (bool), excluded_reason.
     """
     params = params or NeedParams()
     sectors = sector_need(data_dir) if sectors is None else sectors
     wijken = load_wijken(data_dir).set_index("mdrc")
     need = wijk_need(sectors, observed_wijk).reindex(wijken.index)
     indicators = load_wijk_indicators(data_dir)
+    if "bimd2011_score" in need.columns:  # the sector BIMD score, population-weighted to the wijk
+        indicators = indicators.merge(need[["bimd2011_score"]], left_on="mdrc", right_index=True, how="left")
     out = wijken.join(need)
     # IBSA's own mixed-case names read better than UrbAdm's upper case; fall back to the latter.
     proper = indicators.set_index("mdrc")[["name_nl", "name_fr"]].reindex(out.index)
@@ -461,7 +995,7 @@ def rank_wijken(
     reason = pd.Series("", index=out.index)
     reason[out["district_type"] != "residential"] = "geen woonwijk (" + out["district_type"] + ")"
     small = (reason == "") & (out["pop_total"].fillna(0) < params.min_population)
-    reason[small] = f"minder dan {params.min_population:.0f} inwoners (geschat)"
+    reason[small] = f"minder dan {params.min_population:.0f} inwoners (1/1/2019)"
     eligible = out.index[reason == ""]
     dep = deprivation_index(indicators, params, eligible=eligible, kansarmoede=need["kansarmoede_index"])
     out = out.join(dep)
@@ -501,7 +1035,8 @@ class Need:
     sectors
         :func:`sector_need` output (observed figures applied).
     ranking
-        :func:`rank_wijken` output.
+        :func:`rank_wijken` output, with the stability columns of
+        :func:`geoplanner.stability.rank_stability` (``p_top``, ``stability``, …) when it ran.
     lines
         :func:`residential_lines` output (the residential weight, reused for demand points).
     params
@@ -509,7 +1044,14 @@ class Need:
     inputs
         Files read beyond the bundle: the user's sector figures, when imported.
     notes
-        Caveats that must travel with every output (estimates, observed figures used).
+        Caveats that must travel with every output (derived/estimated figures, observed figures used,
+        wijken whose place in the selection is uncertain).
+    communes
+        :func:`commune_check` output: the sector figures against the published commune figures.
+    pca
+        :func:`pca_weights` of the ranked wijken (loadings, explained variance).
+    uncertainty
+        :func:`uncertainty_basis`: what the uncertainty of the counts rests on.
     """
 
     sectors: gpd.GeoDataFrame
@@ -518,25 +1060,29 @@ class Need:
     params: NeedParams
     inputs: tuple[Path, ...]
     notes: tuple[str, ...]
+    communes: pd.DataFrame | None = None
+    pca: PcaWeights | None = None
+    uncertainty: dict[str, float] = field(default_factory=dict)
 
 
 def build_need(data_dir: Path | None = None, params: NeedParams | None = None) -> Need:
-    """Run the whole need step: residential weight, sector figures, wijk ranking.
+    """Run the whole need step: sector figures, deprivation, wijk ranking and how sure it is.
 
     The user's own sector figures (``geoplanner indicators import``) are picked up here, once,
-    so every later step sees the same observed-or-estimated figures.
+    so every later step sees the same observed, derived or estimated figures.
 
     Parameters
     ----------
     data_dir
         Data folder.
     params
-        Need and score parameters (defaults if omitted).
+        Need, score and stability parameters (defaults if omitted).
 
     Returns
     -------
     Need
     """
+    from geoplanner.stability import rank_stability, stability_notes
     from geoplanner.user_data import load_sector_figures
 
     params = params or NeedParams()
@@ -546,16 +1092,27 @@ def build_need(data_dir: Path | None = None, params: NeedParams | None = None) -
     observed_wijk = figures.by_wijk if figures is not None else None
     sectors = sector_need(data_dir, observed=observed, lines=lines)
     ranking = rank_wijken(data_dir, params, sectors=sectors, observed_wijk=observed_wijk)
+    eligible = ranking["rank"].notna()
+    z_cols = [f"z_{k}" for k, w in params.deprivation_weights.items() if w > 0]
+    pca = pca_weights(ranking.loc[eligible, ["mdrc", *z_cols]].set_index("mdrc").rename(columns=lambda c: c[2:]))
+    if params.stability_draws:
+        ranking = rank_stability(sectors, ranking, params)
+    communes = load_commune_population(data_dir).set_index("commune_nis")
+    uncertainty = uncertainty_basis(communes, sectors)
     notes = []
-    if (sectors["pop_0_2_status"] == ESTIMATED).any():
+    if sectors["births_status"].isin([DERIVED, ESTIMATED]).any():
         notes.append(ESTIMATE_NOTE)
     if figures is not None:
-        n_sec = int(sectors.filter(like="_status").isin([OBSERVED]).any(axis=1).sum())
-        n_wijk = int(ranking.filter(like="_status").isin([OBSERVED, "mixed"]).any(axis=1).sum())
+        n_sec = int(sectors.filter(like="_status").drop(columns="pop_total_status").isin([OBSERVED]).any(axis=1).sum())
+        n_wijk = int(ranking[["births_status", "pop_0_2_status"]].isin([OBSERVED, MIXED]).any(axis=1).sum())
         notes.append(
             f"Echte cijfers van de gebruiker ({figures.source.name}) gebruikt voor {n_sec} sectoren en "
-            f"{n_wijk} wijken; zie de kolommen *_status (observed/estimated/mixed)."
+            f"{n_wijk} wijken; zie de kolommen *_status (observed/derived/estimated/mixed)."
         )
         notes.extend(figures.warnings)
+    if params.stability_draws:
+        notes.extend(stability_notes(ranking, params))
     inputs = (figures.source,) if figures is not None else ()
-    return Need(sectors, ranking, lines, params, inputs, tuple(notes))
+    return Need(
+        sectors, ranking, lines, params, inputs, tuple(notes), commune_check(sectors, data_dir), pca, uncertainty
+    )

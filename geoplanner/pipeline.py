@@ -41,14 +41,22 @@ RANK_COLUMNS = (
     "births",
     "pop_0_2",
     "birth_rate_permille",
+    "pop_total_status",
     "births_status",
     "pop_0_2_status",
+    "births_status_mix",
+    "births_cv",
+    "bimd2011_score",
     "deprivation",
+    "deprivation_method",
+    "deprivation_by_weights",
+    "deprivation_by_pca",
     "deprivation_source",
     "z_bim",
     "z_cpas",
     "z_unemployment",
     "z_income",
+    "z_bimd",
     "missing_components",
     "z_birth_rate",
     "z_births",
@@ -56,6 +64,12 @@ RANK_COLUMNS = (
     "contrib_births",
     "contrib_deprivation",
     "score",
+    "p_top",
+    "stability",
+    "near_miss",
+    "rank_p05",
+    "rank_p50",
+    "rank_p95",
     "district_type",
     "excluded_reason",
 )
@@ -66,6 +80,10 @@ _RANK_INPUTS = (
     "wijken",
     "wijk_indicators",
     "pop_age_commune",
+    "sector_population",
+    "sector_age_bands",
+    "sector_bimd",
+    "commune_age_shares",
     "osm_pbf",
     "ghsl_population",
     "region_boundary",
@@ -98,8 +116,10 @@ def run_rank(
 ) -> RankRun:
     """Estimate need, rank the wijken and write the outputs.
 
-    Writes ``priority_wijken.csv`` (all wijken, ranked ones first), ``priority_wijken.gpkg``
-    (layers ``wijken`` and ``sector_need``), ``sector_need.csv`` and ``manifest_rank.json``.
+    Writes ``priority_wijken.csv`` (all wijken, ranked ones first; the column ``p_top`` is written as
+    ``p_top<N>``, e.g. ``p_top21``), ``priority_wijken.gpkg`` (layers ``wijken`` and ``sector_need``),
+    ``sector_need.csv``, ``commune_need_check.csv`` (sector figures against the commune figures),
+    ``deprivation_pca.csv`` (loadings, weights and explained variance of the PCA) and ``manifest_rank.json``.
 
     Parameters
     ----------
@@ -121,26 +141,36 @@ def run_rank(
     inputs = [dataset_path(k, data_dir) for k in _RANK_INPUTS]  # present and intact, before the slow part
     need = build_need(data_dir, params)
     sectors, ranking, notes = need.sectors, need.ranking, list(need.notes)
-    table = pd.DataFrame(ranking.drop(columns="geometry"))[list(RANK_COLUMNS)]
+    # columns of components left out by the configuration (or no stability run) are written empty
+    p_top = {"p_top": f"p_top{params.top_n}"}
+    table = pd.DataFrame(ranking.drop(columns="geometry")).reindex(columns=list(RANK_COLUMNS)).rename(columns=p_top)
     sector_table = pd.DataFrame(sectors.drop(columns="geometry"))
+    wijk_layer = gpd.GeoDataFrame(
+        ranking.reindex(columns=[*RANK_COLUMNS, "geometry"]).rename(columns=p_top), geometry="geometry", crs=ranking.crs
+    )
     with output_step(out_dir, manifest="manifest_rank.json"):
         outputs = [
             write_csv(out_dir / "priority_wijken.csv", table.round(4)),
             write_csv(out_dir / "sector_need.csv", sector_table.round(4)),
-            write_gpkg(
-                out_dir / "priority_wijken.gpkg",
-                {"wijken": ranking[[*RANK_COLUMNS, "geometry"]], "sector_need": sectors},
-            ),
+            write_gpkg(out_dir / "priority_wijken.gpkg", {"wijken": wijk_layer, "sector_need": sectors}),
         ]
+        if need.communes is not None:
+            outputs.append(write_csv(out_dir / "commune_need_check.csv", need.communes.round(4)))
+        if need.pca is not None:
+            outputs.append(write_csv(out_dir / "deprivation_pca.csv", need.pca.table().round(4)))
         inputs += list(need.inputs)
         if config_path:
             inputs.append(Path(config_path))
+        parameters = params.as_dict()
+        parameters["count_uncertainty_basis"] = need.uncertainty
+        if need.pca is not None:
+            parameters["pca_weights"] = need.pca.weights
         outputs.append(
             write_manifest(
                 out_dir,
                 command="rank",
                 inputs=inputs,
-                parameters=params.as_dict(),
+                parameters=parameters,
                 outputs=outputs,
                 notes=notes,
                 name="manifest_rank.json",

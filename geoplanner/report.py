@@ -493,19 +493,33 @@ def render_report(
         "attribution": "; ".join(settings.ATTRIBUTION),
     }
     if priority is not None and len(priority):
-        p = priority[priority["priority"].astype(bool)].sort_values("rank")
+        # the priority wijken, and those just outside that most plausible variations select (near misses)
+        near = priority["near_miss"].astype(bool) if "near_miss" in priority.columns else False
+        p = priority[priority["priority"].astype(bool) | near].sort_values("rank")
         cols = {
             "rank": label("rank", lang),
             "mdrc": "MDRC",
             name_col: label("wijk", lang),
             "commune_names": label("commune", lang),
             "lgn_name": label("lgn", lang),
-            "births": f"{label('births_wijk', lang)} ({label('estimated', lang)})",
-            "pop_0_2": f"{label('pop_0_2', lang)} ({label('estimated', lang)})",
+            "births": label("births_wijk", lang),
+            "pop_0_2": label("pop_0_2", lang),
+            "births_status": label("figure_status", lang),
             "deprivation": label("deprivation", lang),
             "score": label("score", lang),
         }
-        ctx["priority"] = table_rows(p.assign(rank=p["rank"].astype(int)), cols, lang=lang)
+        shown = p.assign(rank=p["rank"].astype(int))
+        shown["births_status"] = shown["births_status"].map(lambda v: label(v, lang) if v in LABELS[lang] else v)
+        if "p_top" in p.columns and p["p_top"].notna().any():
+            shown["p_top_share"] = shown["p_top"]  # shown as a percentage
+            cols["p_top_share"] = label("p_top", lang)
+            cols["stability"] = label("stability", lang)
+            shown["stability"] = [
+                label(f"stability_{c}", lang) + (f" ({label('near_miss', lang)})" if m else "")
+                for c, m in zip(shown["stability"], shown["near_miss"].astype(bool), strict=True)
+            ]
+            ctx["notes"].append(label("stability_note", lang))
+        ctx["priority"] = table_rows(shown, cols, lang=lang)
     if coverage_lgn is not None and len(coverage_lgn):
         key = "scenario" if "scenario" in coverage_lgn.columns else "service_set"
         c = coverage_lgn.sort_values(["lgn", key])
@@ -717,14 +731,23 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
     )
     labels: dict[str, str] = {}
     notes: list[str] = []
-    parts = []
+    parts, stale = [], []
     for set_name in s.open_sets:
         ss = load_services(set_name, data_dir)
         labels[set_name] = ss.label
         notes.append(ss.completeness_note)
         pts = ss.points[~ss.points["id"].astype(str).isin(set(s.close))]
         parts.append(pts)
+        stale.append(ss.excluded.dropna(subset=["lat", "lon"]))  # not current supply, shown as such
     services = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs).drop_duplicates("id")
+    stale_rows = pd.concat(stale, ignore_index=True).drop_duplicates("id") if stale else pd.DataFrame()
+    excluded = None
+    if len(stale_rows):
+        excluded = gpd.GeoDataFrame(
+            stale_rows,
+            geometry=gpd.points_from_xy(stale_rows["lon"].astype(float), stale_rows["lat"].astype(float)),
+            crs=settings.WGS84,
+        ).to_crs(settings.CRS)
     labels[s.name] = s.name
     for layer in sorted(set(services["layer"].astype(str)) - set(labels)):
         try:  # a layer named like a service set gets that set's Dutch label
@@ -772,6 +795,7 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
         coverage=sector_coverage(result.points, set_name=s.name, thresholds=cover_thresholds),
         isochrones=iso,
         services=services,
+        excluded_services=excluded,
         sites=sites,
         timetable=timetable,
         title=f"{label('scenario_title', lang)}: {s.name}"

@@ -130,7 +130,7 @@ def test_self_contained_map(browser, map_data, tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "<script src=" not in page and 'rel="stylesheet"' not in page
     _check_map_page(browser, path, m.gp_layers, tmp_path / "gap_offline.png")
-    assert "Naissances par secteur (estimé)" in _layer_entries(browser)
+    assert "Naissances par secteur (dérivé, estimé)" in _layer_entries(browser)
 
 
 def test_dual_map_self_contained(browser, map_data, tmp_path):

@@ -95,4 +95,8 @@ def test_real_bundle_is_complete(data_dir):
     bundle = load_bundle(data_dir / "bundle.toml")
     assert {"sectors", "wijken", "wijk_indicators", "osm_pbf", "services_kg"} <= set(bundle)
     assert bundle["services_kg"].expected_count == 18
+    # the sector figures of the need model and the ONE list with its status column
+    assert {"sector_population", "sector_age_bands", "sector_bimd", "commune_age_shares"} <= set(bundle)
+    assert bundle["services_one"].path.endswith("one_consultations_v2.csv")
+    assert bundle["sector_age_bands"].year == 2022 and bundle["sector_population"].year == 2019
     assert all(a.action == "ok" for a in check(data_dir))

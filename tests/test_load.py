@@ -44,6 +44,7 @@ def test_commune_population_matches_statbel(data_dir):
     assert pop["pop_total"].sum() == 1_218_255
     assert pop["pop_0_2"].sum() == 50_045
     assert pop["pop_age0"].sum() == 16_600
+    assert (pop["pop_0_4"] > pop["pop_0_2"]).all()
 
 
 def test_region_outline(data_dir):
@@ -59,11 +60,151 @@ def test_service_sets_report_incompleteness(data_dir):
     assert "ONVOLLEDIGE" in kg.completeness_note
     one = load.load_services("one", data_dir)
     assert "ONE-01" in set(one.excluded["id"])  # prenatal only
-    assert "ONE-02" in set(one.unlocated["id"])  # no coordinates: reported, not dropped
+    assert "ONE-12" in set(one.unlocated["id"])  # current, no coordinates: reported, not dropped
     cand = load.load_services("candidates", data_dir)
     assert len(cand.points) + len(cand.unlocated) == 614
     assert cand.points.crs.to_epsg() == 31370
     assert cand.points["approximate"].dtype == bool
+
+
+def test_one_status_keeps_non_current_rows_out_of_supply(data_dir):
+    raw = pd.read_csv(data_dir / "services" / "one_consultations_v2.csv", dtype=str)
+    current = set(raw.loc[raw["status"] == "current", "id"])
+    one = load.load_services("one", data_dir)
+    # only current rows are supply (located or not); every other row is excluded, with its reason
+    assert set(one.points["id"]) | set(one.unlocated["id"]) == current
+    assert set(one.points["id"]) == {"ONE-10", "ONE-11"}
+    excluded = one.excluded.set_index("id")
+    assert set(excluded.index) == set(raw["id"]) - current
+    assert excluded.loc["ONE-07", "excluded_reason"] == "status: historical"
+    assert excluded.loc["ONE-08", "excluded_reason"] == "status: unverified"
+    assert excluded.loc["ONE-02", "excluded_reason"] == "status: unverified"  # no coordinates, still excluded
+    assert excluded.loc["ONE-01", "status"] == "prenatal_only"
+    assert "9 niet als huidig aanbod geteld (5 historical, 1 prenatal_only, 3 unverified)" in one.completeness_note
+    # the same rows stay out of the combined sets, where every type counts
+    family = load.load_services("all_family", data_dir)
+    assert not (set(family.points["id"]) & (set(raw["id"]) - current))
+    assert family.excluded.set_index("id").loc["ONE-01", "excluded_reason"] == "status: prenatal_only"
+    # asked for, historical rows come back
+    wider = load.load_services("one", data_dir, statuses=("current", "historical"))
+    assert "ONE-07" in set(wider.points["id"]) and "ONE-08" not in set(wider.points["id"])
+    with pytest.raises(DataError, match="unknown service status"):
+        load.load_services("one", data_dir, statuses=("closed",))
+
+
+def test_bad_service_status_names_row(data_dir, tmp_path):
+    target = _user_set(data_dir, tmp_path, "")
+    (target / "services" / "user" / "mine.csv").write_text(
+        "id,name,type,lat,lon,status\nA,x,cb,50.85,4.35,current\nB,y,cb,50.84,4.36,closed?\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError, match="unknown status") as err:
+        load.load_services("mine", target)
+    assert (err.value.row, err.value.column) == (2, "status")
+    (target / "services" / "user" / "mine.csv").write_text(
+        "id,name,type,lat,lon,status\nA,x,cb,50.85,4.35,current\nB,y,cb,50.84,4.36,historical\n", encoding="utf-8"
+    )
+    s = load.load_services("mine", target)
+    assert list(s.points["id"]) == ["A"] and list(s.excluded["excluded_reason"]) == ["status: historical"]
+
+
+def test_sector_population_2019(data_dir):
+    pop = load.load_sector_population(data_dir)
+    assert len(pop) == 724 and pop["cd_sector"].is_unique
+    assert pop["pop_total"].sum() == 1_205_525  # PROVENANCE.md
+    assert (pop["pop_total"] == 0).sum() == 22
+    assert set(pop["cd_sector"]) == set(load.load_sectors(data_dir)["cd_sector"])
+
+
+def test_sector_age_bands_list_the_absent_sectors(data_dir):
+    age = load.load_sector_age_bands(data_dir)
+    assert len(age) == 724
+    absent = age[~age["in_age_file"]]
+    assert len(absent) == 49 and absent["pop_0_4"].isna().all()  # listed, not hidden, not zero-filled
+    present = age[age["in_age_file"]]
+    assert present["pop_0_4"].sum() == 77_539 and present["pop_total"].sum() == 1_218_772
+    # the absent sectors are the small ones: 304 residents in 2019 between them (PROVENANCE.md)
+    pop = load.load_sector_population(data_dir).set_index("cd_sector")["pop_total"]
+    assert pop.reindex(absent["cd_sector"]).sum() == 304
+
+
+def test_sector_bimd_and_ibsa_shares(data_dir):
+    bimd = load.load_sector_bimd(data_dir)
+    assert len(bimd) == 675 and bimd["bimd2011_decile"].between(1, 10).all()
+    # decile 1 is the most deprived tenth: its lowest score is above decile 2's highest
+    by = bimd.groupby("bimd2011_decile")["bimd2011_score"]
+    assert by.min()[1] > by.max()[2]
+    shares = load.load_commune_age_shares(data_dir)
+    assert len(shares) == 19
+    assert shares.set_index("commune_nis").loc[21011, "share_under3_pct"] == 5.03
+    # the commune 0-4 count (used for the ratios of the need model) against a plain sum of the raw table
+    raw = pd.read_csv(data_dir / "indicators" / "pop_age_commune_2020.csv")
+    pop = load.load_commune_population(data_dir).set_index("commune_nis")
+    expected = raw[raw["age"] <= 4].groupby("commune_nis")["population"].sum()
+    assert (pop["pop_0_4"] == expected.reindex(pop.index)).all()
+
+
+def _sector_csv(data_dir: Path, tmp_path: Path, name: str, edit) -> Path:
+    src = {
+        "population": data_dir / "population" / "sector_population_2019.csv",
+        "age": data_dir / "population" / "sector_population_by_age5_2022.csv",
+        "bimd": data_dir / "indicators" / "sector_bimd_2011.csv",
+    }[name]
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    df = edit(df)
+    path = tmp_path / f"{name}.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_sector_files_bad_rows_are_named(data_dir, tmp_path):
+    def unknown_code(df):
+        df.loc[4, "cd_sector"] = "21001Z99-"
+        return df
+
+    with pytest.raises(DataError, match="not a 2022 Statbel sector") as err:
+        load.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", unknown_code))
+    assert (err.value.row, err.value.column) == (5, "cd_sector")
+
+    def negative(df):
+        df.loc[2, "pop_total_2019"] = "-4"
+        return df
+
+    with pytest.raises(DataError, match="not a head count") as err:
+        load.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", negative))
+    assert err.value.row == 3
+
+    with pytest.raises(DataError, match="sector\\(s\\) missing"):
+        load.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", lambda d: d.head(700)))
+
+    def bands_off(df):
+        df.loc[7, "pop_0_4"] = str(int(df.loc[7, "pop_0_4"]) + 5)
+        return df
+
+    with pytest.raises(DataError, match="age bands sum to") as err:
+        load.load_sector_age_bands(data_dir, path=_sector_csv(data_dir, tmp_path, "age", bands_off))
+    assert (err.value.row, err.value.column) == (8, "pop_total")
+
+    def wrong_commune(df):
+        df.loc[0, "commune_nis"] = "21002"
+        return df
+
+    with pytest.raises(DataError, match="lies in commune 21001") as err:
+        load.load_sector_bimd(data_dir, path=_sector_csv(data_dir, tmp_path, "bimd", wrong_commune))
+    assert err.value.row == 1
+
+    def half_commune(df):  # a truncated file: Anderlecht loses half its sectors
+        keep = ~((df["commune_nis"] == "21001") & (df.index % 2 == 0))
+        return df[keep]
+
+    with pytest.raises(DataError, match="commune 21001 sum to"):
+        load.load_sector_age_bands(data_dir, path=_sector_csv(data_dir, tmp_path, "age", half_commune))
+
+    def swapped_deciles(df):
+        df.loc[0, "bimd2011_decile"] = "10"  # a score of 53.7 among the least deprived
+        return df
+
+    with pytest.raises(DataError, match="holds a higher score"):
+        load.load_sector_bimd(data_dir, path=_sector_csv(data_dir, tmp_path, "bimd", swapped_deciles))
 
 
 def test_unknown_service_set(data_dir):

@@ -31,7 +31,7 @@ def gap_html(gap_map) -> str:
 def test_gap_map_layers(gap_map, map_data):
     names = maps.layer_names(gap_map)
     assert names[0] == label("basemap")
-    assert "Geboorten per sector (geschat)" in names
+    assert "Geboorten per sector (afgeleid, geschat)" in names
     assert "Prioritaire wijken (rang)" in names
     assert "Wandeltijd — K&G + ONE" in names
     assert "Isochroon 10 min — K&G + ONE" in names and "Isochroon 15 min — K&G + ONE" in names
@@ -108,9 +108,9 @@ def test_attribution_and_default_assets(gap_html):
 
 def test_labels_in_french_and_english(map_data):
     m = maps.build_gap_map(map_data, lang="fr")
-    assert "Naissances par secteur (estimé)" in maps.layer_names(m)
+    assert "Naissances par secteur (dérivé, estimé)" in maps.layer_names(m)
     m = maps.build_gap_map(map_data, lang="en")
-    assert "Births per sector (estimated)" in maps.layer_names(m)
+    assert "Births per sector (derived, estimated)" in maps.layer_names(m)
     with pytest.raises(ConfigError, match="unknown language"):
         maps.build_gap_map(map_data, lang="de")
     assert set(LABELS["nl"]) == set(LABELS["fr"]) == set(LABELS["en"])

@@ -42,7 +42,7 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
     one_set = lgn[lgn["service_set"] == "any_cb"]
     assert one_set["pop_0_2"].sum() == pytest.approx(50_045)
     manifest = json.loads((tmp_path / names[1] / "manifest.json").read_text())
-    assert any("SCHATTINGEN" in n or "geschat" in n for n in manifest["notes"])
+    assert any("AFGELEID" in n and "GESCHAT" in n for n in manifest["notes"])
     assert any(n.endswith("ONVOLLEDIGE LAAG") for n in run.notes)
     assert "Historisch Molenbeek" in (tmp_path / "report.html").read_text(encoding="utf-8")
     assert not list(tmp_path.rglob(".*.tmp*"))  # no temporary file left behind

@@ -59,8 +59,14 @@ def register(app: typer.Typer) -> None:
         load.load_crosswalk(vintage=2025)
         load.load_wijk_indicators()
         load.load_commune_population()
+        load.load_sector_population()
+        age = load.load_sector_age_bands()
+        load.load_sector_bimd()
+        load.load_commune_age_shares()
         load.load_region()
         console.print(f"validated: {len(sectors)} sectors, {len(wijken)} wijken, indicators, population, region")
+        absent = age.loc[~age["in_age_file"], "cd_sector"]
+        console.print(f"[yellow]{len(absent)} sectors not in the age-band file (estimated): {', '.join(absent)}[/]")
         for name in load.service_set_names():
             s = load.load_services(name)
             style = "yellow" if s.incomplete else "green"
