@@ -1,5 +1,9 @@
 """Runs of whole steps that write outputs: the library calls the CLI commands wrap.
 
+The engine modules (:mod:`geoplanner.need`, :mod:`geoplanner.accessibility`,
+:mod:`geoplanner.isochrones`, :mod:`geoplanner.scenario`'s solving) compute and return; the
+functions here put their results together and write the files.
+
 Each ``run_*`` function computes, writes its files atomically under ``out_dir`` and a
 manifest (inputs with sha256, parameters, versions), and returns what it computed so a
 notebook user can keep working with it.
@@ -7,24 +11,54 @@ notebook user can keep working with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geoplanner import settings
+from geoplanner import load, settings
 from geoplanner._io import output_step, write_csv, write_gpkg
+from geoplanner.accessibility import (
+    ServiceTimes,
+    check_network_fit,
+    check_thresholds,
+    coverage,
+    demand_points,
+    nearest_service_times,
+    placement_uncertainty,
+)
 from geoplanner.bundle import dataset_path
+from geoplanner.errors import ModelError
+from geoplanner.isochrones import isochrones, walking_time_raster
+from geoplanner.lgn import lgn_table
 from geoplanner.manifest import write_manifest
 from geoplanner.need import Need, NeedParams, build_need
+from geoplanner.network import (
+    DEFAULT_SNAP_TOLERANCE_M,
+    DEFAULT_THRESHOLDS_MIN,
+    WALK_SPEED_KMH,
+    load_network,
+    snap_points,
+)
 
 if TYPE_CHECKING:
-    from geoplanner.accessibility import CoverageRun
     from geoplanner.scenario import ScenarioResult
 
-__all__ = ["RankRun", "run_rank", "RANK_COLUMNS", "MainRun", "run_all", "scenario_files"]
+__all__ = [
+    "RankRun",
+    "run_rank",
+    "RANK_COLUMNS",
+    "CoverageRun",
+    "run_coverage",
+    "DEFAULT_SETS",
+    "MainRun",
+    "run_all",
+    "scenario_files",
+]
 
 #: Columns of ``priority_wijken.csv``, in order.
 RANK_COLUMNS = (
@@ -179,6 +213,282 @@ def run_rank(
     return RankRun(ranking=ranking, sectors=sectors, params=params, need=need, outputs=outputs, notes=notes)
 
 
+# --------------------------------------------------------------------------------------------------
+# Walking access to every service set (`geoplanner coverage`, step 2 of the main job)
+# --------------------------------------------------------------------------------------------------
+
+#: Service sets measured by default.
+DEFAULT_SETS = ("kg", "one", "hvhk", "any_cb", "all_family")
+#: Sets with more services than this get only the union isochrone (one polygon per service would take
+#: minutes for the ~600 family venues and is rarely what a map needs).
+PER_SERVICE_ISOCHRONE_MAX = 50
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """Result of :func:`run_coverage`: the tables, isochrones, notes and the files written."""
+
+    tables: dict[str, pd.DataFrame]
+    isochrones: gpd.GeoDataFrame
+    notes: dict[str, str]
+    skipped: dict[str, str]
+    snap_problems: pd.DataFrame
+    speed_kmh: float
+    thresholds: tuple[float, ...]
+    outputs: list
+    manifest: object
+    placement_uncertainty: pd.DataFrame | None = None
+
+
+def run_coverage(
+    out_dir=None,
+    *,
+    sets: Sequence[str] = DEFAULT_SETS,
+    speed_kmh: float = WALK_SPEED_KMH,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+    network_path=None,
+    raster: bool = True,
+    cell_m: float = 50.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
+    data_dir=None,
+    need=None,
+) -> CoverageRun:
+    """Measure walking access of young children to each service set and write every output.
+
+    Writes into ``out_dir`` (default ``outputs/coverage``): ``coverage_<level>.csv`` for sector, wijk,
+    commune, lgn, priority_wijken and region; ``coverage_placement_uncertainty.csv``
+    (:func:`placement_uncertainty`: children whose threshold class could change because a geocoded
+    service's place is uncertain); ``coverage.gpkg`` (one layer per level plus ``services``
+    with their snapping); ``isochrones.gpkg`` (layer ``isochrones``); ``walking_time_<set>.tif`` per set
+    (unless ``raster`` is False) and ``manifest.json``.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder.
+    sets
+        Service-set names (see :func:`geoplanner.load.load_services`).
+    speed_kmh
+        Walking speed.
+    thresholds
+        Minutes.
+    network_path
+        Network file (default: the bundle's walk network).
+    raster
+        Also write the walking-time GeoTIFFs.
+    cell_m
+        Raster cell size (metres).
+    tolerance_m
+        Snapping tolerance; services and homes farther from a street are listed in ``snap_problems``.
+    data_dir
+        Data folder.
+    need
+        A :func:`geoplanner.need.build_need` result to reuse (built here if omitted).
+
+    Returns
+    -------
+    CoverageRun
+
+    Raises
+    ------
+    ModelError
+        If no requested set has any located service.
+    """
+    out = Path(out_dir) if out_dir is not None else settings.output_dir() / "coverage"
+    ths = check_thresholds(thresholds)
+    # Inputs first: a missing or damaged file, a wrong set name or an all-empty selection fails
+    # before the slow steps.
+    used = (
+        "sectors",
+        "wijken",
+        "wijk_indicators",
+        "pop_age_commune",
+        "osm_pbf",
+        "ghsl_population",
+        "region_boundary",
+    )
+    bundle_inputs = [dataset_path(k, data_dir) for k in used]
+    service_sets = {name: load.load_services(name, data_dir) for name in dict.fromkeys(sets)}
+    if not any(len(ss.points) for ss in service_sets.values()):
+        raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
+    net = load_network(network_path)
+    built = need if need is not None else build_need(data_dir)
+    lines, sn, ranking = built.lines, built.sectors, built.ranking
+    sectors = load.load_sectors(data_dir)
+    region = load.load_region(data_dir)
+    demand = demand_points(sectors, sn, lines)
+    dsnap = snap_points(net, demand[["x", "y"]].to_numpy(), tolerance_m=tolerance_m)
+    check_network_fit(net, dsnap, demand["weight"].to_numpy())
+
+    with output_step(out):
+        times: dict[str, ServiceTimes] = {}
+        radii: dict[str, np.ndarray] = {}  # uncertainty radius (m) per service, NaN where unknown
+        notes: dict[str, str] = {}
+        skipped: dict[str, str] = {}
+        problems = []
+        service_layers = []
+        iso_parts = []
+        inputs = [net.source, *bundle_inputs, *built.inputs]
+        outputs = []
+        for name, ss in service_sets.items():
+            inputs += list(ss.sources)
+            notes[name] = ss.completeness_note
+            if len(ss.points) == 0:
+                skipped[name] = f"{ss.label}: geen enkele locatie met coördinaten — niet gemeten"
+                continue
+            pts = ss.points.sort_values("id", kind="stable").reset_index(drop=True)
+            xy = np.c_[pts.geometry.x, pts.geometry.y]
+            st = nearest_service_times(
+                net, dsnap, xy, service_ids=pts["id"].astype(str), speed_kmh=speed_kmh, tolerance_m=tolerance_m
+            )
+            times[name] = st
+            radii[name] = pts.get("uncertainty_m", pd.Series(np.nan, index=pts.index)).to_numpy(dtype=float)
+            snap = st.service_snap
+            layer = pts[["id", "name", "type", "layer", "approximate", "geometry"]].copy()
+            layer.insert(0, "service_set", name)
+            layer["access_m"] = snap.access_m
+            layer["beyond_tolerance"] = snap.beyond_tolerance
+            layer["layer_note"] = ss.completeness_note
+            service_layers.append(layer)
+            for i in np.flatnonzero(snap.beyond_tolerance):
+                problems.append(
+                    {
+                        "service_set": name,
+                        "id": pts["id"].iloc[i],
+                        "name": pts["name"].iloc[i],
+                        "access_m": snap.access_m[i],
+                    }
+                )
+            iso_parts.append(
+                isochrones(
+                    net,
+                    snap,
+                    service_ids=pts["id"].astype(str),
+                    set_name=name,
+                    thresholds_min=ths,
+                    speed_kmh=speed_kmh,
+                    region=region,
+                    per_service=len(pts) <= PER_SERVICE_ISOCHRONE_MAX,
+                ).assign(layer_note=ss.completeness_note)
+            )
+            if raster:
+                outputs.append(
+                    walking_time_raster(
+                        net,
+                        snap,
+                        out / f"walking_time_{name}.tif",
+                        region=region,
+                        speed_kmh=speed_kmh,
+                        cell_m=cell_m,
+                        note=ss.completeness_note,
+                    )
+                )
+        info = pd.DataFrame(sn.drop(columns="geometry", errors="ignore"))
+        if "lgn" not in info.columns:
+            info = info.merge(lgn_table()[["commune_nis", "lgn"]], on="commune_nis", how="left")
+        priority = ranking.loc[ranking["priority"].astype(bool), "mdrc"]
+        tables = coverage(demand, times, info, thresholds=ths, layer_notes=notes, priority_mdrc=priority)
+        tables = _with_names(tables, sectors, ranking)
+        far_homes = int(dsnap.beyond_tolerance.sum())
+        if far_homes:
+            problems.append(
+                {
+                    "service_set": "*",
+                    "id": "demand",
+                    "name": f"{far_homes} woonstraatpunten",
+                    "access_m": float(dsnap.access_m.max()),
+                }
+            )
+        snap_problems = pd.DataFrame(problems, columns=["service_set", "id", "name", "access_m"])
+
+        for level, df in tables.items():
+            outputs.append(write_csv(out / f"coverage_{level}.csv", df))
+        uncertain = placement_uncertainty(demand, times, radii, thresholds=ths, speed_kmh=speed_kmh)
+        outputs.append(write_csv(out / "coverage_placement_uncertainty.csv", uncertain))
+        geo = {
+            "sector": sectors[["cd_sector", "geometry"]],
+            "wijk": ranking[["mdrc", "geometry"]],
+            "commune": load.load_communes(data_dir)[["commune_nis", "geometry"]],
+        }
+        layers = {}
+        for level, key in (("sector", "cd_sector"), ("wijk", "mdrc"), ("commune", "commune_nis")):
+            layers[level] = gpd.GeoDataFrame(geo[level].merge(tables[level], on=key, how="inner"), crs=settings.CRS)
+        lgn_geo = (
+            geo["commune"].merge(lgn_table()[["commune_nis", "lgn"]], on="commune_nis").dissolve(by="lgn").reset_index()
+        )
+        layers["lgn"] = gpd.GeoDataFrame(lgn_geo[["lgn", "geometry"]].merge(tables["lgn"], on="lgn"), crs=settings.CRS)
+        layers["services"] = gpd.GeoDataFrame(pd.concat(service_layers, ignore_index=True), crs=settings.CRS)
+        outputs.append(write_gpkg(out / "coverage.gpkg", layers))
+        iso = gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs=settings.CRS)
+        outputs.append(write_gpkg(out / "isochrones.gpkg", {"isochrones": iso}))
+        run_notes = [notes[n] for n in notes] + list(skipped.values()) + list(built.notes)
+        for row in uncertain[(uncertain["level"] == "region") & (uncertain["pop_class_uncertain"] > 0)].itertuples():
+            run_notes.append(
+                f"{row.service_set}: drempelklasse van {row.pop_class_uncertain:.0f} kinderen onzeker door geocodering"
+            )
+        if len(snap_problems):
+            run_notes.append(
+                f"{len(snap_problems)} punten liggen meer dan {tolerance_m:g} m van een straat (zie snap_problems)."
+            )
+            outputs.append(write_csv(out / "snap_problems.csv", snap_problems))
+        manifest = write_manifest(
+            out,
+            command="coverage",
+            inputs=[Path(p) for p in dict.fromkeys(inputs) if p is not None],
+            parameters={
+                "sets": list(sets),
+                "speed_kmh": speed_kmh,
+                "thresholds_min": list(ths),
+                "network": str(net.source),
+                "network_sha256": net.sha256,
+                "network_nodes": net.n_nodes,
+                "network_edges": net.n_edges,
+                "network_dropped_nodes": net.dropped_nodes,
+                "snap_tolerance_m": tolerance_m,
+                "raster_cell_m": cell_m if raster else None,
+                "isochrone_buffer_m": 40.0,
+                "demand_points": len(demand),
+            },
+            outputs=outputs,
+            notes=run_notes,
+        )
+    return CoverageRun(
+        tables=tables,
+        isochrones=iso,
+        notes=notes,
+        skipped=skipped,
+        snap_problems=snap_problems,
+        speed_kmh=float(speed_kmh),
+        thresholds=ths,
+        outputs=outputs,
+        manifest=manifest,
+        placement_uncertainty=uncertain,
+    )
+
+
+def _with_names(
+    tables: dict[str, pd.DataFrame], sectors: pd.DataFrame, ranking: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """Add display names (Dutch and French) to the coverage tables."""
+    lgn = lgn_table()
+    names = {
+        "sector": (sectors[["cd_sector", "sector_name_nl", "sector_name_fr"]], "cd_sector"),
+        "wijk": (ranking[["mdrc", "name_nl", "name_fr"]], "mdrc"),
+        "priority_wijken": (ranking[["mdrc", "name_nl", "name_fr", "rank"]], "mdrc"),
+        "commune": (lgn[["commune_nis", "commune_name_nl", "commune_name_fr"]], "commune_nis"),
+        "lgn": (lgn[["lgn", "lgn_name"]].drop_duplicates("lgn"), "lgn"),
+    }
+    out = dict(tables)
+    for level, (frame, key) in names.items():
+        df = out[level].merge(pd.DataFrame(frame).drop_duplicates(key), on=key, how="left")
+        first = [key] + [c for c in frame.columns if c != key]
+        out[level] = df[first + [c for c in df.columns if c not in first]]
+    out["priority_wijken"] = out["priority_wijken"].sort_values(
+        ["rank", "service_set"], kind="stable", ignore_index=True
+    )
+    return out
+
+
 #: The side-by-side map of the main job: the report's question "priority first or deprivation-weighted?".
 _DUAL = ("prioritair_eerst", "kansarmoede_gewogen")
 
@@ -239,7 +549,6 @@ def run_all(
     -------
     MainRun
     """
-    from geoplanner.accessibility import run_coverage
     from geoplanner.report import make_report
     from geoplanner.scenario import (
         build_context,

@@ -402,7 +402,7 @@ def test_run_coverage_writes_every_output(tmp_path):
     import pyogrio
     import rasterio
 
-    from geoplanner.accessibility import run_coverage
+    from geoplanner.pipeline import run_coverage
 
     run = run_coverage(tmp_path, sets=["hvhk", "kg"], thresholds=[5, 15], cell_m=200)
     names = {p.name for p in run.outputs}
@@ -425,7 +425,7 @@ def test_run_coverage_rejects_only_empty_sets(tmp_path, monkeypatch):
     from dataclasses import replace
 
     from geoplanner import load
-    from geoplanner.accessibility import run_coverage
+    from geoplanner.pipeline import run_coverage
 
     real_load = load.load_services
 

@@ -117,8 +117,8 @@ def test_run_coverage_writes_the_uncertain_children(data_dir: Path, tmp_path: Pa
     import json
 
     from geoplanner import user_data as ud
-    from geoplanner.accessibility import run_coverage
     from geoplanner.geocode import load_address_index
+    from geoplanner.pipeline import run_coverage
 
     work = tmp_path / "data"
     work.mkdir()

@@ -23,8 +23,7 @@ def run_tables(tmp_path_factory, data_dir):
     Each table is returned with the CSV written for it: (frame, csv path).
     """
     from geoplanner._io import write_csv
-    from geoplanner.accessibility import run_coverage
-    from geoplanner.pipeline import RANK_COLUMNS, run_rank
+    from geoplanner.pipeline import RANK_COLUMNS, run_coverage, run_rank
 
     out = tmp_path_factory.mktemp("wb")
     ranked = run_rank(out, data_dir=data_dir)

@@ -36,10 +36,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Measure how many young children live within 5, 10 and 15 minutes' walk of each service set."""
         from geoplanner._io import ensure_output_dir
-        from geoplanner.accessibility import run_coverage
         from geoplanner.cli import console
         from geoplanner.errors import ConfigError
         from geoplanner.network import speed_for
+        from geoplanner.pipeline import run_coverage
 
         if speed is not None and profile is not None:
             raise ConfigError("give either --speed or --profile, not both")
