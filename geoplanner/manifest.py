@@ -51,6 +51,7 @@ def write_manifest(
     outputs: list[Path] | None = None,
     notes: list[str] | None = None,
     name: str = "manifest.json",
+    extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``manifest.json`` describing one run into ``out_dir``.
 
@@ -71,6 +72,9 @@ def write_manifest(
         Caveats that travel with the outputs (estimates, incomplete layers).
     name
         File name, for folders shared by several commands.
+    extra
+        Further top-level entries (e.g. ``timings_s``, ``solution_cache``): how the run went, not
+        what shaped its results.
 
     Returns
     -------
@@ -97,5 +101,6 @@ def write_manifest(
         "outputs": [describe(p, relative=True) for p in sorted(set(map(Path, outputs or [])), key=str)],
         "notes": list(notes or []),
         "versions": versions(),
+        **(extra or {}),
     }
     return write_json(out_dir / name, manifest)

@@ -520,6 +520,7 @@ def run_all(
     network: Path | None = None,
     lang: str = "nl",
     self_contained: bool = False,
+    cache: bool = True,
 ) -> MainRun:
     """Run the main job, one step after the other in the order of the data flow.
 
@@ -544,6 +545,8 @@ def run_all(
         Language of maps and report (``nl``, ``fr``, ``en``).
     self_contained
         Write maps that work offline (needs ``geoplanner assets fetch`` once).
+    cache
+        Reuse scenario solutions stored under the cache folder (:mod:`geoplanner.solutions`).
 
     Returns
     -------
@@ -565,7 +568,7 @@ def run_all(
     ordered = with_baseline([load_scenario(p, data_dir=data_dir) for p in paths])
     ranked = run_rank(out_dir, params=params, data_dir=data_dir)
     coverage = run_coverage(out_dir / "coverage", network_path=network, data_dir=data_dir, need=ranked.need)
-    context = build_context(data_dir, network=network, need=ranked.need)
+    context = build_context(data_dir, network=network, need=ranked.need, cache=cache)
     results = [run_scenario(s, context) for s in ordered]
     outputs = [*ranked.outputs, *coverage.outputs]
     for result in results:

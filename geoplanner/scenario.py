@@ -665,6 +665,9 @@ class SitingContext:
         Data files used (for manifests).
     need
         The :class:`geoplanner.need.Need` the demand comes from (sector figures, notes).
+    cache
+        Reuse and store scenario solutions (:mod:`geoplanner.solutions`); ``$GEOPLANNER_NO_CACHE=1``
+        turns it off whatever this says.
     """
 
     net: Any
@@ -673,12 +676,13 @@ class SitingContext:
     data_dir: Path | None
     inputs: tuple[Path, ...] = ()
     need: Any = None
+    cache: bool = True
     _snapped: dict = field(default_factory=dict)
     _curves: dict = field(default_factory=dict)
 
 
 def build_context(
-    data_dir: Path | None = None, *, network: str | Path | None = None, need: Any = None
+    data_dir: Path | None = None, *, network: str | Path | None = None, need: Any = None, cache: bool = True
 ) -> SitingContext:
     """Load the network and build the demand points and ranking used by every scenario.
 
@@ -690,6 +694,8 @@ def build_context(
         Network file (default: the bundle's walk network).
     need
         A :func:`geoplanner.need.build_need` result to reuse (built here if omitted).
+    cache
+        Let :func:`run_scenario` reuse solutions stored under the cache folder (False: solve every time).
 
     Returns
     -------
@@ -720,7 +726,7 @@ def build_context(
             continue
     return SitingContext(net=net, demand=demand, ranking=pd.DataFrame(ranking.drop(columns="geometry")),
                          data_dir=data_dir, inputs=tuple(inputs) + tuple(built.inputs), need=built,
-                         _snapped={"demand": snapped})  # fmt: skip
+                         cache=cache, _snapped={"demand": snapped})  # fmt: skip
 
 
 def demand_weights(scenario: Scenario, demand: pd.DataFrame) -> np.ndarray:
@@ -765,6 +771,9 @@ class ScenarioResult:
     teams_needed
         Capacitated rotation: the fewest teams that serve the target share of the priority
         wijken's demand (see :func:`teams_curve`).
+    cache
+        Where the solution came from: ``{"key": sha256, "hit": True}`` when read from the solution
+        cache, ``"hit": False`` when solved (and stored); None when the cache was off.
     """
 
     scenario: Scenario
@@ -778,6 +787,7 @@ class ScenarioResult:
     inputs: tuple[Path, ...] = ()
     curve: pd.DataFrame | None = None
     teams_needed: dict[str, Any] | None = None
+    cache: dict[str, Any] | None = None
 
 
 def _select_candidates(s: Scenario, cand: pd.DataFrame) -> pd.DataFrame:
@@ -825,9 +835,25 @@ def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     ModelError
         If the scenario cannot be solved as asked (e.g. infeasible); the message names the
         scenario and its file, so a run of many scenarios says which one.
+
+    Notes
+    -----
+    Solutions are reused from the cache folder when nothing that shapes them changed
+    (:mod:`geoplanner.solutions`: scenario parameters, demand, network, services, code); the
+    result's ``cache`` says whether it was. ``context.cache = False`` or ``$GEOPLANNER_NO_CACHE=1``
+    solves every time.
     """
+    from geoplanner import solutions
+
+    key = None
+    if solutions.enabled(context.cache):
+        key = solutions.solution_key(scenario, context)
+        stored = solutions.load(key)
+        if stored is not None:
+            # the current Scenario object (its path may differ; its parameters are in the key)
+            return dataclasses.replace(stored, scenario=scenario, cache={"key": key, "hit": True})
     try:
-        return _run_scenario(scenario, context)
+        result = _run_scenario(scenario, context)
     except ModelError as exc:
         raise ModelError(
             f"scenario '{scenario.name}': {exc.message}",
@@ -836,6 +862,11 @@ def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
             column=exc.column,
             hint=exc.hint,
         ) from None
+    if key is None:
+        return result
+    result = dataclasses.replace(result, cache={"key": key, "hit": False})
+    solutions.save(key, result)
+    return result
 
 
 def _run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
@@ -1532,8 +1563,16 @@ def _write_scenario_outputs(result: ScenarioResult, out: Path) -> list[Path]:
         parameters=s.parameters(),
         outputs=written,
         notes=list(result.notes),
+        extra={"solution_cache": _cache_record(result)},
     )
     return [*written, manifest]
+
+
+def _cache_record(result: ScenarioResult) -> dict[str, Any]:
+    """Return what a manifest records of the solution's origin (see :mod:`geoplanner.solutions`)."""
+    if result.cache is None:
+        return {"used": False, "hit": False, "key": None}
+    return {"used": True, "hit": bool(result.cache.get("hit")), "key": result.cache.get("key")}
 
 
 def unserved_by_wijk(points: pd.DataFrame) -> pd.DataFrame:
@@ -1592,5 +1631,6 @@ def write_comparison(
             parameters={r.scenario.name: r.scenario.parameters() for r in results},
             outputs=written,
             notes=notes,
+            extra={"solution_cache": {r.scenario.name: _cache_record(r) for r in results}},
         )
     return table, per_lgn, [*written, manifest]

@@ -26,6 +26,9 @@ def data_dir() -> Path:
     target = ROOT / "data"
     os.environ["GEOPLANNER_DATA_DIR"] = str(target)
     os.environ.setdefault("GEOPLANNER_CACHE_DIR", str(ROOT / ".cache"))
+    # Tests solve their scenarios: a stored solution would hide a change a test makes (a patched
+    # solver, a fixture). The solution-cache tests turn it back on in a temporary cache folder.
+    os.environ.setdefault("GEOPLANNER_NO_CACHE", "1")
     if any(a.action != "ok" for a in check(target)):
         mirror = _mirror()
         assert mirror.is_dir(), f"real data needed: no mirror at {mirror} (set GEOPLANNER_DATA_MIRROR)"

@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         lang: str = typer.Option("nl", "--lang", help=_LANG_HELP),
         self_contained: bool = typer.Option(False, "--self-contained", help=_OFFLINE_HELP),
         network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Write interactive (HTML) and printable (PNG) maps of the coverage gap and of each scenario."""
         from geoplanner._io import ensure_output_dir
@@ -31,7 +32,10 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             ensure_output_dir(out)
         console.print("netwerk, vraag en scenario's laden…")
-        run = make_maps(scenarios or [], out, lang=lang, self_contained=self_contained, network=network)
+        context = _uncached_context(scenarios or [], network) if no_cache else None
+        run = make_maps(
+            scenarios or [], out, lang=lang, self_contained=self_contained, network=network, context=context
+        )
         _print_run(run)
 
     @app.command("report")
@@ -41,6 +45,7 @@ def register(app: typer.Typer) -> None:
         lang: str = typer.Option("nl", "--lang", help=_LANG_HELP),
         self_contained: bool = typer.Option(False, "--self-contained", help=_OFFLINE_HELP),
         network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Write one HTML report: priority wijken, coverage per LGN, scenario comparison, maps and charts."""
         from geoplanner._io import ensure_output_dir
@@ -50,7 +55,8 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             ensure_output_dir(out)
         console.print("netwerk, vraag en scenario's laden…")
-        run = make_report(scenarios, out, lang=lang, self_contained=self_contained, network=network)
+        context = _uncached_context(scenarios, network) if no_cache else None
+        run = make_report(scenarios, out, lang=lang, self_contained=self_contained, network=network, context=context)
         _print_run(run)
 
     assets_app = typer.Typer(help="Offline copies of the map scripts (Leaflet) for self-contained maps.")
@@ -78,6 +84,15 @@ def register(app: typer.Typer) -> None:
                 console.print(f"{'[red]missing[/]' if key in missing else '[green]ok[/]'} {key}")
         if missing:
             console.print(f"run `{assets.FETCH_COMMAND}` to fill {assets.assets_dir()}")
+
+
+def _uncached_context(scenarios: list[Path], network: Path | None):  # noqa: ANN202 - SitingContext
+    """Validate the scenario files (before the slow part), then build a context that solves every time."""
+    from geoplanner.scenario import build_context, load_scenario
+
+    for p in scenarios:
+        load_scenario(p)
+    return build_context(network=network, cache=False)
 
 
 def _print_run(run) -> None:  # noqa: ANN001 - MapsRun

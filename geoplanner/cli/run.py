@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         self_contained: bool = typer.Option(
             False, "--self-contained", help="Maps that work offline (run `geoplanner assets fetch` once)."
         ),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Run the main job: priority wijken, walking access, siting scenarios, maps and report."""
         from rich.table import Table
@@ -44,6 +45,7 @@ def register(app: typer.Typer) -> None:
                 network=network,
                 lang=lang,
                 self_contained=self_contained,
+                cache=not no_cache,
             )
         console.print(_table(result.rank.ranking, params.top_n))
         region = result.coverage.tables["region"]

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         scenario: Path = typer.Argument(..., help="Scenario file (scenarios/*.toml)."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/<scenario>/)."),
         network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Run one siting scenario: chosen sites, timetable, coverage tables and manifest."""
         from geoplanner import settings
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
         s = load_scenario(scenario)
         out_dir = ensure_output_dir(out or settings.output_dir() / s.name)
         console.print(f"scenario [bold]{s.name}[/] ({s.model}) — netwerk en vraag laden…")
-        result = run_scenario(s, build_context(network=network))
+        result = run_scenario(s, build_context(network=network, cache=not no_cache))
         paths = write_scenario_outputs(result, out_dir)
         console.print(_summary_table([result]))
         if len(result.sites):
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
         scenarios: list[Path] = typer.Argument(..., help="Scenario files (the current situation is added first)."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/compare/)."),
         network: Path | None = typer.Option(None, "--network", help="Network file (default: the bundle's)."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Run scenarios and compare them side by side (coverage, walking times, per LGN)."""
         from geoplanner import settings
@@ -56,7 +58,7 @@ def register(app: typer.Typer) -> None:
         # as the main job and the report do, so every row reads against the same baseline.
         loaded = with_baseline([load_scenario(p) for p in scenarios])
         out_dir = ensure_output_dir(out or settings.output_dir() / "compare")
-        context = build_context(network=network)
+        context = build_context(network=network, cache=not no_cache)
         results = []
         for s in loaded:
             console.print(f"scenario [bold]{s.name}[/] ({s.model})…")

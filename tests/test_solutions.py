@@ -1,0 +1,177 @@
+"""Scenario solutions solved once and reused: identical results, stale keys never used, bypass."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+
+from geoplanner import solutions
+from geoplanner.scenario import build_context, load_scenario, parse_scenario, run_scenario, write_scenario_outputs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MCLP = """
+name = "cache_mclp"
+model = "mclp"
+[candidates]
+suitability = ["geschikt"]
+[siting]
+k = 2
+"""
+
+
+@pytest.fixture
+def cache_on(tmp_path, monkeypatch):
+    """The solution cache turned on, in an empty folder of its own."""
+    monkeypatch.delenv(solutions.NO_CACHE_ENV, raising=False)
+    folder = tmp_path / "cache"
+    # the network and need caches stay where they are (building them again is slow and not under test)
+    monkeypatch.setattr(solutions, "cache_file", lambda key, cache_dir=None: folder / "solutions" / f"{key}.pkl")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def context(data_dir):
+    return build_context(data_dir)
+
+
+@pytest.fixture(scope="module")
+def mobile(data_dir):
+    s = load_scenario(ROOT / "scenarios" / "mobile_2_teams.toml", data_dir=data_dir)
+    # a short teams curve keeps the test quick; the cached object is the same kind as the shipped one
+    return dataclasses.replace(s, curve_max_teams=2, curve_time_limit_s=2.0, time_limit_s=5.0)
+
+
+def _same(a, b) -> None:
+    for name in ("sites", "timetable", "points", "per_lgn"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    if a.curve is None:
+        assert b.curve is None
+    else:
+        pd.testing.assert_frame_equal(a.curve, b.curve, check_exact=True)
+    assert json.dumps(a.summary, default=str) == json.dumps(b.summary, default=str)
+    assert a.teams_needed == b.teams_needed and a.notes == b.notes and a.inputs == b.inputs
+
+
+def test_a_cached_solution_gives_the_same_outputs(cache_on, context, mobile, tmp_path):
+    solved = run_scenario(mobile, context)
+    assert solved.cache is not None and solved.cache["hit"] is False
+    assert solutions.cache_file(solved.cache["key"]).is_file()
+    again = run_scenario(mobile, context)
+    assert again.cache == {"key": solved.cache["key"], "hit": True}
+    assert again.scenario is mobile
+    _same(solved, again)
+    a = write_scenario_outputs(solved, tmp_path / "a")
+    b = write_scenario_outputs(again, tmp_path / "b")
+    assert [p.name for p in a] == [p.name for p in b]
+    for pa, pb in zip(a, b, strict=True):
+        if pa.suffix == ".gpkg":  # a GeoPackage records when it was written: compare its table
+            import geopandas as gpd
+
+            pd.testing.assert_frame_equal(gpd.read_file(pa), gpd.read_file(pb), check_exact=True)
+        elif pa.name != "manifest.json":
+            assert pa.read_bytes() == pb.read_bytes(), pa.name
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["solution_cache"] == {"used": True, "hit": True, "key": solved.cache["key"]}
+    first = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert first["solution_cache"]["hit"] is False
+
+
+def test_a_changed_parameter_is_a_cache_miss(cache_on, context):
+    s = parse_scenario(MCLP)
+    first = run_scenario(s, context)
+    other = run_scenario(dataclasses.replace(s, threshold_min=8.0), context)
+    assert other.cache["hit"] is False and other.cache["key"] != first.cache["key"]
+    assert other.summary["threshold_min"] == 8.0
+    # the file's path is not a parameter: the same scenario from another file is the same solution
+    moved = run_scenario(dataclasses.replace(s, path=Path("elders.toml")), context)
+    assert moved.cache == {"key": first.cache["key"], "hit": True} and moved.scenario.path == Path("elders.toml")
+
+
+def test_the_key_follows_demand_network_services_and_code(context, monkeypatch):
+    s = parse_scenario(MCLP)
+    base = solutions.solution_key(s, context)
+    assert solutions.solution_key(s, context) == base  # stable
+    # a demand weight
+    dem = context.demand.copy()
+    dem.loc[5, "weight"] *= 1.01
+    assert solutions.solution_key(s, dataclasses.replace(context, demand=dem)) != base
+    # an indicator of the ranking (e.g. an imported figure moved a wijk's deprivation)
+    rank = context.ranking.copy()
+    rank.loc[rank.index[0], "deprivation"] = 9.0
+    assert solutions.solution_key(s, dataclasses.replace(context, ranking=rank)) != base
+    # the need model's sector figures (births decide consultations per child)
+    sectors = context.need.sectors.copy()
+    sectors.loc[sectors.index[0], "births"] = sectors["births"].iloc[0] + 1
+    need = dataclasses.replace(context.need, sectors=sectors)
+    assert solutions.solution_key(s, dataclasses.replace(context, need=need)) != base
+    # the network
+    net = dataclasses.replace(context.net, sha256="0" * 64)
+    assert solutions.solution_key(s, dataclasses.replace(context, net=net)) != base
+    # a service set's points
+    from geoplanner import load
+
+    real = load.load_services
+
+    def moved(name, data_dir=None, **kw):
+        ss = real(name, data_dir, **kw)
+        if name != "candidates":
+            return ss
+        pts = ss.points.copy()
+        pts.loc[0, "geometry"] = shapely.Point(150000.0, 170000.0)
+        return dataclasses.replace(ss, points=pts)
+
+    monkeypatch.setattr(load, "load_services", moved)
+    assert solutions.solution_key(s, context) != base
+    monkeypatch.setattr(load, "load_services", real)
+    # the code
+    monkeypatch.setattr(solutions, "code_version", lambda: "another version")
+    assert solutions.solution_key(s, context) != base
+
+
+def test_a_damaged_or_foreign_cache_file_is_solved_again(cache_on, context):
+    s = parse_scenario(MCLP)
+    key = solutions.solution_key(s, context)
+    target = solutions.cache_file(key)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"not a pickle")
+    r = run_scenario(s, context)
+    assert r.cache == {"key": key, "hit": False} and len(r.sites) == 2
+    # a readable file stored under another key is not used either
+    other = solutions.cache_file("f" * 64)
+    target.replace(other)
+    assert solutions.load("f" * 64) is None  # stored key differs from its name
+    assert solutions.load(key) is None  # and the right name is gone
+
+
+def test_no_cache_solves_and_stores_nothing(cache_on, context, monkeypatch):
+    s = parse_scenario(MCLP)
+    off = run_scenario(s, dataclasses.replace(context, cache=False))
+    assert off.cache is None and not cache_on.exists()
+    monkeypatch.setenv(solutions.NO_CACHE_ENV, "1")
+    assert run_scenario(s, context).cache is None and not cache_on.exists()
+    assert solutions.enabled() is False and solutions.enabled(False) is False
+    monkeypatch.setenv(solutions.NO_CACHE_ENV, "0")
+    assert solutions.enabled() is True
+
+
+def test_the_code_version_changes_with_any_module(tmp_path):
+    import shutil
+
+    import geoplanner
+
+    copy = tmp_path / "geoplanner"
+    shutil.copytree(Path(geoplanner.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = solutions.source_digest(copy)
+    assert solutions.source_digest(copy) == before
+    target = copy / "siting" / "capacitated.py"  # a subpackage counts too
+    target.write_text(target.read_text() + "\n# changed\n")
+    changed = solutions.source_digest(copy)
+    assert changed != before
+    target.rename(copy / "siting" / "renamed.py")  # a renamed module, same text
+    assert solutions.source_digest(copy) not in (before, changed)
