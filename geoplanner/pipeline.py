@@ -11,10 +11,11 @@ notebook user can keep working with it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,9 +42,11 @@ from geoplanner.network import (
     DEFAULT_SNAP_TOLERANCE_M,
     DEFAULT_THRESHOLDS_MIN,
     WALK_SPEED_KMH,
+    WalkNetwork,
     load_network,
     snap_points,
 )
+from geoplanner.progress import stage
 
 if TYPE_CHECKING:
     from geoplanner.scenario import ScenarioResult
@@ -273,7 +276,7 @@ def run_coverage(
     thresholds
         Minutes.
     network_path
-        Network file (default: the bundle's walk network).
+        Network file (default: the bundle's walk network), or a network already loaded.
     raster
         Also write the walking-time GeoTIFFs.
     cell_m
@@ -311,7 +314,7 @@ def run_coverage(
     service_sets = {name: load.load_services(name, data_dir) for name in dict.fromkeys(sets)}
     if not any(len(ss.points) for ss in service_sets.values()):
         raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
-    net = load_network(network_path)
+    net = network_path if isinstance(network_path, WalkNetwork) else load_network(network_path)
     built = need if need is not None else build_need(data_dir)
     lines, sn, ranking = built.lines, built.sectors, built.ranking
     sectors = load.load_sectors(data_dir)
@@ -495,7 +498,7 @@ _DUAL = ("prioritair_eerst", "kansarmoede_gewogen")
 
 @dataclass
 class MainRun:
-    """Result of :func:`run_all`: every step's result and the files written."""
+    """Result of :func:`run_all`: every step's result, the files written and the seconds per stage."""
 
     rank: RankRun
     coverage: CoverageRun
@@ -503,6 +506,7 @@ class MainRun:
     comparison: pd.DataFrame
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, Any] = field(default_factory=dict)
 
 
 def scenario_files(folder: Path | None = None) -> list[Path]:
@@ -527,7 +531,11 @@ def run_all(
     need and priority wijken (:func:`run_rank`) → walking access to every service set
     (``outputs/coverage/``) → each siting scenario (``outputs/<scenario>/``) and their comparison
     (``outputs/compare/``) → maps (``outputs/maps/``) and the report (``outputs/report.html``).
-    The need step, the network and the scenario solutions are computed once and shared.
+    The need step, the network and the scenario solutions are computed once and shared; solutions
+    are also reused across runs (:mod:`geoplanner.solutions`). ``manifest_run.json`` in
+    ``out_dir`` records the whole run: scenario files, every output, where each solution came
+    from (``solution_cache``) and the seconds of each stage (``timings_s``). Each stage is
+    reported to a :mod:`geoplanner.progress` reporter when one is set.
 
     Parameters
     ----------
@@ -557,6 +565,7 @@ def run_all(
         build_context,
         load_scenario,
         run_scenario,
+        solution_record,
         with_baseline,
         write_comparison,
         write_scenario_outputs,
@@ -566,19 +575,51 @@ def run_all(
     paths = scenario_files() if scenarios is None else [Path(p) for p in scenarios]
     # every scenario file is validated before the slow part
     ordered = with_baseline([load_scenario(p, data_dir=data_dir) for p in paths])
-    ranked = run_rank(out_dir, params=params, data_dir=data_dir)
-    coverage = run_coverage(out_dir / "coverage", network_path=network, data_dir=data_dir, need=ranked.need)
-    context = build_context(data_dir, network=network, need=ranked.need, cache=cache)
-    results = [run_scenario(s, context) for s in ordered]
+    timings: dict[str, Any] = {}
+    started = time.perf_counter()
+    with stage("behoefte en prioritaire wijken", into=timings, key="rank"):
+        ranked = run_rank(out_dir, params=params, data_dir=data_dir)
+    with stage("wandeltoegang tot de diensten", into=timings, key="coverage"):
+        net = load_network(network)  # loaded once, shared with the scenarios
+        coverage = run_coverage(out_dir / "coverage", network_path=net, data_dir=data_dir, need=ranked.need)
+    with stage("netwerk en vraagpunten", into=timings, key="context"):
+        context = build_context(data_dir, network=net, need=ranked.need, cache=cache)
     outputs = [*ranked.outputs, *coverage.outputs]
-    for result in results:
-        outputs += write_scenario_outputs(result, out_dir / result.scenario.name)
-    table, _per_lgn, written = write_comparison(results, out_dir / "compare")
+    results = []
+    timings["scenarios"] = {}
+    for s in ordered:
+        with stage(f"scenario {s.name}", into=timings["scenarios"], key=s.name):
+            results.append(run_scenario(s, context))
+            outputs += write_scenario_outputs(results[-1], out_dir / s.name)
+    with stage("scenario's vergelijken", into=timings, key="compare"):
+        table, _per_lgn, written = write_comparison(results, out_dir / "compare")
     outputs += written
-    report = make_report(
-        paths, out_dir, lang=lang, self_contained=self_contained, network=network, data_dir=data_dir,
-        context=context, results=results, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
-    )  # fmt: skip
+    with stage("kaarten en rapport", into=timings, key="report"):
+        report = make_report(
+            paths, out_dir, lang=lang, self_contained=self_contained, network=network, data_dir=data_dir,
+            context=context, results=results, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
+        )  # fmt: skip
     outputs += report.outputs
+    timings["total"] = round(time.perf_counter() - started, 3)
     notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))
-    return MainRun(ranked, coverage, results, table, outputs, notes)
+    manifest = write_manifest(
+        out_dir,
+        command="run",
+        inputs=paths,
+        parameters={
+            "scenarios": [s.name for s in ordered],
+            "network": str(net.source),
+            "network_sha256": net.sha256,
+            "lang": lang,
+            "self_contained": self_contained,
+            "cache": cache,
+        },
+        outputs=outputs,
+        notes=notes,
+        name="manifest_run.json",
+        extra={
+            "timings_s": timings,
+            "solution_cache": {r.scenario.name: solution_record(r) for r in results},
+        },
+    )
+    return MainRun(ranked, coverage, results, table, [*outputs, manifest], notes, timings)

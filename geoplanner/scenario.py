@@ -106,6 +106,7 @@ import numpy as np
 import pandas as pd
 
 from geoplanner.errors import ConfigError, ModelError
+from geoplanner.progress import stage
 
 __all__ = [
     "MODELS",
@@ -682,7 +683,7 @@ class SitingContext:
 
 
 def build_context(
-    data_dir: Path | None = None, *, network: str | Path | None = None, need: Any = None, cache: bool = True
+    data_dir: Path | None = None, *, network: Any = None, need: Any = None, cache: bool = True
 ) -> SitingContext:
     """Load the network and build the demand points and ranking used by every scenario.
 
@@ -691,7 +692,7 @@ def build_context(
     data_dir
         Data folder.
     network
-        Network file (default: the bundle's walk network).
+        Network file (default: the bundle's walk network), or a network already loaded.
     need
         A :func:`geoplanner.need.build_need` result to reuse (built here if omitted).
     cache
@@ -705,9 +706,9 @@ def build_context(
     from geoplanner.bundle import dataset_path
     from geoplanner.load import load_sectors
     from geoplanner.need import build_need
-    from geoplanner.network import load_network, snap_points
+    from geoplanner.network import WalkNetwork, load_network, snap_points
 
-    net = load_network(network)
+    net = network if isinstance(network, WalkNetwork) else load_network(network)
     built = need if need is not None else build_need(data_dir)
     lines, sectors_need, ranking = built.lines, built.sectors, built.ranking
     points = demand_points(load_sectors(data_dir), sectors_need, lines)
@@ -1158,6 +1159,14 @@ def teams_curve(s: Scenario, inst: dict[str, Any], context: SitingContext | None
     key = repr(sorted((k, v) for k, v in s.parameters().items() if k not in skip))
     if context is not None and key in context._curves:
         return context._curves[key]
+    with stage(f"{s.name}: teamscurve 1-{s.curve_max_teams} teams"):
+        curve, needed = _teams_curve(s, inst, key)
+    if context is not None:
+        context._curves[key] = (curve, needed)
+    return curve, needed
+
+
+def _teams_curve(s: Scenario, inst: dict[str, Any], key: str) -> tuple[pd.DataFrame, dict]:
     rows = []
     for t in range(1, s.curve_max_teams + 1):
         res = _solve_capacitated(s, t, inst, time_limit=s.curve_time_limit_s, rel_gap=0.01, floors=False)
@@ -1197,8 +1206,6 @@ def teams_curve(s: Scenario, inst: dict[str, Any], context: SitingContext | None
                 teams=t, served_share=share, status="proven" if t == lower or res.status == "optimal" else "found"
             )
             break
-    if context is not None:
-        context._curves[key] = (curve, needed)
     return curve, needed
 
 
@@ -1229,7 +1236,8 @@ def _run_capacitated(s, context, dem, cand, cost, w, children, groups, ex_near) 
         ),
     }
     teams = int(s.teams) if s.model == "capacitated_rotation" else 1
-    res = _solve_capacitated(s, teams, inst, time_limit=s.time_limit_s, rel_gap=s.mip_gap)
+    with stage(f"{s.name}: oplossen met capaciteit ({teams} team{'s' if teams > 1 else ''})"):
+        res = _solve_capacitated(s, teams, inst, time_limit=s.time_limit_s, rel_gap=s.mip_gap)
     notes = capacity_notes(s)
     if sectors is None or not {"cd_sector", "births", "pop_0_2"} <= set(sectors.columns):
         notes.append("aanname: geen geboorten per sector beschikbaar, elke leeftijd (0, 1, 2) telt voor een derde")
@@ -1563,12 +1571,12 @@ def _write_scenario_outputs(result: ScenarioResult, out: Path) -> list[Path]:
         parameters=s.parameters(),
         outputs=written,
         notes=list(result.notes),
-        extra={"solution_cache": _cache_record(result)},
+        extra={"solution_cache": solution_record(result)},
     )
     return [*written, manifest]
 
 
-def _cache_record(result: ScenarioResult) -> dict[str, Any]:
+def solution_record(result: ScenarioResult) -> dict[str, Any]:
     """Return what a manifest records of the solution's origin (see :mod:`geoplanner.solutions`)."""
     if result.cache is None:
         return {"used": False, "hit": False, "key": None}
@@ -1631,6 +1639,6 @@ def write_comparison(
             parameters={r.scenario.name: r.scenario.parameters() for r in results},
             outputs=written,
             notes=notes,
-            extra={"solution_cache": {r.scenario.name: _cache_record(r) for r in results}},
+            extra={"solution_cache": {r.scenario.name: solution_record(r) for r in results}},
         )
     return table, per_lgn, [*written, manifest]

@@ -8,13 +8,16 @@ import pytest
 
 from geoplanner.errors import ConfigError
 from geoplanner.pipeline import run_all, scenario_files
+from geoplanner.progress import reporting
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_main_job_writes_every_step(data_dir, tmp_path):
     scenario = ROOT / "scenarios" / "priority_first.toml"
-    run = run_all(tmp_path, scenarios=[scenario], data_dir=data_dir)
+    events = []
+    with reporting(lambda event, label, seconds, depth: events.append((event, label, depth))):
+        run = run_all(tmp_path, scenarios=[scenario], data_dir=data_dir)
     names = [r.scenario.name for r in run.scenarios]
     assert names[0] == "huidig" and len(names) == 2  # the current situation always comes first
     for rel in (
@@ -46,6 +49,18 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
     assert any(n.endswith("ONVOLLEDIGE LAAG") for n in run.notes)
     assert "Historisch Molenbeek" in (tmp_path / "report.html").read_text(encoding="utf-8")
     assert not list(tmp_path.rglob(".*.tmp*"))  # no temporary file left behind
+    # the run's own manifest: seconds per stage, every output, where each solution came from
+    main = json.loads((tmp_path / "manifest_run.json").read_text())
+    timings = main["timings_s"]
+    assert list(run.timings) == ["rank", "coverage", "context", "scenarios", "compare", "report", "total"]
+    assert sorted(timings["scenarios"]) == sorted(names) and timings == run.timings
+    stages = [timings[k] for k in ("rank", "coverage", "context", "compare", "report")]
+    assert min(stages) >= 0 and sum(stages) + sum(timings["scenarios"].values()) <= timings["total"]
+    assert main["solution_cache"] == {n: {"used": False, "hit": False, "key": None} for n in names}  # tests: off
+    assert {o["path"] for o in main["outputs"]} >= {"report.html", "priority_wijken.csv"}
+    top = [(e, label) for e, label, depth in events if depth == 0]
+    assert len(top) == 2 * (5 + len(names)) and top[0] == ("start", "behoefte en prioritaire wijken")
+    assert [label for e, label in top if e == "end"][3:5] == [f"scenario {n}" for n in names]
 
 
 def test_bad_scenario_fails_before_any_output(data_dir, tmp_path):

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from geoplanner.errors import GeoplannerError
 
-__all__ = ["app", "main", "console", "err_console", "EXIT_INTERRUPTED"]
+__all__ = ["app", "main", "console", "err_console", "stage_printer", "EXIT_INTERRUPTED"]
 
 app = typer.Typer(
     name="geoplanner",
@@ -27,6 +27,28 @@ app = typer.Typer(
 # Wide enough for the ranking tables when output goes to a file or a CI log.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+
+def stage_printer(max_depth: int = 1):  # noqa: ANN201 - geoplanner.progress.Reporter or None
+    """Return a :mod:`geoplanner.progress` reporter printing each stage and its seconds on stderr.
+
+    Only in a terminal (None otherwise: logs and pipes keep the commands' usual output; the
+    seconds are still in the manifests). Stages nested deeper than ``max_depth`` are not shown.
+    """
+    if not err_console.is_terminal:
+        return None
+
+    def report(event: str, label: str, seconds: float | None, depth: int) -> None:
+        if depth > max_depth:
+            return
+        pad = "  " * depth
+        if event == "start":
+            err_console.print(f"{pad}[dim]… {label}[/]", highlight=False)
+        else:
+            err_console.print(f"{pad}[green]✓[/] {label} [dim]{seconds:.1f} s[/]", highlight=False)
+
+    return report
+
 
 # Modules that add commands to `app`, in the order of the data flow.
 _COMMAND_MODULES = ("data", "rank", "imports", "coverage", "siting", "maps", "run")

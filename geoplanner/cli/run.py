@@ -29,15 +29,16 @@ def register(app: typer.Typer) -> None:
 
         from geoplanner import settings
         from geoplanner._io import ensure_output_dir
-        from geoplanner.cli import console
+        from geoplanner.cli import console, stage_printer
         from geoplanner.cli.rank import _table
         from geoplanner.need import NeedParams
         from geoplanner.pipeline import run_all
+        from geoplanner.progress import reporting
         from geoplanner.scenario import COMPARISON_LABELS as labels
 
         out_dir = ensure_output_dir(out or settings.output_dir())
         params = NeedParams.from_toml(config) if config else NeedParams()
-        with console.status("need → walking access → scenarios → maps and report …"):
+        with reporting(stage_printer()):
             result = run_all(
                 out_dir,
                 scenarios=scenarios or None,
@@ -71,3 +72,4 @@ def register(app: typer.Typer) -> None:
         for note in result.notes:
             console.print(f"[yellow]![/] {note}")
         console.print(f"wrote {len(result.outputs)} files under {out_dir}; open {out_dir / 'report.html'}")
+        console.print(f"{result.timings['total']:.1f} s; seconds per stage in {out_dir / 'manifest_run.json'}")

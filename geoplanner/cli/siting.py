@@ -22,13 +22,15 @@ def register(app: typer.Typer) -> None:
         """Run one siting scenario: chosen sites, timetable, coverage tables and manifest."""
         from geoplanner import settings
         from geoplanner._io import ensure_output_dir
-        from geoplanner.cli import console
+        from geoplanner.cli import console, stage_printer
+        from geoplanner.progress import reporting
         from geoplanner.scenario import build_context, load_scenario, run_scenario, write_scenario_outputs
 
         s = load_scenario(scenario)
         out_dir = ensure_output_dir(out or settings.output_dir() / s.name)
         console.print(f"scenario [bold]{s.name}[/] ({s.model}) — netwerk en vraag laden…")
-        result = run_scenario(s, build_context(network=network, cache=not no_cache))
+        with reporting(stage_printer(max_depth=0)):
+            result = run_scenario(s, build_context(network=network, cache=not no_cache))
         paths = write_scenario_outputs(result, out_dir)
         console.print(_summary_table([result]))
         if len(result.sites):
@@ -51,7 +53,8 @@ def register(app: typer.Typer) -> None:
         """Run scenarios and compare them side by side (coverage, walking times, per LGN)."""
         from geoplanner import settings
         from geoplanner._io import ensure_output_dir
-        from geoplanner.cli import console
+        from geoplanner.cli import console, stage_printer
+        from geoplanner.progress import reporting
         from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline, write_comparison
 
         # Validate every file before the slow part; start from the current situation ('huidig'),
@@ -62,7 +65,8 @@ def register(app: typer.Typer) -> None:
         results = []
         for s in loaded:
             console.print(f"scenario [bold]{s.name}[/] ({s.model})…")
-            results.append(run_scenario(s, context))
+            with reporting(stage_printer(max_depth=0)):
+                results.append(run_scenario(s, context))
         _table, per_lgn, paths = write_comparison(results, out_dir)
         console.print(_summary_table(results))
         console.print(_lgn_table(per_lgn))
