@@ -7,6 +7,7 @@ the row and the column. Missing values stay missing (never 0).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -837,10 +838,33 @@ def service_set_names(data_dir: Path | None = None) -> list[str]:
     return list(SERVICE_SETS) + [u for u in user if u not in SERVICE_SETS]
 
 
+#: Service sets already read in this process, by (name, data folder, statuses, file stamps).
+_SERVICES_READ: dict[tuple, ServiceSet] = {}
+
+
+def _services_stamp(data_dir: Path) -> tuple:
+    """Return size, modification time and inode of every file a service set can read (and the region)."""
+    folder = data_dir / "services"
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    files.append(get_dataset("region_boundary").local_path(data_dir))
+    stamp = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        stamp.append((str(f), st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(stamp)
+
+
 def load_services(
     name: str, data_dir: Path | None = None, *, statuses: tuple[str, ...] = CURRENT_STATUSES
 ) -> ServiceSet:
     """Load a service set by name.
+
+    A set is read once per process and returned again (as a copy) until one of the service
+    files or the region outline changes (size, modification time or inode): the main job asks
+    for the same sets many times (validation, coverage, every scenario, every map).
 
     Parameters
     ----------
@@ -861,6 +885,25 @@ def load_services(
         that is not current, e.g. historical or unverified ONE rows; with ``excluded_reason``), and
         the expected real count where public sources give it.
     """
+    root = Path(data_dir or settings.data_dir())
+    key = (name, str(root.resolve()), tuple(statuses), _services_stamp(root))
+    found = _SERVICES_READ.get(key)
+    if found is None:
+        found = _load_services(name, data_dir, statuses=statuses)
+        if len(_SERVICES_READ) >= 64:
+            _SERVICES_READ.clear()
+        _SERVICES_READ[key] = found
+    # callers may change what they get: hand out copies
+    return dataclasses.replace(
+        found,
+        points=found.points.copy(),
+        unlocated=found.unlocated.copy(),
+        excluded=found.excluded.copy(),
+        sources=list(found.sources),
+    )
+
+
+def _load_services(name: str, data_dir: Path | None, *, statuses: tuple[str, ...]) -> ServiceSet:
     unknown = sorted(set(statuses) - set(SERVICE_STATUSES))
     if unknown:
         raise DataError(f"unknown service status {unknown[0]!r}", hint=f"one of {', '.join(SERVICE_STATUSES)}")

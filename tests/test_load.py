@@ -341,3 +341,17 @@ def test_set_without_any_coordinates(data_dir, tmp_path):
     s = load.load_services("mine", target)
     assert len(s.points) == 0 and list(s.unlocated["id"]) == ["A"]
     assert s.incomplete and "1 zonder coördinaten" in s.completeness_note
+
+
+def test_a_service_set_is_read_once_until_its_file_changes(data_dir, tmp_path, monkeypatch):
+    target = _user_set(data_dir, tmp_path, "A,Bureau A,cb,50.85,4.35,gps\n")
+    reads = []
+    real = load._read_services
+    monkeypatch.setattr(load, "_read_services", lambda *a: reads.append(a[0]) or real(*a))
+    first = load.load_services("mine", target)
+    first.points.loc[0, "name"] = "changed by a caller"  # a caller's change stays its own
+    again = load.load_services("mine", target)
+    assert len(reads) == 1 and again.points["name"].tolist() == ["Bureau A"]
+    csv = target / "services" / "user" / "mine.csv"
+    csv.write_text("id,name,type,lat,lon,geocode_method\nA,Bureau A,cb,50.85,4.35,gps\nB,B,cb,50.84,4.36,gps\n")
+    assert load.load_services("mine", target).points["id"].tolist() == ["A", "B"] and len(reads) == 2
