@@ -302,3 +302,23 @@ def test_user_figures_flow_into_the_ranking(data_dir, tmp_path, monkeypatch, nee
     assert any("Echte cijfers" in n for n in run.notes)
     manifest = json.loads((tmp_path / "out" / "manifest_rank.json").read_text())
     assert any(i["path"].endswith("sector_figures.csv") for i in manifest["inputs"])
+
+
+def test_pca_weights_match_scikit_learn():
+    """The numpy PCA gives scikit-learn's loadings (oriented the same way) and explained variance."""
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    from geoplanner.need import pca_weights
+
+    rng = np.random.default_rng(12)
+    base = rng.normal(size=(140, 1))
+    z = pd.DataFrame(base + 0.6 * rng.normal(size=(140, 4)), columns=["bim", "cpas", "unemployment", "income"])
+    z.iloc[3, 1] = np.nan  # rows with a missing component are left out
+    got = pca_weights(z)
+    ref = PCA(svd_solver="full").fit(z.dropna().sort_index().to_numpy())
+    comps = ref.components_ * np.where(ref.components_.sum(axis=1) < 0, -1.0, 1.0)[:, None]
+    np.testing.assert_allclose(got.loadings.to_numpy(), comps.T, atol=1e-10)
+    np.testing.assert_allclose(got.explained_variance_ratio, ref.explained_variance_ratio_, rtol=1e-10)
+    w = comps[0] ** 2 / (comps[0] ** 2).sum()
+    assert got.weights == pytest.approx(dict(zip(z.columns, w, strict=True)), abs=1e-12) and got.n_wijken == 139
