@@ -255,6 +255,7 @@ def run_coverage(
     tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     data_dir=None,
     need=None,
+    cache: bool = True,
 ) -> CoverageRun:
     """Measure walking access of young children to each service set and write every output.
 
@@ -287,6 +288,10 @@ def run_coverage(
         Data folder.
     need
         A :func:`geoplanner.need.build_need` result to reuse (built here if omitted).
+    cache
+        Reuse isochrones stored under ``<cache_dir>/isochrones/`` when the network, the services'
+        places, thresholds, speed, region and code are the same (:mod:`geoplanner.solutions`;
+        ``$GEOPLANNER_NO_CACHE=1`` turns it off too).
 
     Returns
     -------
@@ -363,15 +368,17 @@ def run_coverage(
                     }
                 )
             iso_parts.append(
-                isochrones(
+                _isochrones(
                     net,
                     snap,
-                    service_ids=pts["id"].astype(str),
-                    set_name=name,
-                    thresholds_min=ths,
+                    ids=pts["id"].astype(str),
+                    xy=xy,
+                    name=name,
+                    thresholds=ths,
                     speed_kmh=speed_kmh,
+                    tolerance_m=tolerance_m,
                     region=region,
-                    per_service=len(pts) <= PER_SERVICE_ISOCHRONE_MAX,
+                    cache=cache,
                 ).assign(layer_note=ss.completeness_note)
             )
             if raster:
@@ -467,6 +474,66 @@ def run_coverage(
         manifest=manifest,
         placement_uncertainty=uncertain,
     )
+
+
+def isochrone_key(
+    net: WalkNetwork,
+    xy: np.ndarray,
+    ids: Sequence[str],
+    *,
+    name: str,
+    thresholds: Sequence[float],
+    speed_kmh: float,
+    tolerance_m: float,
+    region: object,
+) -> str:
+    """Return the cache key of one service set's isochrones (see :func:`run_coverage`)."""
+    import hashlib
+
+    import shapely
+
+    from geoplanner import solutions
+
+    parts = {
+        **solutions.base_parts(),
+        "what": "isochrones",
+        "network": [net.sha256, net.params, net.n_nodes, net.n_edges],
+        "set": name,
+        "ids": [str(i) for i in ids],
+        "xy": hashlib.sha256(np.ascontiguousarray(xy, dtype=float).tobytes()).hexdigest(),
+        "thresholds": [float(t) for t in thresholds],
+        "speed_kmh": float(speed_kmh),
+        "tolerance_m": float(tolerance_m),
+        "per_service": len(ids) <= PER_SERVICE_ISOCHRONE_MAX,
+        "region": hashlib.sha256(shapely.to_wkb(region)).hexdigest(),
+    }
+    return solutions.digest(parts)
+
+
+def _isochrones(net, snap, *, ids, xy, name, thresholds, speed_kmh, tolerance_m, region, cache):  # noqa: ANN001, ANN202
+    """Return the isochrones of one service set, from the cache when nothing that shapes them changed."""
+    from geoplanner import solutions
+
+    key = None
+    if solutions.enabled(cache):
+        key = isochrone_key(net, xy, ids, name=name, thresholds=thresholds, speed_kmh=speed_kmh,
+                            tolerance_m=tolerance_m, region=region)  # fmt: skip
+        stored = solutions.load(key, kind="isochrones")
+        if isinstance(stored, gpd.GeoDataFrame):
+            return stored
+    iso = isochrones(
+        net,
+        snap,
+        service_ids=ids,
+        set_name=name,
+        thresholds_min=thresholds,
+        speed_kmh=speed_kmh,
+        region=region,
+        per_service=len(ids) <= PER_SERVICE_ISOCHRONE_MAX,
+    )
+    if key is not None:
+        solutions.save(key, iso, kind="isochrones")
+    return iso
 
 
 def _with_names(
@@ -581,7 +648,9 @@ def run_all(
         ranked = run_rank(out_dir, params=params, data_dir=data_dir)
     with stage("wandeltoegang tot de diensten", into=timings, key="coverage"):
         net = load_network(network)  # loaded once, shared with the scenarios
-        coverage = run_coverage(out_dir / "coverage", network_path=net, data_dir=data_dir, need=ranked.need)
+        coverage = run_coverage(
+            out_dir / "coverage", network_path=net, data_dir=data_dir, need=ranked.need, cache=cache
+        )
     with stage("netwerk en vraagpunten", into=timings, key="context"):
         context = build_context(data_dir, network=net, need=ranked.need, cache=cache)
     outputs = [*ranked.outputs, *coverage.outputs]

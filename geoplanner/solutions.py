@@ -18,6 +18,10 @@ A solution is used only when the stored key equals the key asked for; an unreada
 foreign file is ignored and the scenario is solved again (never an error). Files are written
 atomically. Bypass the cache with ``GEOPLANNER_NO_CACHE=1`` or the commands' ``--no-cache``.
 
+The same store keeps the walking-time isochrones of the coverage step (``<cache_dir>/isochrones/``),
+keyed by the network, the services' places, thresholds, speed, region and code
+(:func:`geoplanner.pipeline.run_coverage`).
+
 The files are Python pickles: load them only from a cache folder you own (the default ``./.cache``).
 """
 
@@ -39,7 +43,7 @@ from geoplanner import settings
 from geoplanner._io import atomic_path
 
 if TYPE_CHECKING:
-    from geoplanner.scenario import Scenario, ScenarioResult, SitingContext
+    from geoplanner.scenario import Scenario, SitingContext
 
 __all__ = [
     "NO_CACHE_ENV",
@@ -51,6 +55,8 @@ __all__ = [
     "load",
     "save",
     "cache_file",
+    "digest",
+    "base_parts",
 ]
 
 #: Environment variable that turns the solution cache off when set to 1 / true / yes.
@@ -159,9 +165,7 @@ def solution_key(scenario: Scenario, context: SitingContext) -> str:
     if need is not None and getattr(need, "sectors", None) is not None:
         sectors = pd.DataFrame(need.sectors).drop(columns="geometry", errors="ignore")
     parts: dict[str, Any] = {
-        "format": FORMAT,
-        "code": code_version(),
-        "libraries": _library_versions(),
+        **base_parts(),
         "scenario": params,
         "network": {
             "sha256": getattr(net, "sha256", None),
@@ -176,18 +180,27 @@ def solution_key(scenario: Scenario, context: SitingContext) -> str:
         "inputs": [str(p) for p in context.inputs],
         "services": _services_digest(sorted({*scenario.open_sets, scenario.candidate_set}), context.data_dir),
     }
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return digest(parts)
 
 
-def cache_file(key: str, cache_dir: Path | None = None) -> Path:
-    """Return where the solution of ``key`` is stored."""
-    return Path(cache_dir or settings.cache_dir()) / "solutions" / f"{key}.pkl"
+def digest(parts: dict[str, Any]) -> str:
+    """Return the sha256 of a JSON-friendly dict (keys sorted; other objects by their text)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def load(key: str, cache_dir: Path | None = None) -> ScenarioResult | None:
-    """Return the stored solution of ``key``, or None when absent, unreadable or stored under another key."""
-    path = cache_file(key, cache_dir)
+def base_parts() -> dict[str, Any]:
+    """Return what every cached result depends on: the cache layout, the code and the numerical libraries."""
+    return {"format": FORMAT, "code": code_version(), "libraries": _library_versions()}
+
+
+def cache_file(key: str, cache_dir: Path | None = None, kind: str = "solutions") -> Path:
+    """Return where the result of ``key`` is stored (``<cache_dir>/<kind>/<key>.pkl``)."""
+    return Path(cache_dir or settings.cache_dir()) / kind / f"{key}.pkl"
+
+
+def load(key: str, cache_dir: Path | None = None, kind: str = "solutions") -> Any:
+    """Return the stored result of ``key``, or None when absent, unreadable or stored under another key."""
+    path = cache_file(key, cache_dir, kind)
     try:
         with open(path, "rb") as fh:
             payload = pickle.load(fh)  # noqa: S301 - our own cache folder (see the module docstring)
@@ -200,9 +213,9 @@ def load(key: str, cache_dir: Path | None = None) -> ScenarioResult | None:
     return payload.get("result")
 
 
-def save(key: str, result: ScenarioResult, cache_dir: Path | None = None) -> Path | None:
-    """Store a solution under ``key`` atomically; return the file (None if it could not be written)."""
-    target = cache_file(key, cache_dir)
+def save(key: str, result: Any, cache_dir: Path | None = None, kind: str = "solutions") -> Path | None:
+    """Store a result under ``key`` atomically; return the file (None if it could not be written)."""
+    target = cache_file(key, cache_dir, kind)
     try:
         with atomic_path(target) as tmp:
             with open(tmp, "wb") as fh:

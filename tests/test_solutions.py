@@ -31,7 +31,9 @@ def cache_on(tmp_path, monkeypatch):
     monkeypatch.delenv(solutions.NO_CACHE_ENV, raising=False)
     folder = tmp_path / "cache"
     # the network and need caches stay where they are (building them again is slow and not under test)
-    monkeypatch.setattr(solutions, "cache_file", lambda key, cache_dir=None: folder / "solutions" / f"{key}.pkl")
+    monkeypatch.setattr(
+        solutions, "cache_file", lambda key, cache_dir=None, kind="solutions": folder / kind / f"{key}.pkl"
+    )
     return folder
 
 
@@ -175,3 +177,40 @@ def test_the_code_version_changes_with_any_module(tmp_path):
     assert changed != before
     target.rename(copy / "siting" / "renamed.py")  # a renamed module, same text
     assert solutions.source_digest(copy) not in (before, changed)
+
+
+def test_coverage_isochrones_come_back_the_same_from_the_cache(cache_on, context, data_dir, tmp_path):
+    import geopandas as gpd
+
+    from geoplanner.pipeline import run_coverage
+
+    first = run_coverage(tmp_path / "a", sets=["kg"], raster=False, data_dir=data_dir, need=context.need)
+    stored = list((cache_on / "isochrones").glob("*.pkl"))
+    assert len(stored) == 1
+    second = run_coverage(tmp_path / "b", sets=["kg"], raster=False, data_dir=data_dir, need=context.need)
+    pd.testing.assert_frame_equal(first.isochrones, second.isochrones, check_exact=True)
+    a, b = gpd.read_file(tmp_path / "a" / "isochrones.gpkg"), gpd.read_file(tmp_path / "b" / "isochrones.gpkg")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    stored[0].write_bytes(b"\x80garbage")  # a damaged file is computed again, not used
+    third = run_coverage(tmp_path / "c", sets=["kg"], raster=False, data_dir=data_dir, need=context.need)
+    assert third.isochrones.geometry.geom_equals_exact(first.isochrones.geometry, tolerance=0).all()
+
+
+def test_the_isochrone_key_follows_places_thresholds_speed_and_code(context, monkeypatch):
+    import numpy as np
+
+    from geoplanner.load import load_region
+    from geoplanner.pipeline import isochrone_key
+
+    xy = np.array([[149000.0, 170000.0], [150000.0, 171000.0]])
+    args = {"name": "kg", "thresholds": (5, 10, 15), "speed_kmh": 4.5, "tolerance_m": 150.0, "region": load_region()}
+    base = isochrone_key(context.net, xy, ["a", "b"], **args)
+    assert isochrone_key(context.net, xy.copy(), ["a", "b"], **args) == base
+    assert isochrone_key(context.net, xy + [[1.0, 0.0], [0, 0]], ["a", "b"], **args) != base
+    assert isochrone_key(context.net, xy, ["a", "c"], **args) != base
+    assert isochrone_key(context.net, xy, ["a", "b"], **{**args, "thresholds": (5, 10)}) != base
+    assert isochrone_key(context.net, xy, ["a", "b"], **{**args, "speed_kmh": 3.6}) != base
+    net = dataclasses.replace(context.net, sha256="1" * 64)
+    assert isochrone_key(net, xy, ["a", "b"], **args) != base
+    monkeypatch.setattr(solutions, "code_version", lambda: "another version")
+    assert isochrone_key(context.net, xy, ["a", "b"], **args) != base
