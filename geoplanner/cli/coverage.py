@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         ),
         no_raster: bool = typer.Option(False, "--no-raster", help="Skip the walking-time GeoTIFFs."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default outputs/coverage)."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Draw the isochrones anew: read and store none."),
     ) -> None:
         """Measure how many young children live within 5, 10 and 15 minutes' walk of each service set."""
         from geoplanner._io import ensure_output_dir
@@ -52,7 +53,13 @@ def register(app: typer.Typer) -> None:
             ensure_output_dir(out)
         with console.status("Wandeltijden berekenen…"):
             run = run_coverage(
-                out, sets=names, speed_kmh=kmh, thresholds=ths, network_path=network, raster=not no_raster
+                out,
+                sets=names,
+                speed_kmh=kmh,
+                thresholds=ths,
+                network_path=network,
+                raster=not no_raster,
+                cache=not no_cache,
             )
         console.print(_summary(run))
         for note in run.notes.values():
