@@ -383,14 +383,19 @@ def run_coverage(
             )
             if raster:
                 outputs.append(
-                    walking_time_raster(
+                    _raster(
                         net,
                         snap,
                         out / f"walking_time_{name}.tif",
-                        region=region,
+                        ids=pts["id"].astype(str),
+                        xy=xy,
+                        name=name,
                         speed_kmh=speed_kmh,
+                        tolerance_m=tolerance_m,
+                        region=region,
                         cell_m=cell_m,
                         note=ss.completeness_note,
+                        cache=cache,
                     )
                 )
         info = pd.DataFrame(sn.drop(columns="geometry", errors="ignore"))
@@ -486,8 +491,13 @@ def isochrone_key(
     speed_kmh: float,
     tolerance_m: float,
     region: object,
+    extra: dict | None = None,
 ) -> str:
-    """Return the cache key of one service set's isochrones (see :func:`run_coverage`)."""
+    """Return the cache key of one service set's isochrones (see :func:`run_coverage`).
+
+    ``extra`` adds what else shapes a result drawn from the same walking times (e.g. a raster's cell
+    size and note).
+    """
     import hashlib
 
     import shapely
@@ -506,6 +516,7 @@ def isochrone_key(
         "tolerance_m": float(tolerance_m),
         "per_service": len(ids) <= PER_SERVICE_ISOCHRONE_MAX,
         "region": hashlib.sha256(shapely.to_wkb(region)).hexdigest(),
+        "extra": extra or {},
     }
     return solutions.digest(parts)
 
@@ -534,6 +545,25 @@ def _isochrones(net, snap, *, ids, xy, name, thresholds, speed_kmh, tolerance_m,
     if key is not None:
         solutions.save(key, iso, kind="isochrones")
     return iso
+
+
+def _raster(net, snap, target, *, ids, xy, name, speed_kmh, tolerance_m, region, cell_m, note, cache):  # noqa: ANN001, ANN202
+    """Write one set's walking-time GeoTIFF, copying the stored bytes when nothing that shapes it changed."""
+    from geoplanner import solutions
+    from geoplanner._io import pending_path, write_with
+
+    key = None
+    if solutions.enabled(cache):
+        extra = {"what": "walking_time_raster", "cell_m": float(cell_m), "note": note}
+        key = isochrone_key(net, xy, ids, name=name, thresholds=(), speed_kmh=speed_kmh, tolerance_m=tolerance_m,
+                            region=region, extra=extra)  # fmt: skip
+        stored = solutions.load(key, kind="rasters")
+        if isinstance(stored, bytes):
+            return write_with(target, lambda tmp: tmp.write_bytes(stored))
+    path = walking_time_raster(net, snap, target, region=region, speed_kmh=speed_kmh, cell_m=cell_m, note=note)
+    if key is not None:
+        solutions.save(key, pending_path(path).read_bytes(), kind="rasters")
+    return path
 
 
 def _with_names(

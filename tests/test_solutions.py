@@ -184,15 +184,21 @@ def test_coverage_isochrones_come_back_the_same_from_the_cache(cache_on, context
 
     from geoplanner.pipeline import run_coverage
 
-    first = run_coverage(tmp_path / "a", sets=["kg"], raster=False, data_dir=data_dir, need=context.need)
+    kw = {"sets": ["kg"], "cell_m": 200.0, "data_dir": data_dir, "need": context.need}
+    first = run_coverage(tmp_path / "a", **kw)
     stored = list((cache_on / "isochrones").glob("*.pkl"))
-    assert len(stored) == 1
-    second = run_coverage(tmp_path / "b", sets=["kg"], raster=False, data_dir=data_dir, need=context.need)
+    assert len(stored) == 1 and len(list((cache_on / "rasters").glob("*.pkl"))) == 1
+    second = run_coverage(tmp_path / "b", **kw)
     pd.testing.assert_frame_equal(first.isochrones, second.isochrones, check_exact=True)
     a, b = gpd.read_file(tmp_path / "a" / "isochrones.gpkg"), gpd.read_file(tmp_path / "b" / "isochrones.gpkg")
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+    tif = "walking_time_kg.tif"
+    assert (tmp_path / "a" / tif).read_bytes() == (tmp_path / "b" / tif).read_bytes()
+    other = run_coverage(tmp_path / "d", **{**kw, "cell_m": 250.0})  # another cell size is another raster
+    assert len(list((cache_on / "rasters").glob("*.pkl"))) == 2
+    assert (tmp_path / "d" / tif).read_bytes() != (tmp_path / "a" / tif).read_bytes() and other.isochrones is not None
     stored[0].write_bytes(b"\x80garbage")  # a damaged file is computed again, not used
-    third = run_coverage(tmp_path / "c", sets=["kg"], raster=False, data_dir=data_dir, need=context.need)
+    third = run_coverage(tmp_path / "c", **{**kw, "raster": False})
     assert third.isochrones.geometry.geom_equals_exact(first.isochrones.geometry, tolerance=0).all()
 
 
