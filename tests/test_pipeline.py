@@ -55,7 +55,8 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
     assert list(run.timings) == ["rank", "coverage", "context", "scenarios", "compare", "report", "total"]
     assert sorted(timings["scenarios"]) == sorted(names) and timings == run.timings
     stages = [timings[k] for k in ("rank", "coverage", "context", "compare", "report")]
-    assert min(stages) >= 0 and sum(stages) + sum(timings["scenarios"].values()) <= timings["total"]
+    # each figure is rounded to the millisecond
+    assert min(stages) >= 0 and sum(stages) + sum(timings["scenarios"].values()) <= timings["total"] + 0.01
     assert main["solution_cache"] == {n: {"used": False, "hit": False, "key": None} for n in names}  # tests: off
     assert {o["path"] for o in main["outputs"]} >= {"report.html", "priority_wijken.csv"}
     top = [(e, label) for e, label, depth in events if depth == 0]
