@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -331,12 +332,15 @@ _SUMMARY_TEXT: dict[str, tuple[str, str, str]] = {
         "figures, not counted. Small differences between districts mean little.",
     ),
     "caveat_layers": (
-        "Niet alle lijsten van diensten zijn volledig ({n} onvolledig, o.a. consultatiebureaus): waar een "
-        "dienst ontbreekt, is de werkelijke wandeltijd korter dan hier berekend.",
-        "Toutes les listes de services ne sont pas complètes ({n} incomplètes, dont des consultations) : là où "
-        "un service manque, le temps de marche réel est plus court que calculé ici.",
-        "Not every list of services is complete ({n} incomplete, among them consultation bureaus): where a "
-        "service is missing, the real walking time is shorter than computed here.",
+        "{n} lijsten van diensten zijn onvolledig: maar een deel van de bestaande locaties staat op de kaart. "
+        "Waar een dienst ontbreekt, is de echte wandeltijd korter dan hier berekend; het bereik van de huidige "
+        "situatie is dus een ondergrens. {layers}",
+        "{n} listes de services sont incomplètes : seule une partie des lieux existants est sur la carte. Là où "
+        "un service manque, le temps de marche réel est plus court que calculé ici ; la couverture actuelle est "
+        "donc un minimum. {layers}",
+        "{n} lists of services are incomplete: only part of the existing places are on the map. Where a service "
+        "is missing, the real walking time is shorter than computed here; the current coverage is thus a lower "
+        "bound. {layers}",
     ),
     "caveat_network": (
         "Wandeltijden zijn berekend op het OpenStreetMap-stratennet van 2013; straten en doorsteken die "
@@ -359,6 +363,17 @@ _SUMMARY_TEXT: dict[str, tuple[str, str, str]] = {
 
 def _summary_text(key: str, lang: str) -> str:
     return _SUMMARY_TEXT[key][("nl", "fr", "en").index(check_lang(lang))]
+
+
+_INCOMPLETE = "ONVOLLEDIGE LAAG"  # the mark of load.ServiceSet.completeness_note
+_LAYER_GIST = re.compile(r"^(.+?: \d+ locaties op de kaart(?:, van ~?\d+ die bestaan)?)")
+
+
+def _layer_gist(note: str) -> str:
+    """Shorten an incomplete-layer note to its name, the places on the map and the places that exist."""
+    text = note.split(f" — {_INCOMPLETE}")[0]
+    m = _LAYER_GIST.match(text)
+    return m.group(1) if m else text
 
 
 def _present(row: Mapping[str, Any], col: str) -> bool:
@@ -433,9 +448,10 @@ def summary_section(
         rows.append([str(row.get("scenario", "")), children, consult, "; ".join(prio) or "–",
                      "; ".join(team_cells) or "–", sites])  # fmt: skip
     caveats = [t("caveat_children", lang)]
-    incomplete = sum(1 for n in dict.fromkeys(notes) if "ONVOLLEDIGE LAAG" in n)
+    incomplete = [_layer_gist(n) for n in dict.fromkeys(notes) if _INCOMPLETE in n]
     if incomplete:
-        caveats.append(t("caveat_layers", lang).format(n=incomplete))
+        layers = "; ".join(incomplete) + "."
+        caveats.append(t("caveat_layers", lang).format(n=len(incomplete), layers=layers))
     caveats.append(t("caveat_network", lang))
     if capacitated:
         caveats.append(t("caveat_capacity", lang))
@@ -517,7 +533,7 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
   h3 { break-after: avoid; page-break-after: avoid; }
   .summary { break-after: page; page-break-after: always; break-inside: avoid; page-break-inside: avoid; }
   .summary h2 { break-before: auto; page-break-before: auto; margin-top: .6em; }
-  .summary table { font-size: 9pt; }
+  .summary { font-size: 11pt; } .summary table { font-size: 10pt; } .summary .legend { font-size: 9pt; }
   .scroll { overflow: visible; }
   table { font-size: 7.5pt; width: 100%; }
   th, td { padding: 2px 4px; }
@@ -525,7 +541,7 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
   tr, figure, .teams-needed, li { break-inside: avoid; page-break-inside: avoid; }
   tr.priority td { background: none; }
   figure img { max-width: 100%; max-height: 225mm; border: none; }
-  iframe, .screen-only { display: none !important; }
+  iframe, .screen-only { display: none !important; }  /* link-only (interactive) maps have no print form */
   a { color: inherit; text-decoration: none; }
   footer { break-inside: avoid; page-break-inside: avoid; }
 }
@@ -602,7 +618,7 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 {% if maps %}
 <h2 id="maps">{{ L.maps }}</h2>
 {% for m in maps %}
-<figure class="map">
+<figure class="map{% if not m.src %} screen-only{% endif %}">
 {% if m.src %}<img alt="{{ m.title }}" src="{{ m.src }}">{% endif %}
 <figcaption>{{ m.title }}{% if m.link %} — <a href="{{ m.link }}">{{ L.interactive_map }}</a>{% endif %}</figcaption>
 </figure>

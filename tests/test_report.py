@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -316,6 +317,9 @@ def test_summary_section_figures_marks_and_caveats():
         }
     )
     notes = ["Consultatiebureaus Kind & Gezin: 12 van 20 — ONVOLLEDIGE LAAG", "iets anders"]
+    notes.append(
+        "Consultaties ONE: 2 locaties op de kaart, van ~80 die bestaan, 1 zonder coördinaten — ONVOLLEDIGE LAAG"
+    )
     s = summary_section(comparison, teams={"mobiel": 2}, notes=notes)
     assert s["header"][1] == "Kinderen 0–2 bereikt (geschat)" and s["header"][2].endswith("(afgeleid)")
     assert s["rows"][0] == ["huidig", "12.345 (25,0 %), binnen 10 min", "–", "3 van 21 bereikt", "–", "0"]
@@ -327,9 +331,20 @@ def test_summary_section_figures_marks_and_caveats():
         "2 ingezet; 4 nodig voor het doel",
         "7",
     ]
-    assert len(s["caveats"]) == 4 and "(1 onvolledig" in s["caveats"][1] and "2013" in s["caveats"][2]
+    assert len(s["caveats"]) == 4 and "2013" in s["caveats"][2]
+    assert s["caveats"][1].startswith("2 lijsten")
+    assert s["caveats"][1].endswith(
+        "Kind & Gezin: 12 van 20; Consultaties ONE: 2 locaties op de kaart, van ~80 die bestaan."
+    )
     # no capacity model, no incomplete layer: those two caveats go
     plain = summary_section(comparison.drop(columns=["consultations_served"]), lang="en")
     assert len(plain["caveats"]) == 2 and plain["header"][0] == "Scenario"
     html = render_report(comparison=comparison, notes=notes)
     assert html.index('class="summary"') < html.index('id="comparison"')
+
+
+def test_link_only_maps_are_left_out_of_print():
+    html = render_report(maps=[ReportMap("naast elkaar", None, Path("compare.html"))])
+    assert '<figure class="map screen-only">' in html
+    css = html[html.index("@media print") :]
+    assert ".screen-only { display: none" in css
