@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -263,11 +265,21 @@ def _chromium() -> str | None:
     return None
 
 
+def _need_browser(found: bool, why: str) -> None:
+    """Skip on a developer machine without the browser; fail in CI, which installs it."""
+    if found:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(why + " (required in CI)")
+    pytest.skip(why)
+
+
 def _print_pdf(html: Path, pdf: Path) -> bytes:
     browser = _chromium()
-    if browser is None:
-        pytest.skip("no chromium on PATH to print the report (CI installs it)")
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+    _need_browser(browser is not None, "no chromium on PATH to print the report (apt-get install chromium)")
+    profile = pdf.parent / f".{pdf.stem}-profile"
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--no-first-run",
+           f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",  # no network
            f"--print-to-pdf={pdf}", html.as_uri()]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert pdf.exists() and pdf.stat().st_size > 0, done.stderr[-2000:]
@@ -324,3 +336,52 @@ def test_report_prints_to_a4_with_the_summary_alone_on_page_one(main_run, tmp_pa
     start = html.index('<section class="summary"')
     rest.write_text(html[:start] + html[end:], encoding="utf-8")
     assert _page_count(_print_pdf(rest, tmp_path / "rest.pdf")) == n - 1
+
+
+def test_report_in_print_media_summary_fits_and_nothing_dark(main_run):
+    """Chromium's print layout at the A4 printable width: the summary's height fits the page, no dark fill."""
+    chromium, driver_bin = _chromium(), shutil.which("chromedriver")
+    _need_browser(bool(chromium and driver_bin), "chromium and chromedriver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    out, _ = main_run
+    profile = tempfile.mkdtemp(prefix="gp-print-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND"):  # fmt: skip
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(options=opts, service=Service(driver_bin))
+    try:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        # A4 less the @page margins (12 mm left and right, 14 mm top, 16 mm bottom), in CSS px (96 per inch)
+        mm = 96 / 25.4
+        width, height = (210 - 24) * mm, (297 - 30) * mm
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": round(width), "height": round(height), "deviceScaleFactor": 1,
+                                "mobile": False})  # fmt: skip
+        driver.get((out / "report.html").as_uri())
+        top = driver.execute_script(
+            "const s = document.querySelector('section.summary'); return s.getBoundingClientRect().bottom"
+            " + parseFloat(getComputedStyle(s).marginBottom);"
+        )
+        assert 0 < top <= height, f"summary ends at {top:.0f} px, the printable page is {height:.0f} px"
+        dark = driver.execute_script(
+            """
+            const out = [];
+            for (const el of [document.documentElement, ...document.querySelectorAll('*')]) {
+              const m = getComputedStyle(el).backgroundColor.match(/[\\d.]+/g);
+              if (!m) continue;
+              const [r, g, b, a] = [+m[0], +m[1], +m[2], m.length > 3 ? +m[3] : 1];
+              if (a > 0.2 && 0.2126 * r + 0.7152 * g + 0.0722 * b < 160) out.push(el.tagName + '.' + el.className);
+            }
+            return out;
+            """
+        )
+        assert dark == []
+        size = driver.execute_script("return parseFloat(getComputedStyle(document.body).fontSize)")
+        assert size >= 12  # 10 pt and more: readable on paper
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
