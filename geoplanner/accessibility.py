@@ -48,6 +48,7 @@ from geoplanner.network import (
     metres_per_minute,
     snap_points,
 )
+from geoplanner.qgis_styles import style_coverage_gpkg
 
 __all__ = [
     "ServiceTimes",
@@ -853,7 +854,7 @@ def run_coverage(
         )
         layers["lgn"] = gpd.GeoDataFrame(lgn_geo[["lgn", "geometry"]].merge(tables["lgn"], on="lgn"), crs=settings.CRS)
         layers["services"] = gpd.GeoDataFrame(pd.concat(service_layers, ignore_index=True), crs=settings.CRS)
-        outputs.append(_io.write_gpkg(out / "coverage.gpkg", layers))
+        outputs.append(_io.write_gpkg(out / "coverage.gpkg", layers, after=style_coverage_gpkg))  # QGIS styles inside
         iso = gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs=settings.CRS)
         outputs.append(_io.write_gpkg(out / "isochrones.gpkg", {"isochrones": iso}))
         run_notes = [notes[n] for n in notes] + list(skipped.values()) + list(built.notes)

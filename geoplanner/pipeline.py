@@ -19,6 +19,7 @@ from geoplanner._io import output_step, write_csv, write_gpkg
 from geoplanner.bundle import dataset_path
 from geoplanner.manifest import write_manifest
 from geoplanner.need import Need, NeedParams, build_need
+from geoplanner.qgis_styles import style_priority_gpkg
 
 if TYPE_CHECKING:
     from geoplanner.accessibility import CoverageRun
@@ -100,6 +101,7 @@ class RankRun:
     need: Need
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None  # priority_wijken.csv as written (the workbook's sheet)
 
     @property
     def priority(self) -> gpd.GeoDataFrame:
@@ -144,15 +146,20 @@ def run_rank(
     # columns of components left out by the configuration (or no stability run) are written empty
     p_top = {"p_top": f"p_top{params.top_n}"}
     table = pd.DataFrame(ranking.drop(columns="geometry")).reindex(columns=list(RANK_COLUMNS)).rename(columns=p_top)
+    table = table.round(4)
     sector_table = pd.DataFrame(sectors.drop(columns="geometry"))
     wijk_layer = gpd.GeoDataFrame(
         ranking.reindex(columns=[*RANK_COLUMNS, "geometry"]).rename(columns=p_top), geometry="geometry", crs=ranking.crs
     )
     with output_step(out_dir, manifest="manifest_rank.json"):
         outputs = [
-            write_csv(out_dir / "priority_wijken.csv", table.round(4)),
+            write_csv(out_dir / "priority_wijken.csv", table),
             write_csv(out_dir / "sector_need.csv", sector_table.round(4)),
-            write_gpkg(out_dir / "priority_wijken.gpkg", {"wijken": wijk_layer, "sector_need": sectors}),
+            write_gpkg(
+                out_dir / "priority_wijken.gpkg",
+                {"wijken": wijk_layer, "sector_need": sectors},
+                after=style_priority_gpkg,
+            ),  # QGIS styles inside
         ]
         if need.communes is not None:
             outputs.append(write_csv(out_dir / "commune_need_check.csv", need.communes.round(4)))
@@ -176,7 +183,9 @@ def run_rank(
                 name="manifest_rank.json",
             )
         )
-    return RankRun(ranking=ranking, sectors=sectors, params=params, need=need, outputs=outputs, notes=notes)
+    return RankRun(
+        ranking=ranking, sectors=sectors, params=params, need=need, outputs=outputs, notes=notes, table=table
+    )
 
 
 #: The side-by-side map of the main job: the report's question "priority first or deprivation-weighted?".
@@ -249,6 +258,7 @@ def run_all(
         write_comparison,
         write_scenario_outputs,
     )
+    from geoplanner.workbook import write_run_workbook
 
     out_dir = Path(out_dir or settings.output_dir())
     paths = scenario_files() if scenarios is None else [Path(p) for p in scenarios]
@@ -261,7 +271,7 @@ def run_all(
     outputs = [*ranked.outputs, *coverage.outputs]
     for result in results:
         outputs += write_scenario_outputs(result, out_dir / result.scenario.name)
-    table, _per_lgn, written = write_comparison(results, out_dir / "compare")
+    table, per_lgn, written = write_comparison(results, out_dir / "compare")
     outputs += written
     report = make_report(
         paths, out_dir, lang=lang, self_contained=self_contained, network=network, data_dir=data_dir,
@@ -269,4 +279,7 @@ def run_all(
     )  # fmt: skip
     outputs += report.outputs
     notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))
+    # the Excel deliverable, from the tables exactly as their CSVs hold them (workbook.write_run_workbook)
+    outputs += write_run_workbook(out_dir, rank=ranked, coverage=coverage, comparison=table, comparison_lgn=per_lgn,
+                                  results=results, notes=notes, lang=lang)  # fmt: skip
     return MainRun(ranked, coverage, results, table, outputs, notes)

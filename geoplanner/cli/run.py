@@ -69,3 +69,4 @@ def register(app: typer.Typer) -> None:
         for note in result.notes:
             console.print(f"[yellow]![/] {note}")
         console.print(f"wrote {len(result.outputs)} files under {out_dir}; open {out_dir / 'report.html'}")
+        console.print(f"tables for a spreadsheet: {out_dir / 'geoplanner.xlsx'}; styled layers for QGIS: *.gpkg")
