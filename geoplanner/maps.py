@@ -11,8 +11,11 @@ Every string that comes from data is HTML-escaped before it reaches the page, in
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.plugins import DualMap
 from folium.template import Template
+from folium.utilities import JsCode
 
 from geoplanner import assets, settings
 from geoplanner._io import write_text
@@ -239,12 +243,120 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return f'<table class="gp-pop">{body}</table>'
 
 
+#: Simplification (metres, EPSG:31370) of the polygons drawn: about 3 screen pixels at zoom 16, the
+#: closest view of a whole neighbourhood; the coordinates are then rounded to 1e-5 degree (about 1 m).
+MAP_TOLERANCE_M = 5.0
+_COORD_GRID_DEG = 1e-5
+
+# GeoJSON geometries already converted in this process, keyed by the content of the input geometries:
+# the sector polygons are drawn in three layers of every map, and by every map of a run.
+_GEOJSON_MEMO: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
+_GEOJSON_MEMO_SIZE = 64
+_DISSOLVED: dict[tuple, gpd.GeoDataFrame] = {}
+
+
+def _digest(geoms: np.ndarray) -> bytes:
+    return hashlib.sha256(b"".join(shapely.to_wkb(geoms))).digest()
+
+
+def _geojson_geometries(gdf: gpd.GeoDataFrame, tolerance: float, coverage: bool) -> tuple[str, str]:
+    """Return a key and the compact JSON array of ``gdf``'s geometries (WGS84), simplified to the map's scale.
+
+    ``coverage``: the polygons tile the plane (sectors, wijken, communes), so shared borders are
+    simplified once, together, and neighbours keep meeting without gaps or overlaps (GEOS coverage
+    simplification); other polygons (isochrones) are simplified one by one, keeping their topology.
+    """
+    if gdf.crs is None:
+        raise DataError("a map layer has no CRS", hint=f"layers must be in {settings.CRS}")
+    geoms = np.asarray(gdf.geometry.to_crs(settings.CRS).values, dtype=object)
+    key = (_digest(geoms), float(tolerance), coverage)
+    hit = _GEOJSON_MEMO.get(key)
+    if hit is not None:
+        _GEOJSON_MEMO.move_to_end(key)
+        return hit
+    if tolerance and len(geoms):
+        polygonal = bool(np.isin(shapely.get_type_id(geoms), (3, 6)).all())
+        if coverage and polygonal:
+            geoms = shapely.coverage_simplify(geoms, tolerance)
+        else:
+            geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    wgs = gpd.GeoSeries(geoms, crs=settings.CRS).to_crs(settings.WGS84).values
+    wgs = shapely.set_precision(np.asarray(wgs, dtype=object), _COORD_GRID_DEG)
+    # GEOS writes the JSON (with the shortest exact decimals), far faster than __geo_interface__
+    text = "[" + ",".join(shapely.to_geojson(wgs)) + "]"
+    out = ("gp_geom_" + hashlib.sha256(text.encode()).hexdigest()[:16], text)
+    _GEOJSON_MEMO[key] = out
+    while len(_GEOJSON_MEMO) > _GEOJSON_MEMO_SIZE:
+        _GEOJSON_MEMO.popitem(last=False)
+    return out
+
+
+class _Raw(Element):
+    """Text put into the page as it is (no template: the text is data, not Jinja)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _SharedGeometries(MacroElement):
+    """Geometries written into the page once, read by every layer that draws them.
+
+    The three sector layers of a map (births, deprivation, walking time), and both halves of a
+    side-by-side map, draw the same polygons: each layer's features carry only their properties and
+    a stub geometry that the layer's ``filter`` replaces by the shared one, so the page holds the
+    coordinates once. The geometries sit in a function declaration, which JavaScript hoists: it can
+    be called by layers written before it, and the same name written twice is one entry.
+    """
+
+    def __init__(self, key: str, text: str) -> None:
+        super().__init__()
+        self.key, self.text = key, text
+
+    def render(self, **kwargs: Any) -> None:
+        js = f"function {self.key}() {{ return {self.key}.v || ({self.key}.v = {self.text}); }}\n"
+        self.get_root().script.add_child(_Raw(js), name=self.key)
+
+
+_STUB = {"type": "gp_shared"}  # truthy, so Leaflet passes the feature to the layer's filter
+
+
+def _feature_collection(
+    gdf: gpd.GeoDataFrame, columns: list[str], tolerance: float, coverage: bool
+) -> tuple[dict[str, Any], _SharedGeometries, JsCode]:
+    """Return the features (only ``columns`` as properties), their shared geometries and the layer filter."""
+    key, text = _geojson_geometries(gdf, tolerance, coverage)
+    props = gdf[columns].to_dict("records") if columns else [{}] * len(gdf)
+    features = [{"type": "Feature", "id": str(i), "properties": p, "geometry": _STUB} for i, p in enumerate(props)]
+    fill = JsCode(
+        f"function (f) {{ if (f.geometry && f.geometry.type === {json.dumps(_STUB['type'])}) "
+        f"{{ f.geometry = {key}()[+f.id]; }} return true; }}"
+    )
+    return {"type": "FeatureCollection", "features": features}, _SharedGeometries(key, text), fill
+
+
+def _geojson(data: gpd.GeoDataFrame, columns: list[str], tolerance: float, coverage: bool, **kwargs: Any):
+    """Build a folium GeoJson whose coordinates are shared with the other layers of the page."""
+    fc, shared, fill = _feature_collection(data, columns, tolerance, coverage)
+    layer = folium.GeoJson(fc, filter=fill, **kwargs)
+    layer.add_child(shared)
+    return layer
+
+
 def _geojson_layer(
-    gdf: gpd.GeoDataFrame, name: str, style: dict[str, Any], *, show: bool, tolerance: float = 1.0
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    style: dict[str, Any],
+    *,
+    show: bool,
+    tolerance: float = MAP_TOLERANCE_M,
+    coverage: bool = True,
 ) -> folium.GeoJson:
     """Build a GeoJson layer whose per-feature ``fill`` and ``tip`` (escaped HTML) come from columns."""
     cols = [c for c in ("fill", "tip") if c in gdf.columns]
-    g = _to_wgs84(gdf[[*cols, "geometry"]], tolerance)
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
         s = dict(style)
@@ -253,7 +365,20 @@ def _geojson_layer(
         return s
 
     tooltip = folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True) if "tip" in cols else None
-    return folium.GeoJson(g, name=esc(name), style_function=style_fn, tooltip=tooltip, show=show, control=True)
+    kwargs = {"name": esc(name), "style_function": style_fn, "tooltip": tooltip, "show": show, "control": True}
+    return _geojson(gdf, cols, tolerance, coverage, **kwargs)
+
+
+def _communes(sectors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Commune polygons dissolved from the sectors (kept per content: every map of a run draws them)."""
+    key = ("communes", _digest(np.asarray(sectors.geometry.values, dtype=object)))
+    key += (tuple(sectors["commune_nis"].astype(str)),)
+    hit = _DISSOLVED.get(key)
+    if hit is None:
+        hit = sectors.dissolve(by="commune_nis", as_index=False)[["commune_nis", "geometry"]]
+        _DISSOLVED.clear()  # one region per run: keep the last
+        _DISSOLVED[key] = hit
+    return hit
 
 
 class _Html(MacroElement):
@@ -447,17 +572,22 @@ class _MapBuilder:
 
     # -- layers -------------------------------------------------------------------------
     def outlines(self) -> None:
-        sectors = self.data.sectors
-        communes = sectors.dissolve(by="commune_nis", as_index=False)[["commune_nis", "geometry"]]
+        communes = _communes(self.data.sectors)
         fg = folium.FeatureGroup(name=esc(self.t("outlines")), show=True)
-        folium.GeoJson(
-            _to_wgs84(communes[["geometry"]], 5.0),
+        _geojson(
+            communes,
+            [],
+            MAP_TOLERANCE_M,
+            True,
             style_function=lambda f: {"color": "#444", "weight": 1.6, "fill": False},
             interactive=False,
         ).add_to(fg)
         if self.data.wijken is not None:
-            folium.GeoJson(
-                _to_wgs84(self.data.wijken[["geometry"]], 5.0),
+            _geojson(
+                self.data.wijken,
+                [],
+                MAP_TOLERANCE_M,
+                True,
                 style_function=lambda f: {"color": "#888", "weight": 0.6, "fill": False, "dashArray": "3"},
                 interactive=False,
             ).add_to(fg)
@@ -527,9 +657,8 @@ class _MapBuilder:
         ]
         name = self.t("priority")
         fg = folium.FeatureGroup(name=esc(name), show=True)
-        _geojson_layer(
-            w, name, {"color": "#000", "weight": 2.5, "fill": True, "fillOpacity": 0.0}, show=True, tolerance=3.0
-        ).add_to(fg)
+        outline = {"color": "#000", "weight": 2.5, "fill": True, "fillOpacity": 0.0}
+        _geojson_layer(w, name, outline, show=True).add_to(fg)
         pts = _to_wgs84(gpd.GeoDataFrame(w[["rank"]], geometry=w.representative_point(), crs=w.crs))
         items = [
             [_r(r.geometry.y), _r(r.geometry.x), "", "", f'<div class="gp-rank">{int(r["rank"])}</div>']
@@ -595,7 +724,7 @@ class _MapBuilder:
             part = part.dissolve()[["geometry"]]
             name = f"{self.t('isochrone')} {int(thr)} {self.t('minutes')} — {self.set_label(set_name)}"
             style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.25}
-            self.add(_geojson_layer(part, name, style, show=False, tolerance=2.0), name)
+            self.add(_geojson_layer(part, name, style, show=False, coverage=False), name)
             seen.append(int(thr))
         rows = "".join(
             f'<div class="cls"><span class="sw" style="background:{THRESHOLD_COLOURS.get(t, "#999999")};opacity:.6">'
