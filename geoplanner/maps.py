@@ -302,14 +302,15 @@ class _Raw(Element):
         return self.text
 
 
-class _SharedGeometries(MacroElement):
-    """Geometries written into the page once, read by every layer that draws them.
+class _Shared(MacroElement):
+    """Data written into the page once, read by every layer that draws it.
 
     The three sector layers of a map (births, deprivation, walking time), and both halves of a
-    side-by-side map, draw the same polygons: each layer's features carry only their properties and
-    a stub geometry that the layer's ``filter`` replaces by the shared one, so the page holds the
-    coordinates once. The geometries sit in a function declaration, which JavaScript hoists: it can
-    be called by layers written before it, and the same name written twice is one entry.
+    side-by-side map, draw the same polygons, and two of them show the same tooltips: each layer's
+    features carry only their fill and stubs that the layer's ``filter`` replaces by the shared
+    geometry and tooltip, so the page holds them once. The data sits in a function declaration, which
+    JavaScript hoists: layers written before it can call it, and the same name written twice is one
+    entry of the page's script.
     """
 
     def __init__(self, key: str, text: str) -> None:
@@ -321,28 +322,46 @@ class _SharedGeometries(MacroElement):
         self.get_root().script.add_child(_Raw(js), name=self.key)
 
 
+def _shared_strings(values: list[str]) -> tuple[str, str]:
+    """Return a key and a JSON array of ``values`` safe inside a script element."""
+    # The strings are HTML we built around escaped data; inside <script> only "</" and "<!" could end
+    # or disturb the element, so only those are escaped (cheaper than escaping every "<").
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("</", "<\\/").replace("<!", "\\u003c!")
+    return "gp_text_" + hashlib.sha256(text.encode()).hexdigest()[:16], text
+
+
 _STUB = {"type": "gp_shared"}  # truthy, so Leaflet passes the feature to the layer's filter
 
 
 def _feature_collection(
     gdf: gpd.GeoDataFrame, columns: list[str], tolerance: float, coverage: bool
-) -> tuple[dict[str, Any], _SharedGeometries, JsCode]:
-    """Return the features (only ``columns`` as properties), their shared geometries and the layer filter."""
+) -> tuple[dict[str, Any], list[_Shared], JsCode]:
+    """Return the features (only ``columns`` as properties), their shared data and the layer filter."""
     key, text = _geojson_geometries(gdf, tolerance, coverage)
-    props = gdf[columns].to_dict("records") if columns else [{}] * len(gdf)
+    shared = [_Shared(key, text)]
+    fill = f"f.geometry = {key}()[i];"
+    props = gdf[[c for c in columns if c != "tip"]].to_dict("records") if columns else [{}] * len(gdf)
+    if "tip" in columns:
+        tkey, ttext = _shared_strings(gdf["tip"].astype(str).tolist())
+        shared.append(_Shared(tkey, ttext))
+        fill += f" f.properties.tip = {tkey}()[i];"
+        for p in props:
+            p["tip"] = 0  # filled in the page; folium wants the field present
     features = [{"type": "Feature", "id": str(i), "properties": p, "geometry": _STUB} for i, p in enumerate(props)]
-    fill = JsCode(
+    js = JsCode(
         f"function (f) {{ if (f.geometry && f.geometry.type === {json.dumps(_STUB['type'])}) "
-        f"{{ f.geometry = {key}()[+f.id]; }} return true; }}"
+        f"{{ var i = +f.id; {fill} }} return true; }}"
     )
-    return {"type": "FeatureCollection", "features": features}, _SharedGeometries(key, text), fill
+    return {"type": "FeatureCollection", "features": features}, shared, js
 
 
 def _geojson(data: gpd.GeoDataFrame, columns: list[str], tolerance: float, coverage: bool, **kwargs: Any):
     """Build a folium GeoJson whose coordinates are shared with the other layers of the page."""
     fc, shared, fill = _feature_collection(data, columns, tolerance, coverage)
     layer = folium.GeoJson(fc, filter=fill, **kwargs)
-    layer.add_child(shared)
+    for part in shared:
+        layer.add_child(part)
     return layer
 
 
