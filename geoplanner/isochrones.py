@@ -5,7 +5,10 @@ every point is in reach (every street as drawn: loop streets and parallel street
 reachable stretch at the end of edges walked only part of the way,
 plus the stretch along a service's own edge (what is left after its access leg). Those lines are buffered (default
 40 m: a street with the homes on both sides), unioned and clipped to the region. Unlike a convex hull
-this never claims parks, railway yards or blocks nobody can walk into.
+this never claims parks, railway yards or blocks nobody can walk into. The thresholds are built on each
+other (what is new at 10 minutes is added to the 5-minute polygon), and the polygons are remembered for
+the rest of the process, keyed by what they are made of, so the coverage step, the maps and the report of
+one `geoplanner run` draw each service set once (:func:`clear_memo` forgets them).
 
 The raster gives, per 50 m cell, the walking time to the nearest service of a set: the cell centre is
 snapped to the nearest street like any demand point (straight access leg at walking speed).
@@ -135,7 +138,8 @@ def _polygons(
     one plus the buffers of what is new: edges that became whole, and every partial piece (a piece
     grows from the same end, so its new buffer covers the old one). Each whole edge is buffered and
     unioned once instead of once per threshold; the result means the same as buffering all reached
-    lines of each budget (it differs only where two polygonal round caps meet, by well under a metre).
+    lines of each budget (it differs only where two polygonal round caps of the buffer meet: by about a
+    metre at most, 2e-6 of the area on the Brussels sets). ``budgets_m`` must be increasing.
     """
     out = []
     grown = None
