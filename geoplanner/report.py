@@ -914,7 +914,23 @@ def lgn_coverage(points: pd.DataFrame, *, scenario: str, thresholds: Sequence[in
     return out
 
 
-def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None, lang: str = DEFAULT_LANG) -> Any:
+def _cached(cache: dict | None, key: tuple, build: Any) -> Any:
+    """Return ``cache[key]``, building it with ``build()`` the first time (no cache: always build)."""
+    if cache is None:
+        return build()
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def scenario_map_data(
+    result: Any,
+    context: Any,
+    *,
+    data_dir: Path | None = None,
+    lang: str = DEFAULT_LANG,
+    cache: dict | None = None,
+) -> Any:
     """Build :class:`geoplanner.maps.MapData` for one scenario result.
 
     Parameters
@@ -927,6 +943,9 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
         Data folder.
     lang
         Language of the title.
+    cache
+        A dict shared by the scenarios of one run: the layers every map draws (sectors, wijken,
+        region, service sets) are read and joined once and the maps share the same frames.
 
     Returns
     -------
@@ -936,25 +955,33 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
     """
     import geopandas as gpd
 
-    from geoplanner.isochrones import isochrones
+    from geoplanner.isochrones import isochrones, merge_isochrones
     from geoplanner.load import load_region, load_sectors, load_services, load_wijken
     from geoplanner.maps import MapData
 
     s = result.scenario
-    need = context.need.sectors
-    names = load_sectors(data_dir)[["cd_sector", "sector_name_nl", "sector_name_fr"]]
     ranking = context.ranking
-    sectors = need.merge(names, on="cd_sector", how="left").merge(
-        ranking[["mdrc", "deprivation"]], on="mdrc", how="left"
-    )
-    wijken = load_wijken(data_dir)[["mdrc", "geometry"]].merge(
-        ranking.drop(columns=[c for c in ("geometry",) if c in ranking.columns]), on="mdrc", how="left"
-    )
+
+    def base_layers() -> tuple[Any, Any]:
+        names = load_sectors(data_dir)[["cd_sector", "sector_name_nl", "sector_name_fr"]]
+        sectors = context.need.sectors.merge(names, on="cd_sector", how="left").merge(
+            ranking[["mdrc", "deprivation"]], on="mdrc", how="left"
+        )
+        wijken = load_wijken(data_dir)[["mdrc", "geometry"]].merge(
+            ranking.drop(columns=[c for c in ("geometry",) if c in ranking.columns]), on="mdrc", how="left"
+        )
+        return sectors, wijken
+
+    sectors, wijken = _cached(cache, ("base", id(context)), base_layers)
+
+    def service_set(name: str) -> Any:
+        return _cached(cache, ("services", name), lambda: load_services(name, data_dir))
+
     labels: dict[str, str] = {}
     notes: list[str] = []
     parts, stale = [], []
     for set_name in s.open_sets:
-        ss = load_services(set_name, data_dir)
+        ss = service_set(set_name)
         labels[set_name] = ss.label
         notes.append(ss.completeness_note)
         pts = ss.points[~ss.points["id"].astype(str).isin(set(s.close))]
@@ -972,26 +999,21 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
     labels[s.name] = s.name
     for layer in sorted(set(services["layer"].astype(str)) - set(labels)):
         try:  # a layer named like a service set gets that set's Dutch label
-            labels[layer] = load_services(layer, data_dir).label
+            labels[layer] = service_set(layer).label
         except GeoplannerError:
             labels[layer] = layer
     iso = None
     if len(services):
+        # The open services and the new sites are drawn apart and joined: the services' polygons are
+        # the same in every scenario that keeps them (and as in the coverage step), so they are built
+        # once (see geoplanner.isochrones), and only the few new sites are walked from per scenario.
+        region = _cached(cache, ("region",), lambda: load_region(data_dir))
+        kw = {"thresholds_min": MAP_THRESHOLDS, "speed_kmh": s.speed_kmh, "region": region, "per_service": False}
         xy = np.column_stack([services.geometry.x, services.geometry.y])
-        ids = services["id"].astype(str).tolist()
+        iso = isochrones(context.net, xy, set_name=s.name, **kw)
         if result.sites is not None and len(result.sites):  # the scenario's new sites reach people too
-            xy = np.vstack([xy, result.sites[["x", "y"]].to_numpy(dtype=float)])
-            ids += result.sites["id"].astype(str).tolist()
-        iso = isochrones(
-            context.net,
-            xy,
-            service_ids=ids,
-            set_name=s.name,
-            thresholds_min=MAP_THRESHOLDS,
-            speed_kmh=s.speed_kmh,
-            region=load_region(data_dir),
-            per_service=False,
-        )
+            new = isochrones(context.net, result.sites[["x", "y"]].to_numpy(dtype=float), set_name=s.name, **kw)
+            iso = merge_isochrones([iso, new], set_name=s.name)
     sites = timetable = None
     if result.sites is not None and len(result.sites):
         r = result.sites
@@ -1115,7 +1137,8 @@ def make_maps(
         results = [run_scenario(s, context) for s in ordered]
     elif [r.scenario.name for r in results] != [s.name for s in ordered]:
         raise ValueError("results must follow with_baseline(scenarios): the current situation first")
-    datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang) for r in results]
+    shared: dict = {}  # layers read once for all the scenarios' maps
+    datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang, cache=shared) for r in results]
     with output_step(maps_dir):
         outputs: list[Path] = []
         scales = maps.map_scales(*datas)
