@@ -75,8 +75,9 @@ def main() -> None:
         lines.append([key, *[f"{r[2][key]:.1f}" for r in rows]])
     for n in names:
         lines.append([f"scenario {n}", *[f"{r[2]['scenarios'][n]:.1f}" for r in rows]])
-    for key in ("compare", "report", "total"):
-        lines.append([key, *[f"{r[2][key]:.1f}" for r in rows]])
+    for key in ("compare", "report", "workbook", "total"):
+        if all(key in r[2] for r in rows):
+            lines.append([key, *[f"{r[2][key]:.1f}" for r in rows]])
     lines.append(["wall (process)", *[f"{r[1]:.1f}" for r in rows]])
     lines.append(["solutions from cache", *[f"{r[3]}/{r[4]}" for r in rows]])
     print()

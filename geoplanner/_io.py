@@ -273,7 +273,7 @@ def write_csv(target: str | Path, df: pd.DataFrame, **kwargs: Any) -> Path:
     return Path(target)
 
 
-def write_gpkg(target: str | Path, layers: dict[str, Any]) -> Path:
+def write_gpkg(target: str | Path, layers: dict[str, Any], *, after: Callable[[Path], object] | None = None) -> Path:
     """Write one or more GeoDataFrames as layers of one GeoPackage, atomically.
 
     Parameters
@@ -282,10 +282,16 @@ def write_gpkg(target: str | Path, layers: dict[str, Any]) -> Path:
         The ``.gpkg`` path.
     layers
         Mapping of layer name to GeoDataFrame, written in the given order.
+    after
+        Called with the temporary file once every layer is in it, before it is renamed into
+        place (e.g. :func:`geoplanner.qgis_styles.style_coverage_gpkg` adds the QGIS styles), so
+        the file never appears without what ``after`` adds.
     """
     with atomic_path(target, defer=True) as tmp:
         for name, gdf in layers.items():
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        if after is not None:
+            after(tmp)
     return Path(target)
 
 

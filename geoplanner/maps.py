@@ -11,8 +11,11 @@ Every string that comes from data is HTML-escaped before it reaches the page, in
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.plugins import DualMap
 from folium.template import Template
+from folium.utilities import JsCode
 
 from geoplanner import assets, settings
 from geoplanner._io import write_text
@@ -223,7 +227,13 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, tolerance: float = 0.0) -> gpd.GeoDataFrame
     return out.set_geometry(shapely.set_precision(out.geometry.values, 1e-5))
 
 
-def _sector_name(row: pd.Series, lang: str) -> str:
+def _sector_names(sectors: pd.DataFrame, lang: str) -> dict[str, str]:
+    """Return the display name of every sector, by code."""
+    cols = [c for c in ("cd_sector", "sector_name_nl", "sector_name_fr") if c in sectors.columns]
+    return {r["cd_sector"]: _sector_name(r, lang) for r in pd.DataFrame(sectors[cols]).to_dict("records")}
+
+
+def _sector_name(row: pd.Series | dict[str, Any], lang: str) -> str:
     key = "sector_name_fr" if lang == "fr" else "sector_name_nl"
     return str(row.get(key) or row.get("sector_name_nl") or row["cd_sector"])
 
@@ -239,12 +249,139 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return f'<table class="gp-pop">{body}</table>'
 
 
+#: Simplification (metres, EPSG:31370) of the polygons drawn: about 3 screen pixels at zoom 16, the
+#: closest view of a whole neighbourhood; the coordinates are then rounded to 1e-5 degree (about 1 m).
+MAP_TOLERANCE_M = 5.0
+_COORD_GRID_DEG = 1e-5
+
+# GeoJSON geometries already converted in this process, keyed by the content of the input geometries:
+# the sector polygons are drawn in three layers of every map, and by every map of a run.
+_GEOJSON_MEMO: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
+_GEOJSON_MEMO_SIZE = 64
+_DISSOLVED: dict[tuple, gpd.GeoDataFrame] = {}
+
+
+def _digest(geoms: np.ndarray) -> bytes:
+    return hashlib.sha256(b"".join(shapely.to_wkb(geoms))).digest()
+
+
+def _geojson_geometries(gdf: gpd.GeoDataFrame, tolerance: float, coverage: bool) -> tuple[str, str]:
+    """Return a key and the compact JSON array of ``gdf``'s geometries (WGS84), simplified to the map's scale.
+
+    ``coverage``: the polygons tile the plane (sectors, wijken, communes), so shared borders are
+    simplified once, together, and neighbours keep meeting without gaps or overlaps (GEOS coverage
+    simplification); other polygons (isochrones) are simplified one by one, keeping their topology.
+    """
+    if gdf.crs is None:
+        raise DataError("a map layer has no CRS", hint=f"layers must be in {settings.CRS}")
+    geoms = np.asarray(gdf.geometry.to_crs(settings.CRS).values, dtype=object)
+    key = (_digest(geoms), float(tolerance), coverage)
+    hit = _GEOJSON_MEMO.get(key)
+    if hit is not None:
+        _GEOJSON_MEMO.move_to_end(key)
+        return hit
+    if tolerance and len(geoms):
+        polygonal = bool(np.isin(shapely.get_type_id(geoms), (3, 6)).all())
+        if coverage and polygonal:
+            geoms = shapely.coverage_simplify(geoms, tolerance)
+        else:
+            geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    wgs = gpd.GeoSeries(geoms, crs=settings.CRS).to_crs(settings.WGS84).values
+    wgs = shapely.set_precision(np.asarray(wgs, dtype=object), _COORD_GRID_DEG)
+    # GEOS writes the JSON (with the shortest exact decimals), far faster than __geo_interface__
+    text = "[" + ",".join(shapely.to_geojson(wgs)) + "]"
+    out = ("gp_geom_" + hashlib.sha256(text.encode()).hexdigest()[:16], text)
+    _GEOJSON_MEMO[key] = out
+    while len(_GEOJSON_MEMO) > _GEOJSON_MEMO_SIZE:
+        _GEOJSON_MEMO.popitem(last=False)
+    return out
+
+
+class _Raw(Element):
+    """Text put into the page as it is (no template: the text is data, not Jinja)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _Shared(MacroElement):
+    """Data written into the page once, read by every layer that draws it.
+
+    The three sector layers of a map (births, deprivation, walking time), and both halves of a
+    side-by-side map, draw the same polygons, and two of them show the same tooltips: each layer's
+    features carry only their fill and stubs that the layer's ``filter`` replaces by the shared
+    geometry and tooltip, so the page holds them once. The data sits in a function declaration, which
+    JavaScript hoists: layers written before it can call it, and the same name written twice is one
+    entry of the page's script.
+    """
+
+    def __init__(self, key: str, text: str) -> None:
+        super().__init__()
+        self.key, self.text = key, text
+
+    def render(self, **kwargs: Any) -> None:
+        js = f"function {self.key}() {{ return {self.key}.v || ({self.key}.v = {self.text}); }}\n"
+        self.get_root().script.add_child(_Raw(js), name=self.key)
+
+
+def _shared_strings(values: list[str]) -> tuple[str, str]:
+    """Return a key and a JSON array of ``values`` safe inside a script element."""
+    # The strings are HTML we built around escaped data; inside <script> only "</" and "<!" could end
+    # or disturb the element, so only those are escaped (cheaper than escaping every "<").
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("</", "<\\/").replace("<!", "\\u003c!")
+    return "gp_text_" + hashlib.sha256(text.encode()).hexdigest()[:16], text
+
+
+_STUB = {"type": "gp_shared"}  # truthy, so Leaflet passes the feature to the layer's filter
+
+
+def _feature_collection(
+    gdf: gpd.GeoDataFrame, columns: list[str], tolerance: float, coverage: bool
+) -> tuple[dict[str, Any], list[_Shared], JsCode]:
+    """Return the features (only ``columns`` as properties), their shared data and the layer filter."""
+    key, text = _geojson_geometries(gdf, tolerance, coverage)
+    shared = [_Shared(key, text)]
+    fill = f"f.geometry = {key}()[i];"
+    props = gdf[[c for c in columns if c != "tip"]].to_dict("records") if columns else [{}] * len(gdf)
+    if "tip" in columns:
+        tkey, ttext = _shared_strings(gdf["tip"].astype(str).tolist())
+        shared.append(_Shared(tkey, ttext))
+        fill += f" f.properties.tip = {tkey}()[i];"
+        for p in props:
+            p["tip"] = 0  # filled in the page; folium wants the field present
+    features = [{"type": "Feature", "id": str(i), "properties": p, "geometry": _STUB} for i, p in enumerate(props)]
+    js = JsCode(
+        f"function (f) {{ if (f.geometry && f.geometry.type === {json.dumps(_STUB['type'])}) "
+        f"{{ var i = +f.id; {fill} }} return true; }}"
+    )
+    return {"type": "FeatureCollection", "features": features}, shared, js
+
+
+def _geojson(data: gpd.GeoDataFrame, columns: list[str], tolerance: float, coverage: bool, **kwargs: Any):
+    """Build a folium GeoJson whose coordinates are shared with the other layers of the page."""
+    fc, shared, fill = _feature_collection(data, columns, tolerance, coverage)
+    layer = folium.GeoJson(fc, filter=fill, **kwargs)
+    for part in shared:
+        layer.add_child(part)
+    return layer
+
+
 def _geojson_layer(
-    gdf: gpd.GeoDataFrame, name: str, style: dict[str, Any], *, show: bool, tolerance: float = 1.0
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    style: dict[str, Any],
+    *,
+    show: bool,
+    tolerance: float = MAP_TOLERANCE_M,
+    coverage: bool = True,
 ) -> folium.GeoJson:
     """Build a GeoJson layer whose per-feature ``fill`` and ``tip`` (escaped HTML) come from columns."""
     cols = [c for c in ("fill", "tip") if c in gdf.columns]
-    g = _to_wgs84(gdf[[*cols, "geometry"]], tolerance)
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
         s = dict(style)
@@ -253,7 +390,20 @@ def _geojson_layer(
         return s
 
     tooltip = folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True) if "tip" in cols else None
-    return folium.GeoJson(g, name=esc(name), style_function=style_fn, tooltip=tooltip, show=show, control=True)
+    kwargs = {"name": esc(name), "style_function": style_fn, "tooltip": tooltip, "show": show, "control": True}
+    return _geojson(gdf, cols, tolerance, coverage, **kwargs)
+
+
+def _communes(sectors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Commune polygons dissolved from the sectors (kept per content: every map of a run draws them)."""
+    key = ("communes", _digest(np.asarray(sectors.geometry.values, dtype=object)))
+    key += (tuple(sectors["commune_nis"].astype(str)),)
+    hit = _DISSOLVED.get(key)
+    if hit is None:
+        hit = sectors.dissolve(by="commune_nis", as_index=False)[["commune_nis", "geometry"]]
+        _DISSOLVED.clear()  # one region per run: keep the last
+        _DISSOLVED[key] = hit
+    return hit
 
 
 class _Html(MacroElement):
@@ -447,17 +597,22 @@ class _MapBuilder:
 
     # -- layers -------------------------------------------------------------------------
     def outlines(self) -> None:
-        sectors = self.data.sectors
-        communes = sectors.dissolve(by="commune_nis", as_index=False)[["commune_nis", "geometry"]]
+        communes = _communes(self.data.sectors)
         fg = folium.FeatureGroup(name=esc(self.t("outlines")), show=True)
-        folium.GeoJson(
-            _to_wgs84(communes[["geometry"]], 5.0),
+        _geojson(
+            communes,
+            [],
+            MAP_TOLERANCE_M,
+            True,
             style_function=lambda f: {"color": "#444", "weight": 1.6, "fill": False},
             interactive=False,
         ).add_to(fg)
         if self.data.wijken is not None:
-            folium.GeoJson(
-                _to_wgs84(self.data.wijken[["geometry"]], 5.0),
+            _geojson(
+                self.data.wijken,
+                [],
+                MAP_TOLERANCE_M,
+                True,
                 style_function=lambda f: {"color": "#888", "weight": 0.6, "fill": False, "dashArray": "3"},
                 interactive=False,
             ).add_to(fg)
@@ -474,7 +629,7 @@ class _MapBuilder:
         status_col = "births_status" if "births_status" in s.columns else None
         known = ("observed", "derived", "estimated", "mixed")
         tips = []
-        for _, row in s.iterrows():
+        for row in pd.DataFrame(s.drop(columns="geometry")).to_dict("records"):  # dicts: far faster than iterrows
             status = self.t(row[status_col]) if status_col and row[status_col] in known else ""
             rows = [
                 (esc(self.t("sector")), esc(_sector_name(row, lang))),
@@ -527,9 +682,8 @@ class _MapBuilder:
         ]
         name = self.t("priority")
         fg = folium.FeatureGroup(name=esc(name), show=True)
-        _geojson_layer(
-            w, name, {"color": "#000", "weight": 2.5, "fill": True, "fillOpacity": 0.0}, show=True, tolerance=3.0
-        ).add_to(fg)
+        outline = {"color": "#000", "weight": 2.5, "fill": True, "fillOpacity": 0.0}
+        _geojson_layer(w, name, outline, show=True).add_to(fg)
         pts = _to_wgs84(gpd.GeoDataFrame(w[["rank"]], geometry=w.representative_point(), crs=w.crs))
         items = [
             [_r(r.geometry.y), _r(r.geometry.x), "", "", f'<div class="gp-rank">{int(r["rank"])}</div>']
@@ -572,7 +726,7 @@ class _MapBuilder:
                         (esc(self.t("mean_min")), esc(f"{fmt_num(r['mean_min'], self.lang, 1)} {self.t('minutes')}")),
                     ]
                 )
-                for _, r in part.iterrows()
+                for r in pd.DataFrame(part.drop(columns="geometry")).to_dict("records")
             ]
             name = f"{self.t('walk_time')} — {self.set_label(set_name)}"
             style = {"color": "#999", "weight": 0.3, "fillOpacity": 0.7}
@@ -595,7 +749,7 @@ class _MapBuilder:
             part = part.dissolve()[["geometry"]]
             name = f"{self.t('isochrone')} {int(thr)} {self.t('minutes')} — {self.set_label(set_name)}"
             style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.25}
-            self.add(_geojson_layer(part, name, style, show=False, tolerance=2.0), name)
+            self.add(_geojson_layer(part, name, style, show=False, coverage=False), name)
             seen.append(int(thr))
         rows = "".join(
             f'<div class="cls"><span class="sw" style="background:{THRESHOLD_COLOURS.get(t, "#999999")};opacity:.6">'
@@ -695,7 +849,7 @@ class _MapBuilder:
             return
         pts = self.data.sectors[["cd_sector", "geometry"]].copy()
         pts["geometry"] = pts.representative_point()
-        names = {r["cd_sector"]: _sector_name(r, self.lang) for _, r in self.data.sectors.iterrows()}
+        names = _sector_names(self.data.sectors, self.lang)
         gmax = self.scales.gap_max or 1.0
         thr = self.data.threshold_min
         for set_name, part in gaps.groupby("service_set", sort=True):
@@ -704,13 +858,13 @@ class _MapBuilder:
             name = f"{self.t('gap')} (> {thr} {self.t('minutes')}) — {self.set_label(set_name)}"
             fg = folium.FeatureGroup(name=esc(name), show=True)
             items = []
-            for _, r in p.iterrows():
+            for r, x, y in zip(p[["cd_sector", "gap"]].to_dict("records"), p.geometry.x, p.geometry.y, strict=True):
                 tip = (
                     f"{esc(names[r['cd_sector']])}: ≈ {esc(fmt_num(r['gap'], self.lang, 1))} "
                     f"{esc(self.t('gap_unit'))} {thr} {esc(self.t('minutes'))} ({esc(self.t('estimated'))})"
                 )
                 radius = round(max(2.0, _GAP_MAX_RADIUS * math.sqrt(r["gap"] / gmax)), 2)
-                items.append([_r(r.geometry.y), _r(r.geometry.x), tip, "", radius])
+                items.append([_r(y), _r(x), tip, "", radius])
             style = {"color": _GAP_COLOUR, "weight": 1, "fillColor": _GAP_COLOUR, "fillOpacity": 0.45}
             _PointBatch(items, "circle", style).add_to(fg)
             self.add(fg, name)
@@ -735,7 +889,7 @@ class _MapBuilder:
             return
         pts = self.data.sectors[["cd_sector", "geometry"]].copy()
         pts["geometry"] = pts.representative_point()
-        names = {r["cd_sector"]: _sector_name(r, self.lang) for _, r in self.data.sectors.iterrows()}
+        names = _sector_names(self.data.sectors, self.lang)
         p = gpd.GeoDataFrame(pts.merge(un, on="cd_sector"), geometry="geometry", crs=pts.crs)
         vmax = float(max(p["unserved_distance"].max(), p["unserved_capacity"].max(), 1.0))
         rows = []

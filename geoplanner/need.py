@@ -1004,6 +1004,7 @@ def rank_wijken(
     no_dep = (reason == "") & out["deprivation"].isna()
     reason[no_dep] = "te weinig indicatoren voor de kansarmoede-index"
     eligible = out.index[reason == ""]
+    _check_plausible(out.loc[eligible], data_dir)
     z_rate = _zscore(out.loc[eligible, "birth_rate_permille"])
     z_births = _zscore(out.loc[eligible, "births"])
     out["z_birth_rate"] = z_rate
@@ -1026,6 +1027,46 @@ def rank_wijken(
     out["lgn_name"] = out["lgn"].map(lgn_names)
     out = out.reset_index().sort_values(["rank", "mdrc"], na_position="last", ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.CRS)
+
+
+#: Highest crude birth rate (births per 1,000 residents) a ranked wijk may have. Brussels' wijken lie
+#: between about 0 and 30 ‰ and the highest national rates in the world below 50 ‰, so a figure above
+#: this comes from mismatched counts (e.g. births of a whole commune over one sector's residents).
+MAX_BIRTH_RATE_PERMILLE = 60.0
+
+
+def _check_plausible(ranked: pd.DataFrame, data_dir: Path | None) -> None:
+    """Refuse wijk figures that cannot be true before they reach the ranking.
+
+    A wijk whose birth rate is above :data:`MAX_BIRTH_RATE_PERMILLE`, or with more births than
+    children aged 0–2, would top the list on a data error; the user's imported figures are named
+    when they took part.
+    """
+    rate = ranked["birth_rate_permille"]
+    bad = ranked[(rate > MAX_BIRTH_RATE_PERMILLE) | (ranked["births"] > ranked["pop_0_2"] + 1e-6)]
+    if bad.empty:
+        return
+    from geoplanner.user_data import sector_figures_path
+
+    mdrc, row = next(iter(bad.iterrows()))
+    statuses = {row.get(f"{c}_status") for c in ("births", "pop_total", "pop_0_2")}
+    imported = bool(statuses & {OBSERVED, MIXED})
+    path = sector_figures_path(data_dir) if imported else None
+    what = (
+        f"{row['birth_rate_permille']:.0f} ‰ births per resident (more than {MAX_BIRTH_RATE_PERMILLE:.0f} ‰)"
+        if row["birth_rate_permille"] > MAX_BIRTH_RATE_PERMILLE
+        else "more births than children aged 0–2"
+    )
+    others = f" ({len(bad) - 1} more wijken alike)" if len(bad) > 1 else ""
+    raise DataError(
+        f"wijk {mdrc} ({row.get('name_nl', '')}) would be ranked with {what}: births {row['births']:.0f} "
+        f"({row.get('births_status', '?')}), residents {row['pop_total']:.0f} ({row.get('pop_total_status', '?')}), "
+        f"aged 0–2 {row['pop_0_2']:.0f} ({row.get('pop_0_2_status', '?')}){others}",
+        path=path,
+        hint="check the imported sector figures (codes, and that births and residents describe the same sector)"
+        if imported
+        else "check the data bundle with 'geoplanner data check'",
+    )
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from geoplanner.network import (
     snap_points,
 )
 from geoplanner.progress import stage
+from geoplanner.qgis_styles import style_coverage_gpkg, style_priority_gpkg
 
 if TYPE_CHECKING:
     from geoplanner.scenario import ScenarioResult
@@ -137,6 +138,7 @@ class RankRun:
     need: Need
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None  # priority_wijken.csv as written (the workbook's sheet)
 
     @property
     def priority(self) -> gpd.GeoDataFrame:
@@ -181,15 +183,20 @@ def run_rank(
     # columns of components left out by the configuration (or no stability run) are written empty
     p_top = {"p_top": f"p_top{params.top_n}"}
     table = pd.DataFrame(ranking.drop(columns="geometry")).reindex(columns=list(RANK_COLUMNS)).rename(columns=p_top)
+    table = table.round(4)
     sector_table = pd.DataFrame(sectors.drop(columns="geometry"))
     wijk_layer = gpd.GeoDataFrame(
         ranking.reindex(columns=[*RANK_COLUMNS, "geometry"]).rename(columns=p_top), geometry="geometry", crs=ranking.crs
     )
     with output_step(out_dir, manifest="manifest_rank.json"):
         outputs = [
-            write_csv(out_dir / "priority_wijken.csv", table.round(4)),
+            write_csv(out_dir / "priority_wijken.csv", table),
             write_csv(out_dir / "sector_need.csv", sector_table.round(4)),
-            write_gpkg(out_dir / "priority_wijken.gpkg", {"wijken": wijk_layer, "sector_need": sectors}),
+            write_gpkg(
+                out_dir / "priority_wijken.gpkg",
+                {"wijken": wijk_layer, "sector_need": sectors},
+                after=style_priority_gpkg,
+            ),  # QGIS styles inside
         ]
         if need.communes is not None:
             outputs.append(write_csv(out_dir / "commune_need_check.csv", need.communes.round(4)))
@@ -213,7 +220,9 @@ def run_rank(
                 name="manifest_rank.json",
             )
         )
-    return RankRun(ranking=ranking, sectors=sectors, params=params, need=need, outputs=outputs, notes=notes)
+    return RankRun(
+        ranking=ranking, sectors=sectors, params=params, need=need, outputs=outputs, notes=notes, table=table
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -433,7 +442,7 @@ def run_coverage(
         )
         layers["lgn"] = gpd.GeoDataFrame(lgn_geo[["lgn", "geometry"]].merge(tables["lgn"], on="lgn"), crs=settings.CRS)
         layers["services"] = gpd.GeoDataFrame(pd.concat(service_layers, ignore_index=True), crs=settings.CRS)
-        outputs.append(write_gpkg(out / "coverage.gpkg", layers))
+        outputs.append(write_gpkg(out / "coverage.gpkg", layers, after=style_coverage_gpkg))  # QGIS styles inside
         iso = gpd.GeoDataFrame(pd.concat(iso_parts, ignore_index=True), crs=settings.CRS)
         outputs.append(write_gpkg(out / "isochrones.gpkg", {"isochrones": iso}))
         run_notes = [notes[n] for n in notes] + list(skipped.values()) + list(built.notes)
@@ -667,6 +676,7 @@ def run_all(
         write_comparison,
         write_scenario_outputs,
     )
+    from geoplanner.workbook import write_run_workbook
 
     out_dir = Path(out_dir or settings.output_dir())
     paths = scenario_files() if scenarios is None else [Path(p) for p in scenarios]
@@ -691,7 +701,7 @@ def run_all(
             results.append(run_scenario(s, context))
             outputs += write_scenario_outputs(results[-1], out_dir / s.name)
     with stage("scenario's vergelijken", into=timings, key="compare"):
-        table, _per_lgn, written = write_comparison(results, out_dir / "compare")
+        table, per_lgn, written = write_comparison(results, out_dir / "compare")
     outputs += written
     with stage("kaarten en rapport", into=timings, key="report"):
         report = make_report(
@@ -699,8 +709,12 @@ def run_all(
             context=context, results=results, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
         )  # fmt: skip
     outputs += report.outputs
-    timings["total"] = round(time.perf_counter() - started, 3)
     notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))
+    with stage("werkmap voor een rekenblad", into=timings, key="workbook"):
+        # the Excel deliverable, from the tables exactly as their CSVs hold them (workbook.write_run_workbook)
+        outputs += write_run_workbook(out_dir, rank=ranked, coverage=coverage, comparison=table,
+                                      comparison_lgn=per_lgn, results=results, notes=notes, lang=lang)  # fmt: skip
+    timings["total"] = round(time.perf_counter() - started, 3)
     manifest = write_manifest(
         out_dir,
         command="run",

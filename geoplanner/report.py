@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ __all__ = [
     "teams_section",
     "unserved_rows",
     "render_report",
+    "summary_section",
     "write_report",
     "table_rows",
 ]
@@ -289,6 +291,181 @@ def comparison_rows(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> di
     return table_rows(frame, headers, lang=lang)
 
 
+# The one-page summary's own words (nl, fr, en), kept next to the one function that uses them.
+_SUMMARY_TEXT: dict[str, tuple[str, str, str]] = {
+    "title": ("Samenvatting", "Résumé", "Summary"),
+    "intro": (
+        "De kerncijfers per scenario, de huidige situatie eerst. Details, kaarten en alle kanttekeningen "
+        "volgen op de volgende bladzijden.",
+        "Les chiffres clés par scénario, la situation actuelle d'abord. Détails, cartes et toutes les remarques "
+        "suivent aux pages suivantes.",
+        "The key figures per scenario, the current situation first. Details, maps and every caveat follow on "
+        "the next pages.",
+    ),
+    "children": ("Kinderen 0–2 bereikt", "Enfants de 0–2 ans couverts", "Children aged 0–2 reached"),
+    "consultations": ("Consultaties per jaar bediend", "Consultations servies par an", "Consultations served a year"),
+    "priority": ("Prioritaire wijken", "Quartiers prioritaires", "Priority districts"),
+    "reached_of": ("{a} van {b} bereikt", "{a} sur {b} couverts", "{a} of {b} reached"),
+    "served_share": ("{p} van hun vraag bediend", "{p} de leur demande servie", "{p} of their demand served"),
+    "teams": ("Teams", "Équipes", "Teams"),
+    "teams_cell": ("{a} ingezet", "{a} prévues", "{a} deployed"),
+    "needed_cell": ("{a} nodig voor het doel", "{a} nécessaires pour l'objectif", "{a} needed for the target"),
+    "sites": ("Nieuwe locaties", "Nouveaux sites", "New sites"),
+    "within": ("binnen {t} min", "à moins de {t} min", "within {t} min"),
+    "estimated_mark": ("geschat", "estimé", "estimated"),
+    "derived_mark": ("afgeleid", "dérivé", "derived"),
+    "legend": (
+        "geschat: uit geschatte aantallen kinderen per sector; afgeleid: berekend uit aannames over "
+        "consultaties per kind en kinderen per sessie.",
+        "estimé : à partir du nombre estimé d'enfants par secteur ; dérivé : calculé à partir d'hypothèses "
+        "sur les consultations par enfant et les enfants par séance.",
+        "estimated: from estimated numbers of children per sector; derived: computed from assumptions on "
+        "consultations per child and children per session.",
+    ),
+    "caveats": ("Belangrijkste kanttekeningen", "Principales remarques", "Main caveats"),
+    "caveat_children": (
+        "Het aantal jonge kinderen per buurt is geschat uit de leeftijdsopbouw en de gemeentecijfers, "
+        "niet geteld. Kleine verschillen tussen wijken zeggen dus weinig.",
+        "Le nombre de jeunes enfants par quartier est estimé à partir de la structure par âge et des chiffres "
+        "communaux, pas compté. De petites différences entre quartiers ont donc peu de sens.",
+        "The number of young children per neighbourhood is estimated from the age structure and the municipal "
+        "figures, not counted. Small differences between districts mean little.",
+    ),
+    "caveat_layers": (
+        "{n} lijsten van diensten zijn onvolledig: maar een deel van de bestaande locaties staat op de kaart. "
+        "Waar een dienst ontbreekt, is de echte wandeltijd korter dan hier berekend; het bereik van de huidige "
+        "situatie is dus een ondergrens. {layers}",
+        "{n} listes de services sont incomplètes : seule une partie des lieux existants est sur la carte. Là où "
+        "un service manque, le temps de marche réel est plus court que calculé ici ; la couverture actuelle est "
+        "donc un minimum. {layers}",
+        "{n} lists of services are incomplete: only part of the existing places are on the map. Where a service "
+        "is missing, the real walking time is shorter than computed here; the current coverage is thus a lower "
+        "bound. {layers}",
+    ),
+    "caveat_network": (
+        "Wandeltijden zijn berekend op het OpenStreetMap-stratennet van 2013; straten en doorsteken die "
+        "sindsdien zijn aangelegd, ontbreken.",
+        "Les temps de marche sont calculés sur le réseau de rues OpenStreetMap de 2013 ; les rues et passages "
+        "ouverts depuis manquent.",
+        "Walking times are computed on the OpenStreetMap street network of 2013; streets and passages opened "
+        "since are missing.",
+    ),
+    "caveat_capacity": (
+        "Consultaties per kind, gebruik en kinderen per sessie zijn aannames (zie de parameters van elk "
+        "scenario); teams en bediende consultaties veranderen mee met die aannames.",
+        "Les consultations par enfant, le recours et les enfants par séance sont des hypothèses (voir les "
+        "paramètres de chaque scénario) ; équipes et consultations servies en dépendent.",
+        "Consultations per child, uptake and children per session are assumptions (see each scenario's "
+        "parameters); teams and consultations served change with them.",
+    ),
+}
+
+
+def _summary_text(key: str, lang: str) -> str:
+    return _SUMMARY_TEXT[key][("nl", "fr", "en").index(check_lang(lang))]
+
+
+_INCOMPLETE = "ONVOLLEDIGE LAAG"  # the mark of load.ServiceSet.completeness_note
+_LAYER_GIST = re.compile(r"^(.+?: \d+ locaties op de kaart(?:, van ~?\d+ die bestaan)?)")
+
+
+def _layer_gist(note: str) -> str:
+    """Shorten an incomplete-layer note to its name, the places on the map and the places that exist."""
+    text = note.split(f" — {_INCOMPLETE}")[0]
+    m = _LAYER_GIST.match(text)
+    return m.group(1) if m else text
+
+
+def _present(row: Mapping[str, Any], col: str) -> bool:
+    v = row.get(col)
+    return v is not None and not (isinstance(v, float | np.floating) and math.isnan(v))
+
+
+def summary_section(
+    comparison: pd.DataFrame,
+    *,
+    teams: Mapping[str, int | None] | None = None,
+    notes: Sequence[str] = (),
+    lang: str = DEFAULT_LANG,
+) -> dict[str, Any]:
+    """Build the report's one-page summary: key figures per scenario and the main caveats.
+
+    Parameters
+    ----------
+    comparison
+        :func:`geoplanner.scenario.compare`'s table (one row per scenario, current first).
+    teams
+        Scenario name -> mobile teams deployed (rotation scenarios), if any.
+    notes
+        The run's notes; the incomplete service layers (``ONVOLLEDIGE LAAG``) are counted.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+
+    Returns
+    -------
+    dict
+        ``title``, ``intro``, ``header``, ``rows`` (display strings), ``legend`` and ``caveats``.
+        Figures from estimated children are marked *geschat*, those from capacity assumptions
+        *afgeleid*.
+    """
+    t = _summary_text
+    est, der = f"({t('estimated_mark', lang)})", f"({t('derived_mark', lang)})"
+    header = [
+        label("scenario_title", lang),
+        f"{t('children', lang)} {est}",
+        f"{t('consultations', lang)} {der}",
+        t("priority", lang),
+        t("teams", lang),
+        t("sites", lang),
+    ]
+    rows = []
+    capacitated = False
+    for row in comparison.to_dict("records"):
+        children = _fmt_cell(row.get("children_covered"), "count", lang)
+        if _present(row, "share_covered"):
+            children += f" ({_fmt_cell(row['share_covered'], 'share', lang)})"
+        if _present(row, "threshold_min"):
+            children += f", {t('within', lang).format(t=_fmt_cell(row['threshold_min'], 'number', lang))}"
+        consult = "–"
+        if _present(row, "consultations_served"):
+            capacitated = True
+            consult = _fmt_cell(row["consultations_served"], "count", lang)
+            if _present(row, "share_consultations_served"):
+                consult += f" ({_fmt_cell(row['share_consultations_served'], 'share', lang)})"
+        prio = []
+        if _present(row, "priority_wijken_reached") and _present(row, "priority_wijken"):
+            a, b = (_fmt_cell(row[c], "count", lang) for c in ("priority_wijken_reached", "priority_wijken"))
+            prio.append(t("reached_of", lang).format(a=a, b=b))
+        if _present(row, "share_priority_served"):
+            prio.append(t("served_share", lang).format(p=_fmt_cell(row["share_priority_served"], "share", lang)))
+        team_cells = []
+        deployed = (teams or {}).get(str(row.get("scenario")))
+        if deployed:
+            team_cells.append(t("teams_cell", lang).format(a=int(deployed)))
+        if _present(row, "teams_needed"):
+            team_cells.append(t("needed_cell", lang).format(a=_fmt_cell(row["teams_needed"], "count", lang)))
+        sites = _fmt_cell(row.get("n_new_sites"), "count", lang)
+        rows.append([str(row.get("scenario", "")), children, consult, "; ".join(prio) or "–",
+                     "; ".join(team_cells) or "–", sites])  # fmt: skip
+    caveats = [t("caveat_children", lang)]
+    incomplete = [_layer_gist(n) for n in dict.fromkeys(notes) if _INCOMPLETE in n]
+    if incomplete:
+        layers = "; ".join(incomplete) + "."
+        caveats.append(t("caveat_layers", lang).format(n=len(incomplete), layers=layers))
+    caveats.append(t("caveat_network", lang))
+    if capacitated:
+        caveats.append(t("caveat_capacity", lang))
+    return {
+        "title": t("title", lang),
+        "intro": t("intro", lang),
+        "header": header,
+        "rows": rows,
+        "legend": t("legend", lang),
+        "caveats": caveats,
+        "caveats_title": t("caveats", lang),
+    }
+
+
 def group_notes(results: Sequence[Any], extra: Sequence[str] = ()) -> tuple[list[str], list[tuple[str, str]]]:
     """Split the caveats of scenario results into general ones and scenario-specific ones.
 
@@ -343,11 +520,46 @@ figcaption { font-size: 13px; color: #555; }
 .notes h3 { font-size: 14px; margin: 1em 0 .2em; } .notes p.note { margin: .2em 0; }
 ul.scenario-notes { margin: .2em 0; padding-left: 1.2em; }
 footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #ccc; }
-@media print { h2 { page-break-before: always; } figure { page-break-inside: avoid; } }
+.summary table { width: 100%; } .summary .legend { font-size: 12px; color: #555; }
+.summary ul { padding-left: 1.2em; } .summary li { margin: .25em 0; }
+/* print to A4: the summary alone on page 1, each section from a new page, nothing dark */
+@page { size: A4; margin: 14mm 12mm 16mm; }
+@media print {
+  html, body { background: #fff; }
+  body { font: 10pt/1.35 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #000; max-width: none;
+         margin: 0; padding: 0; }
+  h1 { font-size: 17pt; margin: 0 0 .3em; }
+  h2 { break-before: page; page-break-before: always; break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  .summary { break-after: page; page-break-after: always; break-inside: avoid; page-break-inside: avoid; }
+  .summary h2 { break-before: auto; page-break-before: auto; margin-top: .6em; }
+  .summary { font-size: 11pt; } .summary table { font-size: 10pt; } .summary .legend { font-size: 9pt; }
+  .scroll { overflow: visible; }
+  table { font-size: 7.5pt; width: 100%; }
+  th, td { padding: 2px 4px; }
+  thead { display: table-header-group; }
+  tr, figure, .teams-needed, li { break-inside: avoid; page-break-inside: avoid; }
+  tr.priority td { background: none; }
+  figure img { max-width: 100%; max-height: 225mm; border: none; }
+  iframe, .screen-only { display: none !important; }  /* link-only (interactive) maps have no print form */
+  a { color: inherit; text-decoration: none; }
+  footer { break-inside: avoid; page-break-inside: avoid; }
+}
 </style>
 </head>
 <body>
 <h1>{{ title }}</h1>
+{% if summary %}<section class="summary" id="summary">
+<h2>{{ summary.title }}</h2>
+<p>{{ summary.intro }}</p>
+<table class="summary-table">
+<thead><tr>{% for h in summary.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in summary.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
+</table>
+<p class="legend">{{ summary.legend }}</p>
+<h3>{{ summary.caveats_title }}</h3>
+<ul class="caveats">{% for c in summary.caveats %}<li>{{ c }}</li>{% endfor %}</ul>
+</section>{% endif %}
 <p class="note">{{ L.estimate_note }}</p>
 {% if notes or scenario_notes %}<div class="notes">
 {% if scenario_notes %}<h3>{{ L.notes_general }}</h3>{% endif %}
@@ -361,8 +573,8 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 {% if priority %}
 <h2 id="priority">{{ L.priority_table }}</h2>
 <div class="scroll"><table class="priority-table">
-<tr>{% for h in priority.header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in priority.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+<thead><tr>{% for h in priority.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in priority.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
 {% endif %}
 
@@ -370,16 +582,16 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 <h2 id="coverage">{{ L.coverage_table }}</h2>
 {% if coverage_chart %}<figure><img alt="{{ L.coverage_table }}" src="{{ coverage_chart }}"></figure>{% endif %}
 <div class="scroll"><table class="coverage-table">
-<tr>{% for h in coverage.header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in coverage.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+<thead><tr>{% for h in coverage.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in coverage.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
 {% endif %}
 
 {% if comparison %}
 <h2 id="comparison">{{ L.comparison_table }}</h2>
 <div class="scroll"><table class="comparison-table">
-<tr>{% for h in comparison.header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in comparison.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+<thead><tr>{% for h in comparison.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in comparison.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
 {% if gain_chart %}<figure><img alt="{{ L.marginal_curve }}" src="{{ gain_chart }}"></figure>{% endif %}
 {% endif %}
@@ -390,23 +602,23 @@ footer { margin-top: 3em; font-size: 12px; color: #555; border-top: 1px solid #c
 {% for line in teams.needed %}<p class="teams-needed"><b>{{ line }}</b></p>{% endfor %}
 {% if teams.chart %}<figure><img alt="{{ L.teams_title }}" src="{{ teams.chart }}"></figure>{% endif %}
 <div class="scroll"><table class="teams-table">
-<tr>{% for h in teams.table.header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in teams.table.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+<thead><tr>{% for h in teams.table.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in teams.table.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
 {% endif %}
 
 {% for u in unserved %}
 <h3 class="unserved">{{ L.unserved_table }} — {{ u.name }}</h3>
 <div class="scroll"><table class="unserved-table">
-<tr>{% for h in u.table.header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in u.table.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+<thead><tr>{% for h in u.table.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in u.table.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
 {% endfor %}
 
 {% if maps %}
 <h2 id="maps">{{ L.maps }}</h2>
 {% for m in maps %}
-<figure class="map">
+<figure class="map{% if not m.src %} screen-only{% endif %}">
 {% if m.src %}<img alt="{{ m.title }}" src="{{ m.src }}">{% endif %}
 <figcaption>{{ m.title }}{% if m.link %} — <a href="{{ m.link }}">{{ L.interactive_map }}</a>{% endif %}</figcaption>
 </figure>
@@ -437,8 +649,12 @@ def render_report(
     base_dir: Path | None = None,
     teams_curve: pd.DataFrame | None = None,
     unserved: Sequence[tuple[str, pd.DataFrame]] = (),
+    teams: Mapping[str, int | None] | None = None,
 ) -> str:
     """Render the report as one HTML page.
+
+    With a ``comparison``, the page opens with a one-page summary (:func:`summary_section`);
+    printed (A4), the summary is page 1 and each section starts on a new page.
 
     Parameters
     ----------
@@ -470,6 +686,8 @@ def render_report(
     unserved
         ``(scenario name, per-wijk table)`` of capacitated scenarios (:func:`geoplanner.scenario.unserved_by_wijk`
         with ``name_nl``), priority wijken only: whom we still miss, by distance and by capacity.
+    teams
+        Scenario name -> mobile teams deployed, for the summary.
 
     Returns
     -------
@@ -531,8 +749,11 @@ def render_report(
         cols["mean_min"] = f"{label('mean_min', lang)} ({label('minutes', lang)})"
         ctx["coverage"] = table_rows(c, cols, lang=lang)
         ctx["coverage_chart"] = _data_uri(coverage_bars(coverage_lgn, threshold_min=threshold_min, lang=lang))
+    ctx["summary"] = None
     if comparison is not None and len(comparison):
         ctx["comparison"] = comparison_rows(comparison, lang=lang)
+        every_note = [*notes, *(n for _, n in scenario_notes)]
+        ctx["summary"] = summary_section(comparison, teams=teams, notes=every_note, lang=lang)
     if gains:
         ctx["gain_chart"] = _data_uri(gain_curve(gains, lang=lang))
     ctx["teams"] = teams_section(teams_curve, lang=lang) if teams_curve is not None and len(teams_curve) else None
@@ -693,7 +914,23 @@ def lgn_coverage(points: pd.DataFrame, *, scenario: str, thresholds: Sequence[in
     return out
 
 
-def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None, lang: str = DEFAULT_LANG) -> Any:
+def _cached(cache: dict | None, key: tuple, build: Any) -> Any:
+    """Return ``cache[key]``, building it with ``build()`` the first time (no cache: always build)."""
+    if cache is None:
+        return build()
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def scenario_map_data(
+    result: Any,
+    context: Any,
+    *,
+    data_dir: Path | None = None,
+    lang: str = DEFAULT_LANG,
+    cache: dict | None = None,
+) -> Any:
     """Build :class:`geoplanner.maps.MapData` for one scenario result.
 
     Parameters
@@ -706,6 +943,9 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
         Data folder.
     lang
         Language of the title.
+    cache
+        A dict shared by the scenarios of one run: the layers every map draws (sectors, wijken,
+        region, service sets) are read and joined once and the maps share the same frames.
 
     Returns
     -------
@@ -715,25 +955,33 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
     """
     import geopandas as gpd
 
-    from geoplanner.isochrones import isochrones
+    from geoplanner.isochrones import isochrones, merge_isochrones
     from geoplanner.load import load_region, load_sectors, load_services, load_wijken
     from geoplanner.maps import MapData
 
     s = result.scenario
-    need = context.need.sectors
-    names = load_sectors(data_dir)[["cd_sector", "sector_name_nl", "sector_name_fr"]]
     ranking = context.ranking
-    sectors = need.merge(names, on="cd_sector", how="left").merge(
-        ranking[["mdrc", "deprivation"]], on="mdrc", how="left"
-    )
-    wijken = load_wijken(data_dir)[["mdrc", "geometry"]].merge(
-        ranking.drop(columns=[c for c in ("geometry",) if c in ranking.columns]), on="mdrc", how="left"
-    )
+
+    def base_layers() -> tuple[Any, Any]:
+        names = load_sectors(data_dir)[["cd_sector", "sector_name_nl", "sector_name_fr"]]
+        sectors = context.need.sectors.merge(names, on="cd_sector", how="left").merge(
+            ranking[["mdrc", "deprivation"]], on="mdrc", how="left"
+        )
+        wijken = load_wijken(data_dir)[["mdrc", "geometry"]].merge(
+            ranking.drop(columns=[c for c in ("geometry",) if c in ranking.columns]), on="mdrc", how="left"
+        )
+        return sectors, wijken
+
+    sectors, wijken = _cached(cache, ("base", id(context)), base_layers)
+
+    def service_set(name: str) -> Any:
+        return _cached(cache, ("services", name), lambda: load_services(name, data_dir))
+
     labels: dict[str, str] = {}
     notes: list[str] = []
     parts, stale = [], []
     for set_name in s.open_sets:
-        ss = load_services(set_name, data_dir)
+        ss = service_set(set_name)
         labels[set_name] = ss.label
         notes.append(ss.completeness_note)
         pts = ss.points[~ss.points["id"].astype(str).isin(set(s.close))]
@@ -751,26 +999,21 @@ def scenario_map_data(result: Any, context: Any, *, data_dir: Path | None = None
     labels[s.name] = s.name
     for layer in sorted(set(services["layer"].astype(str)) - set(labels)):
         try:  # a layer named like a service set gets that set's Dutch label
-            labels[layer] = load_services(layer, data_dir).label
+            labels[layer] = service_set(layer).label
         except GeoplannerError:
             labels[layer] = layer
     iso = None
     if len(services):
+        # The open services and the new sites are drawn apart and joined: the services' polygons are
+        # the same in every scenario that keeps them (and as in the coverage step), so they are built
+        # once (see geoplanner.isochrones), and only the few new sites are walked from per scenario.
+        region = _cached(cache, ("region",), lambda: load_region(data_dir))
+        kw = {"thresholds_min": MAP_THRESHOLDS, "speed_kmh": s.speed_kmh, "region": region, "per_service": False}
         xy = np.column_stack([services.geometry.x, services.geometry.y])
-        ids = services["id"].astype(str).tolist()
+        iso = isochrones(context.net, xy, set_name=s.name, **kw)
         if result.sites is not None and len(result.sites):  # the scenario's new sites reach people too
-            xy = np.vstack([xy, result.sites[["x", "y"]].to_numpy(dtype=float)])
-            ids += result.sites["id"].astype(str).tolist()
-        iso = isochrones(
-            context.net,
-            xy,
-            service_ids=ids,
-            set_name=s.name,
-            thresholds_min=MAP_THRESHOLDS,
-            speed_kmh=s.speed_kmh,
-            region=load_region(data_dir),
-            per_service=False,
-        )
+            new = isochrones(context.net, result.sites[["x", "y"]].to_numpy(dtype=float), set_name=s.name, **kw)
+            iso = merge_isochrones([iso, new], set_name=s.name)
     sites = timetable = None
     if result.sites is not None and len(result.sites):
         r = result.sites
@@ -894,7 +1137,8 @@ def make_maps(
         results = [run_scenario(s, context) for s in ordered]
     elif [r.scenario.name for r in results] != [s.name for s in ordered]:
         raise ValueError("results must follow with_baseline(scenarios): the current situation first")
-    datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang) for r in results]
+    shared: dict = {}  # layers read once for all the scenarios' maps
+    datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang, cache=shared) for r in results]
     with output_step(maps_dir):
         outputs: list[Path] = []
         scales = maps.map_scales(*datas)
@@ -1019,6 +1263,7 @@ def make_report(
             lang=lang,
             notes=general,
             scenario_notes=specific,
+            teams={r.scenario.name: r.scenario.teams for r in results},
         )
         manifest = write_manifest(
             out_root,

@@ -33,6 +33,7 @@ from geoplanner.maps import (  # noqa: E402
     MapData,
     MapScales,
     _classify,
+    _communes,
     _gap_values,
     _palette,
     map_scales,
@@ -122,7 +123,7 @@ def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figu
     handles.insert(0, Patch(visible=False))
     labels.insert(0, fill_title)
     sectors.plot(ax=ax, color=colours, edgecolor="#bbbbbb", linewidth=0.2)
-    sectors.dissolve(by="commune_nis").boundary.plot(ax=ax, color="#333333", linewidth=0.8)
+    _communes(sectors).boundary.plot(ax=ax, color="#333333", linewidth=0.8)  # dissolved once per run
     if data.wijken is not None and "priority" in data.wijken.columns:
         prio = data.wijken[data.wijken["priority"].astype(bool)].to_crs(settings.CRS)
         prio.boundary.plot(ax=ax, color="black", linewidth=1.6)

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,11 @@ import pandas as pd
 from geoplanner import settings
 from geoplanner._io import _formula_like, write_with
 from geoplanner.i18n import DEFAULT_LANG, check_lang, label
+
+if TYPE_CHECKING:
+    from geoplanner.accessibility import CoverageRun
+    from geoplanner.pipeline import RankRun
+    from geoplanner.scenario import ScenarioResult
 
 __all__ = [
     "Sheet",
@@ -40,6 +45,8 @@ __all__ = [
     "number_format",
     "sheet_titles",
     "main_job_sheets",
+    "write_run_workbook",
+    "WORKBOOK_NAME",
     "COVERAGE_LEVELS",
     "EXCEL_MAX_ROWS",
 ]
@@ -58,6 +65,8 @@ _ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
 # depend on when the file was written.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
+#: File name of the main job's workbook, in the output root.
+WORKBOOK_NAME = "geoplanner.xlsx"
 #: Coverage levels in sheet order; other levels follow in the order given.
 COVERAGE_LEVELS = ("region", "lgn", "commune", "wijk", "priority_wijken", "sector")
 
@@ -638,3 +647,74 @@ def main_job_sheets(
             sheets.append(Sheet(f"{label('timetable', lang)} {scenario}", t, default_headers(t, lang),
                                 description=f"{_text('desc_timetable', lang)}: {scenario}"))  # fmt: skip
     return sheets
+
+
+#: Coverage levels the main job's workbook shows (the sector table stays in its CSV and GeoPackage).
+_RUN_LEVELS = ("region", "lgn", "commune", "wijk", "priority_wijken")
+
+
+def write_run_workbook(
+    out_dir: str | Path,
+    *,
+    rank: RankRun,
+    coverage: CoverageRun,
+    comparison: pd.DataFrame,
+    comparison_lgn: pd.DataFrame,
+    results: Sequence[ScenarioResult],
+    notes: Sequence[str] = (),
+    lang: str = DEFAULT_LANG,
+) -> list[Path]:
+    """Write the main job's ``geoplanner.xlsx`` and its manifest into ``out_dir`` as one step.
+
+    The sheets are the tables the run wrote to CSV (:func:`main_job_sheets`): the ranking,
+    coverage per region, LGN, commune, wijk and priority wijken, the scenario comparison (and per
+    LGN) and each scenario's timetable. The manifest ``manifest_workbook.json`` records those CSV
+    files as its inputs (with their sha256), so the workbook can be traced to them.
+
+    Parameters
+    ----------
+    out_dir
+        The run's output root.
+    rank
+        :func:`geoplanner.pipeline.run_rank`'s result (its ``table`` is ``priority_wijken.csv``).
+    coverage
+        The coverage step's result (``tables`` by level, ``outputs``).
+    comparison, comparison_lgn
+        :func:`geoplanner.scenario.write_comparison`'s tables.
+    results
+        The scenario results, in comparison order (their ``timetable``).
+    notes
+        The run's notes (estimates, incomplete layers), shown first.
+    lang
+        Language of headers, sheet names and the notes sheet.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The workbook and its manifest.
+    """
+    from geoplanner._io import output_step
+    from geoplanner.manifest import write_manifest
+
+    out = Path(out_dir)
+    priority = rank.table if rank.table is not None else rank.ranking
+    levels = {lv: coverage.tables[lv] for lv in _RUN_LEVELS if lv in coverage.tables}
+    timetables = {r.scenario.name: r.timetable for r in results if len(r.timetable)}
+    sheets = main_job_sheets(priority=priority, coverage=levels, comparison=comparison,
+                             comparison_lgn=comparison_lgn, timetables=timetables, lang=lang)  # fmt: skip
+    wanted = {"priority_wijken.csv", *(f"coverage_{lv}.csv" for lv in levels)}
+    sources = [p for p in [*rank.outputs, *coverage.outputs] if Path(p).name in wanted]
+    sources += [out / "compare" / "comparison.csv", out / "compare" / "comparison_lgn.csv"]
+    sources += [out / name / "timetable.csv" for name in timetables]
+    with output_step(out, manifest="manifest_workbook.json"):
+        target = write_workbook(out / WORKBOOK_NAME, sheets, notes, lang=lang)
+        manifest = write_manifest(
+            out,
+            command="geoplanner run",
+            inputs=[p for p in sources if Path(p).is_file()],
+            parameters={"lang": lang, "sheets": [s.name for s in sheets]},
+            outputs=[target],
+            notes=list(notes),
+            name="manifest_workbook.json",
+        )
+    return [target, manifest]

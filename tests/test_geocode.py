@@ -64,11 +64,11 @@ def test_real_rows_needing_geocoding(data_dir: Path, index: gc.AddressIndex) -> 
     """Every shared service row with a street but no point; what OSM 2013 can honestly give."""
     frames = [
         pd.read_csv(data_dir / "services" / f, dtype=str)
-        for f in ("kg_consultatiebureaus.csv", "hvhk_locations.csv", "one_consultations.csv", "candidate_sites.csv")
+        for f in ("kg_consultatiebureaus.csv", "hvhk_locations.csv", "one_consultations_v2.csv", "candidate_sites.csv")
     ]
     rows = pd.concat(frames, ignore_index=True)
     todo = rows[rows["lat"].isna() & rows["street"].notna()].set_index("id")
-    assert set(todo.index) == {"KG-02", "HVHK-02", "HVHK-06", "ONE-05"}
+    assert set(todo.index) == {"KG-02", "HVHK-02", "HVHK-06", "ONE-05", "ONE-12"}
     out = gc.geocode_frame(todo, index=index)
     # Nieuwland 198: no house number in OSM 2013, street level, near the midpoint in the PROVENANCE note.
     hvhk02 = out.loc["HVHK-02"]
@@ -85,15 +85,18 @@ def test_real_rows_needing_geocoding(data_dir: Path, index: gc.AddressIndex) -> 
     one05 = out.loc["ONE-05"]
     assert one05["accuracy"] == "not_found" and math.isnan(one05["lat"])
     assert "avenue des grenadiers" in one05["reason"]
+    # Avenue Vander Biest (Stockel, v2 list): absent from OSM 2013 -> not found rather than a wrong street.
+    one12 = out.loc["ONE-12"]
+    assert one12["accuracy"] == "not_found" and math.isnan(one12["lat"]) and one12["reason"]
 
 
 def test_street_method_reproduces_documented_midpoints(data_dir: Path, index: gc.AddressIndex) -> None:
     """Rows placed by hand at OSM 2013 street midpoints: the street method lands within 300 m."""
-    one = pd.read_csv(data_dir / "services" / "one_consultations.csv", dtype=str)
+    one = pd.read_csv(data_dir / "services" / "one_consultations_v2.csv", dtype=str)
     cand = pd.read_csv(data_dir / "services" / "candidate_sites.csv", dtype=str)
     rows = pd.concat([one, cand], ignore_index=True)
     mid = rows[rows["geocode_method"].fillna("").str.startswith("street midpoint")]
-    assert len(mid) == 5
+    assert len(mid) == 5  # ONE-03/04/06/07 (historical rows in v2, placed all the same) and CAND-0004
     for _, row in mid.iterrows():
         r = gc.geocode(index, row["street"], None, row["postcode"], row["commune"])
         assert r.accuracy == "street", row["id"]

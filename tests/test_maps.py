@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -163,3 +164,43 @@ def test_inline_assets_from_cache(tmp_path: Path):
     assert "url(data:image/png;base64,iVBORw==)" in out
     local = assets.localize_assets(page, cache_dir=tmp_path)
     assert (root / "leaflet.js").resolve().as_uri() in local
+
+
+def _shared_arrays(page: str) -> dict[str, list]:
+    """The data the page writes once (``function gp_…() { return … = [...]; }``), by name."""
+    found = re.findall(r"function (gp_(?:geom|text)_[0-9a-f]+)\(\) \{ return \1\.v \|\| \(\1\.v = (.*?)\); \}\n", page)
+    return {name: json.loads(text) for name, text in found}
+
+
+def test_sector_polygons_written_once_simplified_to_the_map_scale(map_data):
+    import geopandas as gpd
+    import shapely
+
+    from geoplanner import settings
+
+    dual = maps.build_dual_map(shared_scenario(map_data, "A", 4), shared_scenario(map_data, "B", 8))
+    page = maps.render_html(dual)
+    shared = _shared_arrays(page)
+    # 6 sector layers (births, deprivation, walking time in each half) read one array of polygons
+    n = len(map_data.sectors)
+    sector_sets = [k for k, v in shared.items() if k.startswith("gp_geom_") and len(v) == n]
+    assert len(sector_sets) == 1
+    assert page.count(f"{sector_sets[0]}()[i]") == 6
+    # each layer's own features carry only their fill and stubs
+    payloads = "".join(re.findall(r"geo_json_\w+_add\((\{.*?\})\);", page, re.S))
+    assert payloads and '"bbox"' not in payloads and '"coordinates"' not in payloads
+    drawn = gpd.GeoSeries.from_wkt(
+        [shapely.to_wkt(shapely.from_geojson(json.dumps(g))) for g in shared[sector_sets[0]]], crs=settings.WGS84
+    ).to_crs(settings.CRS)
+    original = map_data.sectors.geometry.to_crs(settings.CRS)
+    # within the 5 m tolerance plus the 1e-5 degree rounding (< 1 m), neighbours still tile the region
+    far = [shapely.hausdorff_distance(a, b) for a, b in zip(drawn.values, original.values, strict=True)]
+    assert max(far) <= maps.MAP_TOLERANCE_M + 1.5
+    assert shapely.get_num_coordinates(drawn.values).sum() < 0.8 * shapely.get_num_coordinates(original.values).sum()
+    overlap = shapely.union_all(drawn.values).area
+    assert overlap == pytest.approx(drawn.area.sum(), rel=1e-3)
+    assert overlap == pytest.approx(original.area.sum(), rel=2e-3)
+    # tooltips shared between births and deprivation, as script-safe text
+    tips = [v for k, v in shared.items() if k.startswith("gp_text_")]
+    assert any(len(t) == n and all(s.startswith('<table class="gp-pop">') for s in t) for t in tips)
+    assert "</" not in "".join(re.findall(r"function gp_text_[0-9a-f]+\(\) .*\n", page))

@@ -322,3 +322,26 @@ def test_pca_weights_match_scikit_learn():
     np.testing.assert_allclose(got.explained_variance_ratio, ref.explained_variance_ratio_, rtol=1e-10)
     w = comps[0] ** 2 / (comps[0] ** 2).sum()
     assert got.weights == pytest.approx(dict(zip(z.columns, w, strict=True)), abs=1e-12) and got.n_wijken == 139
+
+
+def test_an_impossible_birth_rate_never_reaches_the_ranking(data_dir, need_sectors, ranking):
+    """Observed wijk births that cannot go with its residents (1,969 ‰) stop the ranking, naming the wijk."""
+    from geoplanner.errors import DataError
+
+    wijk = int(ranking.loc[ranking["rank"] == 30, "mdrc"].iloc[0])
+    pop = float(ranking.loc[ranking["mdrc"] == wijk, "pop_total"].iloc[0])
+    obs = pd.DataFrame(
+        {"births": [1.969 * pop], "pop_0_2": [3 * 1.969 * pop], "n_sectors": [1], "n_sectors_total": [1]},
+        index=pd.Index([wijk], name="mdrc"),
+    )
+    with pytest.raises(DataError) as err:
+        need.rank_wijken(data_dir, sectors=need_sectors, observed_wijk=obs)
+    message = err.value.one_line()
+    assert f"wijk {wijk}" in message and "1969 ‰" in message and "observed" in message
+    assert "sector_figures.csv" in message  # the user's figures are named
+    # more births than children aged 0-2 is refused too, even at a plausible rate
+    obs = obs.assign(births=[0.02 * pop], pop_0_2=[0.01 * pop])
+    with pytest.raises(DataError, match="more births than children aged 0–2"):
+        need.rank_wijken(data_dir, sectors=need_sectors, observed_wijk=obs)
+    # real figures pass: the highest ranked wijk's rate is far below the limit
+    assert ranking["birth_rate_permille"].max() < need.MAX_BIRTH_RATE_PERMILLE / 1.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -294,3 +295,56 @@ def test_comparison_table_localised(lang, headers, row):
     # Not applicable (no model run) shows as a dash, like a missing number.
     assert table["rows"][0][13] == "–" and table["rows"][0][14] == "–"
     assert table["rows"][0][6] == ("4,9 %" if lang != "en" else "4.9 %")
+
+
+def test_summary_section_figures_marks_and_caveats():
+    """Hand-made comparison: each figure lands in its cell, estimated/derived marked, caveats as they apply."""
+    from geoplanner.report import summary_section
+
+    comparison = pd.DataFrame(
+        {
+            "scenario": ["huidig", "mobiel"],
+            "threshold_min": [10.0, 10.0],
+            "children_covered": [12345.4, 20000.0],
+            "share_covered": [0.25, 0.4],
+            "priority_wijken_reached": [3, 9],
+            "priority_wijken": [21, 21],
+            "n_new_sites": [0, 7],
+            "consultations_served": [float("nan"), 54321.0],
+            "share_consultations_served": [float("nan"), 0.3],
+            "share_priority_served": [float("nan"), 0.125],
+            "teams_needed": [float("nan"), 4.0],
+        }
+    )
+    notes = ["Consultatiebureaus Kind & Gezin: 12 van 20 — ONVOLLEDIGE LAAG", "iets anders"]
+    notes.append(
+        "Consultaties ONE: 2 locaties op de kaart, van ~80 die bestaan, 1 zonder coördinaten — ONVOLLEDIGE LAAG"
+    )
+    s = summary_section(comparison, teams={"mobiel": 2}, notes=notes)
+    assert s["header"][1] == "Kinderen 0–2 bereikt (geschat)" and s["header"][2].endswith("(afgeleid)")
+    assert s["rows"][0] == ["huidig", "12.345 (25,0 %), binnen 10 min", "–", "3 van 21 bereikt", "–", "0"]
+    assert s["rows"][1] == [
+        "mobiel",
+        "20.000 (40,0 %), binnen 10 min",
+        "54.321 (30,0 %)",
+        "9 van 21 bereikt; 12,5 % van hun vraag bediend",
+        "2 ingezet; 4 nodig voor het doel",
+        "7",
+    ]
+    assert len(s["caveats"]) == 4 and "2013" in s["caveats"][2]
+    assert s["caveats"][1].startswith("2 lijsten")
+    assert s["caveats"][1].endswith(
+        "Kind & Gezin: 12 van 20; Consultaties ONE: 2 locaties op de kaart, van ~80 die bestaan."
+    )
+    # no capacity model, no incomplete layer: those two caveats go
+    plain = summary_section(comparison.drop(columns=["consultations_served"]), lang="en")
+    assert len(plain["caveats"]) == 2 and plain["header"][0] == "Scenario"
+    html = render_report(comparison=comparison, notes=notes)
+    assert html.index('class="summary"') < html.index('id="comparison"')
+
+
+def test_link_only_maps_are_left_out_of_print():
+    html = render_report(maps=[ReportMap("naast elkaar", None, Path("compare.html"))])
+    assert '<figure class="map screen-only">' in html
+    css = html[html.index("@media print") :]
+    assert ".screen-only { display: none" in css

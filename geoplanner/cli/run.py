@@ -73,3 +73,4 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]![/] {note}")
         console.print(f"wrote {len(result.outputs)} files under {out_dir}; open {out_dir / 'report.html'}")
         console.print(f"{result.timings['total']:.1f} s; seconds per stage in {out_dir / 'manifest_run.json'}")
+        console.print(f"tables for a spreadsheet: {out_dir / 'geoplanner.xlsx'}; styled layers for QGIS: *.gpkg")

@@ -35,6 +35,17 @@ _SLOTS = tuple((d, p) for p in range(len(DAGDELEN)) for d in range(len(DAYS)))  
 _TOL = 1e-9
 
 
+#: Seconds allowed for an LP relaxation solved only for its bound (it takes well under a second here).
+LP_BOUND_TIME_S = 60.0
+
+
+def _greedy_note(bound: float | None) -> str:
+    """Say what a run that fell back on the greedy solution returns, bound or not."""
+    if bound is None:
+        return "HiGHS reached the time limit before any bound; the greedy solution is returned without one"
+    return "HiGHS reached the time limit; the greedy solution is returned with the proven bound"
+
+
 class Session(NamedTuple):
     """One line of a weekly timetable: ``team`` (1-based) holds a session at candidate ``site``."""
 

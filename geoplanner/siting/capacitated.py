@@ -56,7 +56,7 @@ import numpy as np
 from scipy import sparse
 
 from geoplanner.errors import ModelError
-from geoplanner.siting.base import _TOL, _as_cost, _gap, _Milp
+from geoplanner.siting.base import _TOL, _as_cost, _gap, _greedy_note, _Milp
 
 __all__ = ["WorkSlot", "WEEK_SLOTS", "CapacityResult", "CapacitatedCovering", "CapacitatedRotation"]
 
@@ -512,10 +512,10 @@ class CapacitatedCovering:
                 out.bound,
             )
         else:
-            if method == "milp":
-                notes.append("HiGHS reached the time limit; the greedy solution is returned with the proven bound")
             n_cls, y, obj, status = used, g_y, g_obj, "greedy" if method == "greedy" else "time_limit"
             bound = None if out is None else out.bound if method == "milp" else out.objective
+            if method == "milp":
+                notes.append(_greedy_note(bound))
         return _result(self.model, asg, n_cls, y, obj, status, bound, started, self.cost, self.threshold,
                        self.demand, covered0, notes)  # fmt: skip
 
@@ -817,11 +817,11 @@ class CapacitatedRotation:
                 out.bound,
             )
         elif g_obj is not None:
-            if method == "milp":
-                notes.append("HiGHS reached the time limit; the greedy solution is returned with the proven bound")
             n_cls, y, obj = g_used, g_y, g_obj
             status = "greedy" if method == "greedy" or out.values is None else "time_limit"
             bound = out.bound if method == "milp" else out.objective
+            if method == "milp":
+                notes.append(_greedy_note(bound))
         else:
             raise ModelError(
                 "no rotation meeting every constraint was found"

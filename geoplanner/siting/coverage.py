@@ -11,12 +11,14 @@ from scipy import sparse
 from geoplanner.errors import ModelError
 from geoplanner.siting.base import (
     _TOL,
+    LP_BOUND_TIME_S,
     SitingResult,
     _check_common,
     _check_groups,
     _check_share,
     _finish,
     _greedy_max_cover,
+    _greedy_note,
     _group_requirements,
     _KSites,
     _Milp,
@@ -99,7 +101,7 @@ class MaximalCovering(_KSites):
             raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
         m = build()
         if method == "greedy":
-            lp = m.solve(time_limit, relax=True)
+            lp = m.solve(max(time_limit, LP_BOUND_TIME_S), relax=True)
             return greedy, g_obj, "greedy", None if lp.objective is None else base + lp.objective, notes
         out = m.solve(time_limit)
         if out.status == "infeasible":
@@ -109,10 +111,11 @@ class MaximalCovering(_KSites):
         bound = None if out.bound is None else base + out.bound
         if out.values is not None and base + out.objective >= g_obj:
             return useful[out.values["x"] > 0.5].tolist(), base + out.objective, "time_limit", bound, notes
-        notes.append("HiGHS reached the time limit; the greedy solution is returned with the proven bound")
         if bound is None:
-            lp = build().solve(time_limit, relax=True)
+            # The LP relaxation is a valid bound and cheap: give it its own time rather than the tiny MILP limit.
+            lp = build().solve(max(time_limit, LP_BOUND_TIME_S), relax=True)
             bound = None if lp.objective is None else base + lp.objective
+        notes.append(_greedy_note(bound))
         return greedy, g_obj, "time_limit" if out.values is not None else "greedy", bound, notes
 
 
@@ -223,7 +226,7 @@ class SetCovering:
                 m.constrain({"z": sparse.csr_matrix((self.weights * rows)[idx][None, :])}, lb=need)
         m.constrain({"x": a[np.flatnonzero(required)]}, lb=1.0)
         if method == "greedy":
-            lp = m.solve(time_limit, relax=True)
+            lp = m.solve(max(time_limit, LP_BOUND_TIME_S), relax=True)
             bound = None if lp.objective is None else math.ceil(lp.objective - 1e-6)
             chosen, obj, status = greedy, float(len(greedy)), "greedy"
         else:
@@ -235,7 +238,7 @@ class SetCovering:
                 chosen = np.flatnonzero(out.values["x"] > 0.5).tolist()
                 obj, status = float(len(chosen)), out.status
             else:
-                notes.append("HiGHS reached the time limit; the greedy solution is returned with the proven bound")
+                notes.append(_greedy_note(bound))
                 chosen, obj = greedy, float(len(greedy))
                 status = "time_limit" if out.values is not None else "greedy"
         return _finish(

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import sparse
 
 from geoplanner.errors import ModelError
-from geoplanner.siting.base import SitingResult, _finish, _KSites, _Milp
+from geoplanner.siting.base import SitingResult, _finish, _greedy_note, _KSites, _Milp
 
 __all__ = ["PMedian"]
 
@@ -78,8 +78,8 @@ class PMedian(_KSites):
                 chosen = np.flatnonzero(out.values["x"] > 0.5).tolist()
                 obj, status, bound = self._objective(chosen, rows), out.status, out.bound
             else:
-                notes.append("HiGHS reached the time limit; the greedy solution is returned with the proven bound")
                 chosen, obj, bound = greedy, g_obj, out.bound
+                notes.append(_greedy_note(bound))
                 status = "time_limit" if out.values is not None else "greedy"
         return _finish(
             self.model, cost=cost, threshold=self.threshold, w=w, ex=ex, chosen=chosen, objective=obj,

@@ -21,6 +21,7 @@ from geoplanner.siting.base import (
     _check_share,
     _covers,
     _finish,
+    _greedy_note,
     _group_requirements,
     _Milp,
     _reach,
@@ -214,7 +215,7 @@ class Rotation:
                 chosen = cols[out.values["x"] > 0.5].tolist()
                 obj, status = base + out.objective, out.status
             elif greedy is not None:
-                notes.append("HiGHS reached the time limit; the greedy solution is returned with the proven bound")
+                notes.append(_greedy_note(bound))
                 chosen, obj = greedy, g_obj
                 status = "time_limit" if out.values is not None else "greedy"
             else:
