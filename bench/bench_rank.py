@@ -1,8 +1,8 @@
 """Benchmark: ``geoplanner rank`` warm, and the parts of the need step, on the real data.
 
 Runs the command ``--runs`` times in a fresh process each (the caches under ``.cache/`` warm after the
-first), reports wall-clock and CPU time, then times the parts in one process: imports (geopandas,
-scikit-learn), sector figures, ranking, and the stability analysis alone (``--draws`` variations).
+first), reports wall-clock and CPU time, then times the parts in one process: imports (geopandas
+& co), sector figures, ranking, and the stability analysis alone (``--draws`` variations).
 
 Run: ``python bench/bench_rank.py [--runs 5] [--draws 4000]``
 """
@@ -43,10 +43,6 @@ def parts(draws: int) -> dict[str, float]:
     import geopandas  # noqa: F401
 
     times["import geopandas & co"] = time.perf_counter() - t
-    t = time.perf_counter()
-    import sklearn.decomposition  # noqa: F401
-
-    times["import scikit-learn"] = time.perf_counter() - t
     from dataclasses import replace
 
     from geoplanner import need, stability

@@ -25,7 +25,7 @@ _PACKAGES = (
     "rasterio",
     "networkx",
     "osmnx",
-    "scikit-learn",
+    "openpyxl",
     "folium",
     "matplotlib",
 )
