@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geoplanner import settings
-from geoplanner._io import output_step, write_text
+from geoplanner._io import output_step, write_text, write_with
 from geoplanner.errors import GeoplannerError
 from geoplanner.i18n import DEFAULT_LANG, LABELS, check_lang, fmt_num, label
 from geoplanner.static_maps import png_bytes
@@ -862,6 +862,7 @@ def write_report(target: str | Path, **kwargs: Any) -> Path:
 
 #: Thresholds (minutes) of the coverage columns and isochrones drawn.
 MAP_THRESHOLDS = (5, 10, 15)
+_PNG_DPI = 200  # print resolution of the static maps (A4 landscape)
 
 
 def sector_coverage(points: pd.DataFrame, *, set_name: str, thresholds: Sequence[int] = MAP_THRESHOLDS) -> pd.DataFrame:
@@ -1122,7 +1123,7 @@ def make_maps(
     MapsRun
         Files written (HTML, PNG, manifest), the scenario results (current first), notes.
     """
-    from geoplanner import maps, static_maps
+    from geoplanner import maps, render_cache, solutions, static_maps
     from geoplanner.manifest import write_manifest
     from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
 
@@ -1139,21 +1140,41 @@ def make_maps(
         raise ValueError("results must follow with_baseline(scenarios): the current situation first")
     shared: dict = {}  # layers read once for all the scenarios' maps
     datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang, cache=shared) for r in results]
+    use_cache = solutions.enabled(getattr(context, "cache", True))
+    memo: dict[int, str] = {}  # the maps share their sectors and wijken frames: hash them once
+    digests = [render_cache.data_digest(d, memo) if use_cache else "" for d in datas]
+
+    def page(kind: str, keys: list[str], scales: Any, render: Any, **options: Any) -> Any:
+        """Draw a page, or take it from the cache when exactly the same was drawn before."""
+        key = render_cache.page_key(kind, keys, scales, lang=lang, **options) if use_cache else ""
+        return render_cache.cached(key, render, use=use_cache)
+
     with output_step(maps_dir):
         outputs: list[Path] = []
         scales = maps.map_scales(*datas)
         for i, (r, d) in enumerate(zip(results, datas, strict=True)):
             stem = "gap" if i == 0 else _safe_stem(r.scenario.name)
-            if i == 0:
-                m, fig = (
-                    maps.build_gap_map(d, lang=lang, scales=scales),
-                    static_maps.gap_figure(d, lang=lang, scales=scales),
-                )
-            else:
-                m = maps.build_scenario_map(d, lang=lang, scales=scales)
-                fig = static_maps.scenario_figure(d, lang=lang, scales=scales)
-            outputs.append(maps.save_map(m, maps_dir / f"{stem}.html", self_contained=self_contained))
-            outputs.append(static_maps.save_png(fig, maps_dir / f"{stem}.png"))
+            kind = "gap" if i == 0 else "scenario"
+            build = maps.build_gap_map if i == 0 else maps.build_scenario_map
+            figure = static_maps.gap_figure if i == 0 else static_maps.scenario_figure
+            html = page(
+                f"{kind}.html",
+                [digests[i]],
+                scales,
+                lambda d=d, build=build: maps.render_html(
+                    build(d, lang=lang, scales=scales), self_contained=self_contained
+                ),
+                self_contained=self_contained,
+            )
+            png = page(
+                f"{kind}.png",
+                [digests[i]],
+                scales,
+                lambda d=d, figure=figure: static_maps.png_bytes(figure(d, lang=lang, scales=scales), dpi=_PNG_DPI),
+                dpi=_PNG_DPI,
+            )
+            outputs.append(write_text(maps_dir / f"{stem}.html", html))
+            outputs.append(write_with(maps_dir / f"{stem}.png", lambda tmp, png=png: tmp.write_bytes(png)))
         names = [r.scenario.name for r in results]
         if dual is not None and not set(dual) <= set(names):
             raise GeoplannerError(f"side-by-side scenarios {dual} are not among {names}")
@@ -1161,11 +1182,14 @@ def make_maps(
         if len(datas) >= 3 or dual is not None:
             a, b = datas[pair[0]], datas[pair[1]]
             stem = f"compare_{_safe_stem(names[pair[0]])}_{_safe_stem(names[pair[1]])}"
-            outputs.append(
-                maps.save_map(
-                    maps.build_dual_map(a, b, lang=lang), maps_dir / f"{stem}.html", self_contained=self_contained
-                )
+            html = page(
+                "dual.html",
+                [digests[pair[0]], digests[pair[1]]],
+                None,
+                lambda: maps.render_html(maps.build_dual_map(a, b, lang=lang), self_contained=self_contained),
+                self_contained=self_contained,
             )
+            outputs.append(write_text(maps_dir / f"{stem}.html", html))
         notes = list(dict.fromkeys(n for d in datas for n in d.notes))
         inputs = [*context.inputs, *[Path(p) for p in scenario_paths]]
         params = {"lang": lang, "self_contained": self_contained, "scenarios": [s.name for s in loaded]}
