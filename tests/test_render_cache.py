@@ -90,8 +90,8 @@ def test_any_change_of_what_is_drawn_is_a_miss(map_data):
 def test_equal_inputs_in_other_objects_give_the_same_key(map_data):
     copy = dataclasses.replace(map_data, sectors=map_data.sectors.copy(), coverage=map_data.coverage.copy())
     memo: dict[int, str] = {}
-    assert render_cache.data_digest(copy) == render_cache.data_digest(map_data) == render_cache.data_digest(
-        map_data, memo
+    assert (
+        render_cache.data_digest(copy) == render_cache.data_digest(map_data) == render_cache.data_digest(map_data, memo)
     )
     assert memo  # the frames' digests are kept for the next map of the same run
 
