@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,6 +37,7 @@ KIND = "maps"
 _T = TypeVar("_T", str, bytes)
 
 
+@lru_cache(maxsize=1)  # read once per process, not once per page
 def _drawing_libraries() -> dict[str, str]:
     out = {}
     for name in ("matplotlib", "folium", "branca", "geopandas"):
@@ -99,7 +101,7 @@ def page_key(kind: str, digests: list[str], scales: MapScales | None, **options:
     """
     parts = {
         **solutions.base_parts(),
-        "drawing": _drawing_libraries(),
+        "drawing": dict(_drawing_libraries()),
         "kind": kind,
         "data": digests,
         "scales": None if scales is None else dataclasses.asdict(scales),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
@@ -111,3 +112,32 @@ def test_no_cache_draws_and_stores_nothing(cache_on, monkeypatch):
     for _ in range(2):
         assert render_cache.cached("k" * 64, draw, use=solutions.enabled()) == "page"
     assert draw.calls == 2 and not (cache_on / render_cache.KIND).exists()
+
+
+def _without_ids(html: str) -> str:
+    """A folium page with its random element ids (uuid4 hex) blanked out."""
+    return re.sub(r"[0-9a-f]{32}", "<id>", html)
+
+
+def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, data_dir, tmp_path, monkeypatch):
+    from geoplanner.report import make_maps
+    from geoplanner.scenario import build_context
+
+    context = build_context(data_dir)
+    runs = {}
+    for name in ("stored", "from_cache"):
+        runs[name] = make_maps([], tmp_path / name, context=context, data_dir=data_dir)
+    stored = len(list((cache_on / render_cache.KIND).glob("*.pkl")))
+    assert stored == 2  # the gap map's page and PNG
+    monkeypatch.setenv(solutions.NO_CACHE_ENV, "1")
+    runs["fresh"] = make_maps([], tmp_path / "fresh", context=context, data_dir=data_dir)
+    monkeypatch.delenv(solutions.NO_CACHE_ENV)
+    maps_dir = {name: tmp_path / name / "maps" for name in runs}
+    png = {name: (d / "gap.png").read_bytes() for name, d in maps_dir.items()}
+    html = {name: (d / "gap.html").read_text(encoding="utf-8") for name, d in maps_dir.items()}
+    assert png["stored"] == png["from_cache"] == png["fresh"]
+    assert html["stored"] == html["from_cache"]  # the very page stored
+    assert _without_ids(html["fresh"]) == _without_ids(html["stored"])  # folium numbers its elements at random
+    make_maps([], tmp_path / "fr", context=context, data_dir=data_dir, lang="fr")
+    assert len(list((cache_on / render_cache.KIND).glob("*.pkl"))) == stored + 2  # another language: a miss
+    assert (tmp_path / "fr" / "maps" / "gap.png").read_bytes() != png["fresh"]
