@@ -1040,7 +1040,7 @@ def scenario_map_data(
 
     from geoplanner.isochrones import isochrones, merge_isochrones
     from geoplanner.load import load_region, load_sectors, load_services, load_wijken
-    from geoplanner.maps import MapData
+    from geoplanner.map_data import MapData
 
     s = result.scenario
     ranking = context.ranking
@@ -1157,6 +1157,13 @@ class MapsRun:
     context: Any = None
 
 
+def _html(build: str, *datas: Any, self_contained: bool, **kwargs: Any) -> str:
+    """Draw an interactive map page (``maps.<build>``); folium is imported only here."""
+    from geoplanner import maps
+
+    return maps.render_html(getattr(maps, build)(*datas, **kwargs), self_contained=self_contained)
+
+
 def _static_png(figure: str, data: Any, *, lang: str, scales: Any) -> bytes:
     """Draw a printable map (``static_maps.<figure>``) to PNG; matplotlib is imported only here."""
     from geoplanner import static_maps
@@ -1222,7 +1229,7 @@ def make_maps(
     MapsRun
         Files written (HTML, PNG, manifest), the scenario results (current first), notes.
     """
-    from geoplanner import maps
+    from geoplanner import map_data
     from geoplanner.manifest import write_manifest
     from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
 
@@ -1250,19 +1257,17 @@ def make_maps(
 
     with output_step(maps_dir):
         outputs: list[Path] = []
-        scales = maps.map_scales(*datas)
+        scales = map_data.map_scales(*datas)
         for i, (r, d) in enumerate(zip(results, datas, strict=True)):
             stem = "gap" if i == 0 else _safe_stem(r.scenario.name)
             kind = "gap" if i == 0 else "scenario"
-            build = maps.build_gap_map if i == 0 else maps.build_scenario_map
+            build = "build_gap_map" if i == 0 else "build_scenario_map"
             figure = "gap_figure" if i == 0 else "scenario_figure"
             html = page(
                 f"{kind}.html",
                 [digests[i]],
                 scales,
-                lambda d=d, build=build: maps.render_html(
-                    build(d, lang=lang, scales=scales), self_contained=self_contained
-                ),
+                lambda d=d, build=build: _html(build, d, lang=lang, scales=scales, self_contained=self_contained),
                 self_contained=self_contained,
             )
             png = page(
@@ -1285,7 +1290,7 @@ def make_maps(
                 "dual.html",
                 [digests[pair[0]], digests[pair[1]]],
                 None,
-                lambda: maps.render_html(maps.build_dual_map(a, b, lang=lang), self_contained=self_contained),
+                lambda: _html("build_dual_map", a, b, lang=lang, self_contained=self_contained),
                 self_contained=self_contained,
             )
             outputs.append(write_text(maps_dir / f"{stem}.html", html))
