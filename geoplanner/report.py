@@ -80,13 +80,13 @@ def _data_uri(png: bytes | Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(blob).decode("ascii")
 
 
-def _chart_uri(kind: str, inputs: Mapping[str, Any], lang: str, build: Any) -> str:
+def _chart_uri(kind: str, inputs: Mapping[str, Any], lang: str, build: Any, cache: bool = True) -> str:
     """Return a chart as a data URI, drawn by ``build()`` only when these inputs were not drawn before.
 
     ``inputs`` are everything the chart shows (tables by their :func:`geoplanner.solutions.frame_digest`);
     the cache is :mod:`geoplanner.render_cache`'s.
     """
-    use = solutions.enabled()
+    use = solutions.enabled(cache)
     key = ""
     if use:
         shown = {k: solutions.frame_digest(v) if hasattr(v, "columns") else v for k, v in inputs.items()}
@@ -678,6 +678,7 @@ def render_report(
     teams_curve: pd.DataFrame | None = None,
     unserved: Sequence[tuple[str, pd.DataFrame]] = (),
     teams: Mapping[str, int | None] | None = None,
+    cache: bool = True,
 ) -> str:
     """Render the report as one HTML page.
 
@@ -716,6 +717,9 @@ def render_report(
         with ``name_nl``), priority wijken only: whom we still miss, by distance and by capacity.
     teams
         Scenario name -> mobile teams deployed, for the summary.
+    cache
+        Take the charts from the render cache (:mod:`geoplanner.render_cache`) when the same were
+        drawn before; False (``--no-cache``) or ``$GEOPLANNER_NO_CACHE``: always draw, store nothing.
 
     Returns
     -------
@@ -781,6 +785,7 @@ def render_report(
             {"coverage": coverage_lgn, "threshold_min": threshold_min},
             lang,
             lambda: coverage_bars(coverage_lgn, threshold_min=threshold_min, lang=lang),
+            cache,
         )
     ctx["summary"] = None
     if comparison is not None and len(comparison):
@@ -788,8 +793,12 @@ def render_report(
         every_note = [*notes, *(n for _, n in scenario_notes)]
         ctx["summary"] = summary_section(comparison, teams=teams, notes=every_note, lang=lang)
     if gains:
-        ctx["gain_chart"] = _chart_uri("gain_curve", {"gains": dict(gains)}, lang, lambda: gain_curve(gains, lang=lang))
-    ctx["teams"] = teams_section(teams_curve, lang=lang) if teams_curve is not None and len(teams_curve) else None
+        ctx["gain_chart"] = _chart_uri(
+            "gain_curve", {"gains": dict(gains)}, lang, lambda: gain_curve(gains, lang=lang), cache
+        )
+    ctx["teams"] = (
+        teams_section(teams_curve, lang=lang, cache=cache) if teams_curve is not None and len(teams_curve) else None
+    )
     ctx["unserved"] = [{"name": str(n), "table": unserved_rows(t, lang=lang)} for n, t in unserved if len(t)]
     out_maps = []
     for m in maps:
@@ -846,7 +855,7 @@ def teams_chart(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Figure:
     return fig
 
 
-def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG, cache: bool = True) -> dict[str, Any]:
     """Build the "how many teams?" section: a sentence per curve with the teams needed, the chart, the table."""
     needed = []
     for name, part in curve.groupby("scenario", sort=False):
@@ -868,7 +877,7 @@ def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str,
     table = table_rows(curve, cols, lang=lang)
     return {
         "needed": needed,
-        "chart": _chart_uri("teams_chart", {"curve": curve}, lang, lambda: teams_chart(curve, lang=lang)),
+        "chart": _chart_uri("teams_chart", {"curve": curve}, lang, lambda: teams_chart(curve, lang=lang), cache),
         "table": table,
     }
 
@@ -1388,6 +1397,7 @@ def make_report(
             notes=general,
             scenario_notes=specific,
             teams={r.scenario.name: r.scenario.teams for r in results},
+            cache=getattr(run.context, "cache", True),
         )
         manifest = write_manifest(
             out_root,

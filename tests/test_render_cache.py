@@ -141,3 +141,20 @@ def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, d
     make_maps([], tmp_path / "fr", context=context, data_dir=data_dir, lang="fr")
     assert len(list((cache_on / render_cache.KIND).glob("*.pkl"))) == stored + 2  # another language: a miss
     assert (tmp_path / "fr" / "maps" / "gap.png").read_bytes() != png["fresh"]
+
+
+def test_report_charts_follow_the_cache_flag(cache_on):
+    from matplotlib.figure import Figure
+
+    from geoplanner import report
+
+    def chart(title: str) -> Figure:
+        fig = Figure(figsize=(2, 1))
+        fig.add_subplot().set_title(title)
+        return fig
+
+    report._chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("a"), cache=False)  # --no-cache
+    assert not (cache_on / render_cache.KIND).exists()
+    first = report._chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("a"))
+    assert report._chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("b")) == first  # same inputs: stored
+    assert report._chart_uri("bars", {"x": [1, 3]}, "nl", lambda: chart("b")) != first  # other inputs: drawn
