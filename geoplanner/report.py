@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from geoplanner import settings
-from geoplanner._io import output_step, write_text
+from geoplanner import render_cache, settings, solutions
+from geoplanner._io import output_step, write_text, write_with
 from geoplanner.errors import GeoplannerError
 from geoplanner.i18n import DEFAULT_LANG, LABELS, check_lang, fmt_num, label
-from geoplanner.static_maps import png_bytes
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from geoplanner.scenario import ScenarioResult, SitingContext
 
 __all__ = [
@@ -44,6 +44,9 @@ __all__ = [
     "write_report",
     "table_rows",
 ]
+
+
+_CHART_DPI = 150  # charts embedded in the report
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,30 @@ class ReportMap:
     link: Path | None = None
 
 
+def _png(fig: Figure, *, dpi: int) -> bytes:
+    """Render a figure to PNG bytes (:func:`geoplanner.static_maps.png_bytes`, imported on first use)."""
+    from geoplanner.static_maps import png_bytes as render  # matplotlib only when something is drawn
+
+    return render(fig, dpi=dpi)
+
+
 def _data_uri(png: bytes | Figure) -> str:
-    blob = png_bytes(png, dpi=150) if isinstance(png, Figure) else png
+    blob = png if isinstance(png, bytes) else _png(png, dpi=_CHART_DPI)
     return "data:image/png;base64," + base64.b64encode(blob).decode("ascii")
+
+
+def _chart_uri(kind: str, inputs: Mapping[str, Any], lang: str, build: Any, cache: bool = True) -> str:
+    """Return a chart as a data URI, drawn by ``build()`` only when these inputs were not drawn before.
+
+    ``inputs`` are everything the chart shows (tables by their :func:`geoplanner.solutions.frame_digest`);
+    the cache is :mod:`geoplanner.render_cache`'s.
+    """
+    use = solutions.enabled(cache)
+    key = ""
+    if use:
+        shown = {k: solutions.frame_digest(v) if hasattr(v, "columns") else v for k, v in inputs.items()}
+        key = render_cache.page_key(f"{kind}.png", [solutions.digest(shown)], None, lang=lang, dpi=_CHART_DPI)
+    return _data_uri(render_cache.cached(key, lambda: _png(build(), dpi=_CHART_DPI), use=use))
 
 
 def _share_col(frame: pd.DataFrame, threshold_min: int) -> str:
@@ -99,6 +123,8 @@ def coverage_bars(coverage_lgn: pd.DataFrame, *, threshold_min: int, lang: str =
         if "lgn_name" in coverage_lgn.columns
         else pd.Series(pivot.index.astype(str), index=pivot.index)
     )
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(11, 4.8), layout="constrained")
     ax = fig.add_subplot()
     n = len(pivot.columns)
@@ -128,6 +154,8 @@ def gain_curve(gains: Mapping[str, Sequence[float]], *, lang: str = DEFAULT_LANG
         ``nl`` (default), ``fr`` or ``en``.
     """
     check_lang(lang)
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
     for name, values in gains.items():
@@ -650,6 +678,7 @@ def render_report(
     teams_curve: pd.DataFrame | None = None,
     unserved: Sequence[tuple[str, pd.DataFrame]] = (),
     teams: Mapping[str, int | None] | None = None,
+    cache: bool = True,
 ) -> str:
     """Render the report as one HTML page.
 
@@ -688,6 +717,9 @@ def render_report(
         with ``name_nl``), priority wijken only: whom we still miss, by distance and by capacity.
     teams
         Scenario name -> mobile teams deployed, for the summary.
+    cache
+        Take the charts from the render cache (:mod:`geoplanner.render_cache`) when the same were
+        drawn before; False (``--no-cache``) or ``$GEOPLANNER_NO_CACHE``: always draw, store nothing.
 
     Returns
     -------
@@ -748,15 +780,25 @@ def render_report(
                 cols[f"share_within_{t}_min"] = f"{label('share_covered', lang)} {t} {label('minutes', lang)}"
         cols["mean_min"] = f"{label('mean_min', lang)} ({label('minutes', lang)})"
         ctx["coverage"] = table_rows(c, cols, lang=lang)
-        ctx["coverage_chart"] = _data_uri(coverage_bars(coverage_lgn, threshold_min=threshold_min, lang=lang))
+        ctx["coverage_chart"] = _chart_uri(
+            "coverage_bars",
+            {"coverage": coverage_lgn, "threshold_min": threshold_min},
+            lang,
+            lambda: coverage_bars(coverage_lgn, threshold_min=threshold_min, lang=lang),
+            cache,
+        )
     ctx["summary"] = None
     if comparison is not None and len(comparison):
         ctx["comparison"] = comparison_rows(comparison, lang=lang)
         every_note = [*notes, *(n for _, n in scenario_notes)]
         ctx["summary"] = summary_section(comparison, teams=teams, notes=every_note, lang=lang)
     if gains:
-        ctx["gain_chart"] = _data_uri(gain_curve(gains, lang=lang))
-    ctx["teams"] = teams_section(teams_curve, lang=lang) if teams_curve is not None and len(teams_curve) else None
+        ctx["gain_chart"] = _chart_uri(
+            "gain_curve", {"gains": dict(gains)}, lang, lambda: gain_curve(gains, lang=lang), cache
+        )
+    ctx["teams"] = (
+        teams_section(teams_curve, lang=lang, cache=cache) if teams_curve is not None and len(teams_curve) else None
+    )
     ctx["unserved"] = [{"name": str(n), "table": unserved_rows(t, lang=lang)} for n, t in unserved if len(t)]
     out_maps = []
     for m in maps:
@@ -788,6 +830,8 @@ def teams_chart(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Figure:
         ``nl`` (default), ``fr`` or ``en``.
     """
     check_lang(lang)
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
     series = (
@@ -811,7 +855,7 @@ def teams_chart(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Figure:
     return fig
 
 
-def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG, cache: bool = True) -> dict[str, Any]:
     """Build the "how many teams?" section: a sentence per curve with the teams needed, the chart, the table."""
     needed = []
     for name, part in curve.groupby("scenario", sort=False):
@@ -831,7 +875,11 @@ def teams_section(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str,
         "gap_share": label("solver_gap", lang),
     }
     table = table_rows(curve, cols, lang=lang)
-    return {"needed": needed, "chart": _data_uri(teams_chart(curve, lang=lang)), "table": table}
+    return {
+        "needed": needed,
+        "chart": _chart_uri("teams_chart", {"curve": curve}, lang, lambda: teams_chart(curve, lang=lang), cache),
+        "table": table,
+    }
 
 
 def unserved_rows(table: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
@@ -862,6 +910,7 @@ def write_report(target: str | Path, **kwargs: Any) -> Path:
 
 #: Thresholds (minutes) of the coverage columns and isochrones drawn.
 MAP_THRESHOLDS = (5, 10, 15)
+_PNG_DPI = 200  # print resolution of the static maps (A4 landscape)
 
 
 def sector_coverage(points: pd.DataFrame, *, set_name: str, thresholds: Sequence[int] = MAP_THRESHOLDS) -> pd.DataFrame:
@@ -923,6 +972,49 @@ def _cached(cache: dict | None, key: tuple, build: Any) -> Any:
     return cache[key]
 
 
+def _map_isochrones(
+    context: Any, xy: np.ndarray, new_xy: np.ndarray | None, name: str, speed_kmh: float, region: Any, draw: Any
+) -> Any:
+    """Return a scenario map's isochrones, from the cache (``<cache_dir>/isochrones/``) when nothing changed.
+
+    The key is everything ``draw`` walks from: the network, the open services' and new sites' places,
+    the thresholds, speed, region, code and library versions (as the coverage step's isochrones).
+    """
+    import hashlib
+
+    import geopandas as gpd
+    import shapely
+
+    from geoplanner import solutions
+
+    net = context.net
+    if not solutions.enabled(getattr(context, "cache", True)) or not getattr(net, "sha256", None):
+        return draw()  # a network built in memory has no file digest to key on
+
+    def xy_digest(a: np.ndarray | None) -> str | None:
+        return None if a is None else hashlib.sha256(np.ascontiguousarray(a, dtype=float).tobytes()).hexdigest()
+
+    key = solutions.digest(
+        {
+            **solutions.base_parts(),
+            "what": "map isochrones",
+            "network": [net.sha256, net.params, net.n_nodes, net.n_edges],
+            "set": name,
+            "xy": xy_digest(xy),
+            "new_xy": xy_digest(new_xy),
+            "thresholds": [float(t) for t in MAP_THRESHOLDS],
+            "speed_kmh": float(speed_kmh),
+            "region": None if region is None else hashlib.sha256(shapely.to_wkb(region)).hexdigest(),
+        }
+    )
+    stored = solutions.load(key, kind="isochrones")
+    if isinstance(stored, gpd.GeoDataFrame):
+        return stored
+    iso = draw()
+    solutions.save(key, iso, kind="isochrones")
+    return iso
+
+
 def scenario_map_data(
     result: Any,
     context: Any,
@@ -957,7 +1049,7 @@ def scenario_map_data(
 
     from geoplanner.isochrones import isochrones, merge_isochrones
     from geoplanner.load import load_region, load_sectors, load_services, load_wijken
-    from geoplanner.maps import MapData
+    from geoplanner.map_data import MapData
 
     s = result.scenario
     ranking = context.ranking
@@ -1008,12 +1100,20 @@ def scenario_map_data(
         # the same in every scenario that keeps them (and as in the coverage step), so they are built
         # once (see geoplanner.isochrones), and only the few new sites are walked from per scenario.
         region = _cached(cache, ("region",), lambda: load_region(data_dir))
-        kw = {"thresholds_min": MAP_THRESHOLDS, "speed_kmh": s.speed_kmh, "region": region, "per_service": False}
         xy = np.column_stack([services.geometry.x, services.geometry.y])
-        iso = isochrones(context.net, xy, set_name=s.name, **kw)
+        new_xy = None
         if result.sites is not None and len(result.sites):  # the scenario's new sites reach people too
-            new = isochrones(context.net, result.sites[["x", "y"]].to_numpy(dtype=float), set_name=s.name, **kw)
-            iso = merge_isochrones([iso, new], set_name=s.name)
+            new_xy = result.sites[["x", "y"]].to_numpy(dtype=float)
+
+        def draw() -> Any:
+            kw = {"thresholds_min": MAP_THRESHOLDS, "speed_kmh": s.speed_kmh, "region": region, "per_service": False}
+            iso = isochrones(context.net, xy, set_name=s.name, **kw)
+            if new_xy is not None:
+                new = isochrones(context.net, new_xy, set_name=s.name, **kw)
+                iso = merge_isochrones([iso, new], set_name=s.name)
+            return iso
+
+        iso = _map_isochrones(context, xy, new_xy, s.name, s.speed_kmh, region, draw)
     sites = timetable = None
     if result.sites is not None and len(result.sites):
         r = result.sites
@@ -1062,6 +1162,22 @@ class MapsRun:
     outputs: list[Path]
     results: list[Any]
     notes: list[str]
+    #: The :class:`geoplanner.scenario.SitingContext` the maps were drawn in (its ranking serves the report).
+    context: Any = None
+
+
+def _html(build: str, *datas: Any, self_contained: bool, **kwargs: Any) -> str:
+    """Draw an interactive map page (``maps.<build>``); folium is imported only here."""
+    from geoplanner import maps
+
+    return maps.render_html(getattr(maps, build)(*datas, **kwargs), self_contained=self_contained)
+
+
+def _static_png(figure: str, data: Any, *, lang: str, scales: Any) -> bytes:
+    """Draw a printable map (``static_maps.<figure>``) to PNG; matplotlib is imported only here."""
+    from geoplanner import static_maps
+
+    return static_maps.png_bytes(getattr(static_maps, figure)(data, lang=lang, scales=scales), dpi=_PNG_DPI)
 
 
 def _check_assets(self_contained: bool) -> None:
@@ -1122,7 +1238,7 @@ def make_maps(
     MapsRun
         Files written (HTML, PNG, manifest), the scenario results (current first), notes.
     """
-    from geoplanner import maps, static_maps
+    from geoplanner import map_data
     from geoplanner.manifest import write_manifest
     from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
 
@@ -1139,21 +1255,39 @@ def make_maps(
         raise ValueError("results must follow with_baseline(scenarios): the current situation first")
     shared: dict = {}  # layers read once for all the scenarios' maps
     datas = [scenario_map_data(r, context, data_dir=data_dir, lang=lang, cache=shared) for r in results]
+    use_cache = solutions.enabled(getattr(context, "cache", True))
+    memo: dict[int, str] = {}  # the maps share their sectors and wijken frames: hash them once
+    digests = [render_cache.data_digest(d, memo) if use_cache else "" for d in datas]
+
+    def page(kind: str, keys: list[str], scales: Any, render: Any, **options: Any) -> Any:
+        """Draw a page, or take it from the cache when exactly the same was drawn before."""
+        key = render_cache.page_key(kind, keys, scales, lang=lang, **options) if use_cache else ""
+        return render_cache.cached(key, render, use=use_cache)
+
     with output_step(maps_dir):
         outputs: list[Path] = []
-        scales = maps.map_scales(*datas)
+        scales = map_data.map_scales(*datas)
         for i, (r, d) in enumerate(zip(results, datas, strict=True)):
             stem = "gap" if i == 0 else _safe_stem(r.scenario.name)
-            if i == 0:
-                m, fig = (
-                    maps.build_gap_map(d, lang=lang, scales=scales),
-                    static_maps.gap_figure(d, lang=lang, scales=scales),
-                )
-            else:
-                m = maps.build_scenario_map(d, lang=lang, scales=scales)
-                fig = static_maps.scenario_figure(d, lang=lang, scales=scales)
-            outputs.append(maps.save_map(m, maps_dir / f"{stem}.html", self_contained=self_contained))
-            outputs.append(static_maps.save_png(fig, maps_dir / f"{stem}.png"))
+            kind = "gap" if i == 0 else "scenario"
+            build = "build_gap_map" if i == 0 else "build_scenario_map"
+            figure = "gap_figure" if i == 0 else "scenario_figure"
+            html = page(
+                f"{kind}.html",
+                [digests[i]],
+                scales,
+                lambda d=d, build=build: _html(build, d, lang=lang, scales=scales, self_contained=self_contained),
+                self_contained=self_contained,
+            )
+            png = page(
+                f"{kind}.png",
+                [digests[i]],
+                scales,
+                lambda d=d, figure=figure: _static_png(figure, d, lang=lang, scales=scales),
+                dpi=_PNG_DPI,
+            )
+            outputs.append(write_text(maps_dir / f"{stem}.html", html))
+            outputs.append(write_with(maps_dir / f"{stem}.png", lambda tmp, png=png: tmp.write_bytes(png)))
         names = [r.scenario.name for r in results]
         if dual is not None and not set(dual) <= set(names):
             raise GeoplannerError(f"side-by-side scenarios {dual} are not among {names}")
@@ -1161,18 +1295,21 @@ def make_maps(
         if len(datas) >= 3 or dual is not None:
             a, b = datas[pair[0]], datas[pair[1]]
             stem = f"compare_{_safe_stem(names[pair[0]])}_{_safe_stem(names[pair[1]])}"
-            outputs.append(
-                maps.save_map(
-                    maps.build_dual_map(a, b, lang=lang), maps_dir / f"{stem}.html", self_contained=self_contained
-                )
+            html = page(
+                "dual.html",
+                [digests[pair[0]], digests[pair[1]]],
+                None,
+                lambda: _html("build_dual_map", a, b, lang=lang, self_contained=self_contained),
+                self_contained=self_contained,
             )
+            outputs.append(write_text(maps_dir / f"{stem}.html", html))
         notes = list(dict.fromkeys(n for d in datas for n in d.notes))
         inputs = [*context.inputs, *[Path(p) for p in scenario_paths]]
         params = {"lang": lang, "self_contained": self_contained, "scenarios": [s.name for s in loaded]}
         outputs.append(
             write_manifest(maps_dir, command=command, inputs=inputs, parameters=params, outputs=outputs, notes=notes)
         )
-    return MapsRun(outputs=outputs, results=results, notes=notes)
+    return MapsRun(outputs=outputs, results=results, notes=notes, context=context)
 
 
 def _safe_stem(name: str) -> str:
@@ -1233,12 +1370,8 @@ def make_report(
     duals = [p for p in run.outputs if p.name.startswith("compare_") and p.suffix == ".html"]
     for p in duals:
         report_maps.append(ReportMap(label("side_by_side", lang), None, p))
-    if context is not None:
-        ranking = context.ranking
-    else:
-        from geoplanner.need import rank_wijken
-
-        ranking = rank_wijken(data_dir)
+    # the ranking the maps and the scenarios used (imported figures included), not ranked again
+    ranking = (context or run.context).ranking
     from geoplanner.scenario import teams_curves, unserved_by_wijk
 
     unserved = []
@@ -1264,6 +1397,7 @@ def make_report(
             notes=general,
             scenario_notes=specific,
             teams={r.scenario.name: r.scenario.teams for r in results},
+            cache=getattr(run.context, "cache", True),
         )
         manifest = write_manifest(
             out_root,
@@ -1274,4 +1408,4 @@ def make_report(
             notes=run.notes,
             name="report_manifest.json",
         )
-    return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes)
+    return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes, context=run.context)

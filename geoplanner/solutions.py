@@ -120,6 +120,7 @@ def frame_digest(frame: pd.DataFrame | None) -> str:
     return h.hexdigest()
 
 
+@lru_cache(maxsize=1)  # asked for by every key; importlib.metadata reads the installed files each time
 def _library_versions() -> dict[str, str]:
     out = {}
     for name in ("numpy", "pandas", "scipy", "shapely"):
@@ -190,7 +191,7 @@ def digest(parts: dict[str, Any]) -> str:
 
 def base_parts() -> dict[str, Any]:
     """Return what every cached result depends on: the cache layout, the code and the numerical libraries."""
-    return {"format": FORMAT, "code": code_version(), "libraries": _library_versions()}
+    return {"format": FORMAT, "code": code_version(), "libraries": dict(_library_versions())}
 
 
 def cache_file(key: str, cache_dir: Path | None = None, kind: str = "solutions") -> Path:
