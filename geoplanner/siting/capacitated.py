@@ -745,7 +745,9 @@ class CapacitatedRotation:
 
     # -- solve -----------------------------------------------------------------------------------
 
-    def solve(self, *, time_limit: float = 20.0, method: str = "milp", rel_gap: float = 0.0) -> CapacityResult:
+    def solve(
+        self, *, time_limit: float = 20.0, method: str = "milp", rel_gap: float = 0.0, timetable: bool = True
+    ) -> CapacityResult:
         """Solve exactly with HiGHS or greedily, then build the weekly timetable.
 
         Parameters
@@ -756,6 +758,9 @@ class CapacitatedRotation:
             ``'milp'`` or ``'greedy'``.
         rel_gap
             Stop once within this relative gap of the bound (0: prove optimality).
+        timetable
+            Build the weekly timetable (a second, small MILP). False leaves ``timetable`` empty and
+            changes nothing else: for callers that only read the served figures (the teams curve).
 
         Returns
         -------
@@ -829,6 +834,8 @@ class CapacitatedRotation:
             )
         res = _result(self.model, asg, n_cls, y, obj, status, bound, started, self.cost, self.threshold,
                       self.demand, covered0, notes)  # fmt: skip
+        if not timetable:
+            return CapacityResult(**{**res.__dict__, "notes": tuple(notes), "seconds": time.perf_counter() - started})
         per_zone: dict[int, int] = {}
         for j in np.flatnonzero(res.sessions > 0):
             per_zone[int(self.zone[j])] = per_zone.get(int(self.zone[j]), 0) + 1
