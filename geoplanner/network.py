@@ -482,8 +482,6 @@ def network_from_graph(
     -------
     WalkNetwork
     """
-    from pyproj import Transformer
-
     crs = graph.graph.get("crs", settings.WGS84)
     nodes = list(graph.nodes)
     if not nodes:
@@ -494,9 +492,6 @@ def network_from_graph(
         gy = np.array([graph.nodes[n]["y"] for n in nodes], dtype=float)
     except KeyError as exc:
         raise DataError("network nodes need 'x' and 'y' attributes", path=source, column=str(exc)) from exc
-    tr = Transformer.from_crs(crs, settings.CRS, always_xy=True)
-    x, y = tr.transform(gx, gy)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     try:
         node_ids = np.array([int(n) for n in nodes], dtype=np.int64)
     except (TypeError, ValueError):
@@ -513,6 +508,43 @@ def network_from_graph(
         ev.append(index[v])
         length.append(float(data["length"]))
         geoms.append(data.get("geometry"))
+    return _network_from_lists(
+        node_ids,
+        gx,
+        gy,
+        crs,
+        eu,
+        ev,
+        length,
+        geoms,
+        largest_component=largest_component,
+        source=source,
+        sha256=sha256,
+        params=params or {},
+    )
+
+
+def _network_from_lists(
+    node_ids: np.ndarray,
+    gx: np.ndarray,
+    gy: np.ndarray,
+    crs,
+    eu: list[int],
+    ev: list[int],
+    length: list[float],
+    geoms: list,
+    *,
+    largest_component: bool,
+    source: Path | None,
+    sha256: str | None,
+    params: dict,
+) -> WalkNetwork:
+    """Project nodes and edge geometries (shapely or WKT, None for a straight edge) and build the network."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(crs, settings.CRS, always_xy=True)
+    x, y = tr.transform(gx, gy)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     eu_a = np.asarray(eu, dtype=np.int64)
     ev_a = np.asarray(ev, dtype=np.int64)
     geom = np.empty(len(geoms), dtype=object)
@@ -528,7 +560,7 @@ def network_from_graph(
         coords = np.stack([np.stack([x[su], y[su]], axis=1), np.stack([x[sv], y[sv]], axis=1)], axis=1)
         geom[straight] = shapely.linestrings(coords)
     return _finish(
-        node_ids,
+        np.asarray(node_ids, dtype=np.int64),
         x,
         y,
         eu_a,
@@ -538,7 +570,30 @@ def network_from_graph(
         largest_component=largest_component,
         source=source,
         sha256=sha256,
-        params=params or {},
+        params=params,
+    )
+
+
+def _network_from_graphml(path: Path, *, largest_component: bool, sha256: str, params: dict) -> WalkNetwork | None:
+    """Build from an OSMnx GraphML with the streaming reader; None when the file needs OSMnx."""
+    from geoplanner._graphml import read_graphml
+
+    g = read_graphml(path)
+    if g is None or not g.node_ids:
+        return None
+    return _network_from_lists(
+        np.array(g.node_ids, dtype=np.int64),
+        np.array(g.x, dtype=float),
+        np.array(g.y, dtype=float),
+        g.crs if g.crs is not None else settings.WGS84,
+        g.edge_u,
+        g.edge_v,
+        g.length,
+        g.geometry,
+        largest_component=largest_component,
+        source=path,
+        sha256=sha256,
+        params=params,
     )
 
 
@@ -644,6 +699,10 @@ def _build(path: Path, *, largest_component: bool, sha256: str, params: dict) ->
     name = path.name.lower()
     if name.endswith(".pbf"):
         return _network_from_pbf(path, largest_component=largest_component, sha256=sha256, params=params)
+    if name.endswith(".graphml"):
+        net = _network_from_graphml(path, largest_component=largest_component, sha256=sha256, params=params)
+        if net is not None:
+            return net
     import osmnx as ox
 
     try:

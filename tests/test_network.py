@@ -301,3 +301,65 @@ def test_pbf_reader_builds_comparable_network():
     # the PBF route applies the same walk filter; total length within 1 % of the OSMnx graph's 2,815.6 km
     assert net.edge_length.sum() / 1000 == pytest.approx(2815.6, rel=0.01)
     assert net.n_components == 1 and net.dropped_nodes > 0
+
+
+def _assert_same_network(a, b):
+    for f in ("node_ids", "x", "y", "raw_u", "raw_v", "raw_length", "edge_raw", "edge_u", "edge_v", "edge_length"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    import shapely
+
+    assert (shapely.to_wkb(a.raw_geometry) == shapely.to_wkb(b.raw_geometry)).all()
+    assert (a.dropped_nodes, a.n_components) == (b.dropped_nodes, b.n_components)
+
+
+def _osmnx_build(path, largest_component=True):
+    """The reference: OSMnx reads the GraphML into NetworkX, then the network is built from that graph."""
+    import osmnx as ox
+
+    return network_from_graph(ox.load_graphml(path), largest_component=largest_component)
+
+
+def test_fast_graphml_reader_matches_osmnx_on_tricky_graph(tmp_path):
+    import osmnx as ox
+
+    # loops, parallel streets with and without geometry, an island, edges listed out of node order
+    g = loop_and_parallel_graph()
+    g.add_node(7, x=500.0, y=500.0)
+    g.add_node(8, x=600.0, y=500.0)
+    g.add_edge(8, 7, length=100.0)
+    g.add_edge(2, 1, length=100.0)  # a third parallel street between 1 and 2, drawn straight
+    g.add_edge(2, 0, length=250.0, geometry=LineString([(200, 0), (100, -50), (0, 0)]))
+    src = tmp_path / "tricky.graphml"
+    ox.save_graphml(g, src)
+    for lc in (True, False):
+        fast = network._network_from_graphml(src, largest_component=lc, sha256=None, params={})
+        assert fast is not None
+        _assert_same_network(fast, _osmnx_build(src, lc))
+
+
+def test_fast_graphml_reader_leaves_other_graphml_to_osmnx(tmp_path):
+    from geoplanner._graphml import read_graphml
+
+    # values as strings, as OSMnx writes them (OSMnx cannot read typed GraphML)
+    g = nx.MultiGraph(crs="EPSG:31370")  # undirected: NetworkX lists its edges differently
+    g.add_node(1, x="0.0", y="0.0")
+    g.add_node(2, x="100.0", y="0.0")
+    g.add_edge(1, 2, length="100.0")
+    src = tmp_path / "undirected.graphml"
+    nx.write_graphml(g, src)
+    assert read_graphml(src) is None
+    assert load_network(src, cache=False).n_edges == 1  # built all the same, through OSMnx
+    bad = tmp_path / "nolength.graphml"
+    h = nx.MultiDiGraph(crs="EPSG:31370")
+    h.add_node(1, x="0.0", y="0.0")
+    h.add_node(2, x="100.0", y="0.0")
+    h.add_edge(1, 2)
+    nx.write_graphml(h, bad)
+    assert read_graphml(bad) is None
+    with pytest.raises(DataError, match="no 'length'"):
+        load_network(bad, cache=False)
+
+
+def test_fast_graphml_reader_matches_osmnx_on_real_network(graphml):
+    fast = network._network_from_graphml(graphml, largest_component=True, sha256=None, params={})
+    _assert_same_network(fast, _osmnx_build(graphml))

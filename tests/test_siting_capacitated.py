@@ -167,6 +167,19 @@ def test_capacitated_rotation_matches_brute_force(seed, teams, per_team, slots):
             assert len({zone[j] for tt_, dd, _, j in tt if tt_ == t and dd == day}) == 1
     assert sorted(j for *_, j in tt) == sorted(np.flatnonzero(res.sessions > 0).tolist())
     assert any(zone[j] == regions[0] for *_, j in tt)
+    # without the timetable (the teams curve's solves) the answer is the same, only the timetable is left out
+    bare = model.solve(timetable=False)
+    assert bare.timetable == () and bare.status == res.status
+    assert bare.objective == pytest.approx(res.objective, rel=1e-9, abs=1e-9)
+    np.testing.assert_array_equal(bare.sessions, res.sessions)
+    np.testing.assert_allclose(bare.served, res.served, atol=1e-9)
+    # the greedy rotation kept when within the gap of the LP bound: the gap holds against the brute force
+    quick = model.solve(rel_gap=0.05, greedy_within_gap=True, timetable=False)
+    assert quick.objective >= (1 - 0.05) * best - 1e-6
+    assert quick.bound >= best - 1e-6
+    assert quick.status in ("optimal", "within_gap")
+    assert (quick.load <= quick.capacity * quick.sessions + 1e-6).all()
+    assert quick.served[groups == 0].sum() >= share * d[groups == 0].sum() - 1e-6
     # the greedy answer is feasible when it exists and never beats the optimum
     try:
         g = model.solve(method="greedy")
