@@ -42,6 +42,7 @@ from geoplanner.network import (
     DEFAULT_SNAP_TOLERANCE_M,
     DEFAULT_THRESHOLDS_MIN,
     WALK_SPEED_KMH,
+    SnapResult,
     WalkNetwork,
     load_network,
     snap_points,
@@ -250,6 +251,9 @@ class CoverageRun:
     outputs: list
     manifest: object
     placement_uncertainty: pd.DataFrame | None = None
+    #: The demand points and their snapping, handed to :func:`geoplanner.scenario.build_context` by the main job.
+    demand: gpd.GeoDataFrame | None = None
+    demand_snap: SnapResult | None = None
 
 
 def run_coverage(
@@ -487,6 +491,8 @@ def run_coverage(
         outputs=outputs,
         manifest=manifest,
         placement_uncertainty=uncertain,
+        demand=demand,
+        demand_snap=dsnap,
     )
 
 
@@ -692,7 +698,10 @@ def run_all(
             out_dir / "coverage", network_path=net, data_dir=data_dir, need=ranked.need, cache=cache
         )
     with stage("netwerk en vraagpunten", into=timings, key="context"):
-        context = build_context(data_dir, network=net, need=ranked.need, cache=cache)
+        # the coverage step's demand points and snapping (same need, network and default tolerance)
+        context = build_context(
+            data_dir, network=net, need=ranked.need, cache=cache, points=coverage.demand, snapped=coverage.demand_snap
+        )
     outputs = [*ranked.outputs, *coverage.outputs]
     results = []
     timings["scenarios"] = {}

@@ -683,7 +683,13 @@ class SitingContext:
 
 
 def build_context(
-    data_dir: Path | None = None, *, network: Any = None, need: Any = None, cache: bool = True
+    data_dir: Path | None = None,
+    *,
+    network: Any = None,
+    need: Any = None,
+    cache: bool = True,
+    points: Any = None,
+    snapped: Any = None,
 ) -> SitingContext:
     """Load the network and build the demand points and ranking used by every scenario.
 
@@ -697,6 +703,9 @@ def build_context(
         A :func:`geoplanner.need.build_need` result to reuse (built here if omitted).
     cache
         Let :func:`run_scenario` reuse solutions stored under the cache folder (False: solve every time).
+    points, snapped
+        The :func:`geoplanner.accessibility.demand_points` of ``need`` and their snapping on ``network``
+        (default tolerance), already made and checked by the coverage step; built here if omitted.
 
     Returns
     -------
@@ -711,14 +720,17 @@ def build_context(
     net = network if isinstance(network, WalkNetwork) else load_network(network)
     built = need if need is not None else build_need(data_dir)
     lines, sectors_need, ranking = built.lines, built.sectors, built.ranking
-    points = demand_points(load_sectors(data_dir), sectors_need, lines)
+    if points is None:
+        points = demand_points(load_sectors(data_dir), sectors_need, lines)
+        snapped = None
     info = pd.DataFrame(sectors_need[["cd_sector", "mdrc", "lgn", "commune_nis"]])
     demand = pd.DataFrame(points.drop(columns="geometry")).merge(info, on="cd_sector", how="left")
     wijk = ranking.set_index("mdrc")
     demand["priority"] = demand["mdrc"].map(wijk["priority"]).fillna(False).astype(bool)
     demand["deprivation"] = demand["mdrc"].map(wijk["deprivation"]).astype(float)
-    snapped = snap_points(net, demand[["x", "y"]].to_numpy())
-    check_network_fit(net, snapped, demand["weight"].to_numpy())
+    if snapped is None:
+        snapped = snap_points(net, demand[["x", "y"]].to_numpy())
+        check_network_fit(net, snapped, demand["weight"].to_numpy())
     inputs = []
     for key in ("sectors", "wijk_indicators", "pop_age_commune", "ghsl_population", "osm_walk_graphml"):
         try:

@@ -338,6 +338,16 @@ class _Assignment:
         return sessions, load, served
 
 
+def _reach(cost, threshold, existing_min, demand, method: str):  # noqa: ANN001 - arrays
+    """Check ``method``; return the reach matrix, the demand rows already covered and those still open."""
+    if method not in ("milp", "greedy"):
+        raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
+    a = sparse.csc_matrix(cost <= threshold)
+    covered0 = existing_min <= threshold
+    open_rows = ~covered0 & (demand > 0) & (np.asarray(a.sum(axis=1)).ravel() > 0)
+    return a, covered0, open_rows
+
+
 def _needs(groups, share, d, covered0, open_rows, cap_at_reach=False, notes=None) -> dict[int, float]:
     """Consultations each group still needs from new sessions: share × its demand − what existing services serve.
 
@@ -474,11 +484,7 @@ class CapacitatedCovering:
         CapacityResult
         """
         started = time.perf_counter()
-        if method not in ("milp", "greedy"):
-            raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
-        a = sparse.csc_matrix(self.cost <= self.threshold)
-        covered0 = self.existing_min <= self.threshold
-        open_rows = ~covered0 & (self.demand > 0) & (np.asarray(a.sum(axis=1)).ravel() > 0)
+        a, covered0, open_rows = _reach(self.cost, self.threshold, self.existing_min, self.demand, method)
         if not open_rows.any():
             raise ModelError(
                 f"no candidate venue is within {self.threshold:g} min of any demand not yet covered",
@@ -778,11 +784,7 @@ class CapacitatedRotation:
         CapacityResult
         """
         started = time.perf_counter()
-        if method not in ("milp", "greedy"):
-            raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
-        a = sparse.csc_matrix(self.cost <= self.threshold)
-        covered0 = self.existing_min <= self.threshold
-        open_rows = ~covered0 & (self.demand > 0) & (np.asarray(a.sum(axis=1)).ravel() > 0)
+        a, covered0, open_rows = _reach(self.cost, self.threshold, self.existing_min, self.demand, method)
         if not open_rows.any() and not self.regions:
             raise ModelError(
                 f"no candidate venue is within {self.threshold:g} min of any demand not yet covered",
