@@ -52,3 +52,17 @@ def ranking(data_dir: Path, need_sectors):
     from geoplanner.need import rank_wijken
 
     return rank_wijken(data_dir, sectors=need_sectors)
+
+
+@pytest.fixture
+def cache_on(tmp_path, monkeypatch):
+    """The solution and render caches turned on, in an empty folder of their own."""
+    from geoplanner import solutions
+
+    monkeypatch.delenv(solutions.NO_CACHE_ENV, raising=False)
+    folder = tmp_path / "cache"
+    # the network and need caches stay where they are (building them again is slow and not under test)
+    monkeypatch.setattr(
+        solutions, "cache_file", lambda key, cache_dir=None, kind="solutions": folder / kind / f"{key}.pkl"
+    )
+    return folder

@@ -11,17 +11,6 @@ from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
 from geoplanner import maps, render_cache, solutions, static_maps
 
 
-@pytest.fixture
-def cache_on(tmp_path, monkeypatch):
-    """The cache turned on, in an empty folder of its own."""
-    monkeypatch.delenv(solutions.NO_CACHE_ENV, raising=False)
-    folder = tmp_path / "cache"
-    monkeypatch.setattr(
-        solutions, "cache_file", lambda key, cache_dir=None, kind="solutions": folder / kind / f"{key}.pkl"
-    )
-    return folder
-
-
 @pytest.fixture(scope="module")
 def map_data(need_sectors, ranking) -> maps.MapData:
     return shared_scenario(shared_map_data(need_sectors, ranking), "cache_test", 3)

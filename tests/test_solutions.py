@@ -25,18 +25,6 @@ k = 2
 """
 
 
-@pytest.fixture
-def cache_on(tmp_path, monkeypatch):
-    """The solution cache turned on, in an empty folder of its own."""
-    monkeypatch.delenv(solutions.NO_CACHE_ENV, raising=False)
-    folder = tmp_path / "cache"
-    # the network and need caches stay where they are (building them again is slow and not under test)
-    monkeypatch.setattr(
-        solutions, "cache_file", lambda key, cache_dir=None, kind="solutions": folder / kind / f"{key}.pkl"
-    )
-    return folder
-
-
 @pytest.fixture(scope="module")
 def context(data_dir):
     return build_context(data_dir)
