@@ -56,9 +56,10 @@ def main() -> None:
     from scipy.sparse.csgraph import dijkstra
     from scipy.spatial import cKDTree
 
-    from geoplanner import bundle, load, need
-    from geoplanner.accessibility import demand_points, nearest_service_times
-    from geoplanner.network import WALK_SPEED_KMH, load_network, metres_per_minute, snap_points
+    from geoplanner import need
+    from geoplanner.access.network import WALK_SPEED_KMH, load_network, metres_per_minute, snap_points
+    from geoplanner.access.times import demand_points, nearest_service_times
+    from geoplanner.inputs import bundle, load
 
     rows: list[tuple[str, str, str]] = []
     graphml = bundle.dataset_path("osm_walk_graphml")

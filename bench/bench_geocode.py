@@ -206,8 +206,8 @@ def speed(index, rows: int, seed: int) -> dict[str, float]:
     import sys
 
     from geoplanner import geocode as gc
-    from geoplanner import settings
-    from geoplanner.user_data import import_services
+    from geoplanner.core import settings
+    from geoplanner.inputs.user_data import import_services
 
     rng = np.random.default_rng(seed + 2)
     p = index.points

@@ -43,11 +43,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import geoplanner
-    from geoplanner import isochrones as iso_mod
-    from geoplanner import load
-    from geoplanner.accessibility import PER_SERVICE_ISOCHRONE_MAX
-    from geoplanner.network import load_network, snap_points
-    from geoplanner.report import make_maps
+    from geoplanner.access import isochrones as iso_mod
+    from geoplanner.access.network import load_network, snap_points
+    from geoplanner.access.times import PER_SERVICE_ISOCHRONE_MAX
+    from geoplanner.inputs import load
+    from geoplanner.outputs.report import make_maps
     from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
 
     print(f"geoplanner from {Path(geoplanner.__file__).parent}")

@@ -45,7 +45,8 @@ def parts(draws: int) -> dict[str, float]:
     times["import geopandas & co"] = time.perf_counter() - t
     from dataclasses import replace
 
-    from geoplanner import need, stability
+    from geoplanner import need
+    from geoplanner.need import stability
 
     t = time.perf_counter()
     lines = need.residential_lines()

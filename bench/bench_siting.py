@@ -17,8 +17,8 @@ import numpy as np
 
 
 def build_matrix(threshold: float):
-    from geoplanner.accessibility import time_matrix
-    from geoplanner.load import load_services
+    from geoplanner.access.times import time_matrix
+    from geoplanner.inputs.load import load_services
     from geoplanner.scenario import build_context
 
     t = time.perf_counter()

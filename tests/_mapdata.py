@@ -1,6 +1,6 @@
 """Map test data shared by test_maps, test_report and test_browser, built once per session.
 
-The real need, ranking and service points dressed up as :class:`geoplanner.maps.MapData`, with a
+The real need, ranking and service points dressed up as :class:`geoplanner.outputs.maps.MapData`, with a
 hostile venue name. Building it (straight-line coverage for ~720 sectors, buffers) takes seconds,
 so :func:`shared_map_data` and :func:`shared_scenario` keep it for the whole session; the cached
 objects are read-only by convention (tests derive new MapData rather than mutate them).
@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplanner import maps
+from geoplanner.outputs import maps
 
 XSS_NAME = '<script>window.__xss=1</script>${window.__xss2=1}`<img src=x onerror="window.__xss3=1">'
 
@@ -35,7 +35,7 @@ def _stand_in_coverage(sectors: gpd.GeoDataFrame, services: gpd.GeoDataFrame, se
 
 def build_test_data(need_sectors: gpd.GeoDataFrame, ranking: gpd.GeoDataFrame) -> maps.MapData:
     """MapData from the real need, ranking and service points, plus a hostile venue name."""
-    from geoplanner.load import load_services
+    from geoplanner.inputs.load import load_services
 
     sectors = need_sectors.merge(ranking[["mdrc", "deprivation"]], on="mdrc", how="left")
     parts = [load_services(n).points for n in ("kg", "one", "hvhk")]
@@ -72,7 +72,7 @@ def build_test_data(need_sectors: gpd.GeoDataFrame, ranking: gpd.GeoDataFrame) -
 
 def build_test_scenario(data: maps.MapData, name: str, n: int) -> maps.MapData:
     """A scenario fixture: ``n`` venues from the real candidate list, with a timetable."""
-    from geoplanner.load import load_services
+    from geoplanner.inputs.load import load_services
 
     cand = load_services("candidates").points.sort_values("id").iloc[::40].iloc[:n]
     sites = gpd.GeoDataFrame(

@@ -21,7 +21,7 @@ def data_dir() -> Path:
 
     Fails, rather than skips, when the data cannot be had: CI always has the mirror.
     """
-    from geoplanner.bundle import check, pull
+    from geoplanner.inputs.bundle import check, pull
 
     target = ROOT / "data"
     os.environ["GEOPLANNER_DATA_DIR"] = str(target)
@@ -57,7 +57,7 @@ def ranking(data_dir: Path, need_sectors):
 @pytest.fixture
 def cache_on(tmp_path, monkeypatch):
     """The solution and render caches turned on, in an empty folder of their own."""
-    from geoplanner import solutions
+    from geoplanner import cache as solutions
 
     monkeypatch.delenv(solutions.NO_CACHE_ENV, raising=False)
     folder = tmp_path / "cache"

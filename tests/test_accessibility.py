@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geoplanner.accessibility import (
+from geoplanner.access.isochrones import isochrones, walking_time_raster
+from geoplanner.access.network import metres_per_minute, network_from_graph, snap_points
+from geoplanner.access.times import (
     coverage,
     demand_points,
     nearest_service_times,
     time_matrix,
     weighted_quantile,
 )
-from geoplanner.errors import DataError, ModelError
-from geoplanner.isochrones import isochrones, walking_time_raster
-from geoplanner.network import metres_per_minute, network_from_graph, snap_points
+from geoplanner.core.errors import DataError, ModelError
 
 SPEED = 6.0  # 100 m per minute: easy arithmetic
 MPM = metres_per_minute(SPEED)
@@ -142,7 +142,7 @@ def test_homes_on_a_loop_and_on_the_longer_parallel_street_walk_their_own_street
 
 
 def test_service_on_a_loop_joins_the_network_once_the_short_way_round():
-    from geoplanner.accessibility import _augmented, node_distances
+    from geoplanner.access.times import _augmented, node_distances
 
     net = network_from_graph(loop_and_parallel_graph())
     on_loop = snap_points(net, np.array([[-100.0, 50.0]]))
@@ -325,8 +325,9 @@ def test_raster_matches_point_times(tmp_path):
 
 @pytest.fixture(scope="module")
 def real():
-    from geoplanner import load, need
-    from geoplanner.network import load_network
+    from geoplanner import need
+    from geoplanner.access.network import load_network
+    from geoplanner.inputs import load
 
     lines = need.residential_lines()
     sn = need.sector_need(lines=lines)
@@ -345,7 +346,7 @@ def test_real_demand_points_conserve_every_sector(real):
 
 
 def test_real_coverage_tables_conserve_population(real):
-    from geoplanner import load
+    from geoplanner.inputs import load
 
     dp, sn = real["demand"], real["need"]
     times, notes = {}, {}
@@ -424,7 +425,7 @@ def test_run_coverage_writes_every_output(tmp_path):
 def test_run_coverage_rejects_only_empty_sets(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from geoplanner import load
+    from geoplanner.inputs import load
     from geoplanner.pipeline import run_coverage
 
     real_load = load.load_services
@@ -457,7 +458,7 @@ def _cli_app():
 def test_cli_coverage_summary_and_bad_options(tmp_path):
     from typer.testing import CliRunner
 
-    from geoplanner.errors import ConfigError
+    from geoplanner.core.errors import ConfigError
 
     runner = CliRunner()
     app = _cli_app()

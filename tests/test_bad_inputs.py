@@ -72,7 +72,7 @@ def _damage(key: str, how: str) -> Callable[[Path, Path], None]:
     """Replace one bundle file of the sandbox by a damaged copy (truncated, halved or empty)."""
 
     def setup(case_dir: Path, data: Path) -> None:
-        from geoplanner.bundle import load_bundle
+        from geoplanner.inputs.bundle import load_bundle
 
         rel = load_bundle(ROOT / "data" / "bundle.toml")[key].path
         target = data / rel
@@ -648,7 +648,7 @@ def test_bad_input(case: Case, sandbox: tuple[Path, Path, Path], capsys: pytest.
 
 def test_nan_coordinates_are_flagged_not_given(sandbox: tuple[Path, Path, Path]) -> None:
     """A row with 'nan' coordinates is kept unplaced with the reason, never marked as given."""
-    from geoplanner.user_data import import_services
+    from geoplanner.inputs.user_data import import_services
 
     case_dir, data, _out = sandbox
     f = case_dir / "f.csv"
@@ -662,7 +662,7 @@ def test_formula_cells_are_neutralised(sandbox: tuple[Path, Path, Path]) -> None
     """Names a spreadsheet would run as formulas reach every CSV written as text."""
     import pandas as pd
 
-    from geoplanner.user_data import import_services
+    from geoplanner.inputs.user_data import import_services
 
     case_dir, data, _out = sandbox
     f = case_dir / "f.csv"

@@ -2,7 +2,7 @@
 
 Chromium runs with every host name resolving to nothing, so the page can only use what it
 carries (self-contained file) or the local copies of the pinned assets (online file, with its
-CDN links pointed at the cache: :func:`geoplanner.assets.localize_assets`). The OSM tiles
+CDN links pointed at the cache: :func:`geoplanner.outputs.maps.assets.localize_assets`). The OSM tiles
 cannot load; those failures are the only console errors allowed.
 """
 
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from _mapdata import XSS_NAME, shared_map_data, shared_scenario  # tests/_mapdata.py
 
-from geoplanner import assets, maps
+from geoplanner.outputs import maps
+from geoplanner.outputs.maps import assets
 
 _TILE_HOSTS = ("tile.openstreetmap.org",)
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from geoplanner.bundle import check, load_bundle, pull
-from geoplanner.errors import ConfigError, DataMissingError
+from geoplanner.core.errors import ConfigError, DataMissingError
+from geoplanner.inputs.bundle import check, load_bundle, pull
 
 
 def _bundle(tmp_path: Path, content: bytes, *, direct_url: str | None = None) -> Path:

@@ -116,7 +116,7 @@ def test_workbook_follows_the_run_language(tmp_path):
     """--lang fr gives French sheet names and headers (checked on the workbook writer the run calls)."""
     import pandas as pd
 
-    from geoplanner.workbook import main_job_sheets, write_workbook
+    from geoplanner.outputs.workbook import main_job_sheets, write_workbook
 
     lgn = pd.DataFrame({"lgn": [1], "service_set": ["kg"], "pop_0_2": [10.5], "share_within_10_min": [0.5]})
     path = write_workbook(tmp_path / "fr.xlsx", main_job_sheets(coverage={"lgn": lgn}, lang="fr"), lang="fr")
@@ -194,7 +194,7 @@ def test_priority_style_outlines_and_labels_the_priority_wijken(main_run):
 
 
 def test_styles_are_the_same_bytes_on_a_second_write(main_run, tmp_path):
-    from geoplanner.qgis_styles import style_coverage_gpkg, style_priority_gpkg
+    from geoplanner.outputs.qgis_styles import style_coverage_gpkg, style_priority_gpkg
 
     out, _ = main_run
     for rel, styler in (("coverage/coverage.gpkg", style_coverage_gpkg), ("priority_wijken.gpkg", style_priority_gpkg)):

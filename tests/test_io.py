@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoplanner._io import csv_safe, output_step, pending_path, write_csv, write_text
-from geoplanner.manifest import write_manifest
+from geoplanner.outputs.files import csv_safe, output_step, pending_path, write_csv, write_text
+from geoplanner.outputs.manifest import write_manifest
 
 
 def _run(out: Path, files: dict[str, str], *, fail: BaseException | None = None) -> None:

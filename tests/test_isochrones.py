@@ -13,10 +13,10 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geoplanner import isochrones as iso_mod
-from geoplanner.accessibility import node_distances
-from geoplanner.isochrones import ISOCHRONE_BUFFER_M, isochrones, merge_isochrones, reachable_lines
-from geoplanner.network import load_network, metres_per_minute, network_from_graph, snap_points
+from geoplanner.access import isochrones as iso_mod
+from geoplanner.access.isochrones import ISOCHRONE_BUFFER_M, isochrones, merge_isochrones, reachable_lines
+from geoplanner.access.network import load_network, metres_per_minute, network_from_graph, snap_points
+from geoplanner.access.times import node_distances
 
 SPEED = 6.0  # 100 m/min
 
@@ -41,14 +41,14 @@ def assert_same_meaning(poly, ref, *, rel: float = 1e-4, width_m: float = 2.0) -
 
 @pytest.fixture(scope="module")
 def real():
-    from geoplanner import load
+    from geoplanner.inputs import load
 
     return load_network(), load.load_region()
 
 
 @pytest.mark.parametrize("set_name", ["kg", "one", "hvhk", "any_cb", "all_family"])
 def test_incremental_polygons_match_reference_on_real_data(real, set_name):
-    from geoplanner import load
+    from geoplanner.inputs import load
 
     net, region = real
     pts = load.load_services(set_name).points.sort_values("id")
@@ -121,7 +121,7 @@ def test_merge_equals_the_sets_together():
 
 
 def test_raster_grid_is_snapped_once(tmp_path, monkeypatch):
-    from geoplanner.isochrones import walking_time_raster
+    from geoplanner.access.isochrones import walking_time_raster
 
     net = network_from_graph(_toy([(0, 1, 300), (1, 2, 300)], {0: (0, 0), 1: (300, 0), 2: (300, 300)}))
     iso_mod.clear_memo()

@@ -5,8 +5,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geoplanner import load
-from geoplanner.errors import DataError, DataMissingError
+from geoplanner.core.errors import DataError, DataMissingError
+from geoplanner.inputs import load
 
 
 def test_real_sectors(data_dir):

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
 
-from geoplanner import assets, maps
-from geoplanner.errors import ConfigError, DataError, DataMissingError
-from geoplanner.i18n import LABELS, fmt_num, label
+from geoplanner.core.errors import ConfigError, DataError, DataMissingError
+from geoplanner.core.i18n import LABELS, fmt_num, label
+from geoplanner.outputs import maps
+from geoplanner.outputs.maps import assets
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +177,7 @@ def test_sector_polygons_written_once_simplified_to_the_map_scale(map_data):
     import geopandas as gpd
     import shapely
 
-    from geoplanner import settings
+    from geoplanner.core import settings
 
     dual = maps.build_dual_map(shared_scenario(map_data, "A", 4), shared_scenario(map_data, "B", 8))
     page = maps.render_html(dual)

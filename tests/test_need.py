@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from geoplanner import need
-from geoplanner.errors import ConfigError
-from geoplanner.load import load_commune_age_shares, load_commune_population, load_sector_population
+from geoplanner.core.errors import ConfigError
+from geoplanner.inputs.load import load_commune_age_shares, load_commune_population, load_sector_population
 
 
 def test_commune_totals_are_preserved_exactly(data_dir, need_sectors):
@@ -125,7 +125,7 @@ def test_status_of_sums_and_coverage_groups():
     assert need.status_mix([1000.0, 1.0], ["derived", "estimated"]) == "derived >99 %, estimated <1 %"
     assert need.status_mix([0.0, 0.0], ["observed", "derived"]) == "observed 50 %, derived 50 %"
     # the coverage tables use the same rule ("derived" is a status of its own, not "estimated")
-    from geoplanner.accessibility import _summarise
+    from geoplanner.access.times import _summarise
 
     frame = pd.DataFrame(
         {
@@ -283,8 +283,8 @@ def test_observed_wijk_figures_replace_aggregates(data_dir, need_sectors):
 
 
 def test_user_figures_flow_into_the_ranking(data_dir, tmp_path, monkeypatch, need_sectors):
+    from geoplanner.inputs.user_data import import_sector_figures, sector_figures_path
     from geoplanner.pipeline import run_rank
-    from geoplanner.user_data import import_sector_figures, sector_figures_path
 
     codes = need_sectors.loc[need_sectors["mdrc"] == 16, "cd_sector"]
     src = tmp_path / "figures.csv"
@@ -326,7 +326,7 @@ def test_pca_weights_match_scikit_learn():
 
 def test_an_impossible_birth_rate_never_reaches_the_ranking(data_dir, need_sectors, ranking):
     """Observed wijk births that cannot go with its residents (1,969 ‰) stop the ranking, naming the wijk."""
-    from geoplanner.errors import DataError
+    from geoplanner.core.errors import DataError
 
     wijk = int(ranking.loc[ranking["rank"] == 30, "mdrc"].iloc[0])
     pop = float(ranking.loc[ranking["mdrc"] == wijk, "pop_total"].iloc[0])

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from _mapdata import XSS_NAME, shared_map_data  # tests/_mapdata.py
 
-from geoplanner import maps, settings
-from geoplanner.load import load_services
-from geoplanner.report import render_report
-from geoplanner.stability import rank_stability
+from geoplanner.core import settings
+from geoplanner.inputs.load import load_services
+from geoplanner.need.stability import rank_stability
+from geoplanner.outputs import maps
+from geoplanner.outputs.report import render_report
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,15 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
-from geoplanner import network
-from geoplanner.errors import ConfigError, DataError
-from geoplanner.network import load_network, network_from_graph, snap_points, speed_for
+from geoplanner.access import network
+from geoplanner.access.network import load_network, network_from_graph, snap_points, speed_for
+from geoplanner.core.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")
 def graphml():
     """The bundle's walk GraphML (the session fixture ``data_dir`` has pulled the real data)."""
-    from geoplanner.bundle import dataset_path
+    from geoplanner.inputs.bundle import dataset_path
 
     return dataset_path("osm_walk_graphml")
 
@@ -295,7 +295,7 @@ def test_real_node_pairs_match_networkx(brussels, graphml):
 
 
 def test_pbf_reader_builds_comparable_network():
-    from geoplanner.bundle import dataset_path
+    from geoplanner.inputs.bundle import dataset_path
 
     net = load_network(dataset_path("osm_pbf"), cache=False)
     # the PBF route applies the same walk filter; total length within 1 % of the OSMnx graph's 2,815.6 km
@@ -338,7 +338,7 @@ def test_fast_graphml_reader_matches_osmnx_on_tricky_graph(tmp_path):
 
 
 def test_fast_graphml_reader_leaves_other_graphml_to_osmnx(tmp_path):
-    from geoplanner._graphml import read_graphml
+    from geoplanner.access.graphml import read_graphml
 
     # values as strings, as OSMnx writes them (OSMnx cannot read typed GraphML)
     g = nx.MultiGraph(crs="EPSG:31370")  # undirected: NetworkX lists its edges differently

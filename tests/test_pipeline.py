@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoplanner.errors import ConfigError
+from geoplanner.core.errors import ConfigError
+from geoplanner.core.progress import reporting
 from geoplanner.pipeline import run_all, scenario_files
-from geoplanner.progress import reporting
 
 ROOT = Path(__file__).resolve().parent.parent
 

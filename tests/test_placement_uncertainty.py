@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoplanner.accessibility import ServiceTimes, class_may_change, placement_uncertainty
-from geoplanner.errors import ModelError
+from geoplanner.access.times import ServiceTimes, class_may_change, placement_uncertainty
+from geoplanner.core.errors import ModelError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -72,12 +72,12 @@ def test_placement_uncertainty_sums_children_by_nearest_service() -> None:
 
 def test_real_imported_set_flags_children_near_a_threshold(data_dir: Path, tmp_path: Path) -> None:
     """A geocoded user list on the real network: children are flagged only near a threshold, only for radius > 0."""
-    from geoplanner import user_data as ud
-    from geoplanner.accessibility import demand_points, nearest_service_times
+    from geoplanner.access.network import load_network, metres_per_minute, snap_points
+    from geoplanner.access.times import demand_points, nearest_service_times
     from geoplanner.geocode import load_address_index
-    from geoplanner.load import load_sectors
+    from geoplanner.inputs import user_data as ud
+    from geoplanner.inputs.load import load_sectors
     from geoplanner.need import build_need
-    from geoplanner.network import load_network, metres_per_minute, snap_points
 
     store = tmp_path / "user"
     rep = ud.import_services(
@@ -116,8 +116,8 @@ def test_run_coverage_writes_the_uncertain_children(data_dir: Path, tmp_path: Pa
     """The coverage run counts them for an imported set, and writes zeros for sets without radii."""
     import json
 
-    from geoplanner import user_data as ud
     from geoplanner.geocode import load_address_index
+    from geoplanner.inputs import user_data as ud
     from geoplanner.pipeline import run_coverage
 
     work = tmp_path / "data"

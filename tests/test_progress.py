@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from geoplanner.progress import reporting, stage
+from geoplanner.core.progress import reporting, stage
 
 
 def test_stages_record_their_seconds_and_nest():

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geoplanner import settings
-from geoplanner.network import WALK_SPEED_KMH, metres_per_minute
+from geoplanner.access.network import WALK_SPEED_KMH, metres_per_minute
+from geoplanner.core import settings
 
 MPM = metres_per_minute(WALK_SPEED_KMH)
 #: Largest allowed difference, in minutes (0.75 m at 4.5 km/h).
@@ -104,10 +104,11 @@ class SplitReference:
 
 @pytest.fixture(scope="module")
 def case():
-    from geoplanner import load, need
-    from geoplanner.accessibility import demand_points
-    from geoplanner.bundle import dataset_path
-    from geoplanner.network import load_network
+    from geoplanner import need
+    from geoplanner.access.network import load_network
+    from geoplanner.access.times import demand_points
+    from geoplanner.inputs import load
+    from geoplanner.inputs.bundle import dataset_path
 
     lines = need.residential_lines()
     demand = demand_points(load.load_sectors(), need.sector_need(lines=lines), lines)
@@ -126,7 +127,7 @@ def case():
 
 @pytest.mark.parametrize("name", SETS)
 def test_nearest_service_times_match_split_edge_reference(case, name):
-    from geoplanner.accessibility import nearest_service_times
+    from geoplanner.access.times import nearest_service_times
 
     demand, services = case["groups"]["demand"], case["groups"][name]
     assert len(demand) > 17_000  # every demand point of the real run, not a sample
@@ -138,7 +139,7 @@ def test_nearest_service_times_match_split_edge_reference(case, name):
 
 
 def test_time_matrix_matches_split_edge_reference(case):
-    from geoplanner.accessibility import time_matrix
+    from geoplanner.access.times import time_matrix
 
     streets, ref = case["streets"], case["ref"]
     demand, venues = case["groups"]["demand"], case["groups"]["all_family"]
@@ -172,7 +173,7 @@ def _shared_pairs(pair: list[tuple[int, int]]) -> set[tuple[int, int]]:
 
 
 def test_home_on_the_bracops_loop_stays_on_its_street(case):
-    from geoplanner.accessibility import nearest_service_times
+    from geoplanner.access.times import nearest_service_times
 
     net = case["net"]
     node = int(np.flatnonzero(net.node_ids == BRACOPS_NODE)[0])

@@ -8,7 +8,10 @@ import re
 import pytest
 from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
 
-from geoplanner import maps, render_cache, solutions, static_maps
+from geoplanner import cache as solutions
+from geoplanner.outputs import maps
+from geoplanner.outputs.maps import page_cache as render_cache
+from geoplanner.outputs.maps import static as static_maps
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,7 @@ def _without_ids(html: str) -> str:
 
 
 def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, data_dir, tmp_path, monkeypatch):
-    from geoplanner.report import make_maps
+    from geoplanner.outputs.report import make_maps
     from geoplanner.scenario import build_context
 
     context = build_context(data_dir)
@@ -135,7 +138,7 @@ def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, d
 def test_report_charts_follow_the_cache_flag(cache_on):
     from matplotlib.figure import Figure
 
-    from geoplanner import report
+    from geoplanner.outputs import report
 
     def chart(title: str) -> Figure:
         fig = Figure(figsize=(2, 1))

@@ -14,9 +14,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image, ImageStat
 
-from geoplanner import static_maps
-from geoplanner.maps import MapData
-from geoplanner.report import ReportMap, render_report, write_report
+from geoplanner.outputs.maps import MapData
+from geoplanner.outputs.maps import static as static_maps
+from geoplanner.outputs.report import ReportMap, render_report, write_report
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_report_in_french_without_optional_parts(ranking):
 
 
 def test_sector_and_lgn_coverage_from_points():
-    from geoplanner.report import lgn_coverage, sector_coverage
+    from geoplanner.outputs.report import lgn_coverage, sector_coverage
 
     inf = float("inf")
     points = pd.DataFrame(
@@ -161,7 +161,7 @@ def _result(name: str, *notes: str):
 
 
 def test_notes_grouped_general_then_per_scenario():
-    from geoplanner.report import group_notes
+    from geoplanner.outputs.report import group_notes
 
     results = [
         _result("huidig", "K&G onvolledig", "geschat"),
@@ -285,7 +285,7 @@ def _comparison() -> pd.DataFrame:
     ],
 )
 def test_comparison_table_localised(lang, headers, row):
-    from geoplanner.report import comparison_rows
+    from geoplanner.outputs.report import comparison_rows
 
     table = comparison_rows(_comparison(), lang=lang)
     assert table["header"][:5] == headers
@@ -299,7 +299,7 @@ def test_comparison_table_localised(lang, headers, row):
 
 def test_summary_section_figures_marks_and_caveats():
     """Hand-made comparison: each figure lands in its cell, estimated/derived marked, caveats as they apply."""
-    from geoplanner.report import summary_section
+    from geoplanner.outputs.report import summary_section
 
     comparison = pd.DataFrame(
         {

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoplanner.errors import ConfigError
+from geoplanner.core.errors import ConfigError
 from geoplanner.scenario import compare, demand_weights, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,9 +213,9 @@ def test_consultation_demand_by_hand():
 
 
 def test_venue_suitability_and_language_come_from_the_table_and_the_data(data_dir):
-    from geoplanner.errors import DataError
-    from geoplanner.load import load_services
-    from geoplanner.venues import TYPE_SUITABILITY, dutch_speaking, suitability
+    from geoplanner.core.errors import DataError
+    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.venues import TYPE_SUITABILITY, dutch_speaking, suitability
 
     cand = load_services("candidates", data_dir).points
     assert set(cand["type"]) <= set(TYPE_SUITABILITY)  # every type in the data has a class and a reason

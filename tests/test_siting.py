@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from geoplanner.errors import ModelError
+from geoplanner.core.errors import ModelError
 from geoplanner.siting import DAGDELEN, DAYS, MaximalCovering, PMedian, Rotation, SetCovering
 
 

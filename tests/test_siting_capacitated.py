@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from geoplanner.errors import ModelError
+from geoplanner.core.errors import ModelError
 from geoplanner.siting import CapacitatedCovering, CapacitatedRotation
 from geoplanner.siting.capacitated import WorkSlot
 

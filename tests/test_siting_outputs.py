@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from _mapdata import shared_map_data  # tests/_mapdata.py
 
-from geoplanner import maps
-from geoplanner.i18n import label
+from geoplanner.core.i18n import label
+from geoplanner.outputs import maps
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def _curve() -> pd.DataFrame:
     ("lang", "sentence"), [("nl", "meer dan 3 teams nodig voor 50 %"), ("en", "more than 3 teams")]
 )
 def test_report_has_the_teams_section(lang, sentence):
-    from geoplanner.report import render_report
+    from geoplanner.outputs.report import render_report
 
     wijk = pd.DataFrame(
         {"mdrc": [62], "name_nl": ["<i>Machtens</i>"], "name_fr": ["Machtens"], "consultations": [900.0],

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoplanner import solutions
+from geoplanner import cache as solutions
 from geoplanner.scenario import build_context, load_scenario, parse_scenario, run_scenario, write_scenario_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def test_the_key_follows_demand_network_services_and_code(context, monkeypatch):
     net = dataclasses.replace(context.net, sha256="0" * 64)
     assert solutions.solution_key(s, dataclasses.replace(context, net=net)) != base
     # a service set's points
-    from geoplanner import load
+    from geoplanner.inputs import load
 
     real = load.load_services
 
@@ -193,7 +193,7 @@ def test_coverage_isochrones_come_back_the_same_from_the_cache(cache_on, context
 def test_the_isochrone_key_follows_places_thresholds_speed_and_code(context, monkeypatch):
     import numpy as np
 
-    from geoplanner.load import load_region
+    from geoplanner.inputs.load import load_region
     from geoplanner.pipeline import isochrone_key
 
     xy = np.array([[149000.0, 170000.0], [150000.0, 171000.0]])

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoplanner import need, stability
+from geoplanner import need
+from geoplanner.need import stability
 
 
 def _fixture(n: int = 30, *, tied_status: str = "derived"):

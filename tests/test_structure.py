@@ -22,9 +22,12 @@ def _loaded_after(module: str) -> set[str]:
 @pytest.mark.parametrize(
     ("module", "absent"),
     [
-        ("geoplanner.accessibility", {"geoplanner.isochrones", "geoplanner.pipeline", "geoplanner.manifest"}),
-        ("geoplanner.isochrones", {"geoplanner.pipeline", "geoplanner.scenario"}),
-        ("geoplanner.scenario", {"geoplanner.pipeline", "geoplanner.isochrones"}),
+        (
+            "geoplanner.access.times",
+            {"geoplanner.access.isochrones", "geoplanner.pipeline", "geoplanner.outputs.manifest"},
+        ),
+        ("geoplanner.access.isochrones", {"geoplanner.pipeline", "geoplanner.scenario"}),
+        ("geoplanner.scenario", {"geoplanner.pipeline", "geoplanner.access.isochrones"}),
     ],
 )
 def test_engine_modules_do_not_import_the_runs(module: str, absent: set[str]) -> None:
@@ -34,7 +37,7 @@ def test_engine_modules_do_not_import_the_runs(module: str, absent: set[str]) ->
 
 
 def test_run_coverage_lives_in_pipeline() -> None:
-    import geoplanner.accessibility as acc
+    import geoplanner.access.times as acc
     from geoplanner import pipeline
 
     assert not hasattr(acc, "run_coverage") and not hasattr(acc, "CoverageRun")
@@ -46,7 +49,7 @@ def test_accessibility_names_no_writing_module_even_lazily() -> None:
     import ast
     from pathlib import Path
 
-    import geoplanner.accessibility as acc
+    import geoplanner.access.times as acc
 
     tree = ast.parse(Path(acc.__file__).read_text(encoding="utf-8"))
     names = set()
@@ -56,5 +59,10 @@ def test_accessibility_names_no_writing_module_even_lazily() -> None:
             names |= {f"{node.module}.{a.name}" for a in node.names}
         elif isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
-    banned = {"geoplanner.isochrones", "geoplanner.pipeline", "geoplanner.manifest", "geoplanner._io"}
+    banned = {
+        "geoplanner.access.isochrones",
+        "geoplanner.pipeline",
+        "geoplanner.outputs.manifest",
+        "geoplanner.outputs.files",
+    }
     assert not (names & banned), sorted(names & banned)

@@ -22,7 +22,7 @@ def run_tables(tmp_path_factory, data_dir):
 
     Each table is returned with the CSV written for it: (frame, csv path).
     """
-    from geoplanner._io import write_csv
+    from geoplanner.outputs.files import write_csv
     from geoplanner.pipeline import RANK_COLUMNS, run_coverage, run_rank
 
     out = tmp_path_factory.mktemp("wb")
@@ -76,7 +76,7 @@ def run_tables(tmp_path_factory, data_dir):
 
 @pytest.fixture(scope="module")
 def workbook(run_tables):
-    from geoplanner.workbook import main_job_sheets, write_workbook
+    from geoplanner.outputs.workbook import main_job_sheets, write_workbook
 
     out, tables, cov = run_tables
     sheets = main_job_sheets(
@@ -219,7 +219,7 @@ def test_text_is_never_a_formula(workbook):
 
 
 def test_same_tables_give_the_same_bytes(workbook, tmp_path):
-    from geoplanner.workbook import write_workbook
+    from geoplanner.outputs.workbook import write_workbook
 
     path, sheets = workbook
     again = write_workbook(tmp_path / "again.xlsx", sheets, [])
@@ -233,7 +233,7 @@ def test_same_tables_give_the_same_bytes(workbook, tmp_path):
 
 
 def test_missing_and_empty_tables_are_left_out():
-    from geoplanner.workbook import main_job_sheets
+    from geoplanner.outputs.workbook import main_job_sheets
 
     lgn = pd.DataFrame({"lgn": [1, 2], "service_set": ["kg", "kg"], "share_within_10_min": [0.5, 0.25]})
     sheets = main_job_sheets(
@@ -246,8 +246,8 @@ def test_missing_and_empty_tables_are_left_out():
 
 
 def test_headers_in_other_languages_and_unknown_columns():
-    from geoplanner.errors import ConfigError
-    from geoplanner.workbook import column_header
+    from geoplanner.core.errors import ConfigError
+    from geoplanner.outputs.workbook import column_header
 
     assert column_header("share_within_5_min", "fr") == "Part à moins de 5 min"
     assert column_header("within_15_min", "en") == "Children 0–2 within 15 min"
@@ -258,7 +258,7 @@ def test_headers_in_other_languages_and_unknown_columns():
 
 
 def test_sheet_titles_are_valid_and_unique():
-    from geoplanner.workbook import sheet_titles
+    from geoplanner.outputs.workbook import sheet_titles
 
     names = sheet_titles(
         ["Uurrooster een_heel_lange_scenarionaam_2025", "Uurrooster een_heel_lange_scenarionaam_2026",
@@ -280,7 +280,7 @@ def test_geometry_is_refused_and_dropped_by_the_builder(tmp_path):
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from geoplanner.workbook import Sheet, main_job_sheets, write_workbook
+    from geoplanner.outputs.workbook import Sheet, main_job_sheets, write_workbook
 
     gdf = gpd.GeoDataFrame({"rank": [1], "priority": [True]}, geometry=[Point(0, 0)], crs="EPSG:31370")
     with pytest.raises(ValueError, match="geometry"):
@@ -292,8 +292,8 @@ def test_geometry_is_refused_and_dropped_by_the_builder(tmp_path):
 
 def test_written_with_the_step(tmp_path):
     """Inside output_step the workbook lands with the step's other outputs, not before; a failed step leaves none."""
-    from geoplanner._io import output_step
-    from geoplanner.workbook import Sheet, write_workbook
+    from geoplanner.outputs.files import output_step
+    from geoplanner.outputs.workbook import Sheet, write_workbook
 
     sheet = Sheet("t", pd.DataFrame({"a": [1, 2]}))
     with output_step(tmp_path):

@@ -1,7 +1,7 @@
 """Command-line interface: a thin layer over the library.
 
 Each concern registers its commands from its own module (``geoplanner.cli.<concern>``);
-this module only builds the app and turns :class:`~geoplanner.errors.GeoplannerError`
+this module only builds the app and turns :class:`~geoplanner.core.errors.GeoplannerError`
 into one line on stderr and a non-zero exit, never a traceback.
 """
 
@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.console import Console
 
-from geoplanner.errors import GeoplannerError
+from geoplanner.core.errors import GeoplannerError
 
 __all__ = ["app", "main", "console", "err_console", "stage_printer", "EXIT_INTERRUPTED"]
 
@@ -29,8 +29,8 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
-def stage_printer(max_depth: int = 1):  # noqa: ANN201 - geoplanner.progress.Reporter or None
-    """Return a :mod:`geoplanner.progress` reporter printing each stage and its seconds on stderr.
+def stage_printer(max_depth: int = 1):  # noqa: ANN201 - geoplanner.core.progress.Reporter or None
+    """Return a :mod:`geoplanner.core.progress` reporter printing each stage and its seconds on stderr.
 
     Only in a terminal (None otherwise: logs and pipes keep the commands' usual output; the
     seconds are still in the manifests). Stages nested deeper than ``max_depth`` are not shown.

@@ -10,7 +10,7 @@ __all__ = ["register"]
 
 
 def _floats(text: str, what: str) -> list[float]:
-    from geoplanner.accessibility import check_thresholds
+    from geoplanner.access.times import check_thresholds
 
     return list(check_thresholds([v.strip() for v in text.split(",") if v.strip()], what=what))
 
@@ -36,10 +36,10 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Draw the isochrones anew: read and store none."),
     ) -> None:
         """Measure how many young children live within 5, 10 and 15 minutes' walk of each service set."""
-        from geoplanner._io import ensure_output_dir
+        from geoplanner.access.network import speed_for
         from geoplanner.cli import console
-        from geoplanner.errors import ConfigError
-        from geoplanner.network import speed_for
+        from geoplanner.core.errors import ConfigError
+        from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.pipeline import run_coverage
 
         if speed is not None and profile is not None:

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         replace: bool = typer.Option(False, "--replace", help="Overwrite files whose checksum differs."),
     ) -> None:
         """Fill data/ from a local mirror or the official sources, verifying sha256."""
-        from geoplanner.bundle import pull
+        from geoplanner.inputs.bundle import pull
 
         actions = pull(source, keys=dataset or None, replace=replace)
         _print(actions, "data pull")
@@ -44,8 +44,8 @@ def register(app: typer.Typer) -> None:
     @data_app.command("check")
     def check_cmd() -> None:
         """Check every dataset is present with its checksum, then validate it with the loaders."""
-        from geoplanner import load
-        from geoplanner.bundle import check
+        from geoplanner.inputs import load
+        from geoplanner.inputs.bundle import check
 
         actions = check()
         _print(actions, "data check")

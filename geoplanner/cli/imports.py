@@ -38,11 +38,11 @@ def register(app: typer.Typer) -> None:
         sheet: str | None = typer.Option(None, "--sheet", help="Sheet to read when a workbook has several."),
     ) -> None:
         """Validate a list of services, geocode addresses offline, store it as a named set."""
-        from geoplanner import settings
-        from geoplanner._io import ensure_output_dir, output_step, write_csv
         from geoplanner.cli import console
-        from geoplanner.manifest import write_manifest
-        from geoplanner.user_data import import_services
+        from geoplanner.core import settings
+        from geoplanner.inputs.user_data import import_services
+        from geoplanner.outputs.files import ensure_output_dir, output_step, write_csv
+        from geoplanner.outputs.manifest import write_manifest
 
         out_dir = ensure_output_dir((out or settings.output_dir()) / "imports")
         # The stored set, its report and its manifest land together or not at all.
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from geoplanner.cli import console
-        from geoplanner.load import load_services, service_set_names
+        from geoplanner.inputs.load import load_services, service_set_names
 
         table = Table(title="Voorzieningen (service sets)")
         for col in ("naam", "op de kaart", "zonder coördinaten", "verwacht", "opmerking"):
@@ -97,13 +97,13 @@ def register(app: typer.Typer) -> None:
         """Geocode the bundled service rows that have a street but no coordinates (offline, OSM)."""
         import pandas as pd
 
-        from geoplanner import settings
-        from geoplanner._io import ensure_output_dir, output_step, write_csv
-        from geoplanner.bundle import dataset_path
         from geoplanner.cli import console
+        from geoplanner.core import settings
         from geoplanner.geocode import geocode_frame, load_address_index
-        from geoplanner.load import read_table
-        from geoplanner.manifest import write_manifest
+        from geoplanner.inputs.bundle import dataset_path
+        from geoplanner.inputs.load import read_table
+        from geoplanner.outputs.files import ensure_output_dir, output_step, write_csv
+        from geoplanner.outputs.manifest import write_manifest
 
         keys = ("services_kg", "services_one", "services_hvhk", "services_candidates")
         paths = [dataset_path(k) for k in keys]
@@ -148,11 +148,11 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="Folder for the manifest (default outputs/imports)."),
     ) -> None:
         """Validate sector figures (2022 or 2025 codes) and store them to replace the estimates."""
-        from geoplanner import settings
-        from geoplanner._io import ensure_output_dir, output_step
         from geoplanner.cli import console
-        from geoplanner.manifest import write_manifest
-        from geoplanner.user_data import TOTALS_TOLERANCE, import_sector_figures, sector_figures_path
+        from geoplanner.core import settings
+        from geoplanner.inputs.user_data import TOTALS_TOLERANCE, import_sector_figures, sector_figures_path
+        from geoplanner.outputs.files import ensure_output_dir, output_step
+        from geoplanner.outputs.manifest import write_manifest
 
         out_dir = ensure_output_dir((out or settings.output_dir()) / "imports")
         stored = sector_figures_path()

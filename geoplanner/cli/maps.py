@@ -25,9 +25,9 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Write interactive (HTML) and printable (PNG) maps of the coverage gap and of each scenario."""
-        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
-        from geoplanner.report import make_maps
+        from geoplanner.outputs.files import ensure_output_dir
+        from geoplanner.outputs.report import make_maps
 
         if out is not None:
             ensure_output_dir(out)
@@ -48,9 +48,9 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Write one HTML report: priority wijken, coverage per LGN, scenario comparison, maps and charts."""
-        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
-        from geoplanner.report import make_report
+        from geoplanner.outputs.files import ensure_output_dir
+        from geoplanner.outputs.report import make_report
 
         if out is not None:
             ensure_output_dir(out)
@@ -65,8 +65,8 @@ def register(app: typer.Typer) -> None:
     @assets_app.command("fetch")
     def assets_fetch(force: bool = typer.Option(False, "--force", help="Download again even if cached.")) -> None:
         """Download the pinned Leaflet files from the npm registry into the cache (sha256 checked)."""
-        from geoplanner import assets
         from geoplanner.cli import console
+        from geoplanner.outputs.maps import assets
 
         for path in assets.fetch_assets(force=force):
             console.print(f"ok {path}")
@@ -74,8 +74,8 @@ def register(app: typer.Typer) -> None:
     @assets_app.command("status")
     def assets_status() -> None:
         """List the pinned asset packages and whether each file is cached."""
-        from geoplanner import assets
         from geoplanner.cli import console
+        from geoplanner.outputs.maps import assets
 
         missing = set(assets.missing_assets())
         for pkg in assets.PACKAGES:

@@ -22,10 +22,10 @@ def register(app: typer.Typer) -> None:
         """Rank the residential wijken by births, birth rate and deprivation; write the 21 priority wijken."""
         from dataclasses import replace
 
-        from geoplanner import settings
-        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console
+        from geoplanner.core import settings
         from geoplanner.need import NeedParams
+        from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.pipeline import run_rank
 
         params = NeedParams.from_toml(config) if config else NeedParams()
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _status(value: str) -> str:
-    from geoplanner.i18n import label
+    from geoplanner.core.i18n import label
 
     return label(value) if value in ("observed", "derived", "estimated", "mixed") else str(value)
 
@@ -52,7 +52,7 @@ def _table(ranking, n: int, top_n: int | None = None):  # noqa: ANN001 - a GeoDa
     """Render the first ``n`` ranked wijken as a rich table (Dutch labels); ``top_n`` names the p_top column."""
     from rich.table import Table
 
-    from geoplanner.i18n import label
+    from geoplanner.core.i18n import label
 
     top_n = n if top_n is None else top_n
     table = Table(title=f"Prioritaire wijken (top {n}) — geboorten afgeleid of geschat tenzij 'waargenomen'")

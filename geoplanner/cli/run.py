@@ -27,13 +27,13 @@ def register(app: typer.Typer) -> None:
         """Run the main job: priority wijken, walking access, siting scenarios, maps and report."""
         from rich.table import Table
 
-        from geoplanner import settings
-        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console, stage_printer
         from geoplanner.cli.rank import _table
+        from geoplanner.core import settings
+        from geoplanner.core.progress import reporting
         from geoplanner.need import NeedParams
+        from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.pipeline import run_all
-        from geoplanner.progress import reporting
         from geoplanner.scenario import COMPARISON_LABELS as labels
 
         out_dir = ensure_output_dir(out or settings.output_dir())

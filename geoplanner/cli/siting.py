@@ -20,10 +20,10 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Run one siting scenario: chosen sites, timetable, coverage tables and manifest."""
-        from geoplanner import settings
-        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console, stage_printer
-        from geoplanner.progress import reporting
+        from geoplanner.core import settings
+        from geoplanner.core.progress import reporting
+        from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.scenario import build_context, load_scenario, run_scenario, write_scenario_outputs
 
         s = load_scenario(scenario)
@@ -51,10 +51,10 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Run scenarios and compare them side by side (coverage, walking times, per LGN)."""
-        from geoplanner import settings
-        from geoplanner._io import ensure_output_dir
         from geoplanner.cli import console, stage_printer
-        from geoplanner.progress import reporting
+        from geoplanner.core import settings
+        from geoplanner.core.progress import reporting
+        from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline, write_comparison
 
         # Validate every file before the slow part; start from the current situation ('huidig'),

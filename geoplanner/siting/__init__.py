@@ -1,6 +1,6 @@
 """Location models for consultation sites, one module per model family (as PySAL spopt).
 
-- :mod:`~geoplanner.siting.coverage`: maximal covering (MCLP) and set covering (LSCP);
+- :mod:`~geoplanner.siting.covering`: maximal covering (MCLP) and set covering (LSCP);
 - :mod:`~geoplanner.siting.p_median`: p-median;
 - :mod:`~geoplanner.siting.rotation`: the weekly rotation of mobile teams (reach only);
 - :mod:`~geoplanner.siting.capacitated`: capacitated maximal covering and the capacitated
@@ -20,7 +20,7 @@ budget and ``marginal[i]`` says what the i-th site adds.
 
 from geoplanner.siting.base import DAGDELEN, DAYS, Session, SitingResult
 from geoplanner.siting.capacitated import WEEK_SLOTS, CapacitatedCovering, CapacitatedRotation, CapacityResult, WorkSlot
-from geoplanner.siting.coverage import MaximalCovering, SetCovering
+from geoplanner.siting.covering import MaximalCovering, SetCovering
 from geoplanner.siting.p_median import PMedian
 from geoplanner.siting.rotation import Rotation
 

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from geoplanner.errors import ModelError
+from geoplanner.core.errors import ModelError
 
 #: Days of a working week, in Dutch (the timetable language).
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag")

@@ -55,7 +55,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import sparse
 
-from geoplanner.errors import ModelError
+from geoplanner.core.errors import ModelError
 from geoplanner.siting.base import _TOL, _as_cost, _gap, _greedy_note, _Milp
 
 __all__ = ["WorkSlot", "WEEK_SLOTS", "CapacityResult", "CapacitatedCovering", "CapacitatedRotation"]

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from scipy import sparse
 
-from geoplanner.errors import ModelError
+from geoplanner.core.errors import ModelError
 from geoplanner.siting.base import (
     _SLOTS,
     _TOL,

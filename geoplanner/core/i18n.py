@@ -1,0 +1,281 @@
+"""Labels of maps and reports in Dutch (default), French and English.
+
+Every word a map or report shows comes from here, so a translation is complete or fails
+loudly: :func:`label` raises for an unknown key or language.
+"""
+
+from __future__ import annotations
+
+import math
+
+from geoplanner.core.errors import ConfigError
+
+__all__ = ["LANGUAGES", "DEFAULT_LANG", "LABELS", "label", "check_lang", "fmt_num"]
+
+LANGUAGES = ("nl", "fr", "en")
+DEFAULT_LANG = "nl"
+
+# key: (nl, fr, en)
+_TABLE: dict[str, tuple[str, str, str]] = {
+    "gap_title": ("Dekkingstekort", "Déficit de couverture", "Coverage gap"),
+    "scenario_title": ("Scenario", "Scénario", "Scenario"),
+    "basemap": ("OpenStreetMap-achtergrond", "Fond OpenStreetMap", "OpenStreetMap background"),
+    "outlines": ("Gemeente- en wijkgrenzen", "Limites des communes et quartiers", "Commune and district outlines"),
+    "births": ("Geboorten per sector", "Naissances par secteur", "Births per sector"),
+    "births_wijk": ("Geboorten", "Naissances", "Births"),
+    "births_unit": ("geboorten per jaar", "naissances par an", "births per year"),
+    "pop_0_2": ("Kinderen 0–2 jaar", "Enfants de 0–2 ans", "Children aged 0–2"),
+    "deprivation": ("Kansarmoede (wijkindex)", "Précarité (indice du quartier)", "Deprivation (district index)"),
+    "priority": ("Prioritaire wijken (rang)", "Quartiers prioritaires (rang)", "Priority districts (rank)"),
+    "rank": ("Rang", "Rang", "Rank"),
+    "score": ("Score", "Score", "Score"),
+    "walk_time": ("Wandeltijd", "Temps de marche", "Walking time"),
+    "mean_min": ("gemiddelde wandeltijd", "temps de marche moyen", "mean walking time"),
+    "isochrone": ("Isochroon", "Isochrone", "Isochrone"),
+    "services": ("Diensten", "Services", "Services"),
+    "gap": ("Niet-bereikte jonge kinderen", "Jeunes enfants non couverts", "Young children not reached"),
+    "gap_unit": ("kinderen 0–2 buiten", "enfants de 0–2 ans au-delà de", "children aged 0–2 beyond"),
+    "new_sites": ("Nieuwe locaties", "Nouveaux sites", "New sites"),
+    "timetable": ("Uurrooster", "Horaire", "Timetable"),
+    "team": ("Team", "Équipe", "Team"),
+    "day": ("Dag", "Jour", "Day"),
+    "dagdeel": ("Dagdeel", "Demi-journée", "Half-day"),
+    "order": ("Volgorde", "Ordre", "Order"),
+    "marginal_demand": ("Extra bereikte kinderen", "Enfants supplémentaires couverts", "Additional children reached"),
+    "name": ("Naam", "Nom", "Name"),
+    "address": ("Adres", "Adresse", "Address"),
+    "type": ("Type", "Type", "Type"),
+    "source": ("Bron", "Source", "Source"),
+    "approximate": ("Ligging bij benadering", "Position approximative", "Location approximate"),
+    "uncertainty": ("Onzekerheid ligging", "Incertitude de position", "Location uncertainty"),
+    "yes": ("ja", "oui", "yes"),
+    "no": ("nee", "non", "no"),
+    "sector": ("Sector", "Secteur", "Sector"),
+    "commune": ("Gemeente", "Commune", "Municipality"),
+    "wijk": ("Wijk", "Quartier", "District"),
+    "estimated": ("geschat", "estimé", "estimated"),
+    "observed": ("waargenomen", "observé", "observed"),
+    "estimate_note": (
+        "Kinderen per sector zijn afgeleid of geschat (geen telling), tenzij anders vermeld.",
+        "Les enfants par secteur sont dérivés ou estimés (pas comptés), sauf mention contraire.",
+        "Children per sector are derived or estimated (not counted) unless stated otherwise.",
+    ),
+    "legend": ("Legende", "Légende", "Legend"),
+    "unserved": ("Niet bediende consultaties", "Consultations non servies", "Consultations not served"),
+    "unserved_distance": (
+        "Niet bediend: geen sessie binnen wandelafstand",
+        "Non servi : aucune séance à distance de marche",
+        "Not served: no session within walking distance",
+    ),
+    "unserved_capacity": (
+        "Niet bediend: sessies binnen bereik zijn vol",
+        "Non servi : les séances à portée sont complètes",
+        "Not served: sessions within reach are full",
+    ),
+    "consult_unit": ("consultaties per jaar", "consultations par an", "consultations a year"),
+    "teams_title": ("Hoeveel teams?", "Combien d'équipes ?", "How many teams?"),
+    "teams_axis": ("aantal mobiele teams", "nombre d'équipes mobiles", "number of mobile teams"),
+    "served_share_axis": (
+        "aandeel verwachte consultaties bediend",
+        "part des consultations attendues servies",
+        "share of expected consultations served",
+    ),
+    "served_all": ("alle wijken", "tous les quartiers", "all districts"),
+    "served_priority": ("prioritaire wijken", "quartiers prioritaires", "priority districts"),
+    "served_deprivation": ("kansarmoede-gewogen", "pondéré par la précarité", "deprivation-weighted"),
+    "teams_needed": ("teams nodig", "équipes nécessaires", "teams needed"),
+    "teams_needed_text": (
+        "teams nodig voor {share} van de verwachte consultaties in de prioritaire wijken (teams eerst daar ingezet)",
+        "équipes nécessaires pour {share} des consultations attendues dans les quartiers prioritaires "
+        "(équipes d'abord placées là)",
+        "teams needed for {share} of the expected consultations in the priority districts (teams placed there first)",
+    ),
+    "teams_more_than": ("meer dan {n}", "plus de {n}", "more than {n}"),
+    "unserved_table": (
+        "Wie missen we nog? Consultaties per jaar in de prioritaire wijken",
+        "Qui manque-t-on encore ? Consultations par an dans les quartiers prioritaires",
+        "Whom do we still miss? Consultations a year in the priority districts",
+    ),
+    "consultations_demand": (
+        "verwachte consultaties/jaar",
+        "consultations attendues/an",
+        "expected consultations/year",
+    ),
+    "consultations_served": ("consultaties bediend", "consultations servies", "consultations served"),
+    "share_consultations_served": (
+        "aandeel consultaties bediend",
+        "part des consultations servies",
+        "share of consultations served",
+    ),
+    "share_priority_served": (
+        "aandeel bediend in prioritaire wijken",
+        "part servie dans les quartiers prioritaires",
+        "share served in priority districts",
+    ),
+    "children_in_reach": ("kinderen binnen bereik", "enfants à portée", "children within reach"),
+    "children_served": ("kinderen bediend", "enfants servis", "children served"),
+    "sessions_per_week": ("sessies per week", "séances par semaine", "sessions a week"),
+    "peak_utilisation_share": ("hoogste bezetting", "taux d'occupation maximal", "peak utilisation"),
+    "solver_gap": ("gat tot de grens", "écart à la borne", "gap to the bound"),
+    "teams_target_share": ("doel prioritaire wijken", "objectif quartiers prioritaires", "priority target"),
+    "served_existing": (
+        "bediend door bestaande bureaus",
+        "servi par les bureaux existants",
+        "served by existing bureaus",
+    ),
+    "served_new": ("bediend door mobiele teams", "servi par les équipes mobiles", "served by mobile teams"),
+    "capacity_note": (
+        "Bij modellen met capaciteit: kinderen bediend binnen de capaciteit van de sessies (verwachte gebruikers), "
+        "niet enkel binnen wandelafstand.",
+        "Pour les modèles avec capacité : enfants servis dans la capacité des séances (usagers attendus), "
+        "pas seulement à distance de marche.",
+        "For models with capacity: children served within the sessions' capacity (expected users), "
+        "not only within walking distance.",
+    ),
+    "sources": ("Bronnen", "Sources", "Sources"),
+    "minutes": ("min", "min", "min"),
+    "no_data": ("geen gegevens", "pas de données", "no data"),
+    "incomplete": ("onvolledig", "incomplet", "incomplete"),
+    "scale_bar": ("km", "km", "km"),
+    "north": ("N", "N", "N"),
+    "report_title": (
+        "Preventieve gezinsondersteuning in Brussel: bereik en scenario's",
+        "Soutien préventif aux familles à Bruxelles : couverture et scénarios",
+        "Preventive family support in Brussels: coverage and scenarios",
+    ),
+    "priority_table": ("Prioritaire wijken", "Quartiers prioritaires", "Priority districts"),
+    "coverage_table": (
+        "Bereik per lokaal netwerk (LGN)",
+        "Couverture par réseau local (LGN)",
+        "Coverage per local network (LGN)",
+    ),
+    "comparison_table": ("Vergelijking van scenario's", "Comparaison des scénarios", "Scenario comparison"),
+    "maps": ("Kaarten", "Cartes", "Maps"),
+    "interactive_map": ("interactieve kaart", "carte interactive", "interactive map"),
+    "lgn": ("LGN", "LGN", "LGN"),
+    "share_covered": ("Aandeel binnen", "Part à moins de", "Share within"),
+    "covered": ("bereikt", "couverts", "reached"),
+    "marginal_curve": ("Meerwaarde van extra locaties", "Gain des sites supplémentaires", "Gain from added sites"),
+    "n_sites": ("Aantal nieuwe locaties", "Nombre de nouveaux sites", "Number of new sites"),
+    "cumulative_reached": (
+        "Extra bereikte kinderen (cumulatief)",
+        "Enfants supplémentaires couverts (cumulé)",
+        "Additional children reached (cumulative)",
+    ),
+    "generated": ("Gemaakt met geoplanner", "Généré avec geoplanner", "Made with geoplanner"),
+    "side_by_side": ("Scenario's naast elkaar", "Scénarios côte à côte", "Scenarios side by side"),
+    "children": ("kinderen", "enfants", "children"),
+    "service_set": ("Dienstenset", "Ensemble de services", "Service set"),
+    "notes_general": ("Algemene kanttekeningen", "Remarques générales", "General caveats"),
+    "notes_scenario": ("Per scenario", "Par scénario", "Per scenario"),
+    # comparison table (columns of geoplanner.scenario.compare)
+    "model": ("Model", "Modèle", "Model"),
+    "demand": ("Vraag", "Demande", "Demand"),
+    "threshold": ("Drempel", "Seuil", "Threshold"),
+    "children_total": ("Kinderen 0–2, totaal", "Enfants de 0–2 ans, total", "Children aged 0–2, total"),
+    "children_covered": ("Kinderen 0–2 bereikt", "Enfants de 0–2 ans couverts", "Children aged 0–2 reached"),
+    "share_reached": ("Aandeel bereikt", "Part couverte", "Share reached"),
+    "deprivation_weighted_share": (
+        "Aandeel bereikt, gewogen naar kansarmoede",
+        "Part couverte, pondérée par la précarité",
+        "Share reached, weighted by deprivation",
+    ),
+    "priority_reached": ("Prioritaire wijken bereikt", "Quartiers prioritaires couverts", "Priority districts reached"),
+    "priority_wijken": ("Prioritaire wijken", "Quartiers prioritaires", "Priority districts"),
+    "p90_min": ("90e percentiel wandeltijd", "90e centile du temps de marche", "90th percentile walking time"),
+    "status": ("Status oplossing", "Statut de la solution", "Solution status"),
+    "solve_s": ("Rekentijd (s)", "Temps de calcul (s)", "Solve time (s)"),
+    "model_none": ("geen nieuwe locaties", "pas de nouveaux sites", "no new sites"),
+    "model_rotation": ("rotatie mobiele teams", "rotation des équipes mobiles", "mobile team rotation"),
+    "demand_children": ("kinderen 0–2", "enfants de 0–2 ans", "children aged 0–2"),
+    "demand_deprivation_weighted": (
+        "kinderen, gewogen naar kansarmoede",
+        "enfants, pondérés par la précarité",
+        "children, weighted by deprivation",
+    ),
+    "demand_priority_only": ("enkel prioritaire wijken", "quartiers prioritaires seulement", "priority districts only"),
+    "status_optimal": ("optimaal", "optimal", "optimal"),
+    "status_time_limit": (
+        "tijdslimiet (niet bewezen optimaal)",
+        "limite de temps (optimum non prouvé)",
+        "time limit (not proven optimal)",
+    ),
+    "status_greedy": ("gretige heuristiek", "heuristique gloutonne", "greedy heuristic"),
+    "status_within_gap": (
+        "binnen het gevraagde gat tot de grens",
+        "dans l'écart demandé à la borne",
+        "within the requested gap to the bound",
+    ),
+    "model_capacitated_rotation": (
+        "rotatie mobiele teams met capaciteit",
+        "rotation des équipes mobiles avec capacité",
+        "mobile team rotation with capacity",
+    ),
+    "model_capacitated_mclp": (
+        "maximale dekking met capaciteit",
+        "couverture maximale avec capacité",
+        "capacitated maximal covering",
+    ),
+    # need figures and the stability of the ranking
+    "derived": ("afgeleid", "dérivé", "derived"),
+    "mixed": ("gemengd", "mixte", "mixed"),
+    "figure_status": ("Status cijfers", "Statut des chiffres", "Status of the figures"),
+    "p_top": ("Kans in de selectie", "Part des variantes dans la sélection", "Share of variations in the selection"),
+    "rank_range": ("Rang (5–95 %)", "Rang (5–95 %)", "Rank (5–95 %)"),
+    "stability": ("Zekerheid", "Certitude", "Certainty"),
+    "stability_robust": ("robuust", "robuste", "robust"),
+    "stability_likely": ("waarschijnlijk", "probable", "likely"),
+    "stability_borderline": ("twijfelgeval", "incertain", "borderline"),
+    "stability_unlikely": ("onwaarschijnlijk", "improbable", "unlikely"),
+    "near_miss": ("net buiten de selectie", "juste hors de la sélection", "just outside the selection"),
+    "stability_note": (
+        "Kans in de selectie: aandeel van de plausibele varianten (gewichten, kansarmoedemethode, afgeleide "
+        "aantallen) waarin de wijk bij de prioritaire wijken hoort.",
+        "Part des variantes plausibles (poids, méthode de précarité, effectifs dérivés) où le quartier fait "
+        "partie des quartiers prioritaires.",
+        "Share of plausible variations (weights, deprivation method, derived counts) in which the district is "
+        "among the priority districts.",
+    ),
+    "excluded_services": ("niet in het huidige aanbod", "hors de l'offre actuelle", "not current supply"),
+    "service_status": ("Status", "Statut", "Status"),
+    "excluded_reason": ("Waarom niet meegeteld", "Pourquoi non compté", "Why not counted"),
+}
+
+#: ``LABELS[lang][key]``: the full tables, for templates.
+LABELS: dict[str, dict[str, str]] = {
+    lang: {key: values[i] for key, values in _TABLE.items()} for i, lang in enumerate(LANGUAGES)
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is supported, else raise :class:`ConfigError`."""
+    if lang not in LANGUAGES:
+        raise ConfigError(f"unknown language {lang!r}", column="lang", hint=f"use one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def label(key: str, lang: str = DEFAULT_LANG) -> str:
+    """Return the label ``key`` in ``lang``.
+
+    Raises
+    ------
+    ConfigError
+        If the language is not supported.
+    KeyError
+        If ``key`` is not a known label (a programming error, not a user error).
+    """
+    return LABELS[check_lang(lang)][key]
+
+
+def fmt_num(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """Format a number the way readers of ``lang`` expect (``1.234,5`` in nl/fr, ``1,234.5`` in en).
+
+    Missing values (None, NaN) become the "no data" label.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return label("no_data", lang)
+    text = f"{value:,.{decimals}f}"
+    if lang == "en":
+        return text
+    thousands = "." if lang == "nl" else "\u202f"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", thousands)

@@ -1,0 +1,300 @@
+"""The data bundle: which files the tool uses, where they come from, and getting them.
+
+``data/bundle.toml`` lists every dataset (local path under ``data/``, sha256, publisher,
+licence, reference year, official URL, and where known the size of the real population so
+an incomplete layer can be flagged). The files themselves are not in git: :func:`pull`
+copies them from a local mirror laid out like ``data/`` or downloads the ones whose
+official URL is a direct file, and :func:`check` validates what is there.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from geoplanner.core import settings
+from geoplanner.core.errors import ConfigError, DataError, DataMissingError
+from geoplanner.outputs.files import atomic_path, sha256_file
+
+__all__ = [
+    "Dataset",
+    "PullAction",
+    "bundle_file",
+    "load_bundle",
+    "get_dataset",
+    "dataset_path",
+    "pull",
+    "check",
+    "PULL_HINT",
+]
+
+#: What to tell a user whose data folder is empty.
+PULL_HINT = (
+    "run `geoplanner data pull --from ../shared/data` (or set GEOPLANNER_DATA_MIRROR to a folder laid out like data/)"
+)
+
+_REQUIRED_KEYS = ("path", "sha256", "title", "publisher", "licence", "year", "url")
+_OPTIONAL_KEYS = ("expected_count", "expected_count_source", "crs", "direct", "notes")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One entry of the data bundle."""
+
+    key: str
+    path: str
+    sha256: str
+    title: str
+    publisher: str
+    licence: str
+    year: int
+    url: str
+    direct: bool = False
+    expected_count: int | None = None
+    expected_count_source: str | None = None
+    crs: str | None = None
+    notes: str | None = None
+
+    def local_path(self, data_dir: Path | None = None) -> Path:
+        """Return the file's path under ``data_dir`` (default :func:`settings.data_dir`)."""
+        return (data_dir or settings.data_dir()) / self.path
+
+
+@dataclass(frozen=True)
+class PullAction:
+    """What :func:`pull` did with one dataset."""
+
+    key: str
+    path: Path
+    action: str  # copied | downloaded | present | missing | conflict | replaced
+    detail: str = ""
+
+
+def bundle_file(data_dir: Path | None = None) -> Path:
+    """Return the bundle manifest: ``data/bundle.toml``, or the one shipped with the package."""
+    candidate = (data_dir or settings.data_dir()) / "bundle.toml"
+    if candidate.exists():
+        return candidate
+    shipped = Path(__file__).resolve().parents[2] / "data" / "bundle.toml"
+    if shipped.exists():
+        return shipped
+    raise DataMissingError("no data/bundle.toml found", path=candidate, hint="run from the project folder")
+
+
+def load_bundle(path: Path | None = None) -> dict[str, Dataset]:
+    """Read and validate the bundle manifest.
+
+    Parameters
+    ----------
+    path
+        The TOML file; default :func:`bundle_file`.
+
+    Returns
+    -------
+    dict
+        Dataset key to :class:`Dataset`, in file order.
+    """
+    path = path or bundle_file()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+    entries = raw.get("datasets")
+    if not isinstance(entries, dict) or not entries:
+        raise ConfigError("no [datasets.*] tables", path=path)
+    out: dict[str, Dataset] = {}
+    for key, entry in entries.items():
+        missing = [k for k in _REQUIRED_KEYS if k not in entry]
+        if missing:
+            raise ConfigError(f"dataset '{key}' lacks {', '.join(missing)}", path=path, column=missing[0])
+        unknown = sorted(set(entry) - set(_REQUIRED_KEYS) - set(_OPTIONAL_KEYS))
+        if unknown:
+            raise ConfigError(f"dataset '{key}' has unknown key(s) {', '.join(unknown)}", path=path)
+        out[key] = Dataset(key=key, **entry)
+    return out
+
+
+def get_dataset(key: str) -> Dataset:
+    """Return the bundle entry ``key`` (raises :class:`ConfigError` if unknown)."""
+    bundle = load_bundle()
+    if key not in bundle:
+        raise ConfigError(f"unknown dataset '{key}'", hint=f"known: {', '.join(bundle)}")
+    return bundle[key]
+
+
+def dataset_path(key: str, data_dir: Path | None = None) -> Path:
+    """Return the local path of dataset ``key``, which must exist and match the bundle's sha256.
+
+    The checksum is verified the first time a file is used and again whenever its size or
+    modification time changes (the result is kept in ``<cache>/bundle_verified.json``), so a
+    file truncated or edited after ``data pull`` is refused instead of read.
+
+    Raises
+    ------
+    DataMissingError
+        If the file is not there, with the command that fetches it.
+    DataError
+        If the file differs from the bundle's version.
+    """
+    ds = get_dataset(key)
+    path = ds.local_path(data_dir)
+    if not path.exists():
+        raise DataMissingError(f"dataset '{key}' is missing", path=path, hint=PULL_HINT)
+    _verify(ds, path)
+    return path
+
+
+# Files verified in this process: resolved path -> (size, mtime_ns, sha256).
+_VERIFIED: dict[str, tuple[int, int, str]] = {}
+
+
+def _verify(ds: Dataset, path: Path) -> None:
+    """Check ``path`` against the bundle's sha256, reusing an earlier result for an unchanged file."""
+    import json
+
+    st = path.stat()
+    key = str(path.resolve())
+    stamp = (st.st_size, st.st_mtime_ns)
+    known = _VERIFIED.get(key)
+    if known is None:
+        cache = settings.cache_dir() / "bundle_verified.json"
+        try:
+            entry = json.loads(cache.read_text(encoding="utf-8")).get(key)
+            known = (int(entry[0]), int(entry[1]), str(entry[2])) if entry else None
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            known = None
+    if known is not None and known[:2] == stamp:
+        digest = known[2]
+    else:
+        digest = sha256_file(path)
+        _remember(key, (*stamp, digest))
+    _VERIFIED[key] = (*stamp, digest)
+    if digest != ds.sha256:
+        raise DataError(
+            f"dataset '{ds.key}' differs from the bundle's version (sha256 {digest[:12]}…, expected "
+            f"{ds.sha256[:12]}…): truncated or changed after `data pull`",
+            path=path,
+            hint="restore it with `geoplanner data pull --replace`; bring your own figures or services "
+            "with `geoplanner indicators import` / `services import`, your own network with --network",
+        )
+
+
+def _remember(key: str, value: tuple[int, int, str]) -> None:
+    """Store one verification result in the cache file (best effort: a read-only cache only costs time)."""
+    import json
+
+    cache = settings.cache_dir() / "bundle_verified.json"
+    try:
+        known = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
+        if not isinstance(known, dict):
+            known = {}
+        known[key] = list(value)
+        with atomic_path(cache) as tmp:
+            tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
+    except (OSError, ValueError):
+        pass
+
+
+def pull(
+    mirror: Path | None = None,
+    *,
+    data_dir: Path | None = None,
+    keys: list[str] | None = None,
+    replace: bool = False,
+) -> list[PullAction]:
+    """Fill ``data_dir`` from a local mirror, or else from the official URLs.
+
+    Parameters
+    ----------
+    mirror
+        A folder laid out like ``data/`` (e.g. ``../shared/data``); default
+        ``$GEOPLANNER_DATA_MIRROR``. Without one, datasets whose official URL is a direct
+        file are downloaded; the others are reported as missing.
+    data_dir
+        Target folder; default :func:`settings.data_dir`.
+    keys
+        Only these datasets (default all).
+    replace
+        Replace an existing file whose checksum differs (it is kept otherwise: it may be a
+        user's own newer copy).
+
+    Returns
+    -------
+    list of PullAction
+        One per dataset. Nothing is written for a file whose checksum does not match.
+    """
+    data_dir = data_dir or settings.data_dir()
+    mirror = mirror or settings.mirror_dir()
+    if mirror is not None and not Path(mirror).is_dir():
+        raise DataMissingError("data mirror folder does not exist", path=mirror)
+    bundle = load_bundle(bundle_file(data_dir))
+    selected = keys or list(bundle)
+    unknown = [k for k in selected if k not in bundle]
+    if unknown:
+        raise ConfigError(f"unknown dataset(s) {', '.join(unknown)}", hint=f"known: {', '.join(bundle)}")
+    actions = []
+    for key in selected:
+        ds = bundle[key]
+        target = ds.local_path(data_dir)
+        existed = target.exists()
+        if existed and sha256_file(target) == ds.sha256:
+            actions.append(PullAction(key, target, "present"))
+            continue
+        if existed and not replace:
+            actions.append(
+                PullAction(key, target, "conflict", "a different file is there; pass --replace to overwrite it")
+            )
+            continue
+        source = Path(mirror) / ds.path if mirror is not None else None
+        if source is not None and source.exists():
+            _install(source, target, ds)
+            actions.append(PullAction(key, target, "replaced" if existed else "copied", f"from {source}"))
+        elif ds.direct:
+            _install(ds.url, target, ds)
+            actions.append(PullAction(key, target, "replaced" if existed else "downloaded", ds.url))
+        else:
+            where = f"not in mirror {mirror}" if mirror is not None else "no mirror given"
+            actions.append(PullAction(key, target, "missing", f"{where}; official source (manual download): {ds.url}"))
+    return actions
+
+
+def _install(source: Path | str, target: Path, ds: Dataset) -> None:
+    """Copy a local file or a URL to ``target`` via a temporary file, verifying the checksum first."""
+    with atomic_path(target) as tmp:
+        if isinstance(source, Path):
+            shutil.copyfile(source, tmp)
+        else:
+            with urllib.request.urlopen(source, timeout=60) as resp, open(tmp, "wb") as fh:  # noqa: S310
+                shutil.copyfileobj(resp, fh)
+        digest = sha256_file(tmp)
+        if digest != ds.sha256:
+            raise DataError(
+                f"checksum mismatch for dataset '{ds.key}': got {digest[:12]}…, expected {ds.sha256[:12]}…",
+                path=source,
+                hint="the source holds a different version; nothing was written",
+            )
+
+
+def check(data_dir: Path | None = None) -> list[PullAction]:
+    """Report, per dataset, whether the file is present with the expected checksum.
+
+    Returns
+    -------
+    list of PullAction
+        ``action`` is ``ok``, ``missing`` or ``changed`` (present with a different checksum:
+        truncated or edited; the loaders refuse it until ``pull --replace`` restores it).
+    """
+    data_dir = data_dir or settings.data_dir()
+    out = []
+    for key, ds in load_bundle(bundle_file(data_dir)).items():
+        target = ds.local_path(data_dir)
+        if not target.exists():
+            out.append(PullAction(key, target, "missing", PULL_HINT))
+        elif sha256_file(target) != ds.sha256:
+            out.append(PullAction(key, target, "changed", "checksum differs from the bundle: run data pull --replace"))
+        else:
+            out.append(PullAction(key, target, "ok"))
+    return out

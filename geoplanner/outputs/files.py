@@ -1,0 +1,311 @@
+"""Atomic file output: write to a temporary file beside the target, then rename.
+
+A crash or a bad input never leaves a half-written output behind, and inputs are never
+overwritten by accident.
+
+A *step* (one command's set of outputs and its manifest) is replaced as a whole: inside
+:func:`output_step`, every file written through :func:`atomic_path` stays a hidden temporary
+file until the step ends without error; then all of them are renamed into place together, with
+Ctrl-C held back for those few renames, and the files of the step's previous run that the new
+run did not write (listed in the previous manifest) are removed. A step that fails or is
+interrupted leaves the previous outputs exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "atomic_path",
+    "output_step",
+    "pending_path",
+    "csv_safe",
+    "ensure_output_dir",
+    "write_text",
+    "write_json",
+    "write_csv",
+    "write_gpkg",
+    "sha256_file",
+    "write_with",
+]
+
+
+class _Stage:
+    """The outputs of one step, written aside and renamed into place together."""
+
+    def __init__(self, out_dir: Path, manifest: str) -> None:
+        self.out_dir = out_dir
+        self.manifest = (out_dir / manifest).resolve()
+        self.pending: dict[Path, Path] = {}  # final path (resolved) -> temporary file
+
+    def add(self, target: Path, tmp: Path) -> None:
+        target = target.resolve()
+        old = self.pending.pop(target, None)
+        if old is not None and old.exists():
+            old.unlink()
+        self.pending[target] = tmp
+
+    def discard(self) -> None:
+        for tmp in self.pending.values():
+            if tmp.exists():
+                tmp.unlink()
+        self.pending.clear()
+
+    def _previous_outputs(self) -> list[Path]:
+        """Files the previous run of this step wrote into ``out_dir`` (from its manifest)."""
+        try:
+            old = json.loads(self.manifest.read_text(encoding="utf-8"))
+            entries = [str(o["path"]) for o in old.get("outputs", [])]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return []
+        root = self.out_dir.resolve()
+        found = []
+        for entry in entries:
+            p = Path(entry)
+            for cand in [p] if p.is_absolute() else [self.out_dir / p, p]:
+                r = cand.resolve()
+                if r.parent == root and r.is_file():  # never reach outside the step's folder
+                    found.append(r)
+                    break
+        return found
+
+    def commit(self) -> None:
+        stale = [p for p in self._previous_outputs() if p not in self.pending and p != self.manifest]
+        order = sorted(self.pending, key=lambda t: (t == self.manifest, str(t)))  # manifest last
+        with _sigint_held():
+            for target in order:
+                os.replace(self.pending[target], target)
+            for old in stale:
+                old.unlink(missing_ok=True)
+            self.pending.clear()
+
+
+_STAGES: ContextVar[tuple[_Stage, ...]] = ContextVar("geoplanner_output_stages", default=())
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold back SIGINT (Ctrl-C) while the block runs; it is delivered right after."""
+    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
+    if main:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if main:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def output_step(out_dir: str | Path, *, manifest: str = "manifest.json") -> Iterator[Path]:
+    """Replace one step's outputs as a whole (see the module docstring).
+
+    Parameters
+    ----------
+    out_dir
+        The step's output folder (its manifest lives here).
+    manifest
+        File name of the step's manifest in ``out_dir``; the previous run's outputs are read
+        from it, so files that run wrote and this one does not are removed on success.
+
+    Yields
+    ------
+    pathlib.Path
+        ``out_dir``. Steps may nest; each commits when its own block ends.
+    """
+    out = Path(out_dir)
+    stage = _Stage(out, manifest)
+    token = _STAGES.set((*_STAGES.get(), stage))
+    try:
+        yield out
+    except BaseException:
+        stage.discard()
+        raise
+    else:
+        try:
+            stage.commit()
+        except BaseException:
+            stage.discard()
+            raise
+    finally:
+        _STAGES.reset(token)
+
+
+def ensure_output_dir(path: str | Path, *, option: str = "--out") -> Path:
+    """Check, before any slow work starts, that the output folder can be made and written.
+
+    Nothing is created here (a command that fails later leaves no empty folder behind): the folder,
+    or its nearest existing parent, must be a writable directory.
+
+    Raises
+    ------
+    DataError
+        If a file stands where the folder or one of its parents should be, or it is not writable.
+    """
+    from geoplanner.core.errors import DataError
+
+    out = Path(path)
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        problem = f"{existing} is a file, not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"no permission to write in {existing}"
+    if problem:
+        raise DataError(f"cannot write outputs here: {problem}", path=out, column=option, hint="choose another folder")
+    return out
+
+
+def pending_path(path: str | Path) -> Path:
+    """Return where the content of ``path`` is now: its temporary file while a step is open."""
+    p = Path(path)
+    key = p.resolve()
+    for stage in reversed(_STAGES.get()):
+        if key in stage.pending:
+            return stage.pending[key]
+    return p
+
+
+@contextmanager
+def atomic_path(target: str | Path, *, protect: tuple[Path, ...] = (), defer: bool = False) -> Iterator[Path]:
+    """Yield a temporary path; on success rename it onto ``target``.
+
+    Parameters
+    ----------
+    target
+        Final path of the output.
+    protect
+        Input files that must never be overwritten; writing onto one raises ``ValueError``.
+    defer
+        Inside :func:`output_step`, keep the file aside until the step ends. The ``write_*``
+        functions (outputs) defer; a direct call (caches, valid on their own and read back at
+        once) does not unless asked.
+
+    Yields
+    ------
+    pathlib.Path
+        A temporary path in the same folder as ``target`` (same suffix, so drivers that
+        look at the extension still work).
+    """
+    target = Path(target)
+    for p in protect:
+        if Path(p).resolve() == target.resolve():
+            raise ValueError(f"refusing to overwrite input file {target}")
+    stages = _STAGES.get() if defer else ()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp: Path | None = Path(tmp_name)
+    tmp.unlink()  # some writers (GPKG) refuse an existing empty file
+    try:
+        yield tmp
+        if stages:
+            stages[-1].add(target, tmp)
+            tmp = None
+        else:
+            os.replace(tmp, target)
+    finally:
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+
+
+def write_text(target: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) atomically and return the path."""
+    with atomic_path(target, defer=True) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def write_json(target: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON atomically (deterministic output)."""
+    return write_text(target, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+
+
+#: First characters that make a spreadsheet read a cell as a formula (CSV/formula injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+def _formula_like(v: object) -> bool:
+    return isinstance(v, str) and len(v) > 1 and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(v)
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Neutralise text cells a spreadsheet would run as a formula, by a leading apostrophe.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return (names from a user's
+    file, for instance) gets a ``'`` in front, which Excel and LibreOffice show as plain text.
+    Numbers, and text that is just a number such as ``-3.5``, are left alone.
+    """
+    out = df
+    for col in df.columns:
+        s = df[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        risky = s.map(_formula_like).astype(bool)
+        if risky.any():
+            if out is df:
+                out = df.copy()
+            out[col] = s.astype(object).where(~risky, "'" + s[risky].astype(str))
+    return out
+
+
+def write_csv(target: str | Path, df: pd.DataFrame, **kwargs: Any) -> Path:
+    """Write a DataFrame as UTF-8 CSV without its index, atomically, formula-safe (:func:`csv_safe`)."""
+    kwargs.setdefault("index", False)
+    with atomic_path(target, defer=True) as tmp:
+        csv_safe(df).to_csv(tmp, encoding="utf-8", lineterminator="\n", **kwargs)
+    return Path(target)
+
+
+def write_gpkg(target: str | Path, layers: dict[str, Any], *, after: Callable[[Path], object] | None = None) -> Path:
+    """Write one or more GeoDataFrames as layers of one GeoPackage, atomically.
+
+    Parameters
+    ----------
+    target
+        The ``.gpkg`` path.
+    layers
+        Mapping of layer name to GeoDataFrame, written in the given order.
+    after
+        Called with the temporary file once every layer is in it, before it is renamed into
+        place (e.g. :func:`geoplanner.outputs.qgis_styles.style_coverage_gpkg` adds the QGIS styles), so
+        the file never appears without what ``after`` adds.
+    """
+    with atomic_path(target, defer=True) as tmp:
+        for name, gdf in layers.items():
+            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        if after is not None:
+            after(tmp)
+    return Path(target)
+
+
+def write_with(target: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Run ``writer(tmp_path)`` and rename the result onto ``target`` atomically."""
+    with atomic_path(target, defer=True) as tmp:
+        writer(tmp)
+    return Path(target)
+
+
+def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
+    """Return the hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,720 @@
+"""The Excel deliverable: one workbook with a notes sheet first and one sheet per table.
+
+:func:`write_workbook` writes any ordered list of :class:`Sheet` (a DataFrame, a sheet name and
+display headers) after a notes sheet (estimates, incomplete layers, contents, sources). Values
+stay what the CSV outputs hold — numbers as number cells with a display format, booleans as
+booleans, text as text — so a spreadsheet user can sort, filter and compute; only the headers are
+translated. :func:`main_job_sheets` builds the sheet list of the main job from whichever of its
+tables are at hand.
+
+The file is written atomically (:func:`geoplanner.outputs.files.write_with`, so inside
+:func:`geoplanner.outputs.files.output_step` it lands with the step's other outputs) and is
+byte-for-byte the same for the same inputs: no creation or modification time in the document
+properties and a fixed time stamp on every member of the zip archive.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geoplanner.core import settings
+from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
+from geoplanner.outputs.files import _formula_like, write_with
+
+if TYPE_CHECKING:
+    from geoplanner.access.times import CoverageRun
+    from geoplanner.pipeline import RankRun
+    from geoplanner.scenario import ScenarioResult
+
+__all__ = [
+    "Sheet",
+    "write_workbook",
+    "column_header",
+    "default_headers",
+    "number_format",
+    "sheet_titles",
+    "main_job_sheets",
+    "write_run_workbook",
+    "WORKBOOK_NAME",
+    "COVERAGE_LEVELS",
+    "EXCEL_MAX_ROWS",
+]
+
+#: Rows a worksheet holds, header included (Excel's limit).
+EXCEL_MAX_ROWS = 1_048_576
+_EXCEL_MAX_COLS = 16_384
+_EXCEL_MAX_TEXT = 32_767
+_SHEET_NAME_MAX = 31
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+# Control characters an .xlsx cannot hold (the XML 1.0 ones; tab and newlines are fine).
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Text that a spreadsheet would read as an error value rather than text.
+_ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+# Every member of the archive gets this time stamp (the zip format's earliest), so the bytes do not
+# depend on when the file was written.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+#: File name of the main job's workbook, in the output root.
+WORKBOOK_NAME = "geoplanner.xlsx"
+#: Coverage levels in sheet order; other levels follow in the order given.
+COVERAGE_LEVELS = ("region", "lgn", "commune", "wijk", "priority_wijken", "sector")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: a table and how to show it.
+
+    Attributes
+    ----------
+    name
+        Sheet name (made safe and unique by :func:`sheet_titles`: at most 31 characters).
+    frame
+        The table. Every column is written, in order; geometry columns are refused.
+    headers
+        Column -> display header; a column without one keeps its name.
+    formats
+        Column -> Excel number format (e.g. ``'0.0%'``), overriding :func:`number_format`.
+    description
+        One line for the contents list on the notes sheet.
+    highlight
+        A boolean column: its true rows are shown in bold (e.g. ``priority``).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    headers: Mapping[str, str] = field(default_factory=dict)
+    formats: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    highlight: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers and number formats
+# ---------------------------------------------------------------------------------------------
+
+# Column -> an i18n key, or (nl, fr, en) for headers only the workbook needs. Kept here, next to
+# the one module that uses them, like scenario.COMPARISON_LABELS.
+_HEADERS: dict[str, str | tuple[str, str, str]] = {
+    # ranking (pipeline.RANK_COLUMNS)
+    "rank": "rank",
+    "priority": ("Prioritair", "Prioritaire", "Priority"),
+    "mdrc": ("Wijkcode (MDRC)", "Code quartier (MDRC)", "District code (MDRC)"),
+    "name_nl": ("Naam (NL)", "Nom (NL)", "Name (NL)"),
+    "name_fr": ("Naam (FR)", "Nom (FR)", "Name (FR)"),
+    "communes": ("NIS-codes gemeenten", "Codes INS des communes", "Municipality NIS codes"),
+    "commune_names": ("Gemeenten", "Communes", "Municipalities"),
+    "lgn": "lgn",
+    "lgn_name": ("Naam LGN", "Nom LGN", "LGN name"),
+    "pop_total": ("Inwoners", "Habitants", "Residents"),
+    "births": "births_wijk",
+    "pop_0_2": "pop_0_2",
+    "birth_rate_permille": ("Geboortecijfer (‰)", "Taux de natalité (‰)", "Birth rate (‰)"),
+    "births_status": ("Status geboorten", "Statut des naissances", "Births status"),
+    "pop_0_2_status": ("Status kinderen 0–2", "Statut enfants 0–2 ans", "Children 0–2 status"),
+    "deprivation": "deprivation",
+    "deprivation_source": ("Bron kansarmoede", "Source de la précarité", "Deprivation source"),
+    "z_bim": ("z: BIM-rechthebbenden", "z : bénéficiaires BIM", "z: BIM beneficiaries"),
+    "z_cpas": ("z: leefloon OCMW", "z : revenu d'intégration CPAS", "z: CPAS income support"),
+    "z_unemployment": ("z: werkloosheid", "z : chômage", "z: unemployment"),
+    "z_income": ("z: mediaan inkomen (omgekeerd)", "z : revenu médian (inversé)", "z: median income (inverted)"),
+    "missing_components": ("Ontbrekende componenten", "Composantes manquantes", "Missing components"),
+    "z_birth_rate": ("z: geboortecijfer", "z : taux de natalité", "z: birth rate"),
+    "z_births": ("z: geboorten", "z : naissances", "z: births"),
+    "contrib_birth_rate": ("Bijdrage geboortecijfer", "Contribution du taux de natalité", "Contribution birth rate"),
+    "contrib_births": ("Bijdrage geboorten", "Contribution des naissances", "Contribution births"),
+    "contrib_deprivation": ("Bijdrage kansarmoede", "Contribution de la précarité", "Contribution deprivation"),
+    "score": "score",
+    "p_top21": ("Kans op top 21", "Probabilité d'être dans le top 21", "Probability of top 21"),
+    "district_type": ("Type wijk", "Type de quartier", "District type"),
+    "excluded_reason": ("Reden niet gerangschikt", "Raison de non-classement", "Reason not ranked"),
+    # coverage tables (accessibility.run_coverage)
+    "region": ("Gewest", "Région", "Region"),
+    "cd_sector": ("Sectorcode", "Code du secteur", "Sector code"),
+    "sector_name_nl": ("Sector (NL)", "Secteur (NL)", "Sector (NL)"),
+    "sector_name_fr": ("Sector (FR)", "Secteur (FR)", "Sector (FR)"),
+    "commune_nis": ("NIS-code gemeente", "Code INS de la commune", "Municipality NIS code"),
+    "commune_name_nl": ("Gemeente (NL)", "Commune (NL)", "Municipality (NL)"),
+    "commune_name_fr": ("Gemeente (FR)", "Commune (FR)", "Municipality (FR)"),
+    "service_set": "service_set",
+    "pop_unreachable": ("Kinderen 0–2 onbereikbaar", "Enfants de 0–2 ans sans accès", "Children 0–2 unreachable"),
+    "mean_min": ("Gemiddelde wandeltijd (min)", "Temps de marche moyen (min)", "Mean walking time (min)"),
+    "p90_min": (
+        "90e percentiel wandeltijd (min)",
+        "90e centile du temps de marche (min)",
+        "90th percentile walking time (min)",
+    ),
+    "nearest_service_id": ("Dichtstbijzijnde dienst (id)", "Service le plus proche (id)", "Nearest service (id)"),
+    "layer_note": ("Volledigheid dienstenlaag", "Complétude de la couche", "Service layer completeness"),
+    # timetables (scenario.run_scenario)
+    "team": "team",
+    "dag": "day",
+    "day": "day",
+    "dagdeel": "dagdeel",
+    "venue_id": ("Locatie (id)", "Lieu (id)", "Venue (id)"),
+    "venue_name": ("Locatie", "Lieu", "Venue"),
+}
+_WITHIN = re.compile(r"^within_(\d+(?:\.\d+)?)_min$")
+_SHARE_WITHIN = re.compile(r"^share_within_(\d+(?:\.\d+)?)_min$")
+_WITHIN_TEXT = ("Kinderen 0–2 binnen {t} min", "Enfants de 0–2 ans à moins de {t} min", "Children 0–2 within {t} min")
+
+# Sheet names and the notes sheet (nl, fr, en).
+_TEXT: dict[str, tuple[str, str, str]] = {
+    "notes_sheet": ("Toelichting", "Notes", "Notes"),
+    "contents": ("Inhoud", "Contenu", "Contents"),
+    "sheet": ("Blad", "Feuille", "Sheet"),
+    "coverage_region": ("Bereik gewest", "Couverture région", "Coverage region"),
+    "coverage_lgn": ("Bereik per LGN", "Couverture par LGN", "Coverage per LGN"),
+    "coverage_commune": ("Bereik per gemeente", "Couverture par commune", "Coverage per municipality"),
+    "coverage_wijk": ("Bereik per wijk", "Couverture par quartier", "Coverage per district"),
+    "coverage_priority_wijken": (
+        "Bereik prioritaire wijken",
+        "Couverture quart. prioritaires",
+        "Coverage priority districts",
+    ),
+    "coverage_sector": ("Bereik per sector", "Couverture par secteur", "Coverage per sector"),
+    "comparison_lgn": ("Vergelijking per LGN", "Comparaison par LGN", "Comparison per LGN"),
+    "desc_priority": (
+        "alle wijken, de prioritaire eerst in volgorde van rang, met de componenten van de score",
+        "tous les quartiers, les prioritaires d'abord par rang, avec les composantes du score",
+        "every district, priority ones first in rank order, with the components of the score",
+    ),
+    "desc_coverage": (
+        "kinderen 0–2 jaar binnen wandelafstand van elke dienstenset (kinderen per sector geschat)",
+        "enfants de 0–2 ans à distance de marche de chaque ensemble de services (enfants par secteur estimés)",
+        "children aged 0–2 within walking distance of each service set (children per sector estimated)",
+    ),
+    "desc_comparison": (
+        "de scenario's naast elkaar, de huidige situatie eerst",
+        "les scénarios côte à côte, la situation actuelle d'abord",
+        "the scenarios side by side, the current situation first",
+    ),
+    "desc_comparison_lgn": (
+        "aandeel bereikte kinderen per LGN, één kolom per scenario",
+        "part des enfants couverts par LGN, une colonne par scénario",
+        "share of children reached per LGN, one column per scenario",
+    ),
+    "desc_timetable": (
+        "uurrooster van de mobiele teams",
+        "horaire des équipes mobiles",
+        "timetable of the mobile teams",
+    ),
+}
+
+
+def _text(key: str, lang: str) -> str:
+    return _TEXT[key][("nl", "fr", "en").index(check_lang(lang))]
+
+
+def column_header(column: str, lang: str = DEFAULT_LANG) -> str:
+    """Return the display header of a known output column, else the column name itself.
+
+    Parameters
+    ----------
+    column
+        A column of the priority, coverage or timetable tables (``within_<t>_min`` and
+        ``share_within_<t>_min`` for any threshold).
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    """
+    check_lang(lang)
+    i = ("nl", "fr", "en").index(lang)
+    entry = _HEADERS.get(column)
+    if isinstance(entry, tuple):
+        return entry[i]
+    if isinstance(entry, str):
+        return label(entry, lang)
+    if m := _WITHIN.match(column):
+        return _WITHIN_TEXT[i].format(t=m.group(1))
+    if m := _SHARE_WITHIN.match(column):
+        return f"{label('share_covered', lang)} {m.group(1)} {label('minutes', lang)}"
+    return column
+
+
+def default_headers(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """Map every column of ``frame`` to :func:`column_header`."""
+    return {str(c): column_header(str(c), lang) for c in frame.columns}
+
+
+_COUNT_COLUMNS = frozenset(
+    {
+        "pop_total",
+        "births",
+        "pop_0_2",
+        "pop_unreachable",
+        "children",
+        "children_total",
+        "children_covered",
+        "marginal_children",
+        "marginal_demand",
+        "cumulative_children",
+        "priority_wijken",
+        "priority_wijken_reached",
+        "sessions_per_week",
+    }
+)
+_CODE_COLUMNS = frozenset({"rank", "mdrc", "lgn", "commune_nis", "team", "threshold_min", "region"})
+_INDEX_COLUMNS = frozenset({"score", "deprivation"})
+
+
+def number_format(column: str, values: pd.Series) -> str | None:
+    """Return the Excel number format of a numeric column, by its name (None: leave General).
+
+    Shares (``share_*``, ``*_share``, ``p_top*``; values 0–1) → ``0.0%``; walking times
+    (``*_min`` other than the ``within_*`` counts and the threshold) → ``0.0``; counts of
+    children, births, residents → ``#,##0`` (thousands separator); codes and ranks → ``0``;
+    z-scores, contributions, scores → ``0.000``; seconds → ``0.00``. Other integer columns
+    get ``0``; other numbers keep Excel's General format.
+
+    Parameters
+    ----------
+    column
+        The column name.
+    values
+        The column (its dtype decides whether a format applies at all).
+    """
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return None
+    if column.startswith(("share_", "p_top")) or column.endswith("_share"):
+        return "0.0%"
+    if column in _COUNT_COLUMNS or _WITHIN.match(column) or column.startswith(("n_", "pop_", "births")):
+        return "#,##0"
+    if column in _CODE_COLUMNS:
+        return "0"
+    if column.endswith("_min"):
+        return "0.0"
+    if column.startswith(("z_", "contrib_")) or column in _INDEX_COLUMNS:
+        return "0.000"
+    if column.endswith("_permille"):
+        return "0.0"
+    if column.endswith("_s"):
+        return "0.00"
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return "0"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sheet names and cell values
+# ---------------------------------------------------------------------------------------------
+
+
+def sheet_titles(names: Iterable[str], *, fallback: str = "Blad") -> list[str]:
+    r"""Make sheet names Excel accepts: at most 31 characters, none of ``[]:*?/\``, unique.
+
+    Uniqueness is case-insensitive, as in Excel; a repeated name gets `` (2)``, `` (3)`` … within
+    the 31 characters. A name cannot start or end with an apostrophe, and "History" is reserved.
+
+    Parameters
+    ----------
+    names
+        Wished names, in sheet order.
+    fallback
+        Used for a name that is empty once cleaned.
+    """
+    seen: set[str] = set()
+    out = []
+    for raw in names:
+        name = _SHEET_NAME_BAD.sub("_", _ILLEGAL_XML.sub("", str(raw))).strip().strip("'").strip()
+        name = name[:_SHEET_NAME_MAX].rstrip("'").strip() or fallback
+        if name.casefold() == "history":
+            name += "_"
+        base, n = name, 1
+        while name.casefold() in seen:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: _SHEET_NAME_MAX - len(suffix)].rstrip("'").rstrip() + suffix
+        seen.add(name.casefold())
+        out.append(name)
+    return out
+
+
+def _cell_value(v: Any) -> Any:
+    """Turn one DataFrame value into what an .xlsx cell holds (numbers stay numbers)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):  # an .xlsx number cannot be infinite; the CSV says "inf"
+            return "∞" if f > 0 else "-∞"
+        return f
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if isinstance(v, datetime):
+        # an .xlsx time has no zone: aware times are written in UTC
+        return v if v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(v, date):
+        return v
+    return _ILLEGAL_XML.sub("", str(v))[:_EXCEL_MAX_TEXT]
+
+
+def _put(ws: Any, row: int, col: int, value: Any) -> Any:
+    """Write one cell; text is always stored as text, never as a formula or an error value."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str):
+        # openpyxl would store '=…' as a formula and '#N/A' as an error: force plain text. Text a
+        # spreadsheet could still take for a formula when a user edits it (the csv_safe rule) gets
+        # Excel's quote prefix, the workbook's form of the CSV's leading apostrophe.
+        if value.startswith("=") or value in _ERROR_CODES:
+            cell.data_type = "s"
+        if _formula_like(value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+    return cell
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_frame(sheet: Sheet) -> pd.DataFrame:
+    frame = sheet.frame
+    geo = [c for c in frame.columns if isinstance(frame[c].dtype, pd.api.extensions.ExtensionDtype)
+           and frame[c].dtype.name == "geometry"]  # fmt: skip
+    if geo:
+        raise ValueError(f"sheet {sheet.name!r}: drop the geometry column(s) {geo} first")
+    if len(frame) + 1 > EXCEL_MAX_ROWS or len(frame.columns) > _EXCEL_MAX_COLS:
+        raise ValueError(f"sheet {sheet.name!r}: {frame.shape} does not fit in one worksheet")
+    return frame
+
+
+def _fill_sheet(ws: Any, sheet: Sheet) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    frame = _check_frame(sheet)
+    columns = [str(c) for c in frame.columns]
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDDDDD")
+    for j, col in enumerate(columns, start=1):
+        cell = _put(ws, 1, j, _cell_value(sheet.headers.get(col, col)))
+        cell.font = bold
+        cell.fill = head_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    formats = [sheet.formats.get(c, number_format(c, frame[c])) for c in columns]
+    flags = None
+    if sheet.highlight is not None and sheet.highlight in frame.columns:
+        flags = frame[sheet.highlight].fillna(False).astype(bool).to_numpy()
+    # width in characters: the header (it wraps beyond 30) or the longest text, numbers ~12
+    widths = [min(max(len(str(sheet.headers.get(c, c))), 8) + 2, 30) for c in columns]
+    for i, row in enumerate(frame.itertuples(index=False, name=None)):
+        r = i + 2
+        strong = flags is not None and flags[i]
+        for j, v in enumerate(row):
+            value = _cell_value(v)
+            if value is None:
+                continue
+            cell = _put(ws, r, j + 1, value)
+            if formats[j] and not isinstance(value, str | bool):
+                cell.number_format = formats[j]
+            if strong:
+                cell.font = bold
+            n = len(value) if isinstance(value, str) else 12
+            if n + 2 > widths[j]:
+                widths[j] = min(n + 2, 60)
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    ws.freeze_panes = "A2"
+    if columns:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+
+
+def _fill_notes(ws: Any, notes: Sequence[str], contents: Sequence[tuple[str, str]], lang: str, title: str,
+                attribution: Sequence[str]) -> None:  # fmt: skip
+    from openpyxl.styles import Alignment, Font
+
+    import geoplanner
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    r = 1
+    _put(ws, r, 1, _cell_value(title)).font = Font(bold=True, size=14)
+    r += 2
+    for heading, lines in (
+        (label("notes_general", lang), [(n,) for n in notes]),
+        (_text("contents", lang), list(contents)),
+        (label("sources", lang), [(a,) for a in attribution]),
+    ):
+        if not lines:
+            continue
+        _put(ws, r, 1, heading).font = Font(bold=True, size=12)
+        r += 1
+        for line in lines:
+            for j, text in enumerate(line, start=1):
+                cell = _put(ws, r, j, _cell_value(text))
+                if j > 1:  # a description wraps; a note runs on over the empty cells to its right
+                    cell.alignment = wrap
+            r += 1
+        r += 1
+    _put(ws, r, 1, f"{label('generated', lang)} {geoplanner.__version__}")
+    ws.column_dimensions["A"].width = 32
+    ws.column_dimensions["B"].width = 90
+
+
+def write_workbook(
+    target: str | Path,
+    sheets: Sequence[Sheet],
+    notes: Sequence[str] = (),
+    *,
+    lang: str = DEFAULT_LANG,
+    title: str | None = None,
+    attribution: Sequence[str] = settings.ATTRIBUTION,
+) -> Path:
+    """Write an .xlsx workbook: a notes sheet first, then one sheet per table, atomically.
+
+    Each table sheet has its header row frozen and an autofilter over the table; numbers are
+    number cells (with the formats of :func:`number_format` or the sheet's own), booleans are
+    booleans, missing values are empty cells and an infinite value (unreachable) is the text
+    "∞". Text is never stored as a formula: text a spreadsheet could take for one gets Excel's
+    quote prefix (the rule of :func:`geoplanner.outputs.files.csv_safe`). Sheet names are made valid and
+    unique with :func:`sheet_titles`.
+
+    The notes sheet lists ``notes`` (estimates, incomplete layers), the contents (each sheet
+    with its description) and the sources (``attribution``). The document carries no creation
+    or modification time and every archive member a fixed one, so the same tables give the
+    same bytes.
+
+    Parameters
+    ----------
+    target
+        The ``.xlsx`` path. Inside :func:`geoplanner.outputs.files.output_step` the file lands with the
+        step's other outputs.
+    sheets
+        The tables, in order.
+    notes
+        Lines for the notes sheet (duplicates are shown once).
+    lang
+        Language of the notes sheet's own words (the headers are the sheets' own).
+    title
+        First line of the notes sheet (default: the report title).
+    attribution
+        Source and licence lines (default :data:`geoplanner.core.settings.ATTRIBUTION`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
+    from openpyxl import Workbook
+
+    check_lang(lang)
+    for sheet in sheets:
+        _check_frame(sheet)
+    names = sheet_titles([_text("notes_sheet", lang), *(s.name for s in sheets)], fallback=_text("sheet", lang))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = names[0]
+    contents = [(name, s.description) for name, s in zip(names[1:], sheets, strict=True)]
+    _fill_notes(ws, list(dict.fromkeys(str(n) for n in notes)), contents, lang,
+                title or label("report_title", lang), attribution)  # fmt: skip
+    for name, sheet in zip(names[1:], sheets, strict=True):
+        _fill_sheet(wb.create_sheet(title=name), sheet)
+    props = wb.properties
+    props.creator = "geoplanner"
+    props.lastModifiedBy = None
+    props.title = title or label("report_title", lang)
+    props.language = lang
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = _fixed_archive(buf.getvalue(), props)
+    return write_with(target, lambda tmp: tmp.write_bytes(data))
+
+
+def _fixed_archive(data: bytes, props: Any) -> bytes:
+    """Rewrite the saved archive with fixed member times and document properties without dates.
+
+    ``Workbook.save`` stamps the properties with the current time and each zip member with the
+    current local time; both are replaced here.
+    """
+    from openpyxl.xml.constants import DCTERMS_NS
+    from openpyxl.xml.functions import tostring
+
+    tree = props.to_tree()
+    for tag in ("created", "modified"):  # a time of writing would change every run: leave them out
+        for el in tree.findall(f"{{{DCTERMS_NS}}}{tag}"):
+            tree.remove(el)
+    core = tostring(tree)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = core if info.filename == "docProps/core.xml" else src.read(info.filename)
+            member = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            member.create_system = 3
+            dst.writestr(member, body)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The main job's sheets
+# ---------------------------------------------------------------------------------------------
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop geometry columns (a GeoDataFrame may be passed as it is)."""
+    geo = [c for c in frame.columns if getattr(frame[c].dtype, "name", "") == "geometry"]
+    return pd.DataFrame(frame.drop(columns=geo)) if geo else frame
+
+
+def main_job_sheets(
+    *,
+    priority: pd.DataFrame | None = None,
+    coverage: Mapping[str, pd.DataFrame] | None = None,
+    comparison: pd.DataFrame | None = None,
+    comparison_lgn: pd.DataFrame | None = None,
+    timetables: Mapping[str, pd.DataFrame] | None = None,
+    lang: str = DEFAULT_LANG,
+) -> list[Sheet]:
+    """Build the sheets of ``outputs/geoplanner.xlsx`` from the main job's tables.
+
+    Give the tables exactly as written to their CSV files, so the workbook matches them; a table
+    that is None or empty is left out. Headers come from :func:`column_header` (and the report's
+    for the comparison), so a column added later still shows, under its own name if it has no
+    label yet.
+
+    Parameters
+    ----------
+    priority
+        The ranking as in ``priority_wijken.csv`` (a GeoDataFrame's geometry is dropped); the
+        priority wijken are shown in bold.
+    coverage
+        Level -> coverage table (``coverage_<level>.csv``), e.g. ``{"lgn": …, "commune": …,
+        "wijk": …}``; sheets follow :data:`COVERAGE_LEVELS`, other levels after.
+    comparison
+        The scenario comparison (``comparison.csv``).
+    comparison_lgn
+        Share of children reached per LGN, one column per scenario (``comparison_lgn.csv``).
+    timetables
+        Scenario name -> timetable (``<scenario>/timetable.csv``), in the order given.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+
+    Returns
+    -------
+    list of Sheet
+    """
+    check_lang(lang)
+
+    def given(df: pd.DataFrame | None) -> bool:
+        return df is not None and len(df.columns) > 0 and len(df) > 0
+
+    sheets: list[Sheet] = []
+    if given(priority):
+        p = _plain(priority)
+        sheets.append(Sheet(label("priority_table", lang), p, default_headers(p, lang),
+                            description=_text("desc_priority", lang),
+                            highlight="priority" if "priority" in p.columns else None))  # fmt: skip
+    cov = {k: v for k, v in (coverage or {}).items() if given(v)}
+    order = [lv for lv in COVERAGE_LEVELS if lv in cov] + [lv for lv in cov if lv not in COVERAGE_LEVELS]
+    for level in order:
+        c = _plain(cov[level])
+        key = f"coverage_{level}"
+        name = _text(key, lang) if key in _TEXT else f"{label('covered', lang)} {level}"
+        sheets.append(Sheet(name, c, default_headers(c, lang), description=_text("desc_coverage", lang)))
+    if given(comparison):
+        from geoplanner.outputs.report import comparison_rows
+
+        c = _plain(comparison)
+        # the report's headers, so the workbook and the report name the columns alike
+        heads = dict(zip([str(x) for x in c.columns], comparison_rows(c.head(1), lang=lang)["header"], strict=True))
+        sheets.append(Sheet(label("comparison_table", lang), c, heads, description=_text("desc_comparison", lang)))
+    if given(comparison_lgn):
+        c = _plain(comparison_lgn)
+        heads = default_headers(c, lang)
+        shares = {col: "0.0%" for col in heads if col not in ("lgn", "lgn_name")}
+        sheets.append(Sheet(_text("comparison_lgn", lang), c, heads, shares, _text("desc_comparison_lgn", lang)))
+    for scenario, table in (timetables or {}).items():
+        if given(table):
+            t = _plain(table)
+            sheets.append(Sheet(f"{label('timetable', lang)} {scenario}", t, default_headers(t, lang),
+                                description=f"{_text('desc_timetable', lang)}: {scenario}"))  # fmt: skip
+    return sheets
+
+
+#: Coverage levels the main job's workbook shows (the sector table stays in its CSV and GeoPackage).
+_RUN_LEVELS = ("region", "lgn", "commune", "wijk", "priority_wijken")
+
+
+def write_run_workbook(
+    out_dir: str | Path,
+    *,
+    rank: RankRun,
+    coverage: CoverageRun,
+    comparison: pd.DataFrame,
+    comparison_lgn: pd.DataFrame,
+    results: Sequence[ScenarioResult],
+    notes: Sequence[str] = (),
+    lang: str = DEFAULT_LANG,
+) -> list[Path]:
+    """Write the main job's ``geoplanner.xlsx`` and its manifest into ``out_dir`` as one step.
+
+    The sheets are the tables the run wrote to CSV (:func:`main_job_sheets`): the ranking,
+    coverage per region, LGN, commune, wijk and priority wijken, the scenario comparison (and per
+    LGN) and each scenario's timetable. The manifest ``manifest_workbook.json`` records those CSV
+    files as its inputs (with their sha256), so the workbook can be traced to them.
+
+    Parameters
+    ----------
+    out_dir
+        The run's output root.
+    rank
+        :func:`geoplanner.pipeline.run_rank`'s result (its ``table`` is ``priority_wijken.csv``).
+    coverage
+        The coverage step's result (``tables`` by level, ``outputs``).
+    comparison, comparison_lgn
+        :func:`geoplanner.scenario.write_comparison`'s tables.
+    results
+        The scenario results, in comparison order (their ``timetable``).
+    notes
+        The run's notes (estimates, incomplete layers), shown first.
+    lang
+        Language of headers, sheet names and the notes sheet.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The workbook and its manifest.
+    """
+    from geoplanner.outputs.files import output_step
+    from geoplanner.outputs.manifest import write_manifest
+
+    out = Path(out_dir)
+    priority = rank.table if rank.table is not None else rank.ranking
+    levels = {lv: coverage.tables[lv] for lv in _RUN_LEVELS if lv in coverage.tables}
+    timetables = {r.scenario.name: r.timetable for r in results if len(r.timetable)}
+    sheets = main_job_sheets(priority=priority, coverage=levels, comparison=comparison,
+                             comparison_lgn=comparison_lgn, timetables=timetables, lang=lang)  # fmt: skip
+    wanted = {"priority_wijken.csv", *(f"coverage_{lv}.csv" for lv in levels)}
+    sources = [p for p in [*rank.outputs, *coverage.outputs] if Path(p).name in wanted]
+    sources += [out / "compare" / "comparison.csv", out / "compare" / "comparison_lgn.csv"]
+    sources += [out / name / "timetable.csv" for name in timetables]
+    with output_step(out, manifest="manifest_workbook.json"):
+        target = write_workbook(out / WORKBOOK_NAME, sheets, notes, lang=lang)
+        manifest = write_manifest(
+            out,
+            command="geoplanner run",
+            inputs=[p for p in sources if Path(p).is_file()],
+            parameters={"lang": lang, "sheets": [s.name for s in sheets]},
+            outputs=[target],
+            notes=list(notes),
+            name="manifest_workbook.json",
+        )
+    return [target, manifest]
