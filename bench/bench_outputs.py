@@ -43,23 +43,23 @@ def main() -> None:
     args = parser.parse_args()
 
     import geoplanner
+    from geoplanner import inputs
     from geoplanner.access import isochrones as iso_mod
     from geoplanner.access.network import load_network, snap_points
     from geoplanner.access.times import PER_SERVICE_ISOCHRONE_MAX
-    from geoplanner.inputs import load
     from geoplanner.outputs.report import make_maps
     from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
 
     print(f"geoplanner from {Path(geoplanner.__file__).parent}")
     net = load_network()
-    region = load.load_region()
+    region = inputs.load_region()
     print(f"network: {net.n_nodes} nodes, {net.n_raw_edges} street edges\n")
 
     print("(a) isochrones per set (5/10/15 min), as the coverage step draws them")
     print(f"{'set':<12}{'services':>9}{'polygons':>9}{'first (s)':>11}{'again (s)':>11}{'area 15 min (km2)':>19}")
     total = [0.0, 0.0]
     for name in SETS:
-        pts = load.load_services(name).points.sort_values("id", kind="stable").reset_index(drop=True)
+        pts = inputs.load_services(name).points.sort_values("id", kind="stable").reset_index(drop=True)
         if len(pts) == 0:
             continue
         src = snap_points(net, np.c_[pts.geometry.x, pts.geometry.y])

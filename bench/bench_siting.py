@@ -18,7 +18,7 @@ import numpy as np
 
 def build_matrix(threshold: float):
     from geoplanner.access.times import time_matrix
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
     from geoplanner.scenario import build_context
 
     t = time.perf_counter()

@@ -35,7 +35,7 @@ def _stand_in_coverage(sectors: gpd.GeoDataFrame, services: gpd.GeoDataFrame, se
 
 def build_test_data(need_sectors: gpd.GeoDataFrame, ranking: gpd.GeoDataFrame) -> maps.MapData:
     """MapData from the real need, ranking and service points, plus a hostile venue name."""
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
 
     sectors = need_sectors.merge(ranking[["mdrc", "deprivation"]], on="mdrc", how="left")
     parts = [load_services(n).points for n in ("kg", "one", "hvhk")]
@@ -72,7 +72,7 @@ def build_test_data(need_sectors: gpd.GeoDataFrame, ranking: gpd.GeoDataFrame) -
 
 def build_test_scenario(data: maps.MapData, name: str, n: int) -> maps.MapData:
     """A scenario fixture: ``n`` venues from the real candidate list, with a timetable."""
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
 
     cand = load_services("candidates").points.sort_values("id").iloc[::40].iloc[:n]
     sites = gpd.GeoDataFrame(

@@ -325,13 +325,12 @@ def test_raster_matches_point_times(tmp_path):
 
 @pytest.fixture(scope="module")
 def real():
-    from geoplanner import need
+    from geoplanner import inputs, need
     from geoplanner.access.network import load_network
-    from geoplanner.inputs import load
 
     lines = need.residential_lines()
     sn = need.sector_need(lines=lines)
-    dp = demand_points(load.load_sectors(), sn, lines)
+    dp = demand_points(inputs.load_sectors(), sn, lines)
     net = load_network()
     snap = snap_points(net, dp[["x", "y"]].to_numpy())
     return {"need": sn, "demand": dp, "net": net, "snap": snap}
@@ -346,12 +345,12 @@ def test_real_demand_points_conserve_every_sector(real):
 
 
 def test_real_coverage_tables_conserve_population(real):
-    from geoplanner.inputs import load
+    from geoplanner import inputs
 
     dp, sn = real["demand"], real["need"]
     times, notes = {}, {}
     for name in ("any_cb", "hvhk"):
-        ss = load.load_services(name)
+        ss = inputs.load_services(name)
         xy = np.c_[ss.points.geometry.x, ss.points.geometry.y]
         times[name] = nearest_service_times(real["net"], real["snap"], xy, service_ids=ss.points["id"])
         notes[name] = ss.completeness_note
@@ -425,16 +424,17 @@ def test_run_coverage_writes_every_output(tmp_path):
 def test_run_coverage_rejects_only_empty_sets(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from geoplanner.inputs import load
+    import geoplanner.pipeline as pipeline
+    from geoplanner import inputs
     from geoplanner.pipeline import run_coverage
 
-    real_load = load.load_services
+    real_load = inputs.load_services
 
     def no_points(name, data_dir=None):
         ss = real_load(name, data_dir)
         return replace(ss, points=ss.points.iloc[:0])
 
-    monkeypatch.setattr(load, "load_services", no_points)
+    monkeypatch.setattr(pipeline, "load_services", no_points)
     with pytest.raises(ModelError, match="none of the service sets"):
         run_coverage(tmp_path, sets=["kg"], raster=False)
     assert not list(tmp_path.glob("coverage_*.csv"))  # nothing half-written

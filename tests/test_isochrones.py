@@ -41,17 +41,17 @@ def assert_same_meaning(poly, ref, *, rel: float = 1e-4, width_m: float = 2.0) -
 
 @pytest.fixture(scope="module")
 def real():
-    from geoplanner.inputs import load
+    from geoplanner import inputs
 
-    return load_network(), load.load_region()
+    return load_network(), inputs.load_region()
 
 
 @pytest.mark.parametrize("set_name", ["kg", "one", "hvhk", "any_cb", "all_family"])
 def test_incremental_polygons_match_reference_on_real_data(real, set_name):
-    from geoplanner.inputs import load
+    from geoplanner import inputs
 
     net, region = real
-    pts = load.load_services(set_name).points.sort_values("id")
+    pts = inputs.load_services(set_name).points.sort_values("id")
     src = snap_points(net, np.c_[pts.geometry.x, pts.geometry.y])
     iso_mod.clear_memo()
     got = isochrones(net, src, set_name=set_name, thresholds_min=(5, 10, 15), region=region, per_service=False)

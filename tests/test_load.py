@@ -5,12 +5,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from geoplanner import inputs
 from geoplanner.core.errors import DataError, DataMissingError
-from geoplanner.inputs import load
 
 
 def test_real_sectors(data_dir):
-    sectors = load.load_sectors(data_dir)
+    sectors = inputs.load_sectors(data_dir)
     assert len(sectors) == 724 and sectors["cd_sector"].is_unique
     assert sectors.crs.to_epsg() == 31370
     assert sorted(sectors["commune_nis"].unique()) == list(range(21001, 21020))
@@ -18,20 +18,20 @@ def test_real_sectors(data_dir):
 
 
 def test_real_wijken_and_crosswalks(data_dir):
-    wijken = load.load_wijken(data_dir)
+    wijken = inputs.load_wijken(data_dir)
     assert len(wijken) == 145
     assert (wijken["district_type"] == "residential").sum() == 118
     assert set(wijken.loc[wijken["mdrc"] >= 900, "district_type"]) == {"park"}
-    cw = load.load_crosswalk(data_dir)
+    cw = inputs.load_crosswalk(data_dir)
     assert len(cw) == 724 and set(cw["mdrc"]) == set(wijken["mdrc"])
-    sectors = load.load_sectors(data_dir)
+    sectors = inputs.load_sectors(data_dir)
     merged = sectors.merge(cw, on="cd_sector", suffixes=("", "_cw"))
     assert (merged["mdrc"] == merged["mdrc_cw"]).all()
-    assert len(load.load_crosswalk(data_dir, vintage=2025)) == 749
+    assert len(inputs.load_crosswalk(data_dir, vintage=2025)) == 749
 
 
 def test_indicators_keep_missing_as_missing(data_dir):
-    ind = load.load_wijk_indicators(data_dir).set_index("mdrc")
+    ind = inputs.load_wijk_indicators(data_dir).set_index("mdrc")
     assert len(ind) == 145
     # Quartier Royal (6) has no BIM value in the source: it must stay NaN, never 0
     assert pd.isna(ind.loc[6, "bim_beneficiaries_share_pct_2024"])
@@ -39,7 +39,7 @@ def test_indicators_keep_missing_as_missing(data_dir):
 
 
 def test_commune_population_matches_statbel(data_dir):
-    pop = load.load_commune_population(data_dir)
+    pop = inputs.load_commune_population(data_dir)
     assert len(pop) == 19
     assert pop["pop_total"].sum() == 1_218_255
     assert pop["pop_0_2"].sum() == 50_045
@@ -48,20 +48,20 @@ def test_commune_population_matches_statbel(data_dir):
 
 
 def test_region_outline(data_dir):
-    region = load.load_region(data_dir)
+    region = inputs.load_region(data_dir)
     assert 160 < region.area / 1e6 < 164
 
 
 def test_service_sets_report_incompleteness(data_dir):
-    kg = load.load_services("kg", data_dir)
+    kg = inputs.load_services("kg", data_dir)
     assert list(kg.points["id"]) == ["KG-01"]
     assert "KG-02" in set(kg.excluded["id"])  # planned, not current supply
     assert kg.incomplete and kg.expected_count == 18
     assert "ONVOLLEDIGE" in kg.completeness_note
-    one = load.load_services("one", data_dir)
+    one = inputs.load_services("one", data_dir)
     assert "ONE-01" in set(one.excluded["id"])  # prenatal only
     assert "ONE-12" in set(one.unlocated["id"])  # current, no coordinates: reported, not dropped
-    cand = load.load_services("candidates", data_dir)
+    cand = inputs.load_services("candidates", data_dir)
     assert len(cand.points) + len(cand.unlocated) == 614
     assert cand.points.crs.to_epsg() == 31370
     assert cand.points["approximate"].dtype == bool
@@ -70,7 +70,7 @@ def test_service_sets_report_incompleteness(data_dir):
 def test_one_status_keeps_non_current_rows_out_of_supply(data_dir):
     raw = pd.read_csv(data_dir / "services" / "one_consultations_v2.csv", dtype=str)
     current = set(raw.loc[raw["status"] == "current", "id"])
-    one = load.load_services("one", data_dir)
+    one = inputs.load_services("one", data_dir)
     # only current rows are supply (located or not); every other row is excluded, with its reason
     assert set(one.points["id"]) | set(one.unlocated["id"]) == current
     assert set(one.points["id"]) == {"ONE-10", "ONE-11"}
@@ -82,14 +82,14 @@ def test_one_status_keeps_non_current_rows_out_of_supply(data_dir):
     assert excluded.loc["ONE-01", "status"] == "prenatal_only"
     assert "9 niet als huidig aanbod geteld (5 historical, 1 prenatal_only, 3 unverified)" in one.completeness_note
     # the same rows stay out of the combined sets, where every type counts
-    family = load.load_services("all_family", data_dir)
+    family = inputs.load_services("all_family", data_dir)
     assert not (set(family.points["id"]) & (set(raw["id"]) - current))
     assert family.excluded.set_index("id").loc["ONE-01", "excluded_reason"] == "status: prenatal_only"
     # asked for, historical rows come back
-    wider = load.load_services("one", data_dir, statuses=("current", "historical"))
+    wider = inputs.load_services("one", data_dir, statuses=("current", "historical"))
     assert "ONE-07" in set(wider.points["id"]) and "ONE-08" not in set(wider.points["id"])
     with pytest.raises(DataError, match="unknown service status"):
-        load.load_services("one", data_dir, statuses=("closed",))
+        inputs.load_services("one", data_dir, statuses=("closed",))
 
 
 def test_bad_service_status_names_row(data_dir, tmp_path):
@@ -98,47 +98,47 @@ def test_bad_service_status_names_row(data_dir, tmp_path):
         "id,name,type,lat,lon,status\nA,x,cb,50.85,4.35,current\nB,y,cb,50.84,4.36,closed?\n", encoding="utf-8"
     )
     with pytest.raises(DataError, match="unknown status") as err:
-        load.load_services("mine", target)
+        inputs.load_services("mine", target)
     assert (err.value.row, err.value.column) == (2, "status")
     (target / "services" / "user" / "mine.csv").write_text(
         "id,name,type,lat,lon,status\nA,x,cb,50.85,4.35,current\nB,y,cb,50.84,4.36,historical\n", encoding="utf-8"
     )
-    s = load.load_services("mine", target)
+    s = inputs.load_services("mine", target)
     assert list(s.points["id"]) == ["A"] and list(s.excluded["excluded_reason"]) == ["status: historical"]
 
 
 def test_sector_population_2019(data_dir):
-    pop = load.load_sector_population(data_dir)
+    pop = inputs.load_sector_population(data_dir)
     assert len(pop) == 724 and pop["cd_sector"].is_unique
     assert pop["pop_total"].sum() == 1_205_525  # PROVENANCE.md
     assert (pop["pop_total"] == 0).sum() == 22
-    assert set(pop["cd_sector"]) == set(load.load_sectors(data_dir)["cd_sector"])
+    assert set(pop["cd_sector"]) == set(inputs.load_sectors(data_dir)["cd_sector"])
 
 
 def test_sector_age_bands_list_the_absent_sectors(data_dir):
-    age = load.load_sector_age_bands(data_dir)
+    age = inputs.load_sector_age_bands(data_dir)
     assert len(age) == 724
     absent = age[~age["in_age_file"]]
     assert len(absent) == 49 and absent["pop_0_4"].isna().all()  # listed, not hidden, not zero-filled
     present = age[age["in_age_file"]]
     assert present["pop_0_4"].sum() == 77_539 and present["pop_total"].sum() == 1_218_772
     # the absent sectors are the small ones: 304 residents in 2019 between them (PROVENANCE.md)
-    pop = load.load_sector_population(data_dir).set_index("cd_sector")["pop_total"]
+    pop = inputs.load_sector_population(data_dir).set_index("cd_sector")["pop_total"]
     assert pop.reindex(absent["cd_sector"]).sum() == 304
 
 
 def test_sector_bimd_and_ibsa_shares(data_dir):
-    bimd = load.load_sector_bimd(data_dir)
+    bimd = inputs.load_sector_bimd(data_dir)
     assert len(bimd) == 675 and bimd["bimd2011_decile"].between(1, 10).all()
     # decile 1 is the most deprived tenth: its lowest score is above decile 2's highest
     by = bimd.groupby("bimd2011_decile")["bimd2011_score"]
     assert by.min()[1] > by.max()[2]
-    shares = load.load_commune_age_shares(data_dir)
+    shares = inputs.load_commune_age_shares(data_dir)
     assert len(shares) == 19
     assert shares.set_index("commune_nis").loc[21011, "share_under3_pct"] == 5.03
     # the commune 0-4 count (used for the ratios of the need model) against a plain sum of the raw table
     raw = pd.read_csv(data_dir / "indicators" / "pop_age_commune_2020.csv")
-    pop = load.load_commune_population(data_dir).set_index("commune_nis")
+    pop = inputs.load_commune_population(data_dir).set_index("commune_nis")
     expected = raw[raw["age"] <= 4].groupby("commune_nis")["population"].sum()
     assert (pop["pop_0_4"] == expected.reindex(pop.index)).all()
 
@@ -162,7 +162,7 @@ def test_sector_files_bad_rows_are_named(data_dir, tmp_path):
         return df
 
     with pytest.raises(DataError, match="not a 2022 Statbel sector") as err:
-        load.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", unknown_code))
+        inputs.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", unknown_code))
     assert (err.value.row, err.value.column) == (5, "cd_sector")
 
     def negative(df):
@@ -170,18 +170,20 @@ def test_sector_files_bad_rows_are_named(data_dir, tmp_path):
         return df
 
     with pytest.raises(DataError, match="not a head count") as err:
-        load.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", negative))
+        inputs.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", negative))
     assert err.value.row == 3
 
     with pytest.raises(DataError, match="sector\\(s\\) missing"):
-        load.load_sector_population(data_dir, path=_sector_csv(data_dir, tmp_path, "population", lambda d: d.head(700)))
+        inputs.load_sector_population(
+            data_dir, path=_sector_csv(data_dir, tmp_path, "population", lambda d: d.head(700))
+        )
 
     def bands_off(df):
         df.loc[7, "pop_0_4"] = str(int(df.loc[7, "pop_0_4"]) + 5)
         return df
 
     with pytest.raises(DataError, match="age bands sum to") as err:
-        load.load_sector_age_bands(data_dir, path=_sector_csv(data_dir, tmp_path, "age", bands_off))
+        inputs.load_sector_age_bands(data_dir, path=_sector_csv(data_dir, tmp_path, "age", bands_off))
     assert (err.value.row, err.value.column) == (8, "pop_total")
 
     def wrong_commune(df):
@@ -189,7 +191,7 @@ def test_sector_files_bad_rows_are_named(data_dir, tmp_path):
         return df
 
     with pytest.raises(DataError, match="lies in commune 21001") as err:
-        load.load_sector_bimd(data_dir, path=_sector_csv(data_dir, tmp_path, "bimd", wrong_commune))
+        inputs.load_sector_bimd(data_dir, path=_sector_csv(data_dir, tmp_path, "bimd", wrong_commune))
     assert err.value.row == 1
 
     def half_commune(df):  # a truncated file: Anderlecht loses half its sectors
@@ -197,19 +199,19 @@ def test_sector_files_bad_rows_are_named(data_dir, tmp_path):
         return df[keep]
 
     with pytest.raises(DataError, match="commune 21001 sum to"):
-        load.load_sector_age_bands(data_dir, path=_sector_csv(data_dir, tmp_path, "age", half_commune))
+        inputs.load_sector_age_bands(data_dir, path=_sector_csv(data_dir, tmp_path, "age", half_commune))
 
     def swapped_deciles(df):
         df.loc[0, "bimd2011_decile"] = "10"  # a score of 53.7 among the least deprived
         return df
 
     with pytest.raises(DataError, match="holds a higher score"):
-        load.load_sector_bimd(data_dir, path=_sector_csv(data_dir, tmp_path, "bimd", swapped_deciles))
+        inputs.load_sector_bimd(data_dir, path=_sector_csv(data_dir, tmp_path, "bimd", swapped_deciles))
 
 
 def test_unknown_service_set(data_dir):
     with pytest.raises(DataError, match="unknown service set"):
-        load.load_services("nope", data_dir)
+        inputs.load_services("nope", data_dir)
 
 
 # --- bad inputs -----------------------------------------------------------------------------
@@ -222,12 +224,12 @@ def sectors_gdf(data_dir):
 
 def test_missing_file(tmp_path):
     with pytest.raises(DataMissingError, match="file not found"):
-        load.load_sectors(path=tmp_path / "nothing.gpkg")
+        inputs.load_sectors(path=tmp_path / "nothing.gpkg")
 
 
 def test_missing_data_folder_says_what_to_do(tmp_path):
     with pytest.raises(DataMissingError, match="geoplanner data pull"):
-        load.load_sectors(tmp_path)
+        inputs.load_sectors(tmp_path)
 
 
 def test_wrong_crs(tmp_path, sectors_gdf):
@@ -235,13 +237,13 @@ def test_wrong_crs(tmp_path, sectors_gdf):
     path = tmp_path / "wrong.gpkg"
     wrong.to_file(path)
     with pytest.raises(DataError, match="do not fall in Brussels"):
-        load.load_sectors(path=path)
+        inputs.load_sectors(path=path)
 
 
 def test_other_crs_is_reprojected(tmp_path, sectors_gdf):
     path = tmp_path / "wgs84.gpkg"
     sectors_gdf.head(20).to_crs("EPSG:4326").to_file(path)
-    out = load.load_sectors(path=path)
+    out = inputs.load_sectors(path=path)
     assert out.crs.to_epsg() == 31370 and len(out) == 20
 
 
@@ -249,7 +251,7 @@ def test_missing_column(tmp_path, sectors_gdf):
     path = tmp_path / "nocol.gpkg"
     sectors_gdf.drop(columns="mdrc").to_file(path)
     with pytest.raises(DataError, match="missing column") as err:
-        load.load_sectors(path=path)
+        inputs.load_sectors(path=path)
     assert err.value.column == "mdrc"
 
 
@@ -258,7 +260,7 @@ def test_duplicate_ids(tmp_path, sectors_gdf):
     path = tmp_path / "dup.gpkg"
     gpd.GeoDataFrame(dup, crs=sectors_gdf.crs).to_file(path)
     with pytest.raises(DataError, match="duplicate id") as err:
-        load.load_sectors(path=path)
+        inputs.load_sectors(path=path)
     assert err.value.row == 4 and err.value.column == "cd_sector"
 
 
@@ -268,13 +270,13 @@ def test_codes_that_do_not_match(tmp_path, sectors_gdf):
     path = tmp_path / "mismatch.gpkg"
     bad.to_file(path)
     with pytest.raises(DataError, match="does not match sector") as err:
-        load.load_sectors(path=path)
+        inputs.load_sectors(path=path)
     assert err.value.row == 3
     bad = sectors_gdf.head(5).copy()
     bad.loc[0, "cd_sector"] = "XYZ"
     bad.to_file(path)
     with pytest.raises(DataError, match="not a Brussels sector code"):
-        load.load_sectors(path=path)
+        inputs.load_sectors(path=path)
 
 
 def test_non_numeric_indicator(tmp_path, data_dir):
@@ -284,7 +286,7 @@ def test_non_numeric_indicator(tmp_path, data_dir):
     path = tmp_path / "ind.csv"
     df.to_csv(path, index=False)
     with pytest.raises(DataError) as err:
-        load.load_wijk_indicators(path=path)
+        inputs.load_wijk_indicators(path=path)
     assert (err.value.row, err.value.column) == (10, "unemployment_rate_pct_2023")
     assert "ind.csv, row 10, column 'unemployment_rate_pct_2023': not a number" in err.value.one_line()
 
@@ -296,7 +298,7 @@ def test_nd_flags_are_missing_not_errors(tmp_path, data_dir):
     df.loc[1, "cpas_ris_beneficiaries_share_pct_2023"] = "VS"
     path = tmp_path / "ind.csv"
     df.to_csv(path, index=False)
-    out = load.load_wijk_indicators(path=path)
+    out = inputs.load_wijk_indicators(path=path)
     assert out["cpas_ris_beneficiaries_share_pct_2023"].iloc[:2].isna().all()
 
 
@@ -313,32 +315,32 @@ def _user_set(data_dir: Path, tmp_path: Path, rows: str) -> Path:
 
 def test_user_service_set(data_dir, tmp_path):
     target = _user_set(data_dir, tmp_path, "A,Bureau A,cb,50.85,4.35,gps\nB,Bureau B,cb,,,needs geocoding\n")
-    s = load.load_services("mine", target)
+    s = inputs.load_services("mine", target)
     assert list(s.points["id"]) == ["A"] and list(s.unlocated["id"]) == ["B"]
-    assert "mine" in load.service_set_names(target)
+    assert "mine" in inputs.service_set_names(target)
 
 
 def test_service_outside_region_and_swapped(data_dir, tmp_path):
     target = _user_set(data_dir, tmp_path, "A,Bureau A,cb,4.35,50.85,gps\n")
     with pytest.raises(DataError, match="outside the Brussels region") as err:
-        load.load_services("mine", target)
+        inputs.load_services("mine", target)
     assert err.value.row == 1 and "swapped" in err.value.hint
 
 
 def test_service_duplicate_and_non_numeric(data_dir, tmp_path):
     target = _user_set(data_dir, tmp_path, "A,x,cb,50.85,4.35,gps\nA,y,cb,50.84,4.36,gps\n")
     with pytest.raises(DataError, match="duplicate id") as err:
-        load.load_services("mine", target)
+        inputs.load_services("mine", target)
     assert err.value.row == 2
     target = _user_set(data_dir, tmp_path / "2", "A,x,cb,fifty,4.35,gps\n")
     with pytest.raises(DataError, match="not a number") as err:
-        load.load_services("mine", target)
+        inputs.load_services("mine", target)
     assert err.value.column == "lat"
 
 
 def test_set_without_any_coordinates(data_dir, tmp_path):
     target = _user_set(data_dir, tmp_path, "A,Bureau A,cb,,,needs geocoding\n")
-    s = load.load_services("mine", target)
+    s = inputs.load_services("mine", target)
     assert len(s.points) == 0 and list(s.unlocated["id"]) == ["A"]
     assert s.incomplete and "1 zonder coördinaten" in s.completeness_note
 
@@ -346,12 +348,14 @@ def test_set_without_any_coordinates(data_dir, tmp_path):
 def test_a_service_set_is_read_once_until_its_file_changes(data_dir, tmp_path, monkeypatch):
     target = _user_set(data_dir, tmp_path, "A,Bureau A,cb,50.85,4.35,gps\n")
     reads = []
-    real = load._read_services
-    monkeypatch.setattr(load, "_read_services", lambda *a: reads.append(a[0]) or real(*a))
-    first = load.load_services("mine", target)
+    from geoplanner.inputs import services
+
+    real = services._read_services
+    monkeypatch.setattr(services, "_read_services", lambda *a: reads.append(a[0]) or real(*a))
+    first = inputs.load_services("mine", target)
     first.points.loc[0, "name"] = "changed by a caller"  # a caller's change stays its own
-    again = load.load_services("mine", target)
+    again = inputs.load_services("mine", target)
     assert len(reads) == 1 and again.points["name"].tolist() == ["Bureau A"]
     csv = target / "services" / "user" / "mine.csv"
     csv.write_text("id,name,type,lat,lon,geocode_method\nA,Bureau A,cb,50.85,4.35,gps\nB,B,cb,50.84,4.36,gps\n")
-    assert load.load_services("mine", target).points["id"].tolist() == ["A", "B"] and len(reads) == 2
+    assert inputs.load_services("mine", target).points["id"].tolist() == ["A", "B"] and len(reads) == 2

@@ -8,7 +8,7 @@ import pytest
 
 from geoplanner import need
 from geoplanner.core.errors import ConfigError
-from geoplanner.inputs.load import load_commune_age_shares, load_commune_population, load_sector_population
+from geoplanner.inputs.figures import load_commune_age_shares, load_commune_population, load_sector_population
 
 
 def test_commune_totals_are_preserved_exactly(data_dir, need_sectors):

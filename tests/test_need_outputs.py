@@ -11,7 +11,7 @@ import pytest
 from _mapdata import XSS_NAME, shared_map_data  # tests/_mapdata.py
 
 from geoplanner.core import settings
-from geoplanner.inputs.load import load_services
+from geoplanner.inputs.services import load_services
 from geoplanner.need.stability import rank_stability
 from geoplanner.outputs import maps
 from geoplanner.outputs.report import render_report

@@ -76,7 +76,7 @@ def test_real_imported_set_flags_children_near_a_threshold(data_dir: Path, tmp_p
     from geoplanner.access.times import demand_points, nearest_service_times
     from geoplanner.geocode import load_address_index
     from geoplanner.inputs import user_data as ud
-    from geoplanner.inputs.load import load_sectors
+    from geoplanner.inputs.areas import load_sectors
     from geoplanner.need import build_need
 
     store = tmp_path / "user"

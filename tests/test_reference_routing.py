@@ -104,17 +104,16 @@ class SplitReference:
 
 @pytest.fixture(scope="module")
 def case():
-    from geoplanner import need
+    from geoplanner import inputs, need
     from geoplanner.access.network import load_network
     from geoplanner.access.times import demand_points
-    from geoplanner.inputs import load
     from geoplanner.inputs.bundle import dataset_path
 
     lines = need.residential_lines()
-    demand = demand_points(load.load_sectors(), need.sector_need(lines=lines), lines)
+    demand = demand_points(inputs.load_sectors(), need.sector_need(lines=lines), lines)
     groups = {"demand": demand[["x", "y"]].to_numpy()}
     for name in SETS:
-        pts = load.load_services(name).points.sort_values("id", kind="stable")
+        pts = inputs.load_services(name).points.sort_values("id", kind="stable")
         groups[name] = np.c_[pts.geometry.x, pts.geometry.y]
     streets = Streets(dataset_path("osm_walk_graphml"))
     # The midpoint of the Bracops loop street, found in the reference graph (not in geoplanner's arrays).

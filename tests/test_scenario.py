@@ -214,7 +214,7 @@ def test_consultation_demand_by_hand():
 
 def test_venue_suitability_and_language_come_from_the_table_and_the_data(data_dir):
     from geoplanner.core.errors import DataError
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
     from geoplanner.inputs.venues import TYPE_SUITABILITY, dutch_speaking, suitability
 
     cand = load_services("candidates", data_dir).points

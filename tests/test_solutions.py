@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from geoplanner import cache as solutions
+from geoplanner import scenario
 from geoplanner.scenario import build_context, load_scenario, parse_scenario, run_scenario, write_scenario_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,28 +86,28 @@ def test_a_changed_parameter_is_a_cache_miss(cache_on, context):
 
 def test_the_key_follows_demand_network_services_and_code(context, monkeypatch):
     s = parse_scenario(MCLP)
-    base = solutions.solution_key(s, context)
-    assert solutions.solution_key(s, context) == base  # stable
+    base = scenario.solution_key(s, context)
+    assert scenario.solution_key(s, context) == base  # stable
     # a demand weight
     dem = context.demand.copy()
     dem.loc[5, "weight"] *= 1.01
-    assert solutions.solution_key(s, dataclasses.replace(context, demand=dem)) != base
+    assert scenario.solution_key(s, dataclasses.replace(context, demand=dem)) != base
     # an indicator of the ranking (e.g. an imported figure moved a wijk's deprivation)
     rank = context.ranking.copy()
     rank.loc[rank.index[0], "deprivation"] = 9.0
-    assert solutions.solution_key(s, dataclasses.replace(context, ranking=rank)) != base
+    assert scenario.solution_key(s, dataclasses.replace(context, ranking=rank)) != base
     # the need model's sector figures (births decide consultations per child)
     sectors = context.need.sectors.copy()
     sectors.loc[sectors.index[0], "births"] = sectors["births"].iloc[0] + 1
     need = dataclasses.replace(context.need, sectors=sectors)
-    assert solutions.solution_key(s, dataclasses.replace(context, need=need)) != base
+    assert scenario.solution_key(s, dataclasses.replace(context, need=need)) != base
     # the network
     net = dataclasses.replace(context.net, sha256="0" * 64)
-    assert solutions.solution_key(s, dataclasses.replace(context, net=net)) != base
+    assert scenario.solution_key(s, dataclasses.replace(context, net=net)) != base
     # a service set's points
-    from geoplanner.inputs import load
+    from geoplanner.inputs import services
 
-    real = load.load_services
+    real = services.load_services
 
     def moved(name, data_dir=None, **kw):
         ss = real(name, data_dir, **kw)
@@ -116,17 +117,17 @@ def test_the_key_follows_demand_network_services_and_code(context, monkeypatch):
         pts.loc[0, "geometry"] = shapely.Point(150000.0, 170000.0)
         return dataclasses.replace(ss, points=pts)
 
-    monkeypatch.setattr(load, "load_services", moved)
-    assert solutions.solution_key(s, context) != base
-    monkeypatch.setattr(load, "load_services", real)
+    monkeypatch.setattr(services, "load_services", moved)
+    assert scenario.solution_key(s, context) != base
+    monkeypatch.setattr(services, "load_services", real)
     # the code
     monkeypatch.setattr(solutions, "code_version", lambda: "another version")
-    assert solutions.solution_key(s, context) != base
+    assert scenario.solution_key(s, context) != base
 
 
 def test_a_damaged_or_foreign_cache_file_is_solved_again(cache_on, context):
     s = parse_scenario(MCLP)
-    key = solutions.solution_key(s, context)
+    key = scenario.solution_key(s, context)
     target = solutions.cache_file(key)
     target.parent.mkdir(parents=True)
     target.write_bytes(b"not a pickle")
@@ -193,7 +194,7 @@ def test_coverage_isochrones_come_back_the_same_from_the_cache(cache_on, context
 def test_the_isochrone_key_follows_places_thresholds_speed_and_code(context, monkeypatch):
     import numpy as np
 
-    from geoplanner.inputs.load import load_region
+    from geoplanner.inputs.areas import load_region
     from geoplanner.pipeline import isochrone_key
 
     xy = np.array([[149000.0, 170000.0], [150000.0, 171000.0]])

@@ -37,7 +37,7 @@ def work_dir(tmp_path: Path, data_dir: Path) -> Path:
 
 
 def test_mixed_file_every_row_accounted_for(work_dir: Path, index) -> None:
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
 
     rep = ud.import_services(FIXTURES / "services_mixed.csv", "mixed", data_dir=work_dir, index=index)
     rows = rep.rows.set_index("id")
@@ -150,13 +150,13 @@ def test_xlsx_and_gpkg(work_dir: Path, tmp_path: Path) -> None:
 
 
 def _sectors(data_dir: Path, vintage: int) -> pd.DataFrame:
-    from geoplanner.inputs.load import load_crosswalk
+    from geoplanner.inputs.areas import load_crosswalk
 
     return load_crosswalk(data_dir, vintage=vintage)
 
 
 def test_sector_figures_2022(work_dir: Path, data_dir: Path, tmp_path: Path) -> None:
-    from geoplanner.inputs.load import load_commune_population
+    from geoplanner.inputs.figures import load_commune_population
 
     cw = _sectors(data_dir, 2022)
     jette = cw[cw["commune_nis"] == 21010].reset_index(drop=True)
@@ -278,7 +278,7 @@ def test_cli_import_and_indicators(work_dir: Path, tmp_path: Path, monkeypatch: 
 
 def test_geocoded_rows_carry_their_uncertainty(work_dir: Path, index) -> None:
     """Issue 13 through the import: ranges, a wrong postcode, a far address point; the radius is stored and loaded."""
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
 
     rep = ud.import_services(FIXTURES / "services_addresses_issue13.csv", "issue13", data_dir=work_dir, index=index)
     rows = rep.rows.set_index("id")
@@ -303,7 +303,7 @@ def test_geocoded_rows_carry_their_uncertainty(work_dir: Path, index) -> None:
 
 
 def test_given_coordinates_have_no_radius(work_dir: Path, index) -> None:
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
 
     rep = ud.import_services(FIXTURES / "services_mixed.csv", "radius", data_dir=work_dir, index=index)
     rows = rep.rows.set_index("id")
@@ -318,7 +318,7 @@ def test_map_popup_shows_the_radius(work_dir: Path, index, need_sectors) -> None
     """Services popups give the uncertainty of geocoded rows, and nothing for coordinates given in the file."""
     import re
 
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
     from geoplanner.outputs import maps
 
     ud.import_services(FIXTURES / "services_addresses_issue13.csv", "popup", data_dir=work_dir, index=index)

@@ -264,7 +264,7 @@ def isochrones(
     speed_kmh
         Walking speed.
     region
-        Polygon to clip to (EPSG:31370), e.g. :func:`geoplanner.inputs.load.load_region`; ``None``: no clip.
+        Polygon to clip to (EPSG:31370), e.g. :func:`geoplanner.inputs.areas.load_region`; ``None``: no clip.
     per_service
         Also build one polygon per service and threshold (set to False for large sets).
     buffer_m

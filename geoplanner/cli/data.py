@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
     @data_app.command("check")
     def check_cmd() -> None:
         """Check every dataset is present with its checksum, then validate it with the loaders."""
-        from geoplanner.inputs import load
+        from geoplanner import inputs
         from geoplanner.inputs.bundle import check
 
         actions = check()
@@ -53,22 +53,22 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         from geoplanner.cli import console
 
-        sectors = load.load_sectors()
-        wijken = load.load_wijken()
-        load.load_crosswalk()
-        load.load_crosswalk(vintage=2025)
-        load.load_wijk_indicators()
-        load.load_commune_population()
-        load.load_sector_population()
-        age = load.load_sector_age_bands()
-        load.load_sector_bimd()
-        load.load_commune_age_shares()
-        load.load_region()
+        sectors = inputs.load_sectors()
+        wijken = inputs.load_wijken()
+        inputs.load_crosswalk()
+        inputs.load_crosswalk(vintage=2025)
+        inputs.load_wijk_indicators()
+        inputs.load_commune_population()
+        inputs.load_sector_population()
+        age = inputs.load_sector_age_bands()
+        inputs.load_sector_bimd()
+        inputs.load_commune_age_shares()
+        inputs.load_region()
         console.print(f"validated: {len(sectors)} sectors, {len(wijken)} wijken, indicators, population, region")
         absent = age.loc[~age["in_age_file"], "cd_sector"]
         console.print(f"[yellow]{len(absent)} sectors not in the age-band file (estimated): {', '.join(absent)}[/]")
-        for name in load.service_set_names():
-            s = load.load_services(name)
+        for name in inputs.service_set_names():
+            s = inputs.load_services(name)
             style = "yellow" if s.incomplete else "green"
             console.print(f"[{style}]{s.completeness_note}[/]")
 

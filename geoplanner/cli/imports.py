@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from geoplanner.cli import console
-        from geoplanner.inputs.load import load_services, service_set_names
+        from geoplanner.inputs.services import load_services, service_set_names
 
         table = Table(title="Voorzieningen (service sets)")
         for col in ("naam", "op de kaart", "zonder coördinaten", "verwacht", "opmerking"):
@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         from geoplanner.core import settings
         from geoplanner.geocode import geocode_frame, load_address_index
         from geoplanner.inputs.bundle import dataset_path
-        from geoplanner.inputs.load import read_table
+        from geoplanner.inputs.tables import read_table
         from geoplanner.outputs.files import ensure_output_dir, output_step, write_csv
         from geoplanner.outputs.manifest import write_manifest
 

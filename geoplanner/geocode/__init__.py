@@ -855,7 +855,7 @@ def build_address_index(
         Streets, address points (linked to their street), commune polygons and postcode areas
         in EPSG:31370.
     """
-    from geoplanner.inputs.load import load_sectors
+    from geoplanner.inputs.areas import load_sectors
 
     pbf = Path(pbf_path) if pbf_path is not None else _bundle_pbf(data_dir)
     sectors_file = Path(sectors_path) if sectors_path is not None else _bundle_sectors(data_dir)

@@ -8,7 +8,7 @@ counts. This module takes them in:
   a vector file (GPKG, GeoJSON) of services with coordinates (WGS84 lat/lon, or x/y in
   Lambert 72 or Lambert 2008) and/or addresses, geocodes the addresses offline
   (:mod:`geoplanner.geocode`), and stores the set as ``data/services/user/<NAME>.csv`` in the
-  :data:`~geoplanner.inputs.load.SERVICE_COLUMNS` schema, so ``load_services(NAME)`` reads it; a
+  :data:`~geoplanner.inputs.services.SERVICE_COLUMNS` schema, so ``load_services(NAME)`` reads it; a
   geocoded row carries its ``uncertainty_m``, the radius in metres that holds the true address
   about 9 times in 10.
   Rows that cannot be placed are kept (empty lat/lon, the reason in ``geocode_method``) and
@@ -359,7 +359,7 @@ def user_services_dir(data_dir: Path | None = None) -> Path:
 
 
 def _check_set_name(name: str) -> None:
-    from geoplanner.inputs.load import SERVICE_SETS
+    from geoplanner.inputs.services import SERVICE_SETS
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name or ""):
         raise DataError(f"invalid set name {name!r}", hint="use lower-case letters, digits, '-' or '_' (e.g. kg_2025)")
@@ -491,7 +491,8 @@ def import_services(
         Unreadable file, missing required columns, empty or duplicate ids, empty names, or an
         existing set without ``replace``.
     """
-    from geoplanner.inputs.load import SERVICE_COLUMNS, load_communes, load_region
+    from geoplanner.inputs.areas import load_communes, load_region
+    from geoplanner.inputs.services import SERVICE_COLUMNS
 
     path = Path(path)
     _check_set_name(set_name)
@@ -672,7 +673,8 @@ def sector_figures_path(data_dir: Path | None = None) -> Path:
 
 
 def _validate_figures(df: pd.DataFrame, path: Path, data_dir: Path | None) -> SectorFigures:
-    from geoplanner.inputs.load import load_commune_population, load_crosswalk
+    from geoplanner.inputs.areas import load_crosswalk
+    from geoplanner.inputs.figures import load_commune_population
 
     df = _map_columns(df, _FIGURE_ALIASES, path)
     if "code" not in df.columns:

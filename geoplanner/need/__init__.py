@@ -67,19 +67,17 @@ from pyproj import Transformer
 
 from geoplanner.core import settings
 from geoplanner.core.errors import ConfigError, DataError
+from geoplanner.inputs.areas import load_region, load_sectors, load_wijken
 from geoplanner.inputs.bundle import dataset_path
-from geoplanner.inputs.lgn import lgn_of_commune, lgn_table
-from geoplanner.inputs.load import (
+from geoplanner.inputs.figures import (
     load_commune_age_shares,
     load_commune_population,
-    load_region,
     load_sector_age_bands,
     load_sector_bimd,
     load_sector_population,
-    load_sectors,
     load_wijk_indicators,
-    load_wijken,
 )
+from geoplanner.inputs.lgn import lgn_of_commune, lgn_table
 
 __all__ = [
     "FRONTAGE_HIGHWAYS",
@@ -903,7 +901,7 @@ def deprivation_index(
     Parameters
     ----------
     indicators
-        :func:`geoplanner.inputs.load.load_wijk_indicators` output, with ``bimd2011_score`` per wijk joined on
+        :func:`geoplanner.inputs.figures.load_wijk_indicators` output, with ``bimd2011_score`` per wijk joined on
         when the BIMD component is used.
     params
         Weights, method and the minimum number of components.

@@ -501,14 +501,14 @@ def _literal(value: str) -> str:
 
 
 def _set_label(name: str) -> str:
-    from geoplanner.inputs.load import SERVICE_SETS
+    from geoplanner.inputs.services import SERVICE_SETS
 
     return SERVICE_SETS[name][0] if name in SERVICE_SETS else name
 
 
 def _ordered_sets(sets: Iterable[str]) -> list[str]:
     """Built-in sets in their defined order, then the user's, sorted."""
-    from geoplanner.inputs.load import SERVICE_SETS
+    from geoplanner.inputs.services import SERVICE_SETS
 
     given = list(dict.fromkeys(sets))
     return [s for s in SERVICE_SETS if s in given] + sorted(s for s in given if s not in SERVICE_SETS)
@@ -621,7 +621,7 @@ def services_style(sets: Sequence[str], *, layer: str = "services", lang: str = 
     A set drawing on more than one bundle dataset repeats the points of the single sets, so
     only the single sets (and the user's) are ticked; when there are none, every set is.
     """
-    from geoplanner.inputs.load import SERVICE_SETS
+    from geoplanner.inputs.services import SERVICE_SETS
 
     check_lang(lang)
     ordered = _ordered_sets(sets)

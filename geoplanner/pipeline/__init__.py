@@ -43,9 +43,10 @@ from geoplanner.access.times import (
 from geoplanner.core import settings
 from geoplanner.core.errors import ModelError
 from geoplanner.core.progress import stage
-from geoplanner.inputs import load
+from geoplanner.inputs.areas import load_communes, load_region, load_sectors
 from geoplanner.inputs.bundle import dataset_path
 from geoplanner.inputs.lgn import lgn_table
+from geoplanner.inputs.services import load_services
 from geoplanner.need import Need, NeedParams, build_need
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg
 from geoplanner.outputs.manifest import write_manifest
@@ -285,7 +286,7 @@ def run_coverage(
     out_dir
         Output folder.
     sets
-        Service-set names (see :func:`geoplanner.inputs.load.load_services`).
+        Service-set names (see :func:`geoplanner.inputs.services.load_services`).
     speed_kmh
         Walking speed.
     thresholds
@@ -330,14 +331,14 @@ def run_coverage(
         "region_boundary",
     )
     bundle_inputs = [dataset_path(k, data_dir) for k in used]
-    service_sets = {name: load.load_services(name, data_dir) for name in dict.fromkeys(sets)}
+    service_sets = {name: load_services(name, data_dir) for name in dict.fromkeys(sets)}
     if not any(len(ss.points) for ss in service_sets.values()):
         raise ModelError("none of the service sets has a located service", hint="add coordinates or import a user set")
     net = network_path if isinstance(network_path, WalkNetwork) else load_network(network_path)
     built = need if need is not None else build_need(data_dir)
     lines, sn, ranking = built.lines, built.sectors, built.ranking
-    sectors = load.load_sectors(data_dir)
-    region = load.load_region(data_dir)
+    sectors = load_sectors(data_dir)
+    region = load_region(data_dir)
     demand = demand_points(sectors, sn, lines)
     dsnap = snap_points(net, demand[["x", "y"]].to_numpy(), tolerance_m=tolerance_m)
     check_network_fit(net, dsnap, demand["weight"].to_numpy())
@@ -437,7 +438,7 @@ def run_coverage(
         geo = {
             "sector": sectors[["cd_sector", "geometry"]],
             "wijk": ranking[["mdrc", "geometry"]],
-            "commune": load.load_communes(data_dir)[["commune_nis", "geometry"]],
+            "commune": load_communes(data_dir)[["commune_nis", "geometry"]],
         }
         layers = {}
         for level, key in (("sector", "cd_sector"), ("wijk", "mdrc"), ("commune", "commune_nis")):

@@ -94,6 +94,8 @@ number of children served *within capacity* (consultations served / consultation
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import re
 import tomllib
@@ -105,6 +107,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from geoplanner import cache
 from geoplanner.core.errors import ConfigError, ModelError
 from geoplanner.core.progress import stage
 
@@ -118,6 +121,7 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "build_context",
+    "evaluate",
     "run_scenario",
     "compare",
     "demand_weights",
@@ -609,7 +613,7 @@ def with_baseline(scenarios: Sequence[Scenario]) -> list[Scenario]:
 
 
 def _check_against_data(s: Scenario, text: str, data_dir: Path | None) -> None:
-    from geoplanner.inputs.load import load_services, service_set_names
+    from geoplanner.inputs.services import load_services, service_set_names
 
     v = _Validator(text, s.path)
     known_sets = service_set_names(data_dir)
@@ -713,8 +717,8 @@ def build_context(
     """
     from geoplanner.access.network import WalkNetwork, load_network, snap_points
     from geoplanner.access.times import check_network_fit, demand_points
+    from geoplanner.inputs.areas import load_sectors
     from geoplanner.inputs.bundle import dataset_path
-    from geoplanner.inputs.load import load_sectors
     from geoplanner.need import build_need
 
     net = network if isinstance(network, WalkNetwork) else load_network(network)
@@ -829,7 +833,60 @@ def _select_candidates(s: Scenario, cand: pd.DataFrame) -> pd.DataFrame:
     return cand[keep].sort_values("id", ignore_index=True)
 
 
-def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
+def _services_digest(names: list[str], data_dir: Path | None) -> dict[str, str]:
+    from geoplanner.inputs.services import load_services
+
+    out = {}
+    for name in names:
+        ss = load_services(name, data_dir)
+        pts = pd.DataFrame(ss.points)
+        extra = json.dumps([ss.completeness_note, ss.incomplete, [str(p) for p in ss.sources]])
+        out[name] = hashlib.sha256((cache.frame_digest(pts) + extra).encode()).hexdigest()
+    return out
+
+
+def solution_key(scenario: Scenario, context: SitingContext) -> str:
+    """Return the cache key of a scenario's solution in a context (see the module docstring).
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    context
+        From :func:`geoplanner.scenario.build_context`.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    params = scenario.parameters()
+    params.pop("path", None)
+    net = context.net
+    need = context.need
+    sectors = None
+    if need is not None and getattr(need, "sectors", None) is not None:
+        sectors = pd.DataFrame(need.sectors).drop(columns="geometry", errors="ignore")
+    parts: dict[str, Any] = {
+        **cache.base_parts(),
+        "scenario": params,
+        "network": {
+            "sha256": getattr(net, "sha256", None),
+            "params": getattr(net, "params", None),
+            "nodes": getattr(net, "n_nodes", None),
+            "edges": getattr(net, "n_edges", None),
+        },
+        "demand": cache.frame_digest(context.demand),
+        "ranking": cache.frame_digest(context.ranking),
+        "sectors": cache.frame_digest(sectors),
+        "need_notes": list(getattr(need, "notes", ()) or ()),
+        "inputs": [str(p) for p in context.inputs],
+        "services": _services_digest(sorted({*scenario.open_sets, scenario.candidate_set}), context.data_dir),
+    }
+    return cache.digest(parts)
+
+
+def evaluate(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     """Run a scenario: build the time matrices, solve its model, measure coverage.
 
     Parameters
@@ -860,7 +917,7 @@ def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
 
     key = None
     if solutions.enabled(context.cache):
-        key = solutions.solution_key(scenario, context)
+        key = solution_key(scenario, context)
         stored = solutions.load(key)
         if stored is not None:
             # the current Scenario object (its path may differ; its parameters are in the key)
@@ -882,9 +939,13 @@ def run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     return result
 
 
+#: Former name of :func:`evaluate` (kept while the callers move).
+run_scenario = evaluate
+
+
 def _run_scenario(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     from geoplanner.access.times import nearest_service_times, time_matrix, weighted_quantile
-    from geoplanner.inputs.load import load_services
+    from geoplanner.inputs.services import load_services
     from geoplanner.siting import MaximalCovering, PMedian, Rotation, SetCovering
 
     s, dem = scenario, context.demand

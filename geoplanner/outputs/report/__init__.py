@@ -1050,7 +1050,8 @@ def scenario_map_data(
     import geopandas as gpd
 
     from geoplanner.access.isochrones import isochrones, merge_isochrones
-    from geoplanner.inputs.load import load_region, load_sectors, load_services, load_wijken
+    from geoplanner.inputs.areas import load_region, load_sectors, load_wijken
+    from geoplanner.inputs.services import load_services
     from geoplanner.outputs.maps.data import MapData
 
     s = result.scenario
