@@ -57,9 +57,11 @@ def main() -> None:
     from scipy.spatial import cKDTree
 
     from geoplanner import need
-    from geoplanner.access.network import WALK_SPEED_KMH, load_network, metres_per_minute, snap_points
-    from geoplanner.access.times import demand_points, nearest_service_times
+    from geoplanner.access.demand import demand_points
+    from geoplanner.access.network import WALK_SPEED_KMH, metres_per_minute, snap_points
+    from geoplanner.access.times import nearest_service_times
     from geoplanner.inputs import bundle, load
+    from geoplanner.pipeline.load import load_network
 
     rows: list[tuple[str, str, str]] = []
     graphml = bundle.dataset_path("osm_walk_graphml")
@@ -80,8 +82,11 @@ def main() -> None:
     ]
 
     # -- demand points and services (preparation, not part of the comparison) --------------------
-    lines = need.residential_lines()
-    sn = need.sector_need(lines=lines)
+    from geoplanner.pipeline.load import need_data
+
+    nd = need_data()
+    lines = nd.lines
+    sn = need.sector_need(nd)
     demand = demand_points(load.load_sectors(), sn, lines)
     dxy = demand[["x", "y"]].to_numpy()
     t0 = time.perf_counter()

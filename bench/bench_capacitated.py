@@ -28,7 +28,8 @@ def main() -> None:
     parser.add_argument("--teams", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--time-limit", type=float, default=20.0)
     args = parser.parse_args()
-    from geoplanner.scenario import build_context, load_scenario, run_scenario
+    from geoplanner.pipeline.siting import build_context, load_scenario
+    from geoplanner.scenario.evaluate import evaluate
 
     t = time.perf_counter()
     ctx = build_context()
@@ -39,7 +40,7 @@ def main() -> None:
         for gap in (0.01, 0.0):
             # curve_max_teams = 1: this run measures the rotation, not the teams curve
             s = dataclasses.replace(base, teams=teams, mip_gap=gap, time_limit_s=args.time_limit, curve_max_teams=1)
-            r = run_scenario(s, ctx)
+            r = evaluate(s, ctx)
             res = r.siting
             size = ", ".join(f"{k} {v:,}" for k, v in res.size.items())
             print(

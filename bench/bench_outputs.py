@@ -45,10 +45,13 @@ def main() -> None:
     import geoplanner
     from geoplanner import inputs
     from geoplanner.access import isochrones as iso_mod
-    from geoplanner.access.network import load_network, snap_points
+    from geoplanner.access.network import snap_points
     from geoplanner.access.times import PER_SERVICE_ISOCHRONE_MAX
     from geoplanner.outputs.report import make_maps
-    from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
+    from geoplanner.pipeline.load import load_network
+    from geoplanner.pipeline.siting import build_context, load_scenario
+    from geoplanner.scenario.evaluate import evaluate
+    from geoplanner.scenario.spec import with_baseline
 
     print(f"geoplanner from {Path(geoplanner.__file__).parent}")
     net = load_network()
@@ -86,7 +89,7 @@ def main() -> None:
     print("(b) maps of the scenarios (solved first, not timed)")
     context = build_context(network=None)
     ordered = with_baseline([load_scenario(p) for p in args.scenarios])
-    results = [run_scenario(s, context) for s in ordered]
+    results = [evaluate(s, context) for s in ordered]
     print("scenarios:", ", ".join(r.scenario.name for r in results))
     with tempfile.TemporaryDirectory() as tmp:
         seconds, run = _timed(lambda: make_maps(args.scenarios, Path(tmp), context=context, results=results))

@@ -49,11 +49,13 @@ def parts(draws: int) -> dict[str, float]:
     from geoplanner.need import stability
 
     t = time.perf_counter()
-    lines = need.residential_lines()
-    sectors = need.sector_need(lines=lines)
+    from geoplanner.pipeline.load import need_data
+
+    nd = need_data()
+    sectors = need.sector_need(nd)
     times["sector figures (cached lines and weights)"] = time.perf_counter() - t
     t = time.perf_counter()
-    ranking = need.rank_wijken(sectors=sectors)
+    ranking = need.rank_wijken(nd, sectors=sectors)
     times["ranking (deprivation, PCA)"] = time.perf_counter() - t
     params = replace(need.NeedParams(), stability_draws=draws)
     runs = []

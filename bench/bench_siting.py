@@ -19,7 +19,7 @@ import numpy as np
 def build_matrix(threshold: float):
     from geoplanner.access.times import time_matrix
     from geoplanner.inputs.services import load_services
-    from geoplanner.scenario import build_context
+    from geoplanner.pipeline.siting import build_context
 
     t = time.perf_counter()
     ctx = build_context()

@@ -39,19 +39,27 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def need_sectors(data_dir: Path):
-    """Sector need estimated once per session (reads OSM and GHSL)."""
-    from geoplanner.need import sector_need
+def need_data(data_dir: Path):
+    """Everything the need step reads, loaded once per session (OSM and GHSL included)."""
+    from geoplanner.pipeline.load import need_data
 
-    return sector_need(data_dir)
+    return need_data(data_dir)
 
 
 @pytest.fixture(scope="session")
-def ranking(data_dir: Path, need_sectors):
+def need_sectors(need_data):
+    """Sector need estimated once per session."""
+    from geoplanner.need import sector_need
+
+    return sector_need(need_data)
+
+
+@pytest.fixture(scope="session")
+def ranking(need_data, need_sectors):
     """The default ranking of the wijken, computed once per session."""
     from geoplanner.need import rank_wijken
 
-    return rank_wijken(data_dir, sectors=need_sectors)
+    return rank_wijken(need_data, sectors=need_sectors)
 
 
 @pytest.fixture
@@ -62,7 +70,12 @@ def cache_on(tmp_path, monkeypatch):
     monkeypatch.delenv(solutions.NO_CACHE_ENV, raising=False)
     folder = tmp_path / "cache"
     # the network and need caches stay where they are (building them again is slow and not under test)
-    monkeypatch.setattr(
-        solutions, "cache_file", lambda key, cache_dir=None, kind="solutions": folder / kind / f"{key}.pkl"
-    )
+    real = solutions.cache_file
+
+    def cache_file(key, cache_dir=None, kind="solutions", suffix=".pkl"):
+        if kind in ("network", "need"):
+            return real(key, cache_dir, kind, suffix)
+        return folder / kind / f"{key}{suffix}"
+
+    monkeypatch.setattr(solutions, "cache_file", cache_file)
     return folder

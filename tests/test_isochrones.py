@@ -15,8 +15,9 @@ from shapely.geometry import box
 
 from geoplanner.access import isochrones as iso_mod
 from geoplanner.access.isochrones import ISOCHRONE_BUFFER_M, isochrones, merge_isochrones, reachable_lines
-from geoplanner.access.network import load_network, metres_per_minute, network_from_graph, snap_points
+from geoplanner.access.network import metres_per_minute, network_from_graph, snap_points
 from geoplanner.access.times import node_distances
+from geoplanner.pipeline.load import load_network
 
 SPEED = 6.0  # 100 m/min
 
@@ -120,8 +121,8 @@ def test_merge_equals_the_sets_together():
     assert not any(f.geometry.iloc[1].contains(box(0, -5, 300, 5)) for f in alone)
 
 
-def test_raster_grid_is_snapped_once(tmp_path, monkeypatch):
-    from geoplanner.access.isochrones import walking_time_raster
+def test_raster_grid_is_snapped_once(monkeypatch):
+    from geoplanner.access.isochrones import walking_time_grid
 
     net = network_from_graph(_toy([(0, 1, 300), (1, 2, 300)], {0: (0, 0), 1: (300, 0), 2: (300, 300)}))
     iso_mod.clear_memo()
@@ -129,8 +130,8 @@ def test_raster_grid_is_snapped_once(tmp_path, monkeypatch):
     real_snap = iso_mod.snap_points
     monkeypatch.setattr(iso_mod, "snap_points", lambda *a, **k: calls.append(len(a[1])) or real_snap(*a, **k))
     region = box(0, 0, 300, 300)
-    walking_time_raster(net, np.array([[0.0, 0.0]]), tmp_path / "a.tif", region=region, speed_kmh=SPEED)
-    walking_time_raster(net, np.array([[300.0, 300.0]]), tmp_path / "b.tif", region=region, speed_kmh=SPEED)
+    walking_time_grid(net, np.array([[0.0, 0.0]]), region=region, speed_kmh=SPEED)
+    walking_time_grid(net, np.array([[300.0, 300.0]]), region=region, speed_kmh=SPEED)
     assert calls == [1, 36, 1]  # the services of each set, the 6 x 6 grid once
 
 

@@ -82,7 +82,7 @@ def test_age_structure_moves_birth_rates_within_communes(need_sectors, ranking):
     assert len(molenbeek) == 4 and molenbeek["birth_rate_permille"].max() - molenbeek["birth_rate_permille"].min() > 2
 
 
-def test_derived_0_2_agrees_with_ibsa_under_3_share(data_dir, need_sectors):
+def test_derived_0_2_agrees_with_ibsa_under_3_share(need_data, data_dir, need_sectors):
     # independent check: IBSA's 2021 share of children under 3 per commune, against the derived sector
     # 0-2 summed per commune over the 2019 residents (tolerance need.IBSA_TOLERANCE: one birth year apart)
     ibsa = load_commune_age_shares(data_dir).set_index("commune_nis")["share_under3_pct"]
@@ -92,7 +92,7 @@ def test_derived_0_2_agrees_with_ibsa_under_3_share(data_dir, need_sectors):
     assert (gap.abs() <= need.IBSA_TOLERANCE).all(), gap
     # births fell: the 2020 count (born 2017-19) is above the 2021 one (born 2018-20) on average
     assert 0 < gap.mean() < 0.1
-    check = need.commune_check(need_sectors, data_dir).set_index("commune_nis")
+    check = need.commune_check(need_sectors, need_data.communes, need_data.age_shares).set_index("commune_nis")
     np.testing.assert_allclose(check["ibsa_gap"], gap.reindex(check.index))
     assert check["reconcile_births"].between(0.9, 1.2).all()
 
@@ -105,10 +105,10 @@ def test_weight_follows_housing(need_sectors):
     assert residential > 5 * park
 
 
-def test_observed_figures_replace_estimates(data_dir, need_sectors):
+def test_observed_figures_replace_estimates(need_data, data_dir, need_sectors):
     code = need_sectors["cd_sector"].iloc[0]
     obs = pd.DataFrame({"pop_0_2": [123.0], "kansarmoede_index": [40.0]}, index=[code])
-    s = need.sector_need(data_dir, observed=obs, lines=need.residential_lines(data_dir))
+    s = need.sector_need(need_data, observed=obs)
     row = s.set_index("cd_sector").loc[code]
     assert row["pop_0_2"] == 123.0 and row["pop_0_2_status"] == "observed" and row["pop_0_2_cv"] == 0
     assert row["births_status"] == "derived"
@@ -125,7 +125,7 @@ def test_status_of_sums_and_coverage_groups():
     assert need.status_mix([1000.0, 1.0], ["derived", "estimated"]) == "derived >99 %, estimated <1 %"
     assert need.status_mix([0.0, 0.0], ["observed", "derived"]) == "observed 50 %, derived 50 %"
     # the coverage tables use the same rule ("derived" is a status of its own, not "estimated")
-    from geoplanner.access.times import _summarise
+    from geoplanner.access.tables import _summarise
 
     frame = pd.DataFrame(
         {
@@ -174,17 +174,17 @@ def test_deprivation_handles_missing_components(ranking):
     assert royal["missing_components"] == "bim" or royal["excluded_reason"] != ""
 
 
-def test_ranking_is_deterministic(data_dir, need_sectors, ranking):
-    again = need.rank_wijken(data_dir, sectors=need_sectors.sample(frac=1, random_state=3))
+def test_ranking_is_deterministic(need_data, data_dir, need_sectors, ranking):
+    again = need.rank_wijken(need_data, sectors=need_sectors.sample(frac=1, random_state=3))
     pd.testing.assert_frame_equal(
         pd.DataFrame(ranking.drop(columns="geometry")).reset_index(drop=True),
         pd.DataFrame(again.drop(columns="geometry")).reset_index(drop=True),
     )
 
 
-def test_weights_change_the_ranking(data_dir, need_sectors, ranking):
+def test_weights_change_the_ranking(need_data, data_dir, need_sectors, ranking):
     only_dep = need.rank_wijken(
-        data_dir, need.NeedParams(w_birth_rate=0, w_births=0, w_deprivation=1), sectors=need_sectors
+        need_data, need.NeedParams(w_birth_rate=0, w_births=0, w_deprivation=1), sectors=need_sectors
     )
     top = only_dep[only_dep["priority"]]
     assert top["deprivation"].is_monotonic_decreasing
@@ -192,22 +192,24 @@ def test_weights_change_the_ranking(data_dir, need_sectors, ranking):
 
 
 def test_params_from_toml(tmp_path):
+    from geoplanner.pipeline.load import need_params
+
     good = tmp_path / "p.toml"
     good.write_text(
         "top_n = 10\nw_deprivation = 1.0\nmin_components = 2\n[deprivation_weights]\nbim = 1.0\nincome = 1.0\n"
     )
-    p = need.NeedParams.from_toml(good)
+    p = need_params(good)
     assert p.top_n == 10 and set(p.deprivation_weights) == {"bim", "income"}
     with pytest.raises(ConfigError, match="min_components"):
         need.NeedParams(deprivation_weights={"bim": 1.0}, min_components=3)
     bad = tmp_path / "bad.toml"
     bad.write_text("top_n = 'ten'\n")
     with pytest.raises(ConfigError, match="wrong type") as err:
-        need.NeedParams.from_toml(bad)
+        need_params(bad)
     assert err.value.column == "top_n"
     bad.write_text("colour = 1\n")
     with pytest.raises(ConfigError, match="unknown key"):
-        need.NeedParams.from_toml(bad)
+        need_params(bad)
 
 
 def test_rank_command_writes_outputs_and_manifest(data_dir, tmp_path):
@@ -324,7 +326,7 @@ def test_pca_weights_match_scikit_learn():
     assert got.weights == pytest.approx(dict(zip(z.columns, w, strict=True)), abs=1e-12) and got.n_wijken == 139
 
 
-def test_an_impossible_birth_rate_never_reaches_the_ranking(data_dir, need_sectors, ranking):
+def test_an_impossible_birth_rate_never_reaches_the_ranking(need_data, data_dir, need_sectors, ranking):
     """Observed wijk births that cannot go with its residents (1,969 ‰) stop the ranking, naming the wijk."""
     from geoplanner.core.errors import DataError
 
@@ -335,13 +337,13 @@ def test_an_impossible_birth_rate_never_reaches_the_ranking(data_dir, need_secto
         index=pd.Index([wijk], name="mdrc"),
     )
     with pytest.raises(DataError) as err:
-        need.rank_wijken(data_dir, sectors=need_sectors, observed_wijk=obs)
+        need.rank_wijken(need_data, sectors=need_sectors, observed_wijk=obs)
     message = err.value.one_line()
     assert f"wijk {wijk}" in message and "1969 ‰" in message and "observed" in message
     assert "sector_figures.csv" in message  # the user's figures are named
     # more births than children aged 0-2 is refused too, even at a plausible rate
     obs = obs.assign(births=[0.02 * pop], pop_0_2=[0.01 * pop])
     with pytest.raises(DataError, match="more births than children aged 0–2"):
-        need.rank_wijken(data_dir, sectors=need_sectors, observed_wijk=obs)
+        need.rank_wijken(need_data, sectors=need_sectors, observed_wijk=obs)
     # real figures pass: the highest ranked wijk's rate is far below the limit
     assert ranking["birth_rate_permille"].max() < need.MAX_BIRTH_RATE_PERMILLE / 1.5

@@ -87,7 +87,7 @@ def test_report_lists_p_top_class_and_near_misses(stable_ranking):
 
 
 def test_close_one_closes_a_current_site():
-    from geoplanner.scenario import load_scenario
+    from geoplanner.pipeline.siting import load_scenario
 
     s = load_scenario("scenarios/close_one.toml")
     one = load_services("one")

@@ -11,8 +11,10 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from geoplanner.access import network
-from geoplanner.access.network import load_network, network_from_graph, snap_points, speed_for
+from geoplanner.access.network import network_from_graph, snap_points, speed_for
 from geoplanner.core.errors import ConfigError, DataError
+from geoplanner.inputs.graphml import read_graphml
+from geoplanner.pipeline.load import load_network
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +188,10 @@ def test_cache_hit_miss_and_stale_input(tmp_path, monkeypatch):
     assert len(files) == 1 and first.edge_length.max() == pytest.approx(70.0)
 
     calls = []
-    real_build = network._build
-    monkeypatch.setattr(network, "_build", lambda *a, **k: calls.append(1) or real_build(*a, **k))
+    import geoplanner.pipeline.load as pipeline_load
+
+    real_build = pipeline_load.build_network
+    monkeypatch.setattr(pipeline_load, "build_network", lambda *a, **k: calls.append(1) or real_build(*a, **k))
     hit = load_network(src, cache_dir=cache)
     assert calls == []  # served from the cache
     np.testing.assert_array_equal(hit.edge_length, first.edge_length)
@@ -200,8 +204,8 @@ def test_cache_hit_miss_and_stale_input(tmp_path, monkeypatch):
     load_network(src, cache_dir=cache, largest_component=False)  # other parameters: other entry
     assert calls == [1, 1] and len(list((cache / "network").glob("*.npz"))) == 3
 
-    current = network._cache_file(stale.sha256, {"largest_component": True}, cache)
-    current.write_bytes(b"garbage")  # a corrupt cache file is rebuilt, not trusted
+    for current in (cache / "network").glob("*.npz"):
+        current.write_bytes(b"garbage")  # a corrupt cache file is rebuilt, not trusted
     load_network(src, cache_dir=cache)
     assert len(calls) == 3
 
@@ -213,7 +217,7 @@ def test_cache_keeps_raw_edges(tmp_path):
     ox.save_graphml(loop_and_parallel_graph(), src)
     cold = load_network(src, cache_dir=tmp_path)
     warm = load_network(src, cache_dir=tmp_path)
-    assert network.CACHE_FORMAT_VERSION >= 2  # caches from before the raw edges are never read
+    assert network.NETWORK_VERSION >= 2  # caches from before the raw edges are never read
     assert warm.n_raw_edges == cold.n_raw_edges == 4 and warm.n_edges == cold.n_edges == 2
     for name in ("raw_u", "raw_v", "raw_length", "edge_raw", "edge_u", "edge_v", "edge_length"):
         np.testing.assert_array_equal(getattr(warm, name), getattr(cold, name))
@@ -332,14 +336,12 @@ def test_fast_graphml_reader_matches_osmnx_on_tricky_graph(tmp_path):
     src = tmp_path / "tricky.graphml"
     ox.save_graphml(g, src)
     for lc in (True, False):
-        fast = network._network_from_graphml(src, largest_component=lc, sha256=None, params={})
+        fast = network.build_network(read_graphml(src), largest_component=lc)
         assert fast is not None
         _assert_same_network(fast, _osmnx_build(src, lc))
 
 
 def test_fast_graphml_reader_leaves_other_graphml_to_osmnx(tmp_path):
-    from geoplanner.access.graphml import read_graphml
-
     # values as strings, as OSMnx writes them (OSMnx cannot read typed GraphML)
     g = nx.MultiGraph(crs="EPSG:31370")  # undirected: NetworkX lists its edges differently
     g.add_node(1, x="0.0", y="0.0")
@@ -361,5 +363,5 @@ def test_fast_graphml_reader_leaves_other_graphml_to_osmnx(tmp_path):
 
 
 def test_fast_graphml_reader_matches_osmnx_on_real_network(graphml):
-    fast = network._network_from_graphml(graphml, largest_component=True, sha256=None, params={})
+    fast = network.build_network(read_graphml(graphml), largest_component=True)
     _assert_same_network(fast, _osmnx_build(graphml))

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoplanner.access.times import ServiceTimes, class_may_change, placement_uncertainty
+from geoplanner.access.tables import class_may_change, placement_uncertainty
+from geoplanner.access.times import ServiceTimes
 from geoplanner.core.errors import ModelError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -72,12 +73,14 @@ def test_placement_uncertainty_sums_children_by_nearest_service() -> None:
 
 def test_real_imported_set_flags_children_near_a_threshold(data_dir: Path, tmp_path: Path) -> None:
     """A geocoded user list on the real network: children are flagged only near a threshold, only for radius > 0."""
-    from geoplanner.access.network import load_network, metres_per_minute, snap_points
-    from geoplanner.access.times import demand_points, nearest_service_times
+    from geoplanner.access.demand import demand_points
+    from geoplanner.access.network import metres_per_minute, snap_points
+    from geoplanner.access.times import nearest_service_times
     from geoplanner.geocode import load_address_index
     from geoplanner.inputs import user_data as ud
     from geoplanner.inputs.areas import load_sectors
-    from geoplanner.need import build_need
+    from geoplanner.pipeline.load import load_network
+    from geoplanner.pipeline.load import need as build_need
 
     store = tmp_path / "user"
     rep = ud.import_services(

@@ -105,12 +105,14 @@ class SplitReference:
 @pytest.fixture(scope="module")
 def case():
     from geoplanner import inputs, need
-    from geoplanner.access.network import load_network
-    from geoplanner.access.times import demand_points
+    from geoplanner.access.demand import demand_points
     from geoplanner.inputs.bundle import dataset_path
+    from geoplanner.pipeline.load import load_network, need_data
 
-    lines = need.residential_lines()
-    demand = demand_points(inputs.load_sectors(), need.sector_need(lines=lines), lines)
+    nd = need_data()
+
+    lines = nd.lines
+    demand = demand_points(inputs.load_sectors(), need.sector_need(nd), lines)
     groups = {"demand": demand[["x", "y"]].to_numpy()}
     for name in SETS:
         pts = inputs.load_services(name).points.sort_values("id", kind="stable")

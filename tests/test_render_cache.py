@@ -113,7 +113,7 @@ def _without_ids(html: str) -> str:
 
 def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, data_dir, tmp_path, monkeypatch):
     from geoplanner.outputs.report import make_maps
-    from geoplanner.scenario import build_context
+    from geoplanner.pipeline.siting import build_context
 
     context = build_context(data_dir)
     runs = {}

@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 
 from geoplanner.core.errors import ConfigError
-from geoplanner.scenario import compare, demand_weights, load_scenario, parse_scenario
+from geoplanner.pipeline.siting import load_scenario
+from geoplanner.scenario.compare import compare
+from geoplanner.scenario.context import demand_weights
+from geoplanner.scenario.spec import parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -162,7 +165,7 @@ slots = ["woensdag namiddag", "zaterdag voormiddag", "dinsdag avond"]
 
 
 def test_capacity_keys_parse_with_documented_defaults():
-    from geoplanner.scenario import CAPACITY_PARAMETERS, Scenario
+    from geoplanner.scenario.spec import CAPACITY_PARAMETERS, Scenario
 
     s = parse_scenario(CAP)
     assert s.consultations_per_child == (6.0, 3.0, 2.0)
@@ -201,7 +204,7 @@ def test_capacity_keys_are_checked():
 
 
 def test_consultation_demand_by_hand():
-    from geoplanner.scenario import consultation_demand
+    from geoplanner.scenario.capacity import consultation_demand
 
     s = parse_scenario(CAP)  # 6 / 3 / 2 consultations, uptake 0.8
     dem = pd.DataFrame({"weight": [30.0, 10.0, 5.0], "cd_sector": ["A", "B", "Z"]})

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geoplanner.scenario import build_context, load_scenario, run_scenario, unserved_by_wijk
+from geoplanner.pipeline.siting import build_context, load_scenario
+from geoplanner.scenario.evaluate import evaluate
+from geoplanner.scenario.tables import unserved_by_wijk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +21,7 @@ def mobile(data_dir):
     # a short teams curve keeps the test quick; the model itself is the shipped one
     s = dataclasses.replace(s, curve_max_teams=3, curve_time_limit_s=3.0)
     ctx = build_context(data_dir)
-    return s, ctx, run_scenario(s, ctx)
+    return s, ctx, evaluate(s, ctx)
 
 
 def test_no_session_above_its_capacity_on_the_real_run(mobile):
@@ -95,14 +97,15 @@ def test_priority_floor_and_teams_curve(mobile):
 
 
 def test_capacitated_mclp_scenario_on_the_real_data(mobile, tmp_path):
-    from geoplanner.scenario import parse_scenario, write_scenario_outputs
+    from geoplanner.pipeline.siting import write_scenario_outputs
+    from geoplanner.scenario.spec import parse_scenario
 
     _, ctx, _ = mobile
     s = parse_scenario(
         'name = "cmclp"\nmodel = "capacitated_mclp"\n[candidates]\nsuitability = ["geschikt"]\n[siting]\nk = 5\n'
         "time_limit_s = 20\n"
     )
-    r = run_scenario(s, ctx)
+    r = evaluate(s, ctx)
     res = r.siting
     assert (res.sessions > 0).sum() == 5 and r.timetable.empty and r.curve is None
     assert (res.load <= res.capacity * res.sessions + 1e-6).all()

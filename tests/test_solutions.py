@@ -12,7 +12,9 @@ import shapely
 
 from geoplanner import cache as solutions
 from geoplanner import scenario
-from geoplanner.scenario import build_context, load_scenario, parse_scenario, run_scenario, write_scenario_outputs
+from geoplanner.pipeline.siting import build_context, load_scenario, write_scenario_outputs
+from geoplanner.scenario.evaluate import evaluate
+from geoplanner.scenario.spec import parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,10 +52,10 @@ def _same(a, b) -> None:
 
 
 def test_a_cached_solution_gives_the_same_outputs(cache_on, context, mobile, tmp_path):
-    solved = run_scenario(mobile, context)
+    solved = evaluate(mobile, context)
     assert solved.cache is not None and solved.cache["hit"] is False
     assert solutions.cache_file(solved.cache["key"]).is_file()
-    again = run_scenario(mobile, context)
+    again = evaluate(mobile, context)
     assert again.cache == {"key": solved.cache["key"], "hit": True}
     assert again.scenario is mobile
     _same(solved, again)
@@ -75,12 +77,12 @@ def test_a_cached_solution_gives_the_same_outputs(cache_on, context, mobile, tmp
 
 def test_a_changed_parameter_is_a_cache_miss(cache_on, context):
     s = parse_scenario(MCLP)
-    first = run_scenario(s, context)
-    other = run_scenario(dataclasses.replace(s, threshold_min=8.0), context)
+    first = evaluate(s, context)
+    other = evaluate(dataclasses.replace(s, threshold_min=8.0), context)
     assert other.cache["hit"] is False and other.cache["key"] != first.cache["key"]
     assert other.summary["threshold_min"] == 8.0
     # the file's path is not a parameter: the same scenario from another file is the same solution
-    moved = run_scenario(dataclasses.replace(s, path=Path("elders.toml")), context)
+    moved = evaluate(dataclasses.replace(s, path=Path("elders.toml")), context)
     assert moved.cache == {"key": first.cache["key"], "hit": True} and moved.scenario.path == Path("elders.toml")
 
 
@@ -105,21 +107,11 @@ def test_the_key_follows_demand_network_services_and_code(context, monkeypatch):
     net = dataclasses.replace(context.net, sha256="0" * 64)
     assert scenario.solution_key(s, dataclasses.replace(context, net=net)) != base
     # a service set's points
-    from geoplanner.inputs import services
-
-    real = services.load_services
-
-    def moved(name, data_dir=None, **kw):
-        ss = real(name, data_dir, **kw)
-        if name != "candidates":
-            return ss
-        pts = ss.points.copy()
-        pts.loc[0, "geometry"] = shapely.Point(150000.0, 170000.0)
-        return dataclasses.replace(ss, points=pts)
-
-    monkeypatch.setattr(services, "load_services", moved)
-    assert scenario.solution_key(s, context) != base
-    monkeypatch.setattr(services, "load_services", real)
+    ss = context.services["candidates"]
+    pts = ss.points.copy()
+    pts.loc[0, "geometry"] = shapely.Point(150000.0, 170000.0)
+    moved = {**context.services, "candidates": dataclasses.replace(ss, points=pts)}
+    assert scenario.solution_key(s, dataclasses.replace(context, services=moved)) != base
     # the code
     monkeypatch.setattr(solutions, "code_version", lambda: "another version")
     assert scenario.solution_key(s, context) != base
@@ -131,7 +123,7 @@ def test_a_damaged_or_foreign_cache_file_is_solved_again(cache_on, context):
     target = solutions.cache_file(key)
     target.parent.mkdir(parents=True)
     target.write_bytes(b"not a pickle")
-    r = run_scenario(s, context)
+    r = evaluate(s, context)
     assert r.cache == {"key": key, "hit": False} and len(r.sites) == 2
     # a readable file stored under another key is not used either
     other = solutions.cache_file("f" * 64)
@@ -142,10 +134,10 @@ def test_a_damaged_or_foreign_cache_file_is_solved_again(cache_on, context):
 
 def test_no_cache_solves_and_stores_nothing(cache_on, context, monkeypatch):
     s = parse_scenario(MCLP)
-    off = run_scenario(s, dataclasses.replace(context, cache=False))
+    off = evaluate(s, dataclasses.replace(context, cache=False))
     assert off.cache is None and not cache_on.exists()
     monkeypatch.setenv(solutions.NO_CACHE_ENV, "1")
-    assert run_scenario(s, context).cache is None and not cache_on.exists()
+    assert evaluate(s, context).cache is None and not cache_on.exists()
     assert solutions.enabled() is False and solutions.enabled(False) is False
     monkeypatch.setenv(solutions.NO_CACHE_ENV, "0")
     assert solutions.enabled() is True
@@ -195,10 +187,11 @@ def test_the_isochrone_key_follows_places_thresholds_speed_and_code(context, mon
     import numpy as np
 
     from geoplanner.inputs.areas import load_region
-    from geoplanner.pipeline import isochrone_key
+    from geoplanner.access.isochrones import isochrone_key
 
     xy = np.array([[149000.0, 170000.0], [150000.0, 171000.0]])
-    args = {"name": "kg", "thresholds": (5, 10, 15), "speed_kmh": 4.5, "tolerance_m": 150.0, "region": load_region()}
+    args = {"name": "kg", "thresholds": (5, 10, 15), "speed_kmh": 4.5, "tolerance_m": 150.0, "region": load_region(),
+            "per_service": True}
     base = isochrone_key(context.net, xy, ["a", "b"], **args)
     assert isochrone_key(context.net, xy.copy(), ["a", "b"], **args) == base
     assert isochrone_key(context.net, xy + [[1.0, 0.0], [0, 0]], ["a", "b"], **args) != base

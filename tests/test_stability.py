@@ -141,8 +141,8 @@ def test_pca_weights_are_reproducible_and_match_an_eigendecomposition(ranking):
     assert list(table["component"]) == [*cols, "explained_variance_ratio"]
 
 
-def test_pca_method_ranks_on_pca_weights(data_dir, need_sectors):
-    ranked = need.rank_wijken(data_dir, need.NeedParams(deprivation_method="pca"), sectors=need_sectors)
+def test_pca_method_ranks_on_pca_weights(need_data, need_sectors):
+    ranked = need.rank_wijken(need_data, need.NeedParams(deprivation_method="pca"), sectors=need_sectors)
     r = ranked[ranked["rank"].notna()]
     assert (r["deprivation_method"] == "pca").all()
     np.testing.assert_allclose(r["deprivation"], r["deprivation_by_pca"])

@@ -1,68 +1,140 @@
-"""The engine modules stay pure: no output writing and no import cycle between them."""
+"""The layout keeps its rules (tests/_structure.py), and each rule catches a violation planted on purpose.
+
+Rules, from the parsed source of every module of the package:
+1. layers import only downward (core → cache → inputs → need/geocode/siting → access → scenario → outputs →
+   pipeline → cli), no import cycles, no private names of another module;
+2. the package's own modules are imported at module level; inside a function only heavy optional libraries,
+   with a comment saying why;
+3. only ``outputs/files.py``, ``cache.py``, ``pipeline/`` and ``cli/`` write files; only ``inputs/`` (and those)
+   find files in the data folder; the engines read no file at all;
+4. modules under 800 lines, functions under 80 (docstrings not counted).
+"""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import textwrap
+from pathlib import Path
 
 import pytest
+from _structure import MAX_FUNCTION_LINES, MAX_MODULE_LINES, violations
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def _loaded_after(module: str) -> set[str]:
-    """Return the geoplanner modules a fresh interpreter has loaded after importing ``module``."""
-    code = (
-        f"import importlib, json, sys; importlib.import_module({module!r}); "
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('geoplanner'))))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return set(json.loads(done.stdout))
+def test_the_package_keeps_every_rule() -> None:
+    found = violations(ROOT)
+    assert not found, "\n" + "\n".join(map(str, found))
+
+
+def _package(tmp_path: Path, files: dict[str, str]) -> Path:
+    """Write a small package named like ours: the rules look at the names of its parts."""
+    base = {
+        "geoplanner/__init__.py": '"""Pkg."""\n',
+        "geoplanner/core/__init__.py": '"""Core."""\n',
+        "geoplanner/core/settings.py": '"""Settings."""\n\n\ndef data_dir() -> str:\n    return "data"\n',
+        "geoplanner/inputs/__init__.py": '"""Inputs."""\n',
+        "geoplanner/inputs/load.py": (
+            '"""Load."""\n\nfrom geoplanner.core.settings import data_dir\n\n\n'
+            "def load_sectors() -> str:\n    return open(data_dir()).read()\n"
+        ),
+        "geoplanner/need/__init__.py": '"""Need."""\n',
+        "geoplanner/need/model.py": '"""Model."""\n\nfrom geoplanner.inputs import load\n\n\ndef f(x):\n    return x\n',
+        "geoplanner/outputs/__init__.py": '"""Outputs."""\n',
+        "geoplanner/outputs/files.py": '"""Files."""\n\n\ndef write(df, p):\n    df.to_csv(p)\n',
+        "geoplanner/pipeline/__init__.py": '"""Pipeline."""\n',
+        "geoplanner/pipeline/run.py": (
+            '"""Run."""\n\nfrom geoplanner.inputs.load import load_sectors\nfrom geoplanner.need.model import f\n'
+            "from geoplanner.outputs.files import write\n\n\ndef run(p):\n    write(f(load_sectors()), p)\n"
+        ),
+    }
+    base.update(files)
+    for rel, text in base.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return tmp_path
+
+
+def _rules(tmp_path: Path, files: dict[str, str]) -> list[str]:
+    return [f"{v.rule} {v.module}" for v in violations(_package(tmp_path, files))]
+
+
+def test_a_clean_small_package_passes(tmp_path: Path) -> None:
+    assert _rules(tmp_path, {}) == []
 
 
 @pytest.mark.parametrize(
-    ("module", "absent"),
+    ("files", "expected"),
     [
+        # rule 1: an engine importing the layer that writes
+        ({"geoplanner/need/up.py": "from geoplanner.pipeline import run\n"}, "layers geoplanner.need.up"),
+        # rule 1: two peers of the engine layer
+        ({"geoplanner/geocode/__init__.py": "from geoplanner.need import model\n"}, "layers geoplanner.geocode"),
+        # rule 1: a cycle inside a package, hidden in a function
         (
-            "geoplanner.access.times",
-            {"geoplanner.access.isochrones", "geoplanner.pipeline", "geoplanner.outputs.manifest"},
+            {
+                "geoplanner/need/a.py": "from geoplanner.need import b\n",
+                "geoplanner/need/b.py": "def g():\n    from geoplanner.need import a\n    return a\n",
+            },
+            "cycle geoplanner.need.a",
         ),
-        ("geoplanner.access.isochrones", {"geoplanner.pipeline", "geoplanner.scenario"}),
-        ("geoplanner.scenario", {"geoplanner.pipeline", "geoplanner.access.isochrones"}),
+        # rule 1: another module's private name, taken or reached into
+        ({"geoplanner/need/p.py": "from geoplanner.inputs.load import _helper\n"}, "private geoplanner.need.p"),
+        (
+            {"geoplanner/need/q.py": "from geoplanner.inputs import load\n\nx = load._cache\n"},
+            "private geoplanner.need.q",
+        ),
+        # rule 2: the package's own module imported inside a function
+        (
+            {"geoplanner/need/lazy.py": "def g():\n    from geoplanner.inputs import load\n    return load\n"},
+            "lazy-import geoplanner.need.lazy",
+        ),  # fmt: skip
+        # rule 2: a light library imported lazily, and a heavy one without a reason
+        (
+            {"geoplanner/need/h.py": "def g():\n    import hashlib\n    return hashlib\n"},
+            "lazy-import geoplanner.need.h",
+        ),
+        (
+            {"geoplanner/outputs/m.py": "def g():\n    import matplotlib\n    return matplotlib\n"},
+            "lazy-import geoplanner.outputs.m",
+        ),  # fmt: skip
+        # rule 3: an engine writing a file, finding its own data, reading a file
+        ({"geoplanner/need/w.py": "def g(df):\n    df.to_csv('x.csv')\n"}, "writes geoplanner.need.w"),
+        (
+            {"geoplanner/outputs/w.py": "def g(p):\n    with open(p, 'w') as fh:\n        fh.write('x')\n"},
+            "writes geoplanner.outputs.w",
+        ),  # fmt: skip
+        (
+            {
+                "geoplanner/need/d.py": "from geoplanner.inputs.load import load_sectors\n\n\ndef g():\n    return load_sectors()\n"
+            },
+            "data-dir geoplanner.need.d",
+        ),  # fmt: skip
+        (
+            {"geoplanner/need/r.py": "import pandas as pd\n\n\ndef g(p):\n    return pd.read_csv(p)\n"},
+            "reads geoplanner.need.r",
+        ),  # fmt: skip
+        # rule 4: a function too long, a module too long
+        (
+            {"geoplanner/need/long.py": "def g():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES + 1) + "    return x\n"},
+            "size geoplanner.need.long",
+        ),  # fmt: skip
+        ({"geoplanner/need/big.py": "x = 1\n" * (MAX_MODULE_LINES + 1)}, "size geoplanner.need.big"),
     ],
 )
-def test_engine_modules_do_not_import_the_runs(module: str, absent: set[str]) -> None:
-    loaded = _loaded_after(module)
-    assert module in loaded  # the probe works
-    assert not (loaded & absent), sorted(loaded & absent)
+def test_a_planted_violation_is_caught(tmp_path: Path, files: dict[str, str], expected: str) -> None:
+    assert expected in _rules(tmp_path, files)
 
 
-def test_run_coverage_lives_in_pipeline() -> None:
-    import geoplanner.access.times as acc
-    from geoplanner import pipeline
-
-    assert not hasattr(acc, "run_coverage") and not hasattr(acc, "CoverageRun")
-    assert pipeline.run_coverage.__module__ == "geoplanner.pipeline"
-
-
-def test_accessibility_names_no_writing_module_even_lazily() -> None:
-    """Lazy imports inside functions count too: the cycle accessibility ↔ isochrones is gone."""
-    import ast
-    from pathlib import Path
-
-    import geoplanner.access.times as acc
-
-    tree = ast.parse(Path(acc.__file__).read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names |= {f"{node.module}.{a.name}" for a in node.names}
-        elif isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-    banned = {
-        "geoplanner.access.isochrones",
-        "geoplanner.pipeline",
-        "geoplanner.outputs.manifest",
-        "geoplanner.outputs.files",
+def test_what_the_rules_allow(tmp_path: Path) -> None:
+    """A heavy library imported lazily with its reason, writing to memory, imports for annotations only."""
+    allowed = {
+        "geoplanner/outputs/chart.py": (
+            "import io\n\n\ndef png(fig):\n    import matplotlib  # heavy: only when a chart is drawn\n\n"
+            "    buf = io.BytesIO()\n    fig.savefig(buf)\n    return buf.getvalue()\n"
+        ),
+        "geoplanner/need/typed.py": (
+            "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from geoplanner.pipeline.run import run\n"
+        ),
     }
-    assert not (names & banned), sorted(names & banned)
+    assert _rules(tmp_path, allowed) == []

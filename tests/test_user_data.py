@@ -187,7 +187,7 @@ def test_sector_figures_2022(work_dir: Path, data_dir: Path, tmp_path: Path) -> 
     assert len(figs.warnings) == 1 and "21010" in figs.warnings[0] and "+100%" in figs.warnings[0]
 
 
-def test_sector_figures_feed_the_need_model(work_dir: Path, data_dir: Path, tmp_path: Path) -> None:
+def test_sector_figures_feed_the_need_model(work_dir: Path, data_dir: Path, tmp_path: Path, need_data) -> None:
     from geoplanner.need import sector_need
 
     cw = _sectors(data_dir, 2022)
@@ -195,7 +195,7 @@ def test_sector_figures_feed_the_need_model(work_dir: Path, data_dir: Path, tmp_
     f = tmp_path / "one.csv"
     pd.DataFrame({"code": [code], "births": [17]}).to_csv(f, index=False)
     figs = ud.import_sector_figures(f, data_dir=work_dir)
-    need = sector_need(data_dir, observed=figs.by_sector).set_index("cd_sector")
+    need = sector_need(need_data, observed=figs.by_sector).set_index("cd_sector")
     assert need.loc[code, "births"] == 17 and need.loc[code, "births_status"] == "observed"
     assert need.drop(index=code)["births_status"].isin(["derived", "estimated"]).all()
 

@@ -10,7 +10,7 @@ other (what is new at 10 minutes is added to the 5-minute polygon), and the poly
 the rest of the process, keyed by what they are made of, so the coverage step, the maps and the report of
 one `geoplanner run` draw each service set once (:func:`clear_memo` forgets them).
 
-The raster gives, per 50 m cell, the walking time to the nearest service of a set: the cell centre is
+The time grid gives, per 50 m cell, the walking time to the nearest service of a set: the cell centre is
 snapped to the nearest street like any demand point (straight access leg at walking speed).
 """
 
@@ -21,15 +21,19 @@ import itertools
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
+from rasterio.features import geometry_mask
 from shapely.ops import substring
 
+from geoplanner import cache
 from geoplanner.access.network import (
     DEFAULT_THRESHOLDS_MIN,
     WALK_SPEED_KMH,
@@ -38,17 +42,18 @@ from geoplanner.access.network import (
     metres_per_minute,
     snap_points,
 )
-from geoplanner.access.times import _augmented, node_distances, point_distances
+from geoplanner.access.times import augmented_graph, node_distances, point_distances
 from geoplanner.core import settings
 from geoplanner.core.errors import ModelError
-from geoplanner.outputs.files import write_with
 
 __all__ = [
     "reachable_lines",
     "isochrones",
     "merge_isochrones",
     "clear_memo",
-    "walking_time_raster",
+    "TimeGrid",
+    "walking_time_grid",
+    "isochrone_key",
     "ISOCHRONE_BUFFER_M",
 ]
 
@@ -294,7 +299,7 @@ def isochrones(
 
         def one(i: int) -> np.ndarray:
             nonlocal aug
-            aug = _augmented(net, src) if aug is None else aug  # built only when the memo misses
+            aug = augmented_graph(net, src) if aug is None else aug  # built only when the memo misses
             return dijkstra(aug, directed=True, indices=n + i, limit=limit)[:n]
 
         for i in np.argsort(np.asarray(ids), kind="stable"):
@@ -337,17 +342,34 @@ def merge_isochrones(frames: Sequence[gpd.GeoDataFrame], *, set_name: str) -> gp
     return gdf
 
 
-def walking_time_raster(
+@dataclass(frozen=True, eq=False)
+class TimeGrid:
+    """Walking minutes to the nearest service on a north-up grid (EPSG:31370; NaN outside the region).
+
+    Attributes
+    ----------
+    values
+        float32 array (rows from north to south).
+    transform
+        The grid's affine transform (cell size, upper-left corner).
+    speed_kmh
+        The walking speed the minutes are at.
+    """
+
+    values: np.ndarray
+    transform: Affine
+    speed_kmh: float
+
+
+def walking_time_grid(
     net: WalkNetwork,
     services: np.ndarray | SnapResult,
-    target: str | Path,
     *,
-    region,
+    region: Any,
     speed_kmh: float = WALK_SPEED_KMH,
     cell_m: float = 50.0,
-    note: str = "",
-) -> Path:
-    """Write a GeoTIFF of walking minutes to the nearest service (EPSG:31370, NaN outside the region).
+) -> TimeGrid:
+    """Return the walking minutes to the nearest service per grid cell (see the module docstring).
 
     Parameters
     ----------
@@ -355,26 +377,17 @@ def walking_time_raster(
         The walking network.
     services
         (k, 2) EPSG:31370 array or snapped services.
-    target
-        Output ``.tif`` path (written atomically).
     region
         Region polygon (EPSG:31370); cells whose centre is outside are NaN.
     speed_kmh
         Walking speed.
     cell_m
         Cell size in metres; the grid is aligned to multiples of it.
-    note
-        Completeness note of the service layer, stored as the ``layer_note`` tag.
 
     Returns
     -------
-    pathlib.Path
-        The written file.
+    TimeGrid
     """
-    import rasterio
-    from affine import Affine
-    from rasterio.features import geometry_mask
-
     src = services if isinstance(services, SnapResult) else snap_points(net, services)
     if len(src) == 0:
         raise ModelError("the service set is empty: no walking-time surface to draw")
@@ -398,22 +411,41 @@ def walking_time_raster(
     grid = np.full((height, width), np.nan, dtype=np.float32)
     grid[rr, cc] = (metres / metres_per_minute(speed_kmh)).astype(np.float32)
     grid[~np.isfinite(grid)] = np.nan
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 1,
-        "dtype": "float32",
-        "crs": settings.CRS,
-        "transform": transform,
-        "nodata": np.nan,
-        "compress": "deflate",
+    return TimeGrid(grid, transform, float(speed_kmh))
+
+
+def isochrone_key(
+    net: WalkNetwork,
+    xy: np.ndarray,
+    ids: Sequence[str],
+    *,
+    name: str,
+    thresholds: Sequence[float],
+    speed_kmh: float,
+    tolerance_m: float,
+    region: Any,
+    per_service: bool,
+    extra: dict | None = None,
+) -> str:
+    """Return the :mod:`geoplanner.cache` key of one service set's isochrones (or, with ``extra``, its raster).
+
+    The key is everything the polygons are drawn from: the network (its content digest and build), the
+    services' ids and places, thresholds, speed, snapping tolerance, region, whether each service gets its
+    own polygon, and the code and libraries (:func:`geoplanner.cache.base_parts`). ``extra`` adds what else
+    shapes a result drawn from the same walking times (e.g. a raster's cell size and note).
+    """
+    parts = {
+        **cache.base_parts(),
+        "what": "isochrones",
+        "network": [net.sha256, net.params, net.n_nodes, net.n_edges],
+        "set": name,
+        "ids": [str(i) for i in ids],
+        "xy": cache.array_digest(xy),
+        "thresholds": [float(t) for t in thresholds],
+        "speed_kmh": float(speed_kmh),
+        "tolerance_m": float(tolerance_m),
+        "per_service": bool(per_service),
+        "region": hashlib.sha256(shapely.to_wkb(region)).hexdigest(),
+        "extra": extra or {},
     }
-
-    def _write(tmp: Path) -> None:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(grid, 1)
-            dst.set_band_description(1, f"walking minutes to nearest service at {speed_kmh:g} km/h")
-            dst.update_tags(units="minutes", attribution=settings.ATTRIBUTION[0], layer_note=note)
-
-    return write_with(target, _write)
+    return cache.digest(parts)

@@ -1,51 +1,27 @@
-"""Walking network: load an OSM street graph, turn it into a compact array graph, cache it, snap points.
+"""Walking network as arrays: build it from what was read, snap points to it, walking speeds.
 
-The network is kept as plain arrays so that :mod:`scipy.sparse.csgraph` can run shortest paths over it
-in C: node coordinates in EPSG:31370, one row per street edge as drawn (two node indices, a length in
-metres and the street geometry), and for routing one row per pair of connected nodes with a symmetric
-CSR matrix of edge lengths built from those rows.
-
-Modelling choices (all documented because they change the figures):
-
-- Walking is allowed both ways on every street (``bidirectional=True``): one-way streets are one-way for
-  cars, not for parents on foot.
-- Two lists of edges. The *raw* edges (``raw_*``) are every walkable street edge once, with its own
-  ends, length and geometry, self-loops (a street that leaves a node and comes back to it) and parallel
-  streets between the same two nodes included; the two directions OSMnx stores for each street are one
-  raw edge. The *routing* edges (``edge_*``, and :attr:`WalkNetwork.csr`) merge parallel edges, keeping
-  the shortest, and drop self-loops: neither can shorten a path between nodes. Points are snapped to the
-  raw edges, so a home on a loop street or on the longer of two parallel streets stays on its own street
-  and walks along it to either end; the node-to-node distances come from the routing edges.
-- By default only the largest connected piece of the network is kept (as OSMnx does with
-  ``retain_all=False``): small islands are usually footpaths whose connection is missing in OSM, and
-  snapping a home or a service to such an island would make it look unreachable. The number of nodes
-  dropped is kept in :attr:`WalkNetwork.dropped_nodes`. With ``largest_component=False`` every piece is
-  kept and times between pieces are infinite (reported as unreachable by the accessibility engine).
-- Points are snapped to the nearest raw street *edge* (not node) with a spatial index; the straight-line
-  "access leg" from the point to the street is walked at the same speed. Points farther than a tolerance
-  from any street are flagged, never silently dropped.
-
-Default speeds: :data:`WALK_SPEED_KMH` = 4.5 km/h, a usual figure for an adult walking in a city, and the
-``pram`` profile at :data:`PRAM_SPEED_KMH` = 3.6 km/h. The pram figure is an *assumption* (20 % slower:
-a parent pushing a pram or walking with a toddler, waiting at kerbs and crossings); it is a parameter,
-and users with better local figures should pass their own speed.
+Nodes in EPSG:31370, every street edge once as drawn (loops and parallel streets included, for snapping),
+and the routing edges as a symmetric CSR matrix for :mod:`scipy.sparse.csgraph`. The modelling choices
+(walking both ways, the largest connected piece, snapping to edges, the pram speed) are written up in
+``docs/methods/walking-network.md``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import shapely
+from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components
 
 from geoplanner.core import settings
 from geoplanner.core.errors import ConfigError, DataError
-from geoplanner.outputs.files import atomic_path, sha256_file
+from geoplanner.inputs.graphml import GraphArrays
 
 __all__ = [
     "WALK_SPEED_KMH",
@@ -53,11 +29,13 @@ __all__ = [
     "SPEED_PROFILES",
     "DEFAULT_THRESHOLDS_MIN",
     "DEFAULT_SNAP_TOLERANCE_M",
-    "CACHE_FORMAT_VERSION",
+    "NETWORK_VERSION",
     "WalkNetwork",
     "SnapResult",
-    "load_network",
-    "download_network",
+    "build_network",
+    "network_from_lists",
+    "network_to_arrays",
+    "network_from_arrays",
     "network_from_graph",
     "snap_points",
     "speed_for",
@@ -74,29 +52,12 @@ SPEED_PROFILES = {"walk": WALK_SPEED_KMH, "pram": PRAM_SPEED_KMH}
 DEFAULT_THRESHOLDS_MIN = (5, 10, 15)
 #: Points farther than this (metres) from any street are reported as snapping problems.
 DEFAULT_SNAP_TOLERANCE_M = 250.0
-#: Bumped whenever the cache layout or the build rules change, so old caches are never reused.
-CACHE_FORMAT_VERSION = 2  # 2: raw edges (self-loops, parallel streets) kept for snapping
+#: Bumped whenever the build rules or the array layout change (part of the network's cache key).
+NETWORK_VERSION = 2  # 2: raw edges (self-loops, parallel streets) kept for snapping
 
 # Shortest edge length kept, in metres. Zero-length edges (duplicated OSM nodes) would be legal in
 # csgraph, but a strictly positive floor keeps every path well defined without changing any figure.
 _MIN_EDGE_M = 1e-6
-
-# OSMnx 2.1 'walk' filter, applied when we read ways from a .pbf ourselves (same rules as the bundle's
-# walk extract, see data/osm/PROVENANCE.md): a way is kept when it has `highway` and each tag below is
-# absent or does not match the pattern.
-_WALK_EXCLUDE = {
-    "area": r"yes",
-    "access": r"private",
-    "highway": r"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|raceway"
-    r"|razed|rest_area|services",
-    "foot": r"no",
-    "service": r"private",
-    "sidewalk": r"separate",
-    "sidewalk:both": r"separate",
-    "sidewalk:left": r"separate",
-    "sidewalk:right": r"separate",
-}
-_HSTORE_RE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
 
 
 def speed_for(profile: str | None = None, speed_kmh: float | None = None) -> float:
@@ -508,7 +469,7 @@ def network_from_graph(
         ev.append(index[v])
         length.append(float(data["length"]))
         geoms.append(data.get("geometry"))
-    return _network_from_lists(
+    return network_from_lists(
         node_ids,
         gx,
         gy,
@@ -524,7 +485,7 @@ def network_from_graph(
     )
 
 
-def _network_from_lists(
+def network_from_lists(
     node_ids: np.ndarray,
     gx: np.ndarray,
     gy: np.ndarray,
@@ -540,10 +501,9 @@ def _network_from_lists(
     params: dict,
 ) -> WalkNetwork:
     """Project nodes and edge geometries (shapely or WKT, None for a straight edge) and build the network."""
-    from pyproj import Transformer
-
+    same = crs is not None and str(crs).upper() == settings.CRS
     tr = Transformer.from_crs(crs, settings.CRS, always_xy=True)
-    x, y = tr.transform(gx, gy)
+    x, y = (gx, gy) if same else tr.transform(gx, gy)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     eu_a = np.asarray(eu, dtype=np.int64)
     ev_a = np.asarray(ev, dtype=np.int64)
@@ -553,7 +513,7 @@ def _network_from_lists(
         with_geom = np.array([g for g in geoms if g is not None], dtype=object)
         if isinstance(with_geom[0], str):
             with_geom = shapely.from_wkt(with_geom)
-        geom[has] = shapely.transform(with_geom, lambda cx, cy: tr.transform(cx, cy), interleaved=False)
+        geom[has] = with_geom if same else shapely.transform(with_geom, tr.transform, interleaved=False)
     straight = ~has
     if straight.any():
         su, sv = eu_a[straight], ev_a[straight]
@@ -574,239 +534,24 @@ def _network_from_lists(
     )
 
 
-def _network_from_graphml(path: Path, *, largest_component: bool, sha256: str, params: dict) -> WalkNetwork | None:
-    """Build from an OSMnx GraphML with the streaming reader; None when the file needs OSMnx."""
-    from geoplanner.access.graphml import read_graphml
-
-    g = read_graphml(path)
-    if g is None or not g.node_ids:
-        return None
-    return _network_from_lists(
-        np.array(g.node_ids, dtype=np.int64),
-        np.array(g.x, dtype=float),
-        np.array(g.y, dtype=float),
-        g.crs if g.crs is not None else settings.WGS84,
-        g.edge_u,
-        g.edge_v,
-        g.length,
-        g.geometry,
-        largest_component=largest_component,
-        source=path,
-        sha256=sha256,
-        params=params,
-    )
-
-
-def _tags(other: str | None) -> dict[str, str]:
-    """Parse the OGR OSM driver's ``other_tags`` hstore string."""
-    if not isinstance(other, str) or not other:
-        return {}
-    return {k: v for k, v in _HSTORE_RE.findall(other)}
-
-
-def _walkable(highway: str | None, other: str | None) -> bool:
-    """Apply the OSMnx 'walk' filter to one way."""
-    if not isinstance(highway, str) or not highway:
-        return False
-    tags = _tags(other)
-    tags["highway"] = highway
-    for key, pattern in _WALK_EXCLUDE.items():
-        value = tags.get(key)
-        if value is not None and re.search(pattern, value):
-            return False
-    return True
-
-
-def _network_from_pbf(path: Path, *, largest_component: bool, sha256: str, params: dict) -> WalkNetwork:
-    """Build the walk network from an ``.osm.pbf`` with GDAL's OSM driver (via pyogrio).
-
-    OSMnx reads only OSM XML, so for PBF we read the ``lines`` layer, keep the ways that pass the OSMnx
-    'walk' filter, and build the topology from shared vertices: two ways meet where they share an OSM
-    node, which in a PBF has exactly the same coordinates. Every segment between consecutive vertices is
-    an edge (the graph is not simplified) and lengths are planar in EPSG:31370. OSM node ids are not
-    exposed by the driver, so node ids are synthetic (negative).
-    """
-    import pyogrio
-    from pyproj import Transformer
-
-    try:
-        df = pyogrio.read_dataframe(path, layer="lines", columns=["highway", "other_tags"], where="highway IS NOT NULL")
-    except Exception as exc:  # GDAL raises its own error types
-        raise DataError(f"cannot read OSM ways: {exc}", path=path) from exc
-    keep = np.array([_walkable(h, o) for h, o in zip(df["highway"], df["other_tags"], strict=True)], dtype=bool)
-    lines = df.geometry.values[keep]
-    coords, line_idx = shapely.get_coordinates(np.asarray(lines), return_index=True)
-    if len(coords) == 0:
-        raise DataError("no walkable ways in the OSM file", path=path)
-    # OSM nodes are stored at 1e-7 degree precision, so rounding to that recovers shared nodes.
-    key = np.round(coords * 1e7).astype(np.int64)
-    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    lon, lat = uniq[:, 0] / 1e7, uniq[:, 1] / 1e7
-    tr = Transformer.from_crs(settings.WGS84, settings.CRS, always_xy=True)
-    x, y = (np.asarray(c, dtype=float) for c in tr.transform(lon, lat))
-    same_line = line_idx[1:] == line_idx[:-1]
-    eu = inverse[:-1][same_line]
-    ev = inverse[1:][same_line]
-    seg = np.stack([np.stack([x[eu], y[eu]], axis=1), np.stack([x[ev], y[ev]], axis=1)], axis=1)
-    geom = shapely.linestrings(seg)
-    length = np.hypot(x[ev] - x[eu], y[ev] - y[eu])
-    node_ids = -np.arange(1, len(x) + 1, dtype=np.int64)
-    return _finish(
-        node_ids,
-        x,
-        y,
-        eu,
-        ev,
-        length,
-        geom,
-        largest_component=largest_component,
-        source=path,
-        sha256=sha256,
-        params=params,
-    )
-
-
-def _graph_from_xml(path: Path):
-    """Read OSM XML with OSMnx, walkable both ways, and drop ways that fail the 'walk' filter.
-
-    The bundle's walk extract is already filtered; a user's file (e.g. all highways) may hold motorways
-    or private roads, so the filter is applied again on the tags OSMnx keeps.
-    """
-    import osmnx as ox
-
-    saved = ox.settings.useful_tags_way
-    ox.settings.useful_tags_way = sorted(set(saved) | set(_WALK_EXCLUDE))
-    try:
-        # retain_all=True: components are handled by _finish, uniformly for every input kind.
-        graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
-    finally:
-        ox.settings.useful_tags_way = saved
-    drop = []
-    for u, v, k, data in graph.edges(keys=True, data=True):
-        for key, pattern in _WALK_EXCLUDE.items():
-            value = data.get(key)
-            if isinstance(value, str) and re.search(pattern, value):
-                drop.append((u, v, k))
-                break
-    graph.remove_edges_from(drop)
-    graph.remove_nodes_from([n for n, deg in graph.degree() if deg == 0])
-    return ox.simplify_graph(graph)
-
-
-def _build(path: Path, *, largest_component: bool, sha256: str, params: dict) -> WalkNetwork:
-    """Build a network from a file, choosing the reader by extension."""
-    name = path.name.lower()
-    if name.endswith(".pbf"):
-        return _network_from_pbf(path, largest_component=largest_component, sha256=sha256, params=params)
-    if name.endswith(".graphml"):
-        net = _network_from_graphml(path, largest_component=largest_component, sha256=sha256, params=params)
-        if net is not None:
-            return net
-    import osmnx as ox
-
-    try:
-        if name.endswith(".graphml"):
-            graph = ox.load_graphml(path)
-        elif name.endswith((".osm", ".osm.bz2", ".xml", ".xml.bz2")):
-            graph = _graph_from_xml(path)
-        else:
-            raise DataError(
-                "unknown network file type",
-                path=path,
-                hint="use .osm, .osm.bz2, .osm.pbf or an OSMnx .graphml",
-            )
-    except DataError:
-        raise
-    except Exception as exc:  # parsers raise many types; report one line
-        raise DataError(f"cannot read the network: {exc}", path=path) from exc
-    return network_from_graph(graph, largest_component=largest_component, source=path, sha256=sha256, params=params)
-
-
-# --------------------------------------------------------------------------------------------------
-# Cache
-# --------------------------------------------------------------------------------------------------
-
-
-def _cache_file(sha256: str, params: dict, cache_dir: Path) -> Path:
-    import hashlib
-    import json
-
-    key = json.dumps({"sha256": sha256, "format": CACHE_FORMAT_VERSION, **params}, sort_keys=True)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return cache_dir / "network" / f"walk_{digest}.npz"
-
-
-def _save_cache(net: WalkNetwork, target: Path) -> None:
-    # Only the raw edges are stored: the routing edges are a selection of them (``edge_raw``).
-    gtype, coords, offsets = shapely.to_ragged_array(net.raw_geometry)
-    if len(offsets) != 1:
-        raise AssertionError("edge geometries must be LineStrings")
-    meta = np.array([str(net.source or ""), net.sha256 or "", str(net.dropped_nodes), str(net.n_components)], dtype=str)
-
-    with atomic_path(target) as tmp:
-        with open(tmp, "wb") as fh:  # np.savez on a path would append '.npz' to the temp name
-            np.savez(
-                fh,
-                node_ids=net.node_ids,
-                x=net.x,
-                y=net.y,
-                raw_u=net.raw_u,
-                raw_v=net.raw_v,
-                raw_length=net.raw_length,
-                edge_raw=net.edge_raw,
-                coords=coords,
-                offsets=offsets[0],
-                meta=meta,
-            )
-
-
-def _load_cache(target: Path, params: dict) -> WalkNetwork | None:
-    try:
-        with np.load(target, allow_pickle=False) as z:
-            geom = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, z["coords"], (z["offsets"],))
-            meta = z["meta"]
-            return _network(
-                z["node_ids"],
-                z["x"],
-                z["y"],
-                z["raw_u"],
-                z["raw_v"],
-                z["raw_length"],
-                geom,
-                z["edge_raw"],
-                source=Path(meta[0]) if meta[0] else None,
-                sha256=str(meta[1]) or None,
-                dropped_nodes=int(meta[2]),
-                n_components=int(meta[3]),
-                params=params,
-            )
-    except (OSError, KeyError, ValueError):
-        return None  # unreadable or old cache: rebuild
-
-
-def load_network(
-    source: str | Path | None = None,
+def build_network(
+    read: GraphArrays | Any,
     *,
-    cache: bool = True,
     largest_component: bool = True,
-    cache_dir: Path | None = None,
+    source: Path | None = None,
+    sha256: str | None = None,
+    params: dict | None = None,
 ) -> WalkNetwork:
-    """Load the walking network, from the cache when the input has not changed.
+    """Build the array network from what :func:`geoplanner.inputs.network_files.read_network_file` read.
 
     Parameters
     ----------
-    source
-        ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or OSMnx ``.graphml``. Default: the bundle's
-        ``osm_walk_graphml`` (falling back to ``osm_walk``).
-    cache
-        Read and write the array cache (``<cache_dir>/network/walk_<key>.npz``). The key is the sha256 of
-        the input file, ``largest_component`` and :data:`CACHE_FORMAT_VERSION`, so a changed input or
-        rule is rebuilt, never served stale.
+    read
+        Lists of nodes and edges (:class:`~geoplanner.inputs.graphml.GraphArrays`) or a NetworkX graph.
     largest_component
-        Keep only the largest connected piece (default) or all pieces.
-    cache_dir
-        Default :func:`geoplanner.core.settings.cache_dir`.
+        Keep only the largest connected piece (see the module docstring).
+    source, sha256, params
+        Provenance kept on the result.
 
     Returns
     -------
@@ -814,66 +559,75 @@ def load_network(
 
     Raises
     ------
-    DataMissingError
-        If no source is given and the bundle has no network.
     DataError
-        If the file cannot be read or holds no walkable street.
+        If the network has no node or no walkable edge.
     """
-    if source is None:
-        source = _default_source()
-    path = Path(source)
-    if not path.is_file():
-        raise DataError("network file not found", path=path, hint="pass --network PATH or run `geoplanner data pull`")
-    digest = sha256_file(path)
-    params = {"largest_component": bool(largest_component)}
-    target = _cache_file(digest, params, Path(cache_dir) if cache_dir else settings.cache_dir())
-    if cache and target.is_file():
-        net = _load_cache(target, params)
-        if net is not None and net.sha256 == digest:
-            return net
-    net = _build(path, largest_component=largest_component, sha256=digest, params=params)
-    if cache:
-        _save_cache(net, target)
-    return net
+    if not isinstance(read, GraphArrays):
+        return network_from_graph(
+            read, largest_component=largest_component, source=source, sha256=sha256, params=params or {}
+        )
+    if not read.node_ids:
+        raise DataError("the walking network has no nodes", path=source)
+    if len(read.edge_u) == 0:
+        raise DataError("the walking network has no edges", path=source, hint="is this a walking network file?")
+    return network_from_lists(
+        np.array(read.node_ids, dtype=np.int64),
+        np.asarray(read.x, dtype=float),
+        np.asarray(read.y, dtype=float),
+        read.crs if read.crs is not None else settings.WGS84,
+        read.edge_u,
+        read.edge_v,
+        read.length,
+        list(read.geometry),
+        largest_component=largest_component,
+        source=source,
+        sha256=sha256,
+        params=params or {},
+    )
 
 
-def _default_source() -> Path:
-    from geoplanner.inputs import bundle
+def network_to_arrays(net: WalkNetwork) -> dict[str, np.ndarray]:
+    """Return the network as plain arrays (for :func:`geoplanner.cache.save_arrays`).
 
+    Only the raw edges are kept: the routing edges are a selection of them (``edge_raw``).
+    """
+    _, coords, offsets = shapely.to_ragged_array(net.raw_geometry)
+    if len(offsets) != 1:
+        raise AssertionError("edge geometries must be LineStrings")
+    meta = np.array([net.sha256 or "", str(net.dropped_nodes), str(net.n_components)], dtype=str)
+    return {
+        "node_ids": net.node_ids,
+        "x": net.x,
+        "y": net.y,
+        "raw_u": net.raw_u,
+        "raw_v": net.raw_v,
+        "raw_length": net.raw_length,
+        "edge_raw": net.edge_raw,
+        "coords": coords,
+        "offsets": offsets[0],
+        "meta": meta,
+    }
+
+
+def network_from_arrays(arrays: dict[str, np.ndarray], *, source: Path | None, params: dict) -> WalkNetwork | None:
+    """Rebuild a network from :func:`network_to_arrays` (None when the arrays are not such a network)."""
     try:
-        return bundle.dataset_path("osm_walk_graphml")
-    except DataError:
-        return bundle.dataset_path("osm_walk")
-
-
-def download_network(polygon, *, target: str | Path | None = None, cache: bool = True) -> WalkNetwork:
-    """Download a current walking network with OSMnx (needs internet) and load it.
-
-    The graph is saved as GraphML first, so the download is kept, can be cited and re-used offline.
-
-    Parameters
-    ----------
-    polygon
-        Study area, a shapely (Multi)Polygon in EPSG:31370.
-    target
-        Where to save the GraphML; default ``<cache_dir>/network/walk_download_<date>.graphml``.
-    cache
-        Passed to :func:`load_network`.
-
-    Returns
-    -------
-    WalkNetwork
-    """
-    import datetime as dt
-
-    import geopandas as gpd
-    import osmnx as ox
-
-    poly_wgs = gpd.GeoSeries([polygon], crs=settings.CRS).to_crs(settings.WGS84).iloc[0]
-    graph = ox.graph_from_polygon(poly_wgs, network_type="walk", simplify=True, retain_all=True)
-    if target is None:
-        target = settings.cache_dir() / "network" / f"walk_download_{dt.date.today().isoformat()}.graphml"
-    target = Path(target)
-    with atomic_path(target) as tmp:
-        ox.save_graphml(graph, tmp)
-    return load_network(target, cache=cache)
+        geom = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, arrays["coords"], (arrays["offsets"],))
+        meta = arrays["meta"]
+        return _network(
+            arrays["node_ids"],
+            arrays["x"],
+            arrays["y"],
+            arrays["raw_u"],
+            arrays["raw_v"],
+            arrays["raw_length"],
+            geom,
+            arrays["edge_raw"],
+            source=source,
+            sha256=str(meta[0]) or None,
+            dropped_nodes=int(meta[1]),
+            n_components=int(meta[2]),
+            params=params,
+        )
+    except (KeyError, ValueError, IndexError, TypeError):
+        return None

@@ -10,7 +10,7 @@ __all__ = ["register"]
 
 
 def _floats(text: str, what: str) -> list[float]:
-    from geoplanner.access.times import check_thresholds
+    from geoplanner.access.tables import check_thresholds
 
     return list(check_thresholds([v.strip() for v in text.split(",") if v.strip()], what=what))
 

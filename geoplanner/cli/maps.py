@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
 
 def _uncached_context(scenarios: list[Path], network: Path | None):  # noqa: ANN202 - SitingContext
     """Validate the scenario files (before the slow part), then build a context that solves every time."""
-    from geoplanner.scenario import build_context, load_scenario
+    from geoplanner.pipeline.siting import build_context, load_scenario
 
     for p in scenarios:
         load_scenario(p)

@@ -24,11 +24,11 @@ def register(app: typer.Typer) -> None:
 
         from geoplanner.cli import console
         from geoplanner.core import settings
-        from geoplanner.need import NeedParams
         from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.pipeline import run_rank
+        from geoplanner.pipeline.load import need_params
 
-        params = NeedParams.from_toml(config) if config else NeedParams()
+        params = need_params(config)
         if top is not None:
             params = replace(params, top_n=top)
         out_dir = ensure_output_dir(out or settings.output_dir())

@@ -31,13 +31,13 @@ def register(app: typer.Typer) -> None:
         from geoplanner.cli.rank import _table
         from geoplanner.core import settings
         from geoplanner.core.progress import reporting
-        from geoplanner.need import NeedParams
         from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.pipeline import run_all
-        from geoplanner.scenario import COMPARISON_LABELS as labels
+        from geoplanner.pipeline.load import need_params
+        from geoplanner.scenario.compare import COMPARISON_LABELS as labels
 
         out_dir = ensure_output_dir(out or settings.output_dir())
-        params = NeedParams.from_toml(config) if config else NeedParams()
+        params = need_params(config)
         with reporting(stage_printer()):
             result = run_all(
                 out_dir,

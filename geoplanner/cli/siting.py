@@ -24,13 +24,14 @@ def register(app: typer.Typer) -> None:
         from geoplanner.core import settings
         from geoplanner.core.progress import reporting
         from geoplanner.outputs.files import ensure_output_dir
-        from geoplanner.scenario import build_context, load_scenario, run_scenario, write_scenario_outputs
+        from geoplanner.pipeline.siting import build_context, load_scenario, write_scenario_outputs
+        from geoplanner.scenario.evaluate import evaluate
 
         s = load_scenario(scenario)
         out_dir = ensure_output_dir(out or settings.output_dir() / s.name)
         console.print(f"scenario [bold]{s.name}[/] ({s.model}) — netwerk en vraag laden…")
         with reporting(stage_printer(max_depth=0)):
-            result = run_scenario(s, build_context(network=network, cache=not no_cache))
+            result = evaluate(s, build_context(network=network, cache=not no_cache))
         paths = write_scenario_outputs(result, out_dir)
         console.print(_summary_table([result]))
         if len(result.sites):
@@ -55,7 +56,9 @@ def register(app: typer.Typer) -> None:
         from geoplanner.core import settings
         from geoplanner.core.progress import reporting
         from geoplanner.outputs.files import ensure_output_dir
-        from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline, write_comparison
+        from geoplanner.pipeline.siting import build_context, load_scenario, write_comparison
+        from geoplanner.scenario.evaluate import evaluate
+        from geoplanner.scenario.spec import with_baseline
 
         # Validate every file before the slow part; start from the current situation ('huidig'),
         # as the main job and the report do, so every row reads against the same baseline.
@@ -66,7 +69,7 @@ def register(app: typer.Typer) -> None:
         for s in loaded:
             console.print(f"scenario [bold]{s.name}[/] ({s.model})…")
             with reporting(stage_printer(max_depth=0)):
-                results.append(run_scenario(s, context))
+                results.append(evaluate(s, context))
         _table, per_lgn, paths = write_comparison(results, out_dir)
         console.print(_summary_table(results))
         console.print(_lgn_table(per_lgn))
@@ -90,7 +93,7 @@ def _fmt(x, spec: str) -> str:  # noqa: ANN001 - number, text or None
 def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich Table
     from rich.table import Table
 
-    from geoplanner.scenario import COMPARISON_LABELS
+    from geoplanner.scenario.compare import COMPARISON_LABELS
 
     table = Table(
         title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand; "

@@ -83,8 +83,9 @@ from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import linemerge, nearest_points, substring
 
 from geoplanner.core import settings
+from geoplanner.core.checksum import sha256_file
 from geoplanner.core.errors import DataError
-from geoplanner.outputs.files import atomic_path, sha256_file
+from geoplanner.outputs.files import atomic_path
 
 __all__ = [
     "ACCURACY_CLASSES",

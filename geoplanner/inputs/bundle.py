@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geoplanner.core import settings
+from geoplanner.core.checksum import sha256_file
 from geoplanner.core.errors import ConfigError, DataError, DataMissingError
-from geoplanner.outputs.files import atomic_path, sha256_file
+from geoplanner.outputs.files import atomic_path
 
 __all__ = [
     "Dataset",

@@ -23,16 +23,13 @@ two identical wijken at the cut each get about ½. The same seed gives the same 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from geoplanner.core.i18n import label
-
-if TYPE_CHECKING:
-    from geoplanner.need import NeedParams
+from geoplanner.need.params import NeedParams
+from geoplanner.need.population import OBSERVED
 
 __all__ = [
     "STABILITY_CLASSES",
@@ -177,8 +174,6 @@ def rank_stability(sectors: pd.DataFrame, ranking: pd.DataFrame, params: NeedPar
         rank over the variations), stability (:func:`stability_class`) and near_miss (not among the
         ``top_n`` but in at least half of the variations); NaN / '' / False for wijken that are not ranked.
     """
-    from geoplanner.need import OBSERVED
-
     out = ranking.copy()
     eligible = out["rank"].notna().to_numpy()
     mdrc = out.loc[eligible, "mdrc"].to_numpy()

@@ -13,7 +13,6 @@ interrupted leaves the previous outputs exactly as they were.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -38,7 +37,6 @@ __all__ = [
     "write_json",
     "write_csv",
     "write_gpkg",
-    "sha256_file",
     "write_with",
 ]
 
@@ -300,12 +298,3 @@ def write_with(target: str | Path, writer: Callable[[Path], None]) -> Path:
     with atomic_path(target, defer=True) as tmp:
         writer(tmp)
     return Path(target)
-
-
-def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
-    """Return the hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()

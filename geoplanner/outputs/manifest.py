@@ -9,7 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from geoplanner.outputs.files import pending_path, sha256_file, write_json
+from geoplanner.core.checksum import sha256_file
+from geoplanner.outputs.files import pending_path, write_json
 
 __all__ = ["write_manifest", "versions"]
 

@@ -35,7 +35,7 @@ from geoplanner.outputs.files import _formula_like, write_with
 if TYPE_CHECKING:
     from geoplanner.access.times import CoverageRun
     from geoplanner.pipeline import RankRun
-    from geoplanner.scenario import ScenarioResult
+    from geoplanner.scenario.result import ScenarioResult
 
 __all__ = [
     "Sheet",

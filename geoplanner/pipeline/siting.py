@@ -1,14 +1,166 @@
-"""Scenario files in, scenario results out: the siting step the map, report and run commands share."""
+"""Siting scenarios from their files to their outputs: load and check, build the context, evaluate, write.
+
+The engine (:mod:`geoplanner.scenario`) evaluates a scenario in memory; the functions here read the files
+it needs, build the shared :class:`~geoplanner.scenario.SitingContext` once, and write each scenario's folder
+and the comparison as steps (:func:`geoplanner.outputs.files.output_step`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from geoplanner.access.network import WalkNetwork
-from geoplanner.scenario import ScenarioResult, SitingContext, build_context, evaluate, load_scenario, with_baseline
+import geopandas as gpd
+import pandas as pd
 
-__all__ = ["evaluate_files"]
+from geoplanner.access.demand import check_network_fit, demand_points
+from geoplanner.access.network import SnapResult, WalkNetwork, snap_points
+from geoplanner.core import settings
+from geoplanner.inputs.areas import load_sectors
+from geoplanner.inputs.bundle import dataset_path
+from geoplanner.inputs.config import read_text_file
+from geoplanner.inputs.services import ServiceSet, load_services, service_set_names
+from geoplanner.need import Need
+from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_text
+from geoplanner.outputs.manifest import write_manifest
+from geoplanner.pipeline.load import load_network
+from geoplanner.pipeline.load import need as load_need
+from geoplanner.scenario import (
+    Scenario,
+    ScenarioResult,
+    SitingContext,
+    check_against_data,
+    compare,
+    evaluate,
+    make_context,
+    parse_scenario,
+    solution_record,
+    teams_curves,
+    wijk_table,
+    with_baseline,
+)
+
+__all__ = [
+    "load_scenario",
+    "load_service_sets",
+    "ServiceSets",
+    "build_context",
+    "evaluate_files",
+    "scenario_tables",
+    "write_scenario_outputs",
+    "write_comparison",
+]
+
+#: Bundle datasets listed as the context's inputs in every scenario's manifest (when present).
+_CONTEXT_DATASETS = ("sectors", "wijk_indicators", "pop_age_commune", "ghsl_population", "osm_walk_graphml")
+
+
+def load_service_sets(names: Iterable[str], data_dir: Path | None = None) -> dict[str, ServiceSet]:
+    """Load the named service sets (each once), by name."""
+    return {name: load_services(name, data_dir) for name in dict.fromkeys(names)}
+
+
+class ServiceSets(Mapping[str, ServiceSet]):
+    """Every service set of the data folder by name, each read the first time a scenario asks for it.
+
+    A broken file of a set no scenario uses is never read, so it cannot stop a run.
+    """
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self._data_dir = data_dir
+        self._names = service_set_names(data_dir)
+        self._loaded: dict[str, ServiceSet] = {}
+
+    def __getitem__(self, name: str) -> ServiceSet:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = load_services(name, self._data_dir)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def load_scenario(path: str | Path, *, data_dir: Path | None = None, check_data: bool = True) -> Scenario:
+    """Read, parse and validate a scenario file, including its sets, ids and types against the data.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file.
+    data_dir
+        Data folder (for the checks against the data).
+    check_data
+        Check service sets, closed ids, candidate ids and types against the data.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the line and the key of the first mistake.
+    """
+    path = Path(path)
+    text = read_text_file(path, what="scenario file")
+    scenario = parse_scenario(text, path)
+    if check_data:
+        known = service_set_names(data_dir)
+        named = [n for n in (*scenario.open_sets, scenario.candidate_set) if n in known]
+        check_against_data(scenario, text, load_service_sets(named, data_dir), known)
+    return scenario
+
+
+def build_context(
+    data_dir: Path | None = None,
+    *,
+    network: Path | WalkNetwork | None = None,
+    need: Need | None = None,
+    cache: bool = True,
+    points: gpd.GeoDataFrame | None = None,
+    snapped: SnapResult | None = None,
+) -> SitingContext:
+    """Load the network, the need step and every service set, and make the context scenarios share.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder.
+    network
+        Network file (default: the bundle's walk network), or a network already loaded.
+    need
+        The need step's result to reuse (built here if omitted).
+    cache
+        Let :func:`geoplanner.scenario.evaluate` reuse stored solutions (False: solve every time).
+    points, snapped
+        The :func:`geoplanner.access.demand.demand_points` of ``need`` and their snapping on ``network``
+        (default tolerance), already made and checked by the coverage step; made here if omitted.
+
+    Returns
+    -------
+    SitingContext
+    """
+    net = network if isinstance(network, WalkNetwork) else load_network(network, data_dir=data_dir)
+    built = need if need is not None else load_need(data_dir)
+    if points is None:
+        points = demand_points(load_sectors(data_dir), built.sectors, built.lines)
+        snapped = None
+    if snapped is None:
+        snapped = snap_points(net, points[["x", "y"]].to_numpy())
+        check_network_fit(net, snapped, points["weight"].to_numpy())
+    inputs = []
+    for key in _CONTEXT_DATASETS:
+        try:
+            inputs.append(dataset_path(key, data_dir))
+        except Exception:  # noqa: BLE001 - a missing optional input is simply not listed
+            continue
+    return make_context(net, built, points, snapped, ServiceSets(data_dir), inputs=tuple(inputs), cache=cache)
 
 
 def evaluate_files(
@@ -43,3 +195,85 @@ def evaluate_files(
     ordered = with_baseline([load_scenario(p, data_dir=data_dir) for p in paths])
     context = context or build_context(data_dir, network=network, cache=cache)
     return context, [evaluate(s, context) for s in ordered]
+
+
+def scenario_tables(result: ScenarioResult) -> dict[str, pd.DataFrame]:
+    """Return the tables of a scenario's folder by file stem: sites, timetable, coverage_summary/lgn/wijk, curve."""
+    tables = {
+        "sites": result.sites if len(result.sites) else pd.DataFrame(columns=["rank", "id", "name", "x", "y"]),
+        "coverage_summary": pd.DataFrame([result.summary]),
+        "coverage_lgn": result.per_lgn,
+        "coverage_wijk": wijk_table(result.points),
+    }
+    if len(result.timetable):
+        tables["timetable"] = result.timetable
+    if result.curve is not None:
+        tables["teams_curve"] = result.curve
+    return tables
+
+
+def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[Path]:
+    """Write a scenario's outputs into ``out_dir`` as one step: sites, timetable, coverage, notes, manifest.
+
+    Files: ``sites.csv`` and ``sites.gpkg`` (chosen venues in marginal order), ``timetable.csv``
+    (rotation), ``coverage_summary.csv``, ``coverage_lgn.csv``, ``coverage_wijk.csv``, ``teams_curve.csv``
+    (capacitated rotation), ``notes.txt`` (incomplete layers, estimates) and ``manifest.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, manifest last. The folder's files from an earlier run that this run does not
+        write (a rotation's ``timetable.csv`` under an MCLP run) are removed.
+    """
+    out = Path(out_dir)
+    s = result.scenario
+    tables = scenario_tables(result)
+    with output_step(out):
+        written = []
+        for stem in ("sites", "timetable", "coverage_summary", "coverage_lgn", "coverage_wijk", "teams_curve"):
+            if stem in tables:
+                written.append(write_csv(out / f"{stem}.csv", tables[stem]))
+            if stem == "sites" and len(result.sites):
+                sites = tables["sites"]
+                gdf = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["x"], sites["y"]), crs=settings.CRS)
+                written.append(write_gpkg(out / "sites.gpkg", {"sites": gdf}))
+        text = "\n".join([f"scenario: {s.name}", s.description.strip(), "", *result.notes, *settings.ATTRIBUTION])
+        written.append(write_text(out / "notes.txt", text + "\n"))
+        manifest = write_manifest(out, command=f"geoplanner site {s.path or s.name}",
+                                  inputs=[p for p in (s.path, *result.inputs) if p is not None],
+                                  parameters=s.parameters(), outputs=written, notes=list(result.notes),
+                                  extra={"solution_cache": solution_record(result)})  # fmt: skip
+    return [*written, manifest]
+
+
+def write_comparison(
+    results: Sequence[ScenarioResult], out_dir: str | Path
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
+    """Compare results and write ``comparison.csv``, ``comparison_lgn.csv``, ``teams_curve.csv`` and a manifest.
+
+    Returns
+    -------
+    table, per_lgn : pandas.DataFrame
+        As :func:`geoplanner.scenario.compare`.
+    paths : list of pathlib.Path
+        Files written.
+    """
+    table, per_lgn = compare(results)
+    out = Path(out_dir)
+    with output_step(out):
+        written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn)]
+        curves = teams_curves(results)
+        if curves is not None:
+            written.append(write_csv(out / "teams_curve.csv", curves))
+        notes = list(dict.fromkeys(n for r in results for n in r.notes))
+        inputs: list[Any] = list(dict.fromkeys(p for r in results for p in (r.scenario.path, *r.inputs) if p))
+        manifest = write_manifest(
+            out,
+            command="geoplanner compare " + " ".join(str(r.scenario.path or r.scenario.name) for r in results),
+            inputs=inputs,
+            parameters={r.scenario.name: r.scenario.parameters() for r in results},
+            outputs=written,
+            notes=notes,
+            extra={"solution_cache": {r.scenario.name: solution_record(r) for r in results}},
+        )
+    return table, per_lgn, [*written, manifest]

@@ -30,7 +30,8 @@ from geoplanner.outputs.maps import page_cache as render_cache
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from geoplanner.scenario import ScenarioResult, SitingContext
+    from geoplanner.scenario.context import SitingContext
+    from geoplanner.scenario.result import ScenarioResult
 
 __all__ = [
     "ReportMap",
@@ -1243,7 +1244,9 @@ def make_maps(
     """
     from geoplanner.outputs.manifest import write_manifest
     from geoplanner.outputs.maps import data as map_data
-    from geoplanner.scenario import build_context, load_scenario, run_scenario, with_baseline
+    from geoplanner.pipeline.siting import build_context, load_scenario
+    from geoplanner.scenario.evaluate import evaluate
+    from geoplanner.scenario.spec import with_baseline
 
     check_lang(lang)
     _check_assets(self_contained)
@@ -1253,7 +1256,7 @@ def make_maps(
     ordered = with_baseline(loaded)
     context = context or build_context(data_dir, network=network)
     if results is None:
-        results = [run_scenario(s, context) for s in ordered]
+        results = [evaluate(s, context) for s in ordered]
     elif [r.scenario.name for r in results] != [s.name for s in ordered]:
         raise ValueError("results must follow with_baseline(scenarios): the current situation first")
     shared: dict = {}  # layers read once for all the scenarios' maps
@@ -1343,7 +1346,7 @@ def make_report(
         Files written (maps, ``report.html``, manifests), results, notes.
     """
     from geoplanner.outputs.manifest import write_manifest
-    from geoplanner.scenario import compare
+    from geoplanner.scenario.compare import compare
 
     run = make_maps(
         scenario_paths,
@@ -1375,7 +1378,8 @@ def make_report(
         report_maps.append(ReportMap(label("side_by_side", lang), None, p))
     # the ranking the maps and the scenarios used (imported figures included), not ranked again
     ranking = (context or run.context).ranking
-    from geoplanner.scenario import teams_curves, unserved_by_wijk
+    from geoplanner.scenario.compare import teams_curves
+    from geoplanner.scenario.tables import unserved_by_wijk
 
     unserved = []
     for r in results:
