@@ -21,7 +21,8 @@ def data_dir() -> Path:
 
     Fails, rather than skips, when the data cannot be had: CI always has the mirror.
     """
-    from geoplanner.inputs.bundle import check, pull
+    from geoplanner.inputs.bundle import check
+    from geoplanner.pipeline.data import pull
 
     target = ROOT / "data"
     os.environ["GEOPLANNER_DATA_DIR"] = str(target)

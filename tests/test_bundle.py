@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from geoplanner.core.errors import ConfigError, DataMissingError
-from geoplanner.inputs.bundle import check, load_bundle, pull
+from geoplanner.inputs.bundle import check, load_bundle
+from geoplanner.pipeline.data import pull
 
 
 def _bundle(tmp_path: Path, content: bytes, *, direct_url: str | None = None) -> Path:

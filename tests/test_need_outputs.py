@@ -99,9 +99,9 @@ def test_close_one_closes_a_current_site():
 def test_rank_table_renders_with_the_signature_run_uses(stable_ranking):
     from rich.console import Console
 
-    from geoplanner.cli.rank import _table
+    from geoplanner.cli.rank import rank_table
 
     console = Console(width=250, record=True)
-    console.print(_table(stable_ranking, 21))  # geoplanner run calls it so
+    console.print(rank_table(stable_ranking, 21))  # geoplanner run calls it so
     text = console.export_text()
     assert "p_top21" in text and "robuust" in text and "afgeleid" in text

@@ -186,12 +186,18 @@ def test_coverage_isochrones_come_back_the_same_from_the_cache(cache_on, context
 def test_the_isochrone_key_follows_places_thresholds_speed_and_code(context, monkeypatch):
     import numpy as np
 
-    from geoplanner.inputs.areas import load_region
     from geoplanner.access.isochrones import isochrone_key
+    from geoplanner.inputs.areas import load_region
 
     xy = np.array([[149000.0, 170000.0], [150000.0, 171000.0]])
-    args = {"name": "kg", "thresholds": (5, 10, 15), "speed_kmh": 4.5, "tolerance_m": 150.0, "region": load_region(),
-            "per_service": True}
+    args = {
+        "name": "kg",
+        "thresholds": (5, 10, 15),
+        "speed_kmh": 4.5,
+        "tolerance_m": 150.0,
+        "region": load_region(),
+        "per_service": True,
+    }
     base = isochrone_key(context.net, xy, ["a", "b"], **args)
     assert isochrone_key(context.net, xy.copy(), ["a", "b"], **args) == base
     assert isochrone_key(context.net, xy + [[1.0, 0.0], [0, 0]], ["a", "b"], **args) != base

@@ -106,7 +106,9 @@ def test_a_clean_small_package_passes(tmp_path: Path) -> None:
         ),  # fmt: skip
         (
             {
-                "geoplanner/need/d.py": "from geoplanner.inputs.load import load_sectors\n\n\ndef g():\n    return load_sectors()\n"
+                "geoplanner/need/d.py": (
+                    "from geoplanner.inputs.load import load_sectors\n\n\ndef g():\n    return load_sectors()\n"
+                )
             },
             "data-dir geoplanner.need.d",
         ),  # fmt: skip

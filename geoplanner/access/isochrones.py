@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 from rasterio.features import geometry_mask
+from scipy.sparse.csgraph import dijkstra
 from shapely.ops import substring
 
 from geoplanner import cache
@@ -292,8 +293,6 @@ def isochrones(
     polys = _memo_polygons(net, src, budgets, buffer_m, region, lambda: node_distances(net, src, limit_m=limit)[0])
     rows = [(set_name, "*", th, p) for th, p in zip(ths, polys, strict=True)]
     if per_service:
-        from scipy.sparse.csgraph import dijkstra
-
         aug = None
         n = net.n_nodes
 

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         replace: bool = typer.Option(False, "--replace", help="Overwrite files whose checksum differs."),
     ) -> None:
         """Fill data/ from a local mirror or the official sources, verifying sha256."""
-        from geoplanner.inputs.bundle import pull
+        from geoplanner.pipeline.data import pull
 
         actions = pull(source, keys=dataset or None, replace=replace)
         _print(actions, "data pull")

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
             params = replace(params, top_n=top)
         out_dir = ensure_output_dir(out or settings.output_dir())
         result = run_rank(out_dir, params=params, config_path=config)
-        console.print(_table(result.ranking, show or params.top_n, params.top_n))
+        console.print(rank_table(result.ranking, show or params.top_n, params.top_n))
         for line in _summary(result):
             console.print(line)
         for note in result.notes:
@@ -48,7 +48,7 @@ def _status(value: str) -> str:
     return label(value) if value in ("observed", "derived", "estimated", "mixed") else str(value)
 
 
-def _table(ranking, n: int, top_n: int | None = None):  # noqa: ANN001 - a GeoDataFrame
+def rank_table(ranking, n: int, top_n: int | None = None):  # noqa: ANN001 - a GeoDataFrame
     """Render the first ``n`` ranked wijken as a rich table (Dutch labels); ``top_n`` names the p_top column."""
     from rich.table import Table
 

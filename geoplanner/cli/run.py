@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from geoplanner.cli import console, stage_printer
-        from geoplanner.cli.rank import _table
+        from geoplanner.cli.rank import rank_table
         from geoplanner.core import settings
         from geoplanner.core.progress import reporting
         from geoplanner.outputs.files import ensure_output_dir
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
                 self_contained=self_contained,
                 cache=not no_cache,
             )
-        console.print(_table(result.rank.ranking, params.top_n))
+        console.print(rank_table(result.rank.ranking, params.top_n))
         region = result.coverage.tables["region"]
         cov = Table(title="Jonge kinderen (0-2) binnen wandelafstand — huidige voorzieningen")
         for col in ("dienstenset", "kinderen", "≤ 5 min", "≤ 10 min", "≤ 15 min", "gem. min", "p90 min"):

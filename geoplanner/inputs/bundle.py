@@ -9,16 +9,14 @@ official URL is a direct file, and :func:`check` validates what is there.
 
 from __future__ import annotations
 
-import shutil
 import tomllib
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from geoplanner import cache
 from geoplanner.core import settings
 from geoplanner.core.checksum import sha256_file
 from geoplanner.core.errors import ConfigError, DataError, DataMissingError
-from geoplanner.outputs.files import atomic_path
 
 __all__ = [
     "Dataset",
@@ -27,7 +25,6 @@ __all__ = [
     "load_bundle",
     "get_dataset",
     "dataset_path",
-    "pull",
     "check",
     "PULL_HINT",
 ]
@@ -153,25 +150,24 @@ _VERIFIED: dict[str, tuple[int, int, str]] = {}
 
 
 def _verify(ds: Dataset, path: Path) -> None:
-    """Check ``path`` against the bundle's sha256, reusing an earlier result for an unchanged file."""
-    import json
+    """Check ``path`` against the bundle's sha256, reusing an earlier result for an unchanged file.
 
+    The result is kept for this process and in :mod:`geoplanner.cache` (kind ``bundle``), keyed by the file's
+    resolved path, size and modification time: a file changed since is hashed again.
+    """
     st = path.stat()
     key = str(path.resolve())
     stamp = (st.st_size, st.st_mtime_ns)
     known = _VERIFIED.get(key)
+    memo = cache.digest({"what": "bundle file", "path": key, "size": stamp[0], "mtime_ns": stamp[1]})
     if known is None:
-        cache = settings.cache_dir() / "bundle_verified.json"
-        try:
-            entry = json.loads(cache.read_text(encoding="utf-8")).get(key)
-            known = (int(entry[0]), int(entry[1]), str(entry[2])) if entry else None
-        except (OSError, ValueError, TypeError, IndexError, AttributeError):
-            known = None
+        stored = cache.load(memo, kind="bundle")
+        known = (*stamp, stored) if isinstance(stored, str) else None
     if known is not None and known[:2] == stamp:
         digest = known[2]
     else:
         digest = sha256_file(path)
-        _remember(key, (*stamp, digest))
+        cache.save(memo, digest, kind="bundle")
     _VERIFIED[key] = (*stamp, digest)
     if digest != ds.sha256:
         raise DataError(
@@ -181,102 +177,6 @@ def _verify(ds: Dataset, path: Path) -> None:
             hint="restore it with `geoplanner data pull --replace`; bring your own figures or services "
             "with `geoplanner indicators import` / `services import`, your own network with --network",
         )
-
-
-def _remember(key: str, value: tuple[int, int, str]) -> None:
-    """Store one verification result in the cache file (best effort: a read-only cache only costs time)."""
-    import json
-
-    cache = settings.cache_dir() / "bundle_verified.json"
-    try:
-        known = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
-        if not isinstance(known, dict):
-            known = {}
-        known[key] = list(value)
-        with atomic_path(cache) as tmp:
-            tmp.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
-    except (OSError, ValueError):
-        pass
-
-
-def pull(
-    mirror: Path | None = None,
-    *,
-    data_dir: Path | None = None,
-    keys: list[str] | None = None,
-    replace: bool = False,
-) -> list[PullAction]:
-    """Fill ``data_dir`` from a local mirror, or else from the official URLs.
-
-    Parameters
-    ----------
-    mirror
-        A folder laid out like ``data/`` (e.g. ``../shared/data``); default
-        ``$GEOPLANNER_DATA_MIRROR``. Without one, datasets whose official URL is a direct
-        file are downloaded; the others are reported as missing.
-    data_dir
-        Target folder; default :func:`settings.data_dir`.
-    keys
-        Only these datasets (default all).
-    replace
-        Replace an existing file whose checksum differs (it is kept otherwise: it may be a
-        user's own newer copy).
-
-    Returns
-    -------
-    list of PullAction
-        One per dataset. Nothing is written for a file whose checksum does not match.
-    """
-    data_dir = data_dir or settings.data_dir()
-    mirror = mirror or settings.mirror_dir()
-    if mirror is not None and not Path(mirror).is_dir():
-        raise DataMissingError("data mirror folder does not exist", path=mirror)
-    bundle = load_bundle(bundle_file(data_dir))
-    selected = keys or list(bundle)
-    unknown = [k for k in selected if k not in bundle]
-    if unknown:
-        raise ConfigError(f"unknown dataset(s) {', '.join(unknown)}", hint=f"known: {', '.join(bundle)}")
-    actions = []
-    for key in selected:
-        ds = bundle[key]
-        target = ds.local_path(data_dir)
-        existed = target.exists()
-        if existed and sha256_file(target) == ds.sha256:
-            actions.append(PullAction(key, target, "present"))
-            continue
-        if existed and not replace:
-            actions.append(
-                PullAction(key, target, "conflict", "a different file is there; pass --replace to overwrite it")
-            )
-            continue
-        source = Path(mirror) / ds.path if mirror is not None else None
-        if source is not None and source.exists():
-            _install(source, target, ds)
-            actions.append(PullAction(key, target, "replaced" if existed else "copied", f"from {source}"))
-        elif ds.direct:
-            _install(ds.url, target, ds)
-            actions.append(PullAction(key, target, "replaced" if existed else "downloaded", ds.url))
-        else:
-            where = f"not in mirror {mirror}" if mirror is not None else "no mirror given"
-            actions.append(PullAction(key, target, "missing", f"{where}; official source (manual download): {ds.url}"))
-    return actions
-
-
-def _install(source: Path | str, target: Path, ds: Dataset) -> None:
-    """Copy a local file or a URL to ``target`` via a temporary file, verifying the checksum first."""
-    with atomic_path(target) as tmp:
-        if isinstance(source, Path):
-            shutil.copyfile(source, tmp)
-        else:
-            with urllib.request.urlopen(source, timeout=60) as resp, open(tmp, "wb") as fh:  # noqa: S310
-                shutil.copyfileobj(resp, fh)
-        digest = sha256_file(tmp)
-        if digest != ds.sha256:
-            raise DataError(
-                f"checksum mismatch for dataset '{ds.key}': got {digest[:12]}…, expected {ds.sha256[:12]}…",
-                path=source,
-                hint="the source holds a different version; nothing was written",
-            )
 
 
 def check(data_dir: Path | None = None) -> list[PullAction]:

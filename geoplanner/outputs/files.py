@@ -206,10 +206,11 @@ def atomic_path(target: str | Path, *, protect: tuple[Path, ...] = (), defer: bo
             raise ValueError(f"refusing to overwrite input file {target}")
     stages = _STAGES.get() if defer else ()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp: Path | None = Path(tmp_name)
-    tmp.unlink()  # some writers (GPKG) refuse an existing empty file
+    with _sigint_held():  # a unique name, reserved and released again: Ctrl-C must not leave it behind
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+        tmp: Path | None = Path(tmp_name)
+        tmp.unlink()  # some writers (GPKG) refuse an existing empty file
     try:
         yield tmp
         if stages:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from geoplanner.core.errors import ConfigError
+from geoplanner.inputs.lgn import LGN
 from geoplanner.scenario.result import ScenarioResult
 
 __all__ = ["COMPARISON_LABELS", "compare", "teams_curves"]
@@ -60,8 +61,6 @@ def compare(results: Sequence[ScenarioResult]) -> tuple[pd.DataFrame, pd.DataFra
     table = pd.DataFrame([r.summary for r in results])
     per_lgn = pd.concat([r.per_lgn for r in results], ignore_index=True)
     wide = per_lgn.pivot(index="lgn", columns="scenario", values="share_covered")[names].reset_index()
-    from geoplanner.inputs.lgn import LGN
-
     wide.insert(1, "lgn_name", wide["lgn"].map(lambda n: LGN.get(int(n), ("?",))[0]))
     return table, wide
 

@@ -223,8 +223,11 @@ def _line_of(text: str, table: str | None, key: str | None) -> int | None:
 
 
 class _Validator:
+    """The values of one scenario file, read against :data:`_SCHEMA`; its errors name the file, line and key."""
+
     def __init__(self, text: str, path: Path | None) -> None:
         self.text, self.path = text, path
+        self.values: dict[tuple[str | None, str], Any] = {}
 
     def error(self, message: str, table: str | None, key: str | None, hint: str | None = None) -> ConfigError:
         column = key if table is None else (f"{table}.{key}" if key else f"[{table}]")
@@ -239,11 +242,59 @@ class _Validator:
             raise self.error(f"must be {names[kind]}, got {type(value).__name__} {value!r}", table, key)
         return value
 
+    def read(self, raw: dict[str, Any]) -> None:
+        """Take every key of the parsed TOML, refusing unknown keys and wrong types."""
+        for key, value in raw.items():
+            spec = _SCHEMA.get(key)
+            if spec is None:
+                raise self.error(f"unknown key '{key}'", None, key, hint=f"known keys: {', '.join(_SCHEMA)}")
+            if isinstance(spec, dict):
+                if not isinstance(value, dict):
+                    raise self.error(f"'{key}' must be a table [{key}]", None, key)
+                for sub, subval in value.items():
+                    if sub not in spec:
+                        raise self.error(f"unknown key '{sub}' in [{key}]", key, sub,
+                                         hint=f"known keys: {', '.join(spec)}")  # fmt: skip
+                    self.values[(key, sub)] = self.check_type(subval, spec[sub][0], key, sub)
+            else:
+                self.values[(None, key)] = self.check_type(value, spec[0], None, key)
+        if (None, "name") not in self.values:
+            raise ConfigError("the scenario has no 'name'", path=self.path, row=1, column="name")
+
+    def get(self, table: str | None, key: str) -> Any:
+        """Return the value of ``[table] key``, or its default."""
+        spec = _SCHEMA[key] if table is None else _SCHEMA[table][key]
+        return self.values.get((table, key), spec[1])
+
+    def positive(self, table: str, key: str, upper: float = math.inf) -> None:
+        """Refuse a value that is not above 0 (and at most ``upper``)."""
+        x = self.get(table, key)
+        if x is not None and not (0 < x <= upper):
+            raise self.error(f"must be > 0{'' if upper == math.inf else f' and <= {upper:g}'}, got {x}", table, key)
+
+    def strings(self, table: str, key: str) -> tuple[str, ...]:
+        """Return a list of text items as a tuple, refusing other items."""
+        items = self.get(table, key)
+        for item in items:
+            if not isinstance(item, str):
+                raise self.error(f"every item must be text, got {item!r}", table, key)
+        return tuple(items)
+
+    def param(self, table: str, key: str, upper: float = math.inf, lower_ok: bool = False) -> float:
+        """Return a capacity parameter: the file's value, checked, or its stated default."""
+        x = self.get(table, key)
+        if x is None:
+            return float(dict((k, d) for k, d, _ in CAPACITY_PARAMETERS)[f"{table}.{key}"])
+        if not ((0 <= x if lower_ok else 0 < x) and x <= upper):
+            bound = ">= 0" if lower_ok else "> 0"
+            raise self.error(f"must be {bound}{'' if upper == math.inf else f' and <= {upper:g}'}, got {x}", table, key)
+        return float(x)
+
 
 def parse_scenario(text: str, path: Path | None = None) -> Scenario:
     """Parse and validate the text of a scenario file (syntax, keys, types, ranges).
 
-    Ids, types, communes and sets that need the data are checked by :func:`load_scenario`.
+    Ids, types, communes and sets that need the data are checked by :func:`check_against_data`.
 
     Parameters
     ----------
@@ -262,101 +313,99 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
         m = re.search(r"line (\d+)", str(exc))
         raise ConfigError(f"not valid TOML: {exc}", path=path, row=int(m.group(1)) if m else None) from None
     v = _Validator(text, path)
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        spec = _SCHEMA.get(key)
-        if spec is None:
-            raise v.error(f"unknown key '{key}'", None, key, hint=f"known keys: {', '.join(_SCHEMA)}")
-        if isinstance(spec, dict):
-            if not isinstance(value, dict):
-                raise v.error(f"'{key}' must be a table [{key}]", None, key)
-            for sub, subval in value.items():
-                if sub not in spec:
-                    raise v.error(f"unknown key '{sub}' in [{key}]", key, sub, hint=f"known keys: {', '.join(spec)}")
-                values[(key, sub)] = v.check_type(subval, spec[sub][0], key, sub)
-        else:
-            values[(None, key)] = v.check_type(value, spec[0], None, key)
-    if (None, "name") not in values:
-        raise ConfigError("the scenario has no 'name'", path=path, row=1, column="name")
+    v.read(raw)
+    fields = _identity(v)
+    fields.update(_candidates(v))
+    fields.update(_capacity(v))
+    fields.update(_model_keys(v, fields["model"], fields["slots"]))
+    return Scenario(**fields, path=path)
 
-    def get(table: str | None, key: str) -> Any:
-        spec = _SCHEMA[key] if table is None else _SCHEMA[table][key]
-        return values.get((table, key), spec[1])
 
-    name = get(None, "name")
+def _identity(v: _Validator) -> dict[str, Any]:
+    """Read name, description, model, walking and demand keys."""
+    name, model, kind = v.get(None, "name"), v.get(None, "model"), v.get("demand", "kind")
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
         raise v.error("name must use only letters, digits, '_' and '-' (it names the output folder)", None, "name")
-    model = get(None, "model")
     if model not in MODELS:
         raise v.error(f"unknown model '{model}'", None, "model", hint=f"choose one of {', '.join(MODELS)}")
-    kind = get("demand", "kind")
     if kind not in DEMAND_KINDS:
-        raise v.error(
-            f"unknown demand kind '{kind}'", "demand", "kind", hint=f"choose one of {', '.join(DEMAND_KINDS)}"
-        )
-
-    def positive(table: str, key: str, upper: float = math.inf) -> None:
-        x = get(table, key)
-        if x is not None and not (0 < x <= upper):
-            raise v.error(f"must be > 0{'' if upper == math.inf else f' and <= {upper:g}'}, got {x}", table, key)
-
-    positive("walk", "speed_kmh", 20)
-    positive("walk", "threshold_min", 120)
-    positive("siting", "time_limit_s", 3600)
-    positive("siting", "priority_share", 1)
-    positive("siting", "share", 1)
-    if get("demand", "deprivation_strength") < 0:
+        raise v.error(f"unknown demand kind '{kind}'", "demand", "kind",
+                      hint=f"choose one of {', '.join(DEMAND_KINDS)}")  # fmt: skip
+    v.positive("walk", "speed_kmh", 20)
+    v.positive("walk", "threshold_min", 120)
+    v.positive("siting", "time_limit_s", 3600)
+    v.positive("siting", "priority_share", 1)
+    v.positive("siting", "share", 1)
+    if v.get("demand", "deprivation_strength") < 0:
         raise v.error("must be >= 0", "demand", "deprivation_strength")
+    return {
+        "name": name, "description": v.get(None, "description"), "model": model, "demand": kind,
+        "speed_kmh": v.get("walk", "speed_kmh"), "threshold_min": v.get("walk", "threshold_min"),
+        "deprivation_strength": v.get("demand", "deprivation_strength"),
+        "open_sets": v.strings("services", "open"), "close": v.strings("services", "close"),
+        "share": v.get("siting", "share"), "priority_share": v.get("siting", "priority_share"),
+        "time_limit_s": v.get("siting", "time_limit_s"),
+    }  # fmt: skip
 
-    def strings(table: str, key: str) -> tuple[str, ...]:
-        items = get(table, key)
-        for item in items:
-            if not isinstance(item, str):
-                raise v.error(f"every item must be text, got {item!r}", table, key)
-        return tuple(items)
 
+def _candidates(v: _Validator) -> dict[str, Any]:
+    """Read the candidate selection: set, types, communes, LGNs, ids, suitability, language."""
     communes = []
-    for item in get("candidates", "communes"):
+    for item in v.get("candidates", "communes"):
         if isinstance(item, bool) or not isinstance(item, int | str):
             raise v.error(f"a commune is a NIS code or a name, got {item!r}", "candidates", "communes")
         communes.append(_commune_code(item, v))
     lgns = []
-    for item in get("candidates", "lgn"):
+    for item in v.get("candidates", "lgn"):
         if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 8:
             raise v.error(f"an LGN is a number from 1 to 8, got {item!r}", "candidates", "lgn")
         lgns.append(item)
+    for item in v.get("candidates", "suitability"):
+        if item not in SUITABILITY_CLASSES:
+            raise v.error(f"unknown suitability class {item!r}", "candidates", "suitability",
+                          hint=f"choose from {', '.join(SUITABILITY_CLASSES)}")  # fmt: skip
+    return {
+        "candidate_set": v.get("candidates", "set"), "candidate_types": v.strings("candidates", "types"),
+        "candidate_communes": tuple(communes), "candidate_lgn": tuple(lgns),
+        "candidate_ids": v.strings("candidates", "ids"), "candidate_exclude": v.strings("candidates", "exclude"),
+        "candidate_suitability": v.strings("candidates", "suitability"),
+        "prefer_dutch": v.get("candidates", "prefer_dutch"), "dutch_only": v.get("candidates", "dutch_only"),
+    }  # fmt: skip
 
-    defaults = {key: value for key, value, _ in CAPACITY_PARAMETERS}
 
-    def param(table: str, key: str, upper: float = math.inf, lower_ok: bool = False) -> float:
-        x = get(table, key)
-        if x is None:
-            return float(defaults[f"{table}.{key}"])
-        if not ((0 <= x if lower_ok else 0 < x) and x <= upper):
-            bound = ">= 0" if lower_ok else "> 0"
-            raise v.error(f"must be {bound}{'' if upper == math.inf else f' and <= {upper:g}'}, got {x}", table, key)
-        return float(x)
-
-    rates = tuple(param("demand", f"consultations_age{a}", 52, lower_ok=True) for a in range(3))
+def _capacity(v: _Validator) -> dict[str, Any]:
+    """Read the capacity parameters, the teams curve, the solver's gap and the working slots."""
+    rates = tuple(v.param("demand", f"consultations_age{a}", 52, lower_ok=True) for a in range(3))
     if sum(rates) <= 0:
         raise v.error("at least one age needs consultations", "demand", "consultations_age0")
-    uptake, dutch_share = param("demand", "uptake", 1), param("demand", "dutch_share", 1)
-    per_session, weeks = param("capacity", "children_per_session", 100), param("capacity", "weeks_per_year", 53)
-    target_share = param("curve", "target_share", 1)
-    max_teams = get("curve", "max_teams")
+    max_teams = v.get("curve", "max_teams")
     if max_teams is not None and not 1 <= max_teams <= 40:
         raise v.error(f"must be 1-40, got {max_teams}", "curve", "max_teams")
-    curve_limit = get("curve", "time_limit_s")
+    curve_limit = v.get("curve", "time_limit_s")
     if curve_limit is not None and not 0 < curve_limit <= 600:
         raise v.error(f"must be > 0 and <= 600, got {curve_limit}", "curve", "time_limit_s")
-    served_share = get("siting", "priority_served_share")
+    served_share = v.get("siting", "priority_served_share")
     if not 0 <= served_share <= 1:
         raise v.error(f"must be between 0 and 1, got {served_share}", "siting", "priority_served_share")
-    mip_gap = get("siting", "mip_gap")
+    mip_gap = v.get("siting", "mip_gap")
     if not 0 <= mip_gap < 1:
         raise v.error(f"must be >= 0 and < 1, got {mip_gap}", "siting", "mip_gap")
-    slots = []
-    for item in get("rotation", "slots"):
+    return {
+        "consultations_per_child": rates, "uptake": v.param("demand", "uptake", 1),
+        "dutch_share": v.param("demand", "dutch_share", 1),
+        "children_per_session": v.param("capacity", "children_per_session", 100),
+        "weeks_per_year": v.param("capacity", "weeks_per_year", 53),
+        "curve_target_share": v.param("curve", "target_share", 1),
+        "curve_max_teams": 10 if max_teams is None else max_teams,
+        "curve_time_limit_s": 4.0 if curve_limit is None else float(curve_limit),
+        "priority_served_share": served_share, "mip_gap": mip_gap, "slots": _slots(v),
+    }  # fmt: skip
+
+
+def _slots(v: _Validator) -> tuple[tuple[str, str], ...]:
+    """Read the working slots of a capacitated rotation ('dag dagdeel'), each once."""
+    slots: list[tuple[str, str]] = []
+    for item in v.get("rotation", "slots"):
         parts = item.split() if isinstance(item, str) else []
         if len(parts) != 2 or parts[0] not in WEEK_DAYS or parts[1] not in DAY_PARTS:
             raise v.error(
@@ -365,14 +414,14 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
             )  # fmt: skip
         if tuple(parts) in slots:
             raise v.error(f"slot {item!r} is listed twice", "rotation", "slots")
-        slots.append(tuple(parts))
-    for item in get("candidates", "suitability"):
-        if item not in SUITABILITY_CLASSES:
-            raise v.error(f"unknown suitability class {item!r}", "candidates", "suitability",
-                          hint=f"choose from {', '.join(SUITABILITY_CLASSES)}")  # fmt: skip
+        slots.append((parts[0], parts[1]))
+    return tuple(slots)
 
-    k, target = get("siting", "k"), get("siting", "target")
-    teams, sessions = get("rotation", "teams"), get("rotation", "sessions_per_team")
+
+def _model_keys(v: _Validator, model: str, slots: tuple) -> dict[str, Any]:
+    """Read the keys each model needs: k, the set-covering target, teams and sessions."""
+    k, target = v.get("siting", "k"), v.get("siting", "target")
+    teams, sessions = v.get("rotation", "teams"), v.get("rotation", "sessions_per_team")
     if model in ("mclp", "p_median", "capacitated_mclp"):
         if k is None:
             raise v.error(f"model '{model}' needs the number of new sites", "siting", "k")
@@ -381,7 +430,7 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
     if model == "lscp":
         if target not in ("priority_wijken", "share"):
             raise v.error(f"unknown target '{target}'", "siting", "target", hint="priority_wijken or share")
-        if target == "share" and get("siting", "share") is None:
+        if target == "share" and v.get("siting", "share") is None:
             raise v.error("target = 'share' needs a share (0-1)", "siting", "share")
     if model in ("rotation", "capacitated_rotation"):
         if teams is None or sessions is None:
@@ -394,46 +443,8 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
             raise v.error(f"must be 1-{n_slots} ({what}), got {sessions}", "rotation", "sessions_per_team")
     if slots and model == "rotation":
         raise v.error("working slots need model 'capacitated_rotation'", "rotation", "slots")
-    return Scenario(
-        name=name,
-        description=get(None, "description"),
-        model=model,
-        speed_kmh=get("walk", "speed_kmh"),
-        threshold_min=get("walk", "threshold_min"),
-        demand=kind,
-        deprivation_strength=get("demand", "deprivation_strength"),
-        open_sets=strings("services", "open"),
-        close=strings("services", "close"),
-        candidate_set=get("candidates", "set"),
-        candidate_types=strings("candidates", "types"),
-        candidate_communes=tuple(communes),
-        candidate_lgn=tuple(lgns),
-        candidate_ids=strings("candidates", "ids"),
-        candidate_exclude=strings("candidates", "exclude"),
-        k=k,
-        target=target,
-        share=get("siting", "share"),
-        priority_share=get("siting", "priority_share"),
-        time_limit_s=get("siting", "time_limit_s"),
-        teams=teams,
-        sessions_per_team=sessions,
-        balance_lgn=get("rotation", "balance_lgn"),
-        consultations_per_child=rates,
-        uptake=uptake,
-        dutch_share=dutch_share,
-        children_per_session=per_session,
-        weeks_per_year=weeks,
-        candidate_suitability=strings("candidates", "suitability"),
-        prefer_dutch=get("candidates", "prefer_dutch"),
-        dutch_only=get("candidates", "dutch_only"),
-        priority_served_share=served_share,
-        mip_gap=mip_gap,
-        slots=tuple(slots),
-        curve_max_teams=10 if max_teams is None else max_teams,
-        curve_target_share=target_share,
-        curve_time_limit_s=4.0 if curve_limit is None else float(curve_limit),
-        path=path,
-    )
+    return {"k": k, "target": target, "teams": teams, "sessions_per_team": sessions,
+            "balance_lgn": v.get("rotation", "balance_lgn")}  # fmt: skip
 
 
 def _commune_code(item: int | str, v: _Validator) -> int:

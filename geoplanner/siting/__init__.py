@@ -18,8 +18,9 @@ covered demand, each next one the most given those before it, so the list can be
 budget and ``marginal[i]`` says what the i-th site adds.
 """
 
+from geoplanner.siting.assignment import CapacityResult
 from geoplanner.siting.base import DAGDELEN, DAYS, Session, SitingResult
-from geoplanner.siting.capacitated import WEEK_SLOTS, CapacitatedCovering, CapacitatedRotation, CapacityResult, WorkSlot
+from geoplanner.siting.capacitated import WEEK_SLOTS, CapacitatedCovering, CapacitatedRotation, WorkSlot
 from geoplanner.siting.covering import MaximalCovering, SetCovering
 from geoplanner.siting.p_median import PMedian
 from geoplanner.siting.rotation import Rotation

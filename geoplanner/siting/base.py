@@ -8,7 +8,7 @@ Every model takes plain arrays, so it does not depend on how the walking times w
 - ``existing``: minutes from each demand point to the services that stay open (columns); they
   count as already covering and are never chosen or closed by a model.
 
-:class:`_Milp` assembles named variable blocks and sparse constraints for
+:class:`Milp` assembles named variable blocks and sparse constraints for
 :func:`scipy.optimize.milp` (HiGHS), so each model reads like its formulation.
 """
 
@@ -29,17 +29,17 @@ from geoplanner.core.errors import ModelError
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag")
 #: Parts of a day (dagdelen) a team can hold a session in.
 DAGDELEN = ("voormiddag", "namiddag")
-_SLOTS = tuple((d, p) for p in range(len(DAGDELEN)) for d in range(len(DAYS)))  # mornings first
+SLOT_ORDER = tuple((d, p) for p in range(len(DAGDELEN)) for d in range(len(DAYS)))  # mornings first
 
 # Relative tolerance when comparing objectives (covered weights are sums of floats).
-_TOL = 1e-9
+TOL = 1e-9
 
 
 #: Seconds allowed for an LP relaxation solved only for its bound (it takes well under a second here).
 LP_BOUND_TIME_S = 60.0
 
 
-def _greedy_note(bound: float | None) -> str:
+def greedy_note(bound: float | None) -> str:
     """Say what a run that fell back on the greedy solution returns, bound or not."""
     if bound is None:
         return "HiGHS reached the time limit before any bound; the greedy solution is returned without one"
@@ -116,7 +116,8 @@ class SitingResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_cost(cost: np.ndarray, name: str = "cost") -> np.ndarray:
+def as_cost(cost: np.ndarray, name: str = "cost") -> np.ndarray:
+    """Return ``cost`` as a 2-D float array, refusing other shapes and negative or NaN times."""
     arr = np.asarray(cost, dtype=float)
     if arr.ndim != 2:
         raise ModelError(f"{name} must be a 2-D matrix (demand × sites), got {arr.ndim} dimension(s)")
@@ -127,10 +128,11 @@ def _as_cost(cost: np.ndarray, name: str = "cost") -> np.ndarray:
     return arr
 
 
-def _check_common(
+def check_common(
     cost: np.ndarray, threshold: float, weights: np.ndarray | None, existing: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cost = _as_cost(cost)
+    """Check the inputs every model shares; return the cost matrix, the weights and the existing times."""
+    cost = as_cost(cost)
     n_dem, n_cand = cost.shape
     if n_dem == 0:
         raise ModelError("no demand: the demand set is empty", hint="check the demand filter of the scenario")
@@ -148,14 +150,15 @@ def _check_common(
     if existing is None:
         ex = np.full(n_dem, np.inf)
     else:
-        e = _as_cost(existing, "existing")
+        e = as_cost(existing, "existing")
         if e.shape[0] != n_dem:
             raise ModelError(f"existing has {e.shape[0]} rows for {n_dem} demand rows")
         ex = e.min(axis=1) if e.shape[1] else np.full(n_dem, np.inf)
     return cost, w, ex
 
 
-def _check_k(k: int, n_cand: int, what: str = "k") -> int:
+def check_k(k: int, n_cand: int, what: str = "k") -> int:
+    """Return ``k`` when it is a whole number from 1 to the number of candidates."""
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise ModelError(f"{what} must be a positive whole number, got {k!r}")
     if k > n_cand:
@@ -178,7 +181,7 @@ class _Outcome(NamedTuple):
     status: str  # 'optimal' | 'time_limit' | 'none'
 
 
-class _Milp:
+class Milp:
     """Assemble named variable blocks and sparse constraints, then call ``scipy.optimize.milp``.
 
     Models add variables (``var``) with their objective coefficients and constraints
@@ -255,7 +258,8 @@ class _Milp:
         return _Outcome(values, objective, objective if closed else bound, "optimal" if closed else "within_gap")
 
 
-def _gap(objective: float, bound: float | None) -> float | None:
+def relative_gap(objective: float, bound: float | None) -> float | None:
+    """Return the relative gap between a solution's objective and the proven bound (None without a bound)."""
     if bound is None or not math.isfinite(bound):
         return None
     return abs(bound - objective) / max(abs(objective), 1e-12)
@@ -266,7 +270,7 @@ def _gap(objective: float, bound: float | None) -> float | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _reach(cost: np.ndarray, threshold: float) -> sparse.csc_matrix:
+def reach_matrix(cost: np.ndarray, threshold: float) -> sparse.csc_matrix:
     """Return the 0/1 coverage matrix (demand × candidates) as sparse CSC."""
     return sparse.csc_matrix(cost <= threshold, dtype=float)
 
@@ -289,7 +293,7 @@ def _greedy_order(
     return order, gains
 
 
-def _greedy_max_cover(
+def greedy_max_cover(
     a: sparse.csc_matrix, w: np.ndarray, covered0: np.ndarray, k: int, forced: list[int] = ()
 ) -> list[int]:
     """Greedy maximal covering: repeatedly add the column that covers most uncovered weight."""
@@ -308,7 +312,7 @@ def _greedy_max_cover(
     return picked
 
 
-def _unique_rows(
+def unique_rows(
     a: sparse.csr_matrix, w: np.ndarray, label: np.ndarray | None = None
 ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
     """Merge demand rows reached by exactly the same candidates (and with the same ``label``).
@@ -330,7 +334,7 @@ def _unique_rows(
     return a[first], np.bincount(groups, weights=w, minlength=len(keys)), groups
 
 
-def _undominated(a: sparse.csc_matrix, region: np.ndarray | None = None) -> np.ndarray:
+def undominated(a: sparse.csc_matrix, region: np.ndarray | None = None) -> np.ndarray:
     """Return the columns worth keeping: those that cover something and are not dominated.
 
     Column ``j`` is dominated when another column (of the same region, if regions matter)
@@ -350,7 +354,7 @@ def _undominated(a: sparse.csc_matrix, region: np.ndarray | None = None) -> np.n
     return np.flatnonzero(~dominated & (size > 0))
 
 
-def _finish(
+def finish(
     model: str,
     *,
     cost: np.ndarray,
@@ -367,7 +371,8 @@ def _finish(
     drop_useless: bool = True,
     budget: int | None = None,
 ) -> SitingResult:
-    a = _reach(cost, threshold)
+    """Turn a model's chosen sites into a :class:`SitingResult`: marginal order, coverage, gap and notes."""
+    a = reach_matrix(cost, threshold)
     covered0 = ex <= threshold
     if order_by == "cover":
         order, gains = _greedy_order(a, w, covered0, chosen)
@@ -376,7 +381,7 @@ def _finish(
         order, mobj = _greedy_time_order(cost, w, ex, chosen)
         gains = _gains_in_order(a, w, covered0, order)
     if drop_useless:
-        keep = [i for i, g in enumerate(gains) if g > _TOL * max(w.sum(), 1.0)]
+        keep = [i for i, g in enumerate(gains) if g > TOL * max(w.sum(), 1.0)]
         order, gains, mobj = [order[i] for i in keep], [gains[i] for i in keep], [mobj[i] for i in keep]
     if budget is not None and len(order) < budget:
         notes.append(f"only {len(order)} of the {budget} allowed sites add covered demand; the others are left out")
@@ -394,7 +399,7 @@ def _finish(
         objective=float(objective),
         status=status,
         bound=None if bound is None else float(bound),
-        gap=0.0 if status == "optimal" else _gap(objective, bound),
+        gap=0.0 if status == "optimal" else relative_gap(objective, bound),
         seconds=seconds,
         covered=nearest <= threshold,
         nearest=nearest,
@@ -438,7 +443,7 @@ def _greedy_time_order(
 # ---------------------------------------------------------------------------------------------
 
 
-class _KSites:
+class KSites:
     """Shared constructor of the models that open exactly ``k`` new sites (MCLP, p-median)."""
 
     def __init__(self, cost: np.ndarray, threshold: float, w: np.ndarray, ex: np.ndarray, k: int) -> None:
@@ -474,11 +479,12 @@ class _KSites:
         -------
         The model, ready to ``solve``.
         """
-        cost, w, ex = _check_common(cost, threshold, weights, existing)
-        return cls(cost, float(threshold), w, ex, _check_k(k, cost.shape[1]))
+        cost, w, ex = check_common(cost, threshold, weights, existing)
+        return cls(cost, float(threshold), w, ex, check_k(k, cost.shape[1]))
 
 
-def _check_groups(groups: np.ndarray | None, n_dem: int) -> np.ndarray | None:
+def check_groups(groups: np.ndarray | None, n_dem: int) -> np.ndarray | None:
+    """Return the group label per demand point as integers (-1: in no group), or None."""
     if groups is None:
         return None
     g = np.asarray(groups).ravel()
@@ -487,13 +493,14 @@ def _check_groups(groups: np.ndarray | None, n_dem: int) -> np.ndarray | None:
     return g.astype(int)
 
 
-def _check_share(share: float, what: str) -> float:
+def check_share(share: float, what: str) -> float:
+    """Return ``share`` when it is a fraction in (0, 1]."""
     if not (isinstance(share, int | float) and 0 < share <= 1):
         raise ModelError(f"{what} must be a fraction in (0, 1], got {share!r}")
     return float(share)
 
 
-def _group_requirements(
+def group_requirements(
     groups: np.ndarray | None, share: float | None, group_share: float, w: np.ndarray, covered0: np.ndarray
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, float]]]:
     """Translate coverage targets into (required rows, [(row mask, weight still needed)]).
@@ -514,16 +521,17 @@ def _group_requirements(
                 required |= rows & ~covered0
             else:
                 need = group_share * w[rows].sum() - w[rows & covered0].sum()
-                if need > _TOL * max(w[rows].sum(), 1.0):
+                if need > TOL * max(w[rows].sum(), 1.0):
                     sums.append((rows & ~covered0, need))
     if share is not None:
         need = share * w.sum() - w[covered0].sum()
-        if need > _TOL * w.sum():
+        if need > TOL * w.sum():
             sums.append((~covered0 & (w > 0), need))
     return required, sums
 
 
-def _covers(a: sparse.csc_matrix, cols: list[int]) -> np.ndarray:
+def covers(a: sparse.csc_matrix, cols: list[int]) -> np.ndarray:
+    """Return which demand points the chosen columns ``cols`` of the reach matrix cover."""
     if not cols:
         return np.zeros(a.shape[0], bool)
     return np.asarray(a[:, cols].sum(axis=1)).ravel() > 0

@@ -47,18 +47,27 @@ capacity is not in the data (an assumption, stated in the outputs).
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 
 from geoplanner.core.errors import ModelError
-from geoplanner.siting.base import _TOL, _as_cost, _gap, _greedy_note, _Milp
+from geoplanner.siting.assignment import (
+    Assignment,
+    CapacityResult,
+    capacity_result,
+    check_capacity_inputs,
+    group_needs,
+    per_column,
+    pick_solution,
+    reach_and_open_rows,
+)
+from geoplanner.siting.base import Milp, greedy_note, relative_gap
 
-__all__ = ["WorkSlot", "WEEK_SLOTS", "CapacityResult", "CapacitatedCovering", "CapacitatedRotation"]
+__all__ = ["WorkSlot", "WEEK_DAYS", "DAY_PARTS", "WEEK_SLOTS", "CapacitatedCovering", "CapacitatedRotation"]
 
 
 class WorkSlot(NamedTuple):
@@ -70,347 +79,29 @@ class WorkSlot(NamedTuple):
 
 #: Weekdays and parts of a day, in timetable order.
 WEEK_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+
 DAY_PARTS = ("voormiddag", "namiddag", "avond")
+
+
 #: The default working week: five weekdays, morning and afternoon.
 WEEK_SLOTS = tuple(WorkSlot(d, p) for d in WEEK_DAYS[:5] for p in DAY_PARTS[:2])
 
 
-@dataclass(frozen=True, eq=False)
-class CapacityResult:
-    """The outcome of a capacitated model.
+@dataclass
+class _Prepared:
+    """A rotation's merged instance, priority needs, zones and greedy rotation, before the MILP."""
 
-    Attributes
-    ----------
-    model
-        ``'capacitated_mclp'`` or ``'capacitated_rotation'``.
-    objective
-        Value-weighted consultations a year served by the new sessions (plus the tie-break for
-        preferred venues, below one consultation in total).
-    status, bound, gap, seconds
-        As :class:`geoplanner.siting.SitingResult`: ``'optimal'``, ``'within_gap'`` (HiGHS
-        stopped at the requested gap), ``'time_limit'`` or ``'greedy'``; the proven bound and
-        the relative gap to it.
-    sessions
-        Weekly sessions per venue (column of the cost matrix).
-    load
-        Consultations a year assigned to each venue (all its sessions together).
-    capacity
-        Consultations a year one weekly session at each venue can serve.
-    served
-        Consultations a year served per demand row by the new sessions (merged rows share their
-        group's served share).
-    existing
-        Per demand row: within the threshold of an existing service (served by it, assumed).
-    in_reach
-        Per demand row: within the threshold of a venue that holds a session.
-    timetable
-        Rotation: ``(team, day, dagdeel, venue column)`` per session, in team and week order.
-    notes
-        Plain-language remarks.
-    size
-        Size of the solved model after merging: demand rows, venue classes, assignment pairs.
-    """
-
-    model: str
-    objective: float
-    status: str
-    bound: float | None
-    gap: float | None
-    seconds: float
-    sessions: np.ndarray
-    load: np.ndarray
-    capacity: np.ndarray
-    served: np.ndarray
-    existing: np.ndarray
-    in_reach: np.ndarray
-    timetable: tuple[tuple[int, str, str, int], ...] = ()
-    notes: tuple[str, ...] = field(default=())
-    size: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def chosen(self) -> tuple[int, ...]:
-        """Venues with at least one session, busiest first (ties by column)."""
-        cols = np.flatnonzero(self.sessions > 0)
-        return tuple(int(j) for j in cols[np.argsort(-self.load[cols], kind="stable")])
-
-
-# ---------------------------------------------------------------------------------------------
-# Input checks
-# ---------------------------------------------------------------------------------------------
-
-
-def _per_column(value: float | np.ndarray, n: int, what: str) -> np.ndarray:
-    arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy() if np.ndim(value) == 0 else np.asarray(value)
-    arr = np.asarray(arr, dtype=float).ravel()
-    if arr.shape != (n,):
-        raise ModelError(f"{what} has {arr.size} values for {n} venues")
-    if not np.isfinite(arr).all() or (arr <= 0).any():
-        raise ModelError(f"{what} must be positive numbers")
-    return arr
-
-
-def _check_inputs(cost, threshold, demand, value, existing):
-    cost = _as_cost(cost)
-    n_dem, n_cand = cost.shape
-    if n_dem == 0:
-        raise ModelError("no demand: the demand set is empty", hint="check the demand filter of the scenario")
-    if n_cand == 0:
-        raise ModelError("no candidate venues to choose from", hint="widen the candidate selection")
-    if not (isinstance(threshold, int | float) and math.isfinite(threshold) and threshold > 0):
-        raise ModelError(f"threshold must be a positive number of minutes, got {threshold!r}")
-    d = np.asarray(demand, dtype=float).ravel()
-    if d.shape != (n_dem,):
-        raise ModelError(f"demand has {d.size} values for {n_dem} demand rows")
-    if not np.isfinite(d).all() or (d < 0).any():
-        raise ModelError("demand must be finite and non-negative")
-    if d.sum() <= 0:
-        raise ModelError("no demand: all demand is zero", hint="check the demand filter of the scenario")
-    v = np.ones(n_dem) if value is None else np.asarray(value, dtype=float).ravel()
-    if v.shape != (n_dem,) or not np.isfinite(v).all() or (v < 0).any():
-        raise ModelError("value must hold one finite, non-negative number per demand row")
-    if existing is None:
-        ex = np.full(n_dem, np.inf)
-    else:
-        e = _as_cost(existing, "existing")
-        if e.shape[0] != n_dem:
-            raise ModelError(f"existing has {e.shape[0]} rows for {n_dem} demand rows")
-        ex = e.min(axis=1) if e.shape[1] else np.full(n_dem, np.inf)
-    return cost, d, v, ex
-
-
-# ---------------------------------------------------------------------------------------------
-# The shared builder: aggregation, assignment rows, evaluation
-# ---------------------------------------------------------------------------------------------
-
-
-class _Assignment:
-    """Merged venue classes and demand rows, and the assignment part of a capacitated MILP.
-
-    Venue class ``c``: venues with one reach pattern (over the open demand rows), zone,
-    capacity and preference; ``members[c]`` lists them. Merged row ``r``: open demand rows with
-    one group, value and set of reachable classes; ``D[r]`` their demand. ``pairs`` lists the
-    (merged row, class) pairs within reach: one ``y`` variable each.
-    """
-
-    def __init__(self, a, d, v, groups, zone, cap, prefer, open_rows, keep_cols=()) -> None:
-        a = sparse.csc_matrix(a[open_rows])
-        a.sort_indices()
-        n_cand = a.shape[1]
-        keys: dict[tuple, int] = {}
-        cls = np.full(n_cand, -1)
-        for j in range(n_cand):
-            reach = a.indices[a.indptr[j] : a.indptr[j + 1]]
-            if reach.size == 0 and j not in keep_cols:
-                continue  # reaches nobody: never worth a session
-            key = (int(zone[j]), float(cap[j]), bool(prefer[j]), reach.tobytes())
-            cls[j] = keys.setdefault(key, len(keys))
-        self.cls = cls
-        self.n_cls = len(keys)
-        self.members = [np.flatnonzero(cls == c) for c in range(self.n_cls)]
-        rep = np.array([m[0] for m in self.members], dtype=int)
-        self.zone = zone[rep].astype(int)
-        self.cap = cap[rep]
-        self.prefer = prefer[rep].astype(float)
-        self.mult = np.array([m.size for m in self.members], dtype=float)
-        ac = sparse.csr_matrix(a[:, rep]) if self.n_cls else sparse.csr_matrix((a.shape[0], 0))
-        ac.sort_indices()
-        g, val, dem = groups[open_rows], v[open_rows], d[open_rows]
-        rkeys: dict[tuple, int] = {}
-        inv = np.empty(ac.shape[0], dtype=int)
-        for i in range(ac.shape[0]):
-            key = (int(g[i]), float(val[i]), ac.indices[ac.indptr[i] : ac.indptr[i + 1]].tobytes())
-            inv[i] = rkeys.setdefault(key, len(rkeys))
-        self.inverse = inv  # open row -> merged row
-        self.n_rows = len(rkeys)
-        first = np.zeros(self.n_rows, dtype=int)
-        first[inv[::-1]] = np.arange(inv.size)[::-1]
-        self.D = np.bincount(inv, weights=dem, minlength=self.n_rows)
-        self.value = val[first]
-        self.group = g[first]
-        reach = sparse.coo_matrix(ac[first])
-        self.pair_row, self.pair_cls = reach.row.astype(int), reach.col.astype(int)
-        order = np.lexsort((self.pair_cls, self.pair_row))
-        self.pair_row, self.pair_cls = self.pair_row[order], self.pair_cls[order]
-        self.open_rows = open_rows
-
-    @property
-    def n_pairs(self) -> int:
-        return self.pair_row.size
-
-    def add(self, m: _Milp, *, n_ub: np.ndarray, n_lb: np.ndarray | None = None, bonus: float = 0.0) -> None:
-        """Add ``n`` (sessions per class), ``y`` (assignments) and the demand and capacity rows."""
-        m.var("n", self.n_cls, obj=bonus * self.prefer, lb=0.0 if n_lb is None else n_lb, ub=n_ub, integer=True)
-        m.var("y", self.n_pairs, obj=self.value[self.pair_row], ub=np.inf, integer=False)
-        k = np.arange(self.n_pairs)
-        ones = np.ones(self.n_pairs)
-        m.constrain({"y": sparse.csr_matrix((ones, (self.pair_row, k)), shape=(self.n_rows, self.n_pairs))}, ub=self.D)
-        cap_y = sparse.csr_matrix((ones, (self.pair_cls, k)), shape=(self.n_cls, self.n_pairs))
-        m.constrain({"y": cap_y, "n": sparse.diags(-self.cap)}, ub=0.0)
-
-    def group_rows(self, m: _Milp, needs: dict[int, float]) -> None:
-        """Add ``served consultations in group G >= needs[G]`` for every group with a need."""
-        for gid, need in needs.items():
-            sel = (self.group[self.pair_row] == gid).astype(float)
-            m.constrain({"y": sparse.csr_matrix(sel[None, :])}, lb=need)
-
-    def zone_matrix(self, zones: list[int]) -> sparse.csr_matrix:
-        """Rows: zones; columns: classes; 1 where the class lies in the zone."""
-        rows = np.array([zones.index(z) if z in zones else -1 for z in self.zone])
-        ok = rows >= 0
-        return sparse.csr_matrix(
-            (np.ones(int(ok.sum())), (rows[ok], np.flatnonzero(ok))), shape=(len(zones), self.n_cls)
-        )
-
-    def evaluate(
-        self, n_cls: np.ndarray, needs: dict[int, float], time_limit: float
-    ) -> tuple[float, np.ndarray] | None:
-        """Best assignment for fixed sessions per class: (objective without bonus, y), or None if infeasible."""
-        m = _Milp("max")
-        self.add(m, n_ub=n_cls, n_lb=n_cls)
-        self.group_rows(m, needs)
-        out = m.solve(time_limit, relax=True)
-        if out.values is None:
-            return None
-        y = out.values["y"]
-        return float(self.value[self.pair_row] @ y), y
-
-    def greedy_gain(self, resid: np.ndarray, deficit: dict[int, float], used: np.ndarray) -> np.ndarray:
-        """Value a session at each class would serve from the residual demand (highest value first).
-
-        Demand of a group with an unmet need counts ``1 + big`` per consultation, so those
-        needs are met first.
-        """
-        big = float(self.value.max(initial=1.0)) * 1e3
-        w = self.value.copy()
-        for gid, left in deficit.items():
-            if left > _TOL:
-                w[self.group == gid] += big
-        gain = np.zeros(self.n_cls)
-        for c in range(self.n_cls):
-            if used[c] >= self.mult[c]:
-                gain[c] = -1.0
-                continue
-            rows = self.pair_row[self.pair_cls == c]
-            if rows.size == 0:
-                continue
-            o = rows[np.argsort(-w[rows], kind="stable")]
-            take = np.minimum(resid[o], np.maximum(self.cap[c] - np.concatenate([[0.0], np.cumsum(resid[o])[:-1]]), 0))
-            gain[c] = float(w[o] @ take)
-        return gain
-
-    def greedy_take(self, c: int, resid: np.ndarray, deficit: dict[int, float]) -> None:
-        """Serve residual demand from one more session at class ``c`` (same order as the gain)."""
-        big = float(self.value.max(initial=1.0)) * 1e3
-        w = self.value.copy()
-        for gid, left in deficit.items():
-            if left > _TOL:
-                w[self.group == gid] += big
-        rows = self.pair_row[self.pair_cls == c]
-        o = rows[np.argsort(-w[rows], kind="stable")]
-        left = self.cap[c]
-        for r in o:
-            t = min(resid[r], left)
-            resid[r] -= t
-            left -= t
-            if self.group[r] in deficit:
-                deficit[self.group[r]] -= t
-            if left <= 0:
-                break
-
-    def expand(self, n_cls: np.ndarray, y: np.ndarray, d: np.ndarray, n_cand: int):
-        """Per venue sessions and load, per demand row consultations served (pro rata in a merged row)."""
-        sessions = np.zeros(n_cand)
-        load = np.zeros(n_cand)
-        cls_load = np.bincount(self.pair_cls, weights=y, minlength=self.n_cls)
-        for c in range(self.n_cls):
-            k = int(round(n_cls[c]))
-            if k <= 0:
-                continue
-            mem = self.members[c]  # identical venues: sessions spread from the lowest column on
-            per = np.full(mem.size, k // mem.size, dtype=float)
-            per[: k % mem.size] += 1
-            sessions[mem] = per
-            load[mem] = cls_load[c] * per / k
-        served_r = np.bincount(self.pair_row, weights=y, minlength=self.n_rows)
-        share = np.divide(served_r, self.D, out=np.zeros_like(served_r), where=self.D > 0)
-        served = np.zeros(d.size)
-        served[self.open_rows] = d[self.open_rows] * np.minimum(share[self.inverse], 1.0)
-        return sessions, load, served
-
-
-def _reach(cost, threshold, existing_min, demand, method: str):  # noqa: ANN001 - arrays
-    """Check ``method``; return the reach matrix, the demand rows already covered and those still open."""
-    if method not in ("milp", "greedy"):
-        raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
-    a = sparse.csc_matrix(cost <= threshold)
-    covered0 = existing_min <= threshold
-    open_rows = ~covered0 & (demand > 0) & (np.asarray(a.sum(axis=1)).ravel() > 0)
-    return a, covered0, open_rows
-
-
-def _needs(groups, share, d, covered0, open_rows, cap_at_reach=False, notes=None) -> dict[int, float]:
-    """Consultations each group still needs from new sessions: share × its demand − what existing services serve.
-
-    With ``cap_at_reach`` a group whose demand within reach of a candidate is smaller than that
-    needs all of its reachable demand instead (said in ``notes``); otherwise that is an error.
-    """
-    needs: dict[int, float] = {}
-    if groups is None or share <= 0:
-        return needs
-    for g in sorted(set(groups[groups >= 0].tolist())):
-        rows = groups == g
-        need = share * d[rows].sum() - d[rows & covered0].sum()
-        if need > _TOL * max(d[rows].sum(), 1.0):
-            reachable = d[rows & open_rows].sum()
-            if reachable < need - _TOL * need and cap_at_reach:
-                if notes is not None:
-                    notes.append(
-                        f"groep {g}: slechts {reachable:,.0f} van de {need:,.0f} benodigde consultaties wonen binnen "
-                        "wandelafstand van een kandidaat-locatie; de ondergrens is daarop afgetopt"
-                    )
-                need = reachable
-                if need <= _TOL:
-                    continue
-            elif reachable < need - _TOL * need:
-                raise ModelError(
-                    f"group {g}: {share:.0%} of its demand cannot be served: only {reachable:,.0f} of the "
-                    f"{need:,.0f} consultations still needed live within the threshold of a candidate venue",
-                    hint="lower the share per priority wijk, raise the walking threshold or widen the candidates",
-                )
-            needs[int(g)] = float(need)
-    return needs
-
-
-def _result(model, asg, n_cls, y, obj, status, bound, started, cost, thr, d, covered0, notes, timetable=()):
-    n_cand = cost.shape[1]
-    sessions, load, served = asg.expand(n_cls, y, d, n_cand)
-    held = np.flatnonzero(sessions > 0)
-    in_reach = (cost[:, held] <= thr).any(axis=1) if held.size else np.zeros(d.size, bool)
-    cap = np.zeros(n_cand)
-    for c, mem in enumerate(asg.members):
-        cap[mem] = asg.cap[c]
-    gap = 0.0 if status == "optimal" else (None if bound is None else _gap(obj, bound))
-    return CapacityResult(
-        model=model, objective=float(obj), status=status, bound=None if bound is None else float(bound), gap=gap,
-        seconds=time.perf_counter() - started, sessions=sessions, load=load, capacity=cap, served=served,
-        existing=covered0, in_reach=in_reach & ~covered0, timetable=tuple(timetable), notes=tuple(notes),
-        size={"demand_rows": int(d.size), "merged_rows": asg.n_rows, "venues": n_cand, "venue_classes": asg.n_cls,
-              "pairs": asg.n_pairs},
-    )  # fmt: skip
-
-
-def _pick(out, g_obj, method):
-    """Return 'milp' or 'greedy': which solution to keep (the MILP one unless the greedy one is better)."""
-    if method == "greedy" or out is None or out.values is None:
-        return "greedy"
-    if out.status == "optimal" or g_obj is None or out.objective >= g_obj - _TOL * max(abs(g_obj), 1.0):
-        return "milp"
-    return "greedy"
-
-
-# ---------------------------------------------------------------------------------------------
-# Capacitated maximal covering
-# ---------------------------------------------------------------------------------------------
+    asg: Assignment
+    covered0: np.ndarray
+    needs: dict[int, float]
+    zones: list[int]
+    zmat: sparse.csr_matrix
+    budget: int
+    bonus: float
+    g_used: np.ndarray
+    g_obj: float | None
+    g_y: np.ndarray | None
 
 
 class CapacitatedCovering:
@@ -460,8 +151,8 @@ class CapacitatedCovering:
         -------
         CapacitatedCovering
         """
-        cost, d, v, ex = _check_inputs(cost, threshold, demand, value, existing)
-        cap = _per_column(capacity, cost.shape[1], "capacity")
+        cost, d, v, ex = check_capacity_inputs(cost, threshold, demand, value, existing)
+        cap = per_column(capacity, cost.shape[1], "capacity")
         for what, k in (("sessions", sessions), ("per_venue", per_venue)):
             if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
                 raise ModelError(f"{what} must be a positive whole number, got {k!r}")
@@ -484,14 +175,14 @@ class CapacitatedCovering:
         CapacityResult
         """
         started = time.perf_counter()
-        a, covered0, open_rows = _reach(self.cost, self.threshold, self.existing_min, self.demand, method)
+        a, covered0, open_rows = reach_and_open_rows(self.cost, self.threshold, self.existing_min, self.demand, method)
         if not open_rows.any():
             raise ModelError(
                 f"no candidate venue is within {self.threshold:g} min of any demand not yet covered",
                 hint="raise the walking threshold or widen the candidate selection",
             )
         n_cand = self.cost.shape[1]
-        asg = _Assignment(a, self.demand, self.value, np.full(self.demand.size, -1), np.zeros(n_cand),
+        asg = Assignment(a, self.demand, self.value, np.full(self.demand.size, -1), np.zeros(n_cand),
                           self.capacity, np.zeros(n_cand), open_rows)  # fmt: skip
         n_ub = asg.mult * self.per_venue
         # greedy: one session at a time to the class that serves most of what is left
@@ -504,12 +195,12 @@ class CapacitatedCovering:
             used[c] += 1
             asg.greedy_take(c, resid, {})
         g_obj, g_y = asg.evaluate(used, {}, time_limit)
-        m = _Milp("max")
+        m = Milp("max")
         asg.add(m, n_ub=n_ub)
         m.constrain({"n": np.ones((1, asg.n_cls))}, ub=self.sessions)
         notes: list[str] = []
         out = m.solve(time_limit, relax=method == "greedy", rel_gap=rel_gap)
-        if _pick(out, g_obj, method) == "milp":
+        if pick_solution(out, g_obj, method) == "milp":
             n_cls, y, obj, status, bound = (
                 np.round(out.values["n"]),
                 out.values["y"],
@@ -521,14 +212,9 @@ class CapacitatedCovering:
             n_cls, y, obj, status = used, g_y, g_obj, "greedy" if method == "greedy" else "time_limit"
             bound = None if out is None else out.bound if method == "milp" else out.objective
             if method == "milp":
-                notes.append(_greedy_note(bound))
-        return _result(self.model, asg, n_cls, y, obj, status, bound, started, self.cost, self.threshold,
+                notes.append(greedy_note(bound))
+        return capacity_result(self.model, asg, n_cls, y, obj, status, bound, started, self.cost, self.threshold,
                        self.demand, covered0, notes)  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
-# Capacitated rotation of mobile teams
-# ---------------------------------------------------------------------------------------------
 
 
 class CapacitatedRotation:
@@ -590,9 +276,9 @@ class CapacitatedRotation:
         -------
         CapacitatedRotation
         """
-        cost, d, v, ex = _check_inputs(cost, threshold, demand, value, existing)
+        cost, d, v, ex = check_capacity_inputs(cost, threshold, demand, value, existing)
         n_dem, n_cand = cost.shape
-        cap = _per_column(capacity, n_cand, "capacity")
+        cap = per_column(capacity, n_cand, "capacity")
         if isinstance(teams, bool) or not isinstance(teams, int | np.integer) or teams < 1:
             raise ModelError(f"teams must be a positive whole number, got {teams!r}")
         slots = tuple(WorkSlot(*s) for s in slots)
@@ -648,7 +334,7 @@ class CapacitatedRotation:
         return [(dname, sorted(ss, key=lambda s: DAY_PARTS.index(s.dagdeel))) for dname, ss in
                 sorted(days.items(), key=lambda kv: WEEK_DAYS.index(kv[0]))]  # fmt: skip
 
-    def _add_teams(self, m: _Milp, zones: list[int], zmat: sparse.csr_matrix) -> None:
+    def _add_teams(self, m: Milp, zones: list[int], zmat: sparse.csr_matrix) -> None:
         """Team-days: m[t,d,g] binary, f[t,d,g] sessions; sessions in a zone need team-days there."""
         days = self._days()
         T, nd, nz = self.teams, len(days), len(zones)
@@ -680,7 +366,7 @@ class CapacitatedRotation:
         size = T * nd * nz
         idx = np.arange(size).reshape(T, nd, nz)
         L = np.broadcast_to(np.array([len(ss) for _, ss in days], float)[None, :, None], (T, nd, nz)).ravel()
-        m = _Milp("min")
+        m = Milp("min")
         m.var("m", size, obj=1.0)  # fewest team-days: a team works as few days as it can
         m.var("f", size, ub=L, integer=True)
         fz = sparse.csr_matrix((np.ones(size), (np.broadcast_to(np.arange(nz), (T, nd, nz)).ravel(), idx.ravel())),
@@ -714,7 +400,7 @@ class CapacitatedRotation:
 
     # -- greedy ----------------------------------------------------------------------------------
 
-    def _greedy(self, asg: _Assignment, needs: dict[int, float]) -> np.ndarray:
+    def _greedy(self, asg: Assignment, needs: dict[int, float]) -> np.ndarray:
         """Team by team, day by day: the zone whose best free venues serve most, then those venues.
 
         Unmet priority needs count first, then every LGN that must get a session. Always a
@@ -784,20 +470,41 @@ class CapacitatedRotation:
         CapacityResult
         """
         started = time.perf_counter()
-        a, covered0, open_rows = _reach(self.cost, self.threshold, self.existing_min, self.demand, method)
+        notes: list[str] = []
+        prep = self._prepare(method, notes, time_limit)
+        m = self._model(prep)
+        lp_bound = None
+        if method == "milp" and greedy_within_gap and rel_gap > 0 and prep.g_obj is not None:
+            # The LP bound is close to HiGHS' final bound here (~0.1 %) and costs ~0.2 s, against
+            # 1-2 s of branch and bound to find a rotation the greedy one may already match.
+            lp = m.solve(time_limit, relax=True)
+            if lp.status == "optimal" and relative_gap(prep.g_obj, lp.objective) <= rel_gap:
+                lp_bound = lp.objective
+        if lp_bound is not None:
+            chosen = (prep.g_used, prep.g_y, prep.g_obj, "within_gap", lp_bound)
+            notes.append(f"greedy rotation kept: within {relative_gap(prep.g_obj, lp_bound):.2%} of the LP bound")
+        else:
+            chosen = self._solve_model(m, prep, method, time_limit, rel_gap, notes)
+        res = capacity_result(self.model, prep.asg, *chosen, started, self.cost, self.threshold, self.demand,
+                              prep.covered0, notes)  # fmt: skip
+        if not timetable:
+            return CapacityResult(**{**res.__dict__, "notes": tuple(notes), "seconds": time.perf_counter() - started})
+        return self._with_timetable(res, prep.budget, time_limit, notes, started)
+
+    def _prepare(self, method: str, notes: list[str], time_limit: float) -> _Prepared:
+        """Merge venues and rows, work out each priority wijk's need and the greedy rotation."""
+        a, covered0, open_rows = reach_and_open_rows(self.cost, self.threshold, self.existing_min, self.demand, method)
         if not open_rows.any() and not self.regions:
             raise ModelError(
                 f"no candidate venue is within {self.threshold:g} min of any demand not yet covered",
                 hint="raise the walking threshold or widen the candidate selection",
             )
-        notes: list[str] = []
-        needs = _needs(self.groups, self.group_share, self.demand, covered0, open_rows, self.cap_at_reach, notes)
+        needs = group_needs(self.groups, self.group_share, self.demand, covered0, open_rows, self.cap_at_reach, notes)
         keep = [int(np.flatnonzero(self.zone == r)[0]) for r in self.regions]  # an LGN's venue may reach nobody
         bonus = 1e-4 / max(1.0, self.teams * self.per_team)  # < 1e-4 consultation in all: a pure tie-break
-        asg = _Assignment(a, self.demand, self.value, self.groups, self.zone, self.capacity, self.prefer,
-                          open_rows, keep_cols=keep)  # fmt: skip
+        asg = Assignment(a, self.demand, self.value, self.groups, self.zone, self.capacity, self.prefer, open_rows,
+                         keep_cols=keep)  # fmt: skip
         zones = sorted(set(asg.zone.tolist()))
-        zmat = asg.zone_matrix(zones)
         budget = self.teams * self.per_team
         if len(self.regions) > budget:
             raise ModelError(f"{self.teams} team(s) × {self.per_team} session(s) cannot visit all "
@@ -809,57 +516,39 @@ class CapacitatedRotation:
         g_obj, g_y = (None, None) if g_eval is None else g_eval
         if g_obj is not None:
             g_obj += bonus * float(asg.prefer @ g_used)
-        m = _Milp("max")
-        asg.add(m, n_ub=asg.mult, bonus=bonus)  # one session a week per venue
-        m.constrain({"n": np.ones((1, asg.n_cls))}, ub=budget)
-        asg.group_rows(m, needs)
+        return _Prepared(asg, covered0, needs, zones, asg.zone_matrix(zones), budget, bonus, g_used, g_obj, g_y)
+
+    def _model(self, prep: _Prepared) -> Milp:
+        """Build the rotation MILP (see the module docstring)."""
+        m = Milp("max")
+        prep.asg.add(m, n_ub=prep.asg.mult, bonus=prep.bonus)  # one session a week per venue
+        m.constrain({"n": np.ones((1, prep.asg.n_cls))}, ub=prep.budget)
+        prep.asg.group_rows(m, prep.needs)
         for r in self.regions:
-            m.constrain({"n": zmat[[zones.index(r)]]}, lb=1.0)
-        self._add_teams(m, zones, zmat)
-        lp_bound = None
-        if method == "milp" and greedy_within_gap and rel_gap > 0 and g_obj is not None:
-            # The LP bound is close to HiGHS' final bound here (~0.1 %) and costs ~0.2 s, against
-            # 1-2 s of branch and bound to find a rotation the greedy one may already match.
-            lp = m.solve(time_limit, relax=True)
-            if lp.status == "optimal" and _gap(g_obj, lp.objective) <= rel_gap:
-                lp_bound = lp.objective
-        if lp_bound is not None:
-            n_cls, y, obj, status, bound = g_used, g_y, g_obj, "within_gap", lp_bound
-            notes.append(f"greedy rotation kept: within {_gap(g_obj, lp_bound):.2%} of the LP bound")
-        else:
-            out = None
-            if method == "milp":
-                out = m.solve(time_limit, rel_gap=rel_gap)
-                if out.status == "infeasible":
-                    raise ModelError(self._infeasible(needs))
-            else:
-                out = m.solve(time_limit, relax=True)
-                if out.status == "infeasible":
-                    raise ModelError(self._infeasible(needs))
-            choice = _pick(out, g_obj, method)
-            if choice == "milp":
-                n_cls, y, obj, status, bound = (
-                    np.round(out.values["n"]),
-                    out.values["y"],
-                    out.objective,
-                    out.status,
-                    out.bound,
-                )
-            elif g_obj is not None:
-                n_cls, y, obj = g_used, g_y, g_obj
-                status = "greedy" if method == "greedy" or out.values is None else "time_limit"
-                bound = out.bound if method == "milp" else out.objective
-                if method == "milp":
-                    notes.append(_greedy_note(bound))
-            else:
-                raise ModelError(
-                    "no rotation meeting every constraint was found"
-                    + (" within the time limit" if method == "milp" else " by the greedy heuristic")
-                )
-        res = _result(self.model, asg, n_cls, y, obj, status, bound, started, self.cost, self.threshold,
-                      self.demand, covered0, notes)  # fmt: skip
-        if not timetable:
-            return CapacityResult(**{**res.__dict__, "notes": tuple(notes), "seconds": time.perf_counter() - started})
+            m.constrain({"n": prep.zmat[[prep.zones.index(r)]]}, lb=1.0)
+        self._add_teams(m, prep.zones, prep.zmat)
+        return m
+
+    def _solve_model(self, m: Milp, prep: _Prepared, method: str, time_limit: float, rel_gap: float,
+                     notes: list[str]) -> tuple:  # fmt: skip
+        """Solve the MILP (or its relaxation for the greedy method); keep the better of it and the greedy rotation."""
+        out = m.solve(time_limit, rel_gap=rel_gap) if method == "milp" else m.solve(time_limit, relax=True)
+        if out.status == "infeasible":
+            raise ModelError(self._infeasible(prep.needs))
+        if pick_solution(out, prep.g_obj, method) == "milp":
+            return np.round(out.values["n"]), out.values["y"], out.objective, out.status, out.bound
+        if prep.g_obj is None:
+            how = " within the time limit" if method == "milp" else " by the greedy heuristic"
+            raise ModelError("no rotation meeting every constraint was found" + how)
+        status = "greedy" if method == "greedy" or out.values is None else "time_limit"
+        bound = out.bound if method == "milp" else out.objective
+        if method == "milp":
+            notes.append(greedy_note(bound))
+        return prep.g_used, prep.g_y, prep.g_obj, status, bound
+
+    def _with_timetable(self, res: CapacityResult, budget: int, time_limit: float, notes: list[str],
+                        started: float) -> CapacityResult:  # fmt: skip
+        """Put the chosen sessions into the teams' week (a second, small MILP)."""
         per_zone: dict[int, int] = {}
         for j in np.flatnonzero(res.sessions > 0):
             per_zone[int(self.zone[j])] = per_zone.get(int(self.zone[j]), 0) + 1

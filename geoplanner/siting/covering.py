@@ -10,27 +10,27 @@ from scipy import sparse
 
 from geoplanner.core.errors import ModelError
 from geoplanner.siting.base import (
-    _TOL,
     LP_BOUND_TIME_S,
+    TOL,
+    KSites,
+    Milp,
     SitingResult,
-    _check_common,
-    _check_groups,
-    _check_share,
-    _finish,
-    _greedy_max_cover,
-    _greedy_note,
-    _group_requirements,
-    _KSites,
-    _Milp,
-    _reach,
-    _undominated,
-    _unique_rows,
+    check_common,
+    check_groups,
+    check_share,
+    finish,
+    greedy_max_cover,
+    greedy_note,
+    group_requirements,
+    reach_matrix,
+    undominated,
+    unique_rows,
 )
 
 __all__ = ["MaximalCovering", "SetCovering"]
 
 
-class MaximalCovering(_KSites):
+class MaximalCovering(KSites):
     """Maximal covering location problem (MCLP).
 
     Choose at most ``k`` candidate venues to maximise the demand within ``threshold`` minutes
@@ -61,7 +61,7 @@ class MaximalCovering(_KSites):
         SitingResult
         """
         started = time.perf_counter()
-        a = _reach(self.cost, self.threshold)
+        a = reach_matrix(self.cost, self.threshold)
         covered0 = self.existing_min <= self.threshold
         base = float(self.weights[covered0].sum())
         open_rows = (~covered0) & (self.weights > 0) & (np.asarray(a.sum(axis=1)).ravel() > 0)
@@ -71,16 +71,16 @@ class MaximalCovering(_KSites):
                 hint="raise the walking threshold or widen the candidate selection",
             )
         sub = sparse.csc_matrix(a[np.flatnonzero(open_rows)])
-        useful = _undominated(sub)
-        sub, sw, _ = _unique_rows(sub[:, useful], self.weights[open_rows])
+        useful = undominated(sub)
+        sub, sw, _ = unique_rows(sub[:, useful], self.weights[open_rows])
         sub = sparse.csc_matrix(sub)
         k = min(self.k, useful.size)
 
-        greedy = useful[_greedy_max_cover(sub, sw, np.zeros(sub.shape[0], bool), k)].tolist()
+        greedy = useful[greedy_max_cover(sub, sw, np.zeros(sub.shape[0], bool), k)].tolist()
         g_obj = base + float(sw @ (sub[:, np.searchsorted(useful, greedy)].sum(axis=1).A1 > 0))
 
-        def build() -> _Milp:
-            m = _Milp("max")
+        def build() -> Milp:
+            m = Milp("max")
             m.var("x", useful.size)
             m.var("z", sub.shape[0], obj=sw, integer=False)
             m.constrain({"z": sparse.identity(sub.shape[0]), "x": -sub}, ub=0.0)
@@ -88,7 +88,7 @@ class MaximalCovering(_KSites):
             return m
 
         chosen, obj, status, bound, notes = self._pick(build, greedy, g_obj, base, useful, method, time_limit)
-        return _finish(
+        return finish(
             self.model, cost=self.cost, threshold=self.threshold, w=self.weights, ex=self.existing_min,
             chosen=chosen, objective=obj, status=status, bound=bound, started=started, notes=notes, budget=self.k,
         )  # fmt: skip
@@ -115,7 +115,7 @@ class MaximalCovering(_KSites):
             # The LP relaxation is a valid bound and cheap: give it its own time rather than the tiny MILP limit.
             lp = build().solve(max(time_limit, LP_BOUND_TIME_S), relax=True)
             bound = None if lp.objective is None else base + lp.objective
-        notes.append(_greedy_note(bound))
+        notes.append(greedy_note(bound))
         return greedy, g_obj, "time_limit" if out.values is not None else "greedy", bound, notes
 
 
@@ -174,10 +174,10 @@ class SetCovering:
         -------
         SetCovering
         """
-        cost, w, ex = _check_common(cost, threshold, weights, existing)
-        groups = _check_groups(groups, cost.shape[0])
-        group_share = _check_share(group_share, "group_share")
-        share = None if share is None else _check_share(share, "share")
+        cost, w, ex = check_common(cost, threshold, weights, existing)
+        groups = check_groups(groups, cost.shape[0])
+        group_share = check_share(group_share, "group_share")
+        share = None if share is None else check_share(share, "share")
         return cls(cost, float(threshold), w, ex, groups, group_share, share)
 
     def solve(self, *, time_limit: float = 20.0, method: str = "milp") -> SitingResult:
@@ -185,9 +185,9 @@ class SetCovering:
         started = time.perf_counter()
         if method not in ("milp", "greedy"):
             raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
-        a = _reach(self.cost, self.threshold)
+        a = reach_matrix(self.cost, self.threshold)
         covered0 = self.existing_min <= self.threshold
-        required, sums = _group_requirements(self.groups, self.share, self.group_share, self.weights, covered0)
+        required, sums = group_requirements(self.groups, self.share, self.group_share, self.weights, covered0)
         reachable = np.asarray(a.sum(axis=1)).ravel() > 0
         lost = required & ~reachable
         if lost.any():
@@ -197,7 +197,7 @@ class SetCovering:
                 hint="raise the walking threshold, widen the candidate selection or lower the coverage target",
             )
         for rows, need in sums:
-            if self.weights[rows & reachable].sum() < need - _TOL * need:
+            if self.weights[rows & reachable].sum() < need - TOL * need:
                 raise ModelError(
                     f"the coverage target cannot be met: at most {self.weights[rows & reachable].sum():.1f} "
                     f"of the {need:.1f} demand still needed is within {self.threshold:g} min of a candidate",
@@ -206,13 +206,13 @@ class SetCovering:
         notes: list[str] = []
         if not required.any() and not sums:
             notes.append("the existing services already meet the coverage target; no new site is needed")
-            return _finish(
+            return finish(
                 self.model, cost=self.cost, threshold=self.threshold, w=self.weights, ex=self.existing_min,
                 chosen=[], objective=0.0, status="optimal", bound=0.0, started=started, notes=notes,
             )  # fmt: skip
 
         greedy = self._greedy(a, required, sums)
-        m = _Milp("min")
+        m = Milp("min")
         n = self.cost.shape[1]
         m.var("x", n, obj=1.0)
         if sums:
@@ -238,10 +238,10 @@ class SetCovering:
                 chosen = np.flatnonzero(out.values["x"] > 0.5).tolist()
                 obj, status = float(len(chosen)), out.status
             else:
-                notes.append(_greedy_note(bound))
+                notes.append(greedy_note(bound))
                 chosen, obj = greedy, float(len(greedy))
                 status = "time_limit" if out.values is not None else "greedy"
-        return _finish(
+        return finish(
             self.model, cost=self.cost, threshold=self.threshold, w=self.weights, ex=self.existing_min,
             chosen=chosen, objective=obj, status=status, bound=bound, started=started, notes=notes,
             drop_useless=False,
@@ -252,10 +252,10 @@ class SetCovering:
         req_left = required.astype(float)
         need_left = [need for _, need in sums]
         picked: list[int] = []
-        while req_left.any() or any(n > _TOL for n in need_left):
+        while req_left.any() or any(n > TOL for n in need_left):
             gain = a.T @ req_left
             for (rows, _), left in zip(sums, need_left, strict=True):
-                if left > _TOL:
+                if left > TOL:
                     gain = gain + np.minimum(a.T @ (self.weights * rows * 1.0), left) / left
             gain[picked] = -1.0
             j = int(np.argmax(gain))

@@ -8,12 +8,12 @@ import numpy as np
 from scipy import sparse
 
 from geoplanner.core.errors import ModelError
-from geoplanner.siting.base import SitingResult, _finish, _greedy_note, _KSites, _Milp
+from geoplanner.siting.base import KSites, Milp, SitingResult, finish, greedy_note
 
 __all__ = ["PMedian"]
 
 
-class PMedian(_KSites):
+class PMedian(KSites):
     """p-median: choose ``k`` venues to minimise demand-weighted minutes to the nearest open site.
 
     Existing services stay open, so a demand row may be served by its nearest existing service::
@@ -56,7 +56,7 @@ class PMedian(_KSites):
         has_ex = np.isfinite(ex[idx])
         k = self.k
         greedy = self._greedy(rows, k)
-        m = _Milp("min")
+        m = Milp("min")
         m.var("x", n_cand)
         m.var("y", ii.size, obj=w[ii] * cost[ii, jj], integer=False)
         m.var("y0", idx.size, obj=np.where(has_ex, w[idx] * np.where(has_ex, ex[idx], 0.0), 0.0),
@@ -79,9 +79,9 @@ class PMedian(_KSites):
                 obj, status, bound = self._objective(chosen, rows), out.status, out.bound
             else:
                 chosen, obj, bound = greedy, g_obj, out.bound
-                notes.append(_greedy_note(bound))
+                notes.append(greedy_note(bound))
                 status = "time_limit" if out.values is not None else "greedy"
-        return _finish(
+        return finish(
             self.model, cost=cost, threshold=self.threshold, w=w, ex=ex, chosen=chosen, objective=obj,
             status=status, bound=bound, started=started, notes=notes, order_by="time", drop_useless=False,
         )  # fmt: skip

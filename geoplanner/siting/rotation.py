@@ -3,33 +3,45 @@
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 
 from geoplanner.core.errors import ModelError
 from geoplanner.siting.base import (
-    _SLOTS,
-    _TOL,
     DAGDELEN,
     DAYS,
+    SLOT_ORDER,
+    TOL,
+    Milp,
     Session,
     SitingResult,
-    _check_common,
-    _check_groups,
-    _check_k,
-    _check_share,
-    _covers,
-    _finish,
-    _greedy_note,
-    _group_requirements,
-    _Milp,
-    _reach,
-    _undominated,
-    _unique_rows,
+    check_common,
+    check_groups,
+    check_k,
+    check_share,
+    covers,
+    finish,
+    greedy_note,
+    group_requirements,
+    reach_matrix,
+    undominated,
+    unique_rows,
 )
 
 __all__ = ["Rotation"]
+
+
+class _RotationModel(NamedTuple):
+    """The rotation MILP on its shrunk instance, and what the heuristics need of that instance."""
+
+    milp: Milp
+    cols: np.ndarray
+    sub: sparse.csr_matrix
+    sw: np.ndarray
+    req_u: np.ndarray
+    group_w: np.ndarray
 
 
 class Rotation:
@@ -106,12 +118,12 @@ class Rotation:
         -------
         Rotation
         """
-        cost, w, ex = _check_common(cost, threshold, weights, existing)
-        teams = _check_k(teams, 10**9, "teams")
+        cost, w, ex = check_common(cost, threshold, weights, existing)
+        teams = check_k(teams, 10**9, "teams")
         if isinstance(sessions, bool) or not isinstance(sessions, int | np.integer) or not 1 <= sessions <= 10:
-            raise ModelError(f"sessions per team must be between 1 and {len(_SLOTS)}, got {sessions!r}")
-        groups = _check_groups(groups, cost.shape[0])
-        group_share = _check_share(group_share, "group_share")
+            raise ModelError(f"sessions per team must be between 1 and {len(SLOT_ORDER)}, got {sessions!r}")
+        groups = check_groups(groups, cost.shape[0])
+        group_share = check_share(group_share, "group_share")
         region = None if site_region is None else np.asarray(site_region).ravel().astype(int)
         if region is not None and region.shape != (cost.shape[1],):
             raise ModelError(f"site_region has {region.size} labels for {cost.shape[1]} candidates")
@@ -138,8 +150,34 @@ class Rotation:
             raise ModelError(f"unknown method {method!r}; use 'milp' or 'greedy'")
         w = self.weights
         budget = self.teams * self.sessions
-        a = _reach(self.cost, self.threshold)
+        a = reach_matrix(self.cost, self.threshold)
         covered0 = self.existing_min <= self.threshold
+        required, sums = self._requirements(a, covered0, budget)
+        base = float(w[covered0].sum())
+        mod = self._model(a, covered0, required, sums, budget)
+        region_cols = None if self.site_region is None else self.site_region[mod.cols]
+        candidates = [self._greedy(a, covered0, required, sums, budget)]
+        found = _swap_search(mod.sub, mod.sw, mod.group_w, np.array([need for _, need in sums]), mod.req_u,
+                             region_cols, self.regions_required, budget)  # fmt: skip
+        candidates.append(None if found is None else mod.cols[found].tolist())
+        scored = [(base + float(w[~covered0 & covers(a, c)].sum()), c) for c in candidates if c is not None]
+        g_obj, greedy = max(scored, key=lambda t: t[0]) if scored else (None, None)
+        notes: list[str] = []
+        chosen, obj, status, bound = self._choose(mod, base, g_obj, greedy, method, time_limit, budget, notes)
+        res = finish(self.model, cost=self.cost, threshold=self.threshold, w=w, ex=self.existing_min, chosen=chosen,
+                     objective=obj, status=status, bound=bound, started=started, notes=notes,
+                     drop_useless=False)  # fmt: skip
+        order = self._prune(res.chosen, res.marginal)
+        if len(order) < len(res.chosen):
+            res = finish(self.model, cost=self.cost, threshold=self.threshold, w=w, ex=self.existing_min,
+                         chosen=order, objective=obj, status=status, bound=bound, started=started, notes=notes,
+                         drop_useless=False)  # fmt: skip
+            order = list(res.chosen)
+        return self._week(res, order, a, covered0, budget, notes, started)
+
+    def _requirements(self, a: sparse.csc_matrix, covered0: np.ndarray, budget: int) -> tuple[np.ndarray, list]:
+        """Check that the rotation can meet its rules; return the required rows and the groups' needs."""
+        w = self.weights
         if budget < len(self.regions_required):
             raise ModelError(
                 f"{self.teams} team(s) × {self.sessions} session(s) = {budget} sessions cannot visit all "
@@ -149,7 +187,7 @@ class Rotation:
         if self.groups is None:  # no priority groups: only maximise coverage
             required, sums = np.zeros(w.size, bool), []
         else:
-            required, sums = _group_requirements(self.groups, None, self.group_share, w, covered0)
+            required, sums = group_requirements(self.groups, None, self.group_share, w, covered0)
         reachable = np.asarray(a.sum(axis=1)).ravel() > 0
         if (required & ~reachable).any():
             raise ModelError(
@@ -162,20 +200,26 @@ class Rotation:
                 f"no candidate venue is within {self.threshold:g} min of any demand not yet covered",
                 hint="raise the walking threshold or widen the candidate selection",
             )
-        base = float(w[covered0].sum())
-        # Shrink the model: merge rows with the same venues and group, drop dominated venues
-        # (within their LGN, so the balance constraint keeps its meaning).
+        return required, sums
+
+    def _model(self, a: sparse.csc_matrix, covered0: np.ndarray, required: np.ndarray, sums: list,
+               budget: int) -> _RotationModel:  # fmt: skip
+        """Build the MILP on a shrunk instance: rows with the same venues and group merged, dominated venues dropped.
+
+        Venues are dropped as dominated only within their LGN, so the balance constraint keeps its meaning.
+        """
+        w = self.weights
         open_rows = np.flatnonzero(~covered0 & (w > 0))
         label = -1 if self.groups is None else self.groups[open_rows]
         label = np.where(required[open_rows], -2 - np.arange(open_rows.size), label)  # keep required rows apart
-        cols = _undominated(sparse.csc_matrix(a[open_rows]), self.site_region)
+        cols = undominated(sparse.csc_matrix(a[open_rows]), self.site_region)
         for r in self.regions_required:
             if not (self.site_region[cols] == r).any():
                 cols = np.union1d(cols, np.flatnonzero(self.site_region == r)[:1])
-        sub, sw, inverse = _unique_rows(a[open_rows][:, cols], w[open_rows], label)
+        sub, sw, inverse = unique_rows(a[open_rows][:, cols], w[open_rows], label)
         req_u = np.zeros(sub.shape[0], bool)
         req_u[inverse[required[open_rows]]] = True
-        m = _Milp("max")
+        m = Milp("max")
         m.var("x", cols.size)
         m.var("z", sub.shape[0], obj=sw, integer=False)
         m.constrain({"z": sparse.identity(sub.shape[0]), "x": -sub}, ub=0.0)
@@ -191,46 +235,32 @@ class Rotation:
             m.constrain({"x": np.minimum(sub.T @ group_w[:, t], need)[None, :]}, lb=need)
         for r in self.regions_required:
             m.constrain({"x": (self.site_region[cols] == r).astype(float)[None, :]}, lb=1.0)
-        notes: list[str] = []
-        needs = np.array([need for _, need in sums])
-        region_cols = None if self.site_region is None else self.site_region[cols]
-        candidates = [self._greedy(a, covered0, required, sums, budget)]
-        found = _swap_search(sub, sw, group_w, needs, req_u, region_cols, self.regions_required, budget)
-        candidates.append(None if found is None else cols[found].tolist())
-        scored = [(base + float(w[~covered0 & _covers(a, c)].sum()), c) for c in candidates if c is not None]
-        g_obj, greedy = max(scored, key=lambda t: t[0]) if scored else (None, None)
+        return _RotationModel(m, cols, sub, sw, req_u, group_w)
+
+    def _choose(self, mod: _RotationModel, base: float, g_obj: float | None, greedy: list | None, method: str,
+                time_limit: float, budget: int, notes: list[str]) -> tuple:  # fmt: skip
+        """Solve the MILP (or its relaxation, for the greedy method); keep the better of it and the heuristics."""
         if method == "greedy":
             if greedy is None:
                 raise ModelError("the greedy heuristic found no rotation that meets every constraint")
-            lp = m.solve(time_limit, relax=True)
+            lp = mod.milp.solve(time_limit, relax=True)
             if lp.status == "infeasible":
                 raise ModelError(self._infeasible_message(budget))
-            chosen, obj, status, bound = greedy, g_obj, "greedy", None if lp.objective is None else base + lp.objective
-        else:
-            out = m.solve(time_limit)
-            if out.status == "infeasible":
-                raise ModelError(self._infeasible_message(budget))
-            bound = None if out.bound is None else base + out.bound
-            if out.values is not None and (out.status == "optimal" or g_obj is None or base + out.objective >= g_obj):
-                chosen = cols[out.values["x"] > 0.5].tolist()
-                obj, status = base + out.objective, out.status
-            elif greedy is not None:
-                notes.append(_greedy_note(bound))
-                chosen, obj = greedy, g_obj
-                status = "time_limit" if out.values is not None else "greedy"
-            else:
-                raise ModelError("no rotation meeting every constraint was found within the time limit")
-        res = _finish(
-            self.model, cost=self.cost, threshold=self.threshold, w=w, ex=self.existing_min, chosen=chosen,
-            objective=obj, status=status, bound=bound, started=started, notes=notes, drop_useless=False,
-        )  # fmt: skip
-        order = self._prune(res.chosen, res.marginal)
-        if len(order) < len(res.chosen):
-            res = _finish(
-                self.model, cost=self.cost, threshold=self.threshold, w=w, ex=self.existing_min, chosen=order,
-                objective=obj, status=status, bound=bound, started=started, notes=notes, drop_useless=False,
-            )  # fmt: skip
-            order = list(res.chosen)
+            return greedy, g_obj, "greedy", None if lp.objective is None else base + lp.objective
+        out = mod.milp.solve(time_limit)
+        if out.status == "infeasible":
+            raise ModelError(self._infeasible_message(budget))
+        bound = None if out.bound is None else base + out.bound
+        if out.values is not None and (out.status == "optimal" or g_obj is None or base + out.objective >= g_obj):
+            return mod.cols[out.values["x"] > 0.5].tolist(), base + out.objective, out.status, bound
+        if greedy is None:
+            raise ModelError("no rotation meeting every constraint was found within the time limit")
+        notes.append(greedy_note(bound))
+        return greedy, g_obj, "time_limit" if out.values is not None else "greedy", bound
+
+    def _week(self, res: SitingResult, order: list[int], a: sparse.csc_matrix, covered0: np.ndarray, budget: int,
+              notes: list[str], started: float) -> SitingResult:  # fmt: skip
+        """Spread the sessions over the chosen venues and put them into the teams' week."""
         counts = self._spread_sessions(order, a, covered0, budget)
         timetable, placed = _timetable(order, counts, self.teams, self.sessions, self.site_region)
         if sum(placed) < sum(counts):
@@ -238,15 +268,10 @@ class Rotation:
         unused = budget - sum(placed)
         if unused:
             notes.append(f"{unused} of the {budget} weekly sessions are left free (no venue left to add)")
-        return SitingResult(
-            **{
-                **{f: getattr(res, f) for f in res.__dataclass_fields__},
-                "sessions": tuple(placed),
-                "timetable": timetable,
-                "notes": tuple(res.notes) + tuple(notes),
-                "seconds": time.perf_counter() - started,
-            }
-        )
+        fields = {f: getattr(res, f) for f in res.__dataclass_fields__}
+        return SitingResult(**{**fields, "sessions": tuple(placed), "timetable": timetable,
+                               "notes": tuple(res.notes) + tuple(notes),
+                               "seconds": time.perf_counter() - started})  # fmt: skip
 
     def _prune(self, chosen: tuple[int, ...], marginal: tuple[float, ...]) -> list[int]:
         """Drop venues that add no covered demand, unless one is an LGN's only session.
@@ -254,7 +279,7 @@ class Rotation:
         A venue with zero marginal gain in greedy order covers nothing the venues before it
         do not, so dropping all of them keeps the coverage (and every group target) unchanged.
         """
-        eps = _TOL * max(self.weights.sum(), 1.0)
+        eps = TOL * max(self.weights.sum(), 1.0)
         keep = [j for j, g in zip(chosen, marginal, strict=True) if g > eps]
         for r in self.regions_required:
             if not any(self.site_region[j] == r for j in keep):
@@ -284,7 +309,7 @@ class Rotation:
         while len(picked) < budget:
             req_left = (required & ~cov).astype(float)
             deficits = [(rows, n - w[rows & cov].sum()) for rows, n in need]
-            deficits = [(r, d) for r, d in deficits if d > _TOL]
+            deficits = [(r, d) for r, d in deficits if d > TOL]
             if not req_left.any() and not deficits:
                 break
             gain = a.T @ req_left
@@ -303,7 +328,7 @@ class Rotation:
             cand = np.flatnonzero(self.site_region == r)
             gain = a[:, cand].T @ (w * ~cov)
             add(int(cand[int(np.argmax(gain))]))
-        if (required & ~cov).any() or any(n - w[rows & cov].sum() > _TOL for rows, n in need):
+        if (required & ~cov).any() or any(n - w[rows & cov].sum() > TOL for rows, n in need):
             return None
         while len(picked) < budget:
             gain = a.T @ (w * ~cov)
@@ -326,7 +351,7 @@ class Rotation:
         load = np.bincount(nearest[served], weights=self.weights[served], minlength=len(order))
         for _ in range(budget - len(order)):
             # At most one visit per slot: a venue holds at most 10 sessions a week.
-            score = np.where(np.array(counts) < len(_SLOTS), load / np.array(counts), -1.0)
+            score = np.where(np.array(counts) < len(SLOT_ORDER), load / np.array(counts), -1.0)
             i = int(np.argmax(score))
             if score[i] <= 0:
                 break
@@ -389,11 +414,11 @@ def _swap_search(
             s, d = scores(without, rest)
             s[j] = -np.inf
             k = int(np.argmax(s))
-            if s[k] > current + _TOL * big:
+            if s[k] > current + TOL * big:
                 picked[pos], count, current, short, improved = k, without + col(k), float(s[k]), float(d[k]), True
         if not improved:
             break
-    return sorted(picked) if short <= _TOL else None
+    return sorted(picked) if short <= TOL else None
 
 
 def _timetable(
@@ -419,7 +444,7 @@ def _timetable(
             if s not in used_slot.setdefault(j, set()):
                 used_slot[j].add(s)
                 free.pop(pos)
-                d, p = _SLOTS[s]
+                d, p = SLOT_ORDER[s]
                 rows.append(Session(team=t + 1, day=DAYS[d], dagdeel=DAGDELEN[p], site=j))
                 placed[i] += 1
                 break
