@@ -116,7 +116,8 @@ def test_workbook_follows_the_run_language(tmp_path):
     """--lang fr gives French sheet names and headers (checked on the workbook writer the run calls)."""
     import pandas as pd
 
-    from geoplanner.outputs.workbook import main_job_sheets, write_workbook
+    from geoplanner.outputs.workbook import main_job_sheets
+    from geoplanner.pipeline.workbook import write_workbook
 
     lgn = pd.DataFrame({"lgn": [1], "service_set": ["kg"], "pop_0_2": [10.5], "share_within_10_min": [0.5]})
     path = write_workbook(tmp_path / "fr.xlsx", main_job_sheets(coverage={"lgn": lgn}, lang="fr"), lang="fr")

@@ -674,8 +674,8 @@ def run_all(
     -------
     MainRun
     """
-    from geoplanner.outputs.report import make_report
-    from geoplanner.outputs.workbook import write_run_workbook
+    from geoplanner.pipeline.maps import make_report
+    from geoplanner.pipeline.workbook import write_run_workbook
     from geoplanner.scenario import (
         build_context,
         load_scenario,
@@ -716,8 +716,8 @@ def run_all(
     outputs += written
     with stage("kaarten en rapport", into=timings, key="report"):
         report = make_report(
-            paths, out_dir, lang=lang, self_contained=self_contained, network=network, data_dir=data_dir,
-            context=context, results=results, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
+            results, context, out_dir, lang=lang, self_contained=self_contained, data_dir=data_dir,
+            scenario_paths=paths, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
         )  # fmt: skip
     outputs += report.outputs
     notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))
