@@ -47,7 +47,7 @@ def main() -> None:
     from geoplanner import inputs
     from geoplanner.access import isochrones as iso_mod
     from geoplanner.access.network import load_network, snap_points
-    from geoplanner.access.times import PER_SERVICE_ISOCHRONE_MAX
+    from geoplanner.pipeline import PER_SERVICE_ISOCHRONE_MAX  # the coverage step's rule
     from geoplanner.pipeline.maps import make_maps
     from geoplanner.pipeline.siting import evaluate_files
 
