@@ -13,7 +13,8 @@ Run:  python bench/bench_outputs.py [--scenarios scenarios/current.toml ...]
 
 For "before" figures, run the same script against an older checkout of the package, e.g.
 ``cd /tmp && GEOPLANNER_DATA_DIR=$PWD/data GEOPLANNER_CACHE_DIR=$PWD/.cache PYTHONPATH=../main
-python bench/bench_outputs.py`` (the script only uses functions both versions have).
+python bench/bench_outputs.py`` (the map step is ``geoplanner.pipeline.maps.make_maps(results, context, …)``
+since the outputs were split from the pipeline; older checkouts have ``geoplanner.outputs.report.make_maps``).
 """
 
 from __future__ import annotations
@@ -46,12 +47,10 @@ def main() -> None:
     from geoplanner import inputs
     from geoplanner.access import isochrones as iso_mod
     from geoplanner.access.network import snap_points
-    from geoplanner.access.times import PER_SERVICE_ISOCHRONE_MAX
-    from geoplanner.outputs.report import make_maps
+    from geoplanner.pipeline.coverage import PER_SERVICE_ISOCHRONE_MAX  # the coverage step's rule
     from geoplanner.pipeline.load import load_network
-    from geoplanner.pipeline.siting import build_context, load_scenario
-    from geoplanner.scenario.evaluate import evaluate
-    from geoplanner.scenario.spec import with_baseline
+    from geoplanner.pipeline.maps import make_maps
+    from geoplanner.pipeline.siting import evaluate_files
 
     print(f"geoplanner from {Path(geoplanner.__file__).parent}")
     net = load_network()
@@ -87,12 +86,10 @@ def main() -> None:
     print(f"{'total':<30}{total[0]:>11.2f}{total[1]:>11.2f}\n")
 
     print("(b) maps of the scenarios (solved first, not timed)")
-    context = build_context(network=None)
-    ordered = with_baseline([load_scenario(p) for p in args.scenarios])
-    results = [evaluate(s, context) for s in ordered]
+    context, results = evaluate_files(args.scenarios)
     print("scenarios:", ", ".join(r.scenario.name for r in results))
     with tempfile.TemporaryDirectory() as tmp:
-        seconds, run = _timed(lambda: make_maps(args.scenarios, Path(tmp), context=context, results=results))
+        seconds, run = _timed(lambda: make_maps(results, context, Path(tmp), scenario_paths=args.scenarios))
         print(f"make_maps (HTML + PNG, {len(run.outputs) - 1} files): {seconds:.2f} s\n")
         print("(c) page sizes")
         pages = sorted(p for p in run.outputs if p.suffix == ".html")

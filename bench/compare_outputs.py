@@ -36,7 +36,7 @@ def _csv(a: Path, b: Path, ignore: set[str]) -> str:
     fa = fa.drop(columns=[c for c in ignore if c in fa])
     fb = fb.drop(columns=[c for c in ignore if c in fb])
     if list(fa.columns) != list(fb.columns):
-        return f"columns differ: {sorted(set(fa.columns) ^ set(fb.columns))} (order {list(fa.columns) != list(fb.columns)})"
+        return f"columns differ: {sorted(set(fa.columns) ^ set(fb.columns))} or their order"
     if fa.shape != fb.shape:
         return f"shape {fa.shape} != {fb.shape}"
     diff = fa.ne(fb)
@@ -44,7 +44,8 @@ def _csv(a: Path, b: Path, ignore: set[str]) -> str:
         return "equal"
     col = diff.any().idxmax()
     row = int(diff[col].to_numpy().argmax())
-    return f"{int(diff.to_numpy().sum())} cells differ, first {col!r} row {row}: {fa[col].iloc[row]!r} != {fb[col].iloc[row]!r}"
+    first = f"{fa[col].iloc[row]!r} != {fb[col].iloc[row]!r}"
+    return f"{int(diff.to_numpy().sum())} cells differ, first {col!r} row {row}: {first}"
 
 
 def _styles(path: Path) -> list[tuple]:

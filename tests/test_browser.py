@@ -17,7 +17,9 @@ import pytest
 from _mapdata import XSS_NAME, shared_map_data, shared_scenario  # tests/_mapdata.py
 
 from geoplanner.outputs import maps
+from geoplanner.outputs.files import write_text
 from geoplanner.outputs.maps import assets
+from geoplanner.pipeline.assets import assets_dir
 
 _TILE_HOSTS = ("tile.openstreetmap.org",)
 
@@ -39,7 +41,7 @@ def browser():
         bool(chromium and driver_bin),
         "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
     )
-    _need(not assets.missing_assets(), "offline map assets are not cached: run `geoplanner assets fetch`")
+    _need(not assets.missing_assets(assets_dir()), "offline map assets are not cached: run `geoplanner assets fetch`")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -88,6 +90,11 @@ def _open(driver, path: Path) -> list[dict]:
     ]
 
 
+def _save_offline(m, path: Path) -> Path:
+    """Write a map as a self-contained page (scripts inlined from the pinned files), as the map step does."""
+    return write_text(path, maps.render_html(m, self_contained=True, assets_dir=assets_dir()))
+
+
 def _layer_entries(driver) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
@@ -119,7 +126,7 @@ def _check_map_page(driver, path: Path, expected_layers: list[str], shot: Path, 
 
 def test_online_map_with_local_assets(browser, map_data, tmp_path):
     m = maps.build_gap_map(map_data)
-    page = assets.localize_assets(maps.render_html(m))
+    page = assets.localize_assets(maps.render_html(m), assets_dir())
     path = tmp_path / "gap.html"
     path.write_text(page, encoding="utf-8")
     _check_map_page(browser, path, m.gp_layers, tmp_path / "gap.png")
@@ -127,7 +134,7 @@ def test_online_map_with_local_assets(browser, map_data, tmp_path):
 
 def test_self_contained_map(browser, map_data, tmp_path):
     m = maps.build_gap_map(map_data, lang="fr")
-    path = maps.save_map(m, tmp_path / "gap_offline.html", self_contained=True)
+    path = _save_offline(m, tmp_path / "gap_offline.html")
     page = path.read_text(encoding="utf-8")
     assert "<script src=" not in page and 'rel="stylesheet"' not in page
     _check_map_page(browser, path, m.gp_layers, tmp_path / "gap_offline.png")
@@ -138,7 +145,7 @@ def test_dual_map_self_contained(browser, map_data, tmp_path):
     a = shared_scenario(map_data, "A", 4)
     b = shared_scenario(map_data, "B", 8)
     dual = maps.build_dual_map(a, b)
-    path = maps.save_map(dual, tmp_path / "dual.html", self_contained=True)
+    path = _save_offline(dual, tmp_path / "dual.html")
     _check_map_page(browser, path, maps.layer_names(dual), tmp_path / "dual.png", n_maps=2)
     # Leaflet.Sync is loaded and the halves move together.
     assert browser.execute_script(f"return typeof {dual.m1.get_name()}.sync === 'function'")
@@ -151,7 +158,7 @@ def test_dual_map_controls_and_markers_do_not_collide(browser, map_data, tmp_pat
     # numbered new sites must stay on top of the priority-rank labels (Leaflet stacks markers
     # by latitude unless told otherwise).
     dual = maps.build_dual_map(shared_scenario(map_data, "A", 4), shared_scenario(map_data, "B", 8))
-    path = maps.save_map(dual, tmp_path / "dual.html", self_contained=True)
+    path = _save_offline(dual, tmp_path / "dual.html")
     assert _open(browser, path) == []
     overlaps = browser.execute_script(
         """
@@ -182,7 +189,7 @@ def test_dual_map_controls_and_markers_do_not_collide(browser, map_data, tmp_pat
 
 def test_hostile_names_show_as_text(browser, map_data, tmp_path):
     m = maps.build_gap_map(map_data)
-    path = maps.save_map(m, tmp_path / "xss.html", self_contained=True)
+    path = _save_offline(m, tmp_path / "xss.html")
     assert _open(browser, path) == []
     # Open every popup and tooltip so their HTML is put into the page.
     shown = browser.execute_script(

@@ -31,7 +31,7 @@ SCENARIO = "mobiel_2_teams"  # a rotation: it has a timetable, capacity and a te
 @pytest.fixture(scope="module")
 def main_run(tmp_path_factory, data_dir):
     """``run_all`` on the real data with one rotation scenario (the current situation comes first)."""
-    from geoplanner.pipeline import run_all
+    from geoplanner.pipeline.run import run_all
 
     out = tmp_path_factory.mktemp("main")
     run = run_all(out, scenarios=[ROOT / "scenarios" / "mobile_2_teams.toml"], data_dir=data_dir)
@@ -116,7 +116,8 @@ def test_workbook_follows_the_run_language(tmp_path):
     """--lang fr gives French sheet names and headers (checked on the workbook writer the run calls)."""
     import pandas as pd
 
-    from geoplanner.outputs.workbook import main_job_sheets, write_workbook
+    from geoplanner.outputs.workbook import main_job_sheets
+    from geoplanner.pipeline.workbook import write_workbook
 
     lgn = pd.DataFrame({"lgn": [1], "service_set": ["kg"], "pop_0_2": [10.5], "share_within_10_min": [0.5]})
     path = write_workbook(tmp_path / "fr.xlsx", main_job_sheets(coverage={"lgn": lgn}, lang="fr"), lang="fr")

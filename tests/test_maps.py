@@ -143,9 +143,9 @@ def test_missing_coverage_threshold_is_named(map_data):
 
 def test_self_contained_needs_fetched_assets(gap_map, tmp_path: Path):
     with pytest.raises(DataMissingError, match="geoplanner assets fetch"):
-        maps.render_html(gap_map, self_contained=True, cache_dir=tmp_path)
+        maps.render_html(gap_map, self_contained=True, assets_dir=tmp_path / "assets")
     with pytest.raises(DataError, match="not a pinned asset"):
-        assets.inline_assets('<script src="https://example.org/x.js"></script>', cache_dir=tmp_path)
+        assets.inline_assets('<script src="https://example.org/x.js"></script>', tmp_path / "assets")
 
 
 def test_inline_assets_from_cache(tmp_path: Path):
@@ -159,11 +159,11 @@ def test_inline_assets_from_cache(tmp_path: Path):
         f'<head><script src="{assets.cdn_url("leaflet", "dist/leaflet.js")}"></script>\n'
         f'<link rel="stylesheet" href="{assets.cdn_url("leaflet", "dist/leaflet.css")}"/></head>'
     )
-    out = assets.inline_assets(page, cache_dir=tmp_path)
+    out = assets.inline_assets(page, tmp_path / "assets")
     assert "https://" not in out
     assert "<\\/script> inside" in out
     assert "url(data:image/png;base64,iVBORw==)" in out
-    local = assets.localize_assets(page, cache_dir=tmp_path)
+    local = assets.localize_assets(page, tmp_path / "assets")
     assert (root / "leaflet.js").resolve().as_uri() in local
 
 

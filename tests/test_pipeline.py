@@ -8,7 +8,7 @@ import pytest
 
 from geoplanner.core.errors import ConfigError
 from geoplanner.core.progress import reporting
-from geoplanner.pipeline import run_all, scenario_files
+from geoplanner.pipeline.run import run_all, scenario_files
 
 ROOT = Path(__file__).resolve().parent.parent
 

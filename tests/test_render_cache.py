@@ -112,17 +112,17 @@ def _without_ids(html: str) -> str:
 
 
 def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, data_dir, tmp_path, monkeypatch):
-    from geoplanner.outputs.report import make_maps
-    from geoplanner.pipeline.siting import build_context
+    from geoplanner.pipeline.maps import make_maps
+    from geoplanner.pipeline.siting import evaluate_files
 
-    context = build_context(data_dir)
+    context, results = evaluate_files([], data_dir=data_dir)
     runs = {}
     for name in ("stored", "from_cache"):
-        runs[name] = make_maps([], tmp_path / name, context=context, data_dir=data_dir)
+        runs[name] = make_maps(results, context, tmp_path / name, data_dir=data_dir)
     stored = len(list((cache_on / render_cache.KIND).glob("*.pkl")))
     assert stored == 2  # the gap map's page and PNG
     monkeypatch.setenv(solutions.NO_CACHE_ENV, "1")
-    runs["fresh"] = make_maps([], tmp_path / "fresh", context=context, data_dir=data_dir)
+    runs["fresh"] = make_maps(results, context, tmp_path / "fresh", data_dir=data_dir)
     monkeypatch.delenv(solutions.NO_CACHE_ENV)
     maps_dir = {name: tmp_path / name / "maps" for name in runs}
     png = {name: (d / "gap.png").read_bytes() for name, d in maps_dir.items()}
@@ -130,7 +130,7 @@ def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, d
     assert png["stored"] == png["from_cache"] == png["fresh"]
     assert html["stored"] == html["from_cache"]  # the very page stored
     assert _without_ids(html["fresh"]) == _without_ids(html["stored"])  # folium numbers its elements at random
-    make_maps([], tmp_path / "fr", context=context, data_dir=data_dir, lang="fr")
+    make_maps(results, context, tmp_path / "fr", data_dir=data_dir, lang="fr")
     assert len(list((cache_on / render_cache.KIND).glob("*.pkl"))) == stored + 2  # another language: a miss
     assert (tmp_path / "fr" / "maps" / "gap.png").read_bytes() != png["fresh"]
 
@@ -138,15 +138,15 @@ def test_make_maps_from_the_cache_writes_what_a_fresh_drawing_writes(cache_on, d
 def test_report_charts_follow_the_cache_flag(cache_on):
     from matplotlib.figure import Figure
 
-    from geoplanner.outputs import report
+    from geoplanner.outputs.report import charts
 
     def chart(title: str) -> Figure:
         fig = Figure(figsize=(2, 1))
         fig.add_subplot().set_title(title)
         return fig
 
-    report._chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("a"), cache=False)  # --no-cache
+    charts.chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("a"), use=False)  # --no-cache
     assert not (cache_on / render_cache.KIND).exists()
-    first = report._chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("a"))
-    assert report._chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("b")) == first  # same inputs: stored
-    assert report._chart_uri("bars", {"x": [1, 3]}, "nl", lambda: chart("b")) != first  # other inputs: drawn
+    first = charts.chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("a"))
+    assert charts.chart_uri("bars", {"x": [1, 2]}, "nl", lambda: chart("b")) == first  # same inputs: stored
+    assert charts.chart_uri("bars", {"x": [1, 3]}, "nl", lambda: chart("b")) != first  # other inputs: drawn

@@ -14,9 +14,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image, ImageStat
 
+from geoplanner.outputs.files import write_bytes, write_text
 from geoplanner.outputs.maps import MapData
 from geoplanner.outputs.maps import static as static_maps
-from geoplanner.outputs.report import ReportMap, render_report, write_report
+from geoplanner.outputs.report import ReportMap, render_report
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +43,9 @@ def _check_png(blob: bytes, min_size: tuple[int, int]) -> Image.Image:
 
 
 def test_png_maps_written(map_data, tmp_path):
-    gap = static_maps.save_png(static_maps.gap_figure(map_data), tmp_path / "gap.png")
+    gap = write_bytes(tmp_path / "gap.png", static_maps.png_bytes(static_maps.gap_figure(map_data)))
     scen = shared_scenario(map_data, "Scenario <A>", 5)
-    sc = static_maps.save_png(static_maps.scenario_figure(scen, lang="en"), tmp_path / "a.png")
+    sc = write_bytes(tmp_path / "a.png", static_maps.png_bytes(static_maps.scenario_figure(scen, lang="en")))
     for path in (gap, sc):
         assert path.stat().st_size > 100_000
         # A4 landscape at 200 dpi: wide enough to print sharp.
@@ -97,15 +98,15 @@ def test_report(map_data, ranking, tmp_path):
     maps_dir = tmp_path / "maps"
     maps_dir.mkdir()
     (maps_dir / "gap.html").write_text("x", encoding="utf-8")
-    target = write_report(
-        tmp_path / "report.html",
+    html = render_report(
+        base_dir=tmp_path,  # map links relative to the report's folder
         priority=hostile,
         coverage_lgn=cov,
         comparison=comparison,
         gains={"A": a.sites["marginal_demand"].tolist(), "B": b.sites["marginal_demand"].tolist()},
         maps=[ReportMap("Gap <now>", static_maps.gap_figure(map_data), maps_dir / "gap.html")],
     )
-    page = target.read_text(encoding="utf-8")
+    page = write_text(tmp_path / "report.html", html).read_text(encoding="utf-8")
     # Escaped data.
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script>alert" not in page and "B &lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -131,7 +132,8 @@ def test_report_in_french_without_optional_parts(ranking):
 
 
 def test_sector_and_lgn_coverage_from_points():
-    from geoplanner.outputs.report import lgn_coverage, sector_coverage
+    from geoplanner.outputs.maps.data import sector_coverage
+    from geoplanner.outputs.report import lgn_coverage
 
     inf = float("inf")
     points = pd.DataFrame(

@@ -76,7 +76,8 @@ def run_tables(tmp_path_factory, data_dir):
 
 @pytest.fixture(scope="module")
 def workbook(run_tables):
-    from geoplanner.outputs.workbook import main_job_sheets, write_workbook
+    from geoplanner.outputs.workbook import main_job_sheets
+    from geoplanner.pipeline.workbook import write_workbook
 
     out, tables, cov = run_tables
     sheets = main_job_sheets(
@@ -219,7 +220,7 @@ def test_text_is_never_a_formula(workbook):
 
 
 def test_same_tables_give_the_same_bytes(workbook, tmp_path):
-    from geoplanner.outputs.workbook import write_workbook
+    from geoplanner.pipeline.workbook import write_workbook
 
     path, sheets = workbook
     again = write_workbook(tmp_path / "again.xlsx", sheets, [])
@@ -280,7 +281,8 @@ def test_geometry_is_refused_and_dropped_by_the_builder(tmp_path):
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from geoplanner.outputs.workbook import Sheet, main_job_sheets, write_workbook
+    from geoplanner.outputs.workbook import Sheet, main_job_sheets
+    from geoplanner.pipeline.workbook import write_workbook
 
     gdf = gpd.GeoDataFrame({"rank": [1], "priority": [True]}, geometry=[Point(0, 0)], crs="EPSG:31370")
     with pytest.raises(ValueError, match="geometry"):
@@ -293,7 +295,8 @@ def test_geometry_is_refused_and_dropped_by_the_builder(tmp_path):
 def test_written_with_the_step(tmp_path):
     """Inside output_step the workbook lands with the step's other outputs, not before; a failed step leaves none."""
     from geoplanner.outputs.files import output_step
-    from geoplanner.outputs.workbook import Sheet, write_workbook
+    from geoplanner.outputs.workbook import Sheet
+    from geoplanner.pipeline.workbook import write_workbook
 
     sheet = Sheet("t", pd.DataFrame({"a": [1, 2]}))
     with output_step(tmp_path):

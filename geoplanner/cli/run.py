@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
         from geoplanner.core import settings
         from geoplanner.core.progress import reporting
         from geoplanner.outputs.files import ensure_output_dir
-        from geoplanner.pipeline import run_all
         from geoplanner.pipeline.load import need_params
+        from geoplanner.pipeline.run import run_all
         from geoplanner.scenario.compare import COMPARISON_LABELS as labels
 
         out_dir = ensure_output_dir(out or settings.output_dir())

@@ -17,15 +17,18 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
+
+from geoplanner.core.errors import DataError
 
 __all__ = [
     "atomic_path",
@@ -34,10 +37,16 @@ __all__ = [
     "csv_safe",
     "ensure_output_dir",
     "write_text",
+    "write_bytes",
     "write_json",
     "write_csv",
     "write_gpkg",
     "write_with",
+    "formula_like",
+    "gpkg_tables",
+    "write_layer_styles",
+    "STYLE_NAME_MAX",
+    "STYLES_UPDATE_TIME",
 ]
 
 
@@ -153,8 +162,6 @@ def ensure_output_dir(path: str | Path, *, option: str = "--out") -> Path:
     DataError
         If a file stands where the folder or one of its parents should be, or it is not writable.
     """
-    from geoplanner.core.errors import DataError
-
     out = Path(path)
     existing = out
     while not existing.exists() and existing != existing.parent:
@@ -230,6 +237,13 @@ def write_text(target: str | Path, text: str) -> Path:
     return Path(target)
 
 
+def write_bytes(target: str | Path, data: bytes) -> Path:
+    """Write ``data`` atomically (a PNG, a workbook, a raster) and return the path."""
+    with atomic_path(target, defer=True) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
 def write_json(target: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented, key-sorted JSON atomically (deterministic output)."""
     return write_text(target, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
@@ -240,7 +254,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 
 
-def _formula_like(v: object) -> bool:
+def formula_like(v: object) -> bool:
+    """Return whether a spreadsheet would run ``v`` as a formula (text starting with ``= + - @``, not a number)."""
     return isinstance(v, str) and len(v) > 1 and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(v)
 
 
@@ -256,7 +271,7 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
         s = df[col]
         if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
             continue
-        risky = s.map(_formula_like).astype(bool)
+        risky = s.map(formula_like).astype(bool)
         if risky.any():
             if out is df:
                 out = df.copy()
@@ -299,3 +314,121 @@ def write_with(target: str | Path, writer: Callable[[Path], None]) -> Path:
     with atomic_path(target, defer=True) as tmp:
         writer(tmp)
     return Path(target)
+
+
+# ---------------------------------------------------------------------------------------------
+# QGIS layer styles inside a GeoPackage (built by geoplanner.outputs.qgis_styles)
+# ---------------------------------------------------------------------------------------------
+
+#: Characters QGIS gives the ``styleName`` field of ``layer_styles``.
+STYLE_NAME_MAX = 30
+#: ``update_time`` of every style row written (a fixed time, so the same styles give the same rows).
+STYLES_UPDATE_TIME = "1970-01-01T00:00:00.000Z"
+
+# The table exactly as QGIS's OGR provider creates it (through GDAL, so also registered in
+# gpkg_contents as an attributes table, which is how GDAL, and so QGIS, finds it).
+_CREATE_STYLES = """CREATE TABLE IF NOT EXISTS "layer_styles" (
+ "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+ "f_table_catalog" TEXT(256), "f_table_schema" TEXT(256), "f_table_name" TEXT(256),
+ "f_geometry_column" TEXT(256), "styleName" TEXT(30), "styleQML" TEXT, "styleSLD" TEXT,
+ "useAsDefault" BOOLEAN, "description" TEXT, "owner" TEXT(30), "ui" TEXT(30),
+ "update_time" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+
+
+class StyleRow(Protocol):
+    """What :func:`write_layer_styles` reads of a style (:class:`geoplanner.outputs.qgis_styles.LayerStyle`)."""
+
+    layer: str
+    name: str
+    qml: str
+    description: str
+    default: bool
+
+
+def gpkg_tables(con: sqlite3.Connection) -> set[str]:
+    """Return the names of the tables and views of an open GeoPackage (SQLite) connection."""
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+
+
+def _check_styles(styles: Sequence[StyleRow]) -> None:
+    for s in styles:
+        if not s.name or len(s.name) > STYLE_NAME_MAX:
+            raise ValueError(f"style name {s.name!r} must have 1 to {STYLE_NAME_MAX} characters")
+    defaults = [s.layer for s in styles if s.default]
+    if len(defaults) != len(set(defaults)):
+        raise ValueError("more than one default style for one layer")
+
+
+def write_layer_styles(gpkg: str | Path, styles: Sequence[StyleRow], *, update_time: str = STYLES_UPDATE_TIME) -> int:
+    """Store QGIS layer styles in a GeoPackage's ``layer_styles`` table.
+
+    The table is created when missing, with QGIS's schema, and registered the way GDAL does
+    (``gpkg_contents`` as an attributes table, ``gpkg_ogr_contents`` with its row count). A row
+    with the same layer, geometry column and style name is replaced; a new default style clears
+    the default flag of the layer's other styles, as QGIS does.
+
+    Parameters
+    ----------
+    gpkg
+        The GeoPackage, typically the temporary file of :func:`write_gpkg` not yet renamed (its
+        ``after`` callback).
+    styles
+        The styles to store (:class:`geoplanner.outputs.qgis_styles.LayerStyle`).
+    update_time
+        The rows' ``update_time`` (fixed by default, so output does not depend on the clock).
+
+    Returns
+    -------
+    int
+        The number of rows written.
+
+    Raises
+    ------
+    DataError
+        If the file is not a GeoPackage or a style names a layer without a geometry column.
+    ValueError
+        If a style name is too long or two styles of one layer are both the default.
+    """
+    path = Path(gpkg)
+    _check_styles(styles)
+    if not path.is_file():
+        raise DataError("GeoPackage not found", path=path)
+    with closing(sqlite3.connect(path)) as con, con:
+        tables = gpkg_tables(con)
+        if "gpkg_contents" not in tables or "gpkg_geometry_columns" not in tables:
+            raise DataError("not a GeoPackage (no gpkg_contents table)", path=path)
+        geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        for s in styles:
+            if s.layer not in geom:
+                raise DataError("no such layer with a geometry in the GeoPackage", path=path, column=s.layer)
+        con.execute(_CREATE_STYLES)
+        con.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
+            "SELECT 'layer_styles', 'attributes', 'layer_styles', '', ?, 0 "
+            "WHERE NOT EXISTS (SELECT 1 FROM gpkg_contents WHERE lower(table_name) = 'layer_styles')",
+            (update_time,),
+        )
+        for s in styles:
+            key = ("", s.layer, geom[s.layer])
+            if s.default:
+                con.execute(
+                    "UPDATE layer_styles SET useAsDefault = 0 "
+                    "WHERE f_table_schema = ? AND f_table_name = ? AND f_geometry_column = ?",
+                    key,
+                )
+            con.execute(
+                "DELETE FROM layer_styles WHERE f_table_schema = ? AND f_table_name = ? AND f_geometry_column = ? "
+                "AND styleName = ?",
+                (*key, s.name),
+            )
+            con.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+                "VALUES ('', ?, ?, ?, ?, ?, NULL, ?, ?, '', NULL, ?)",
+                (*key, s.name, s.qml, int(s.default), s.description, update_time),
+            )
+        if "gpkg_ogr_contents" in tables:  # GDAL's cached feature counts
+            (n,) = con.execute("SELECT count(*) FROM layer_styles").fetchone()
+            con.execute("DELETE FROM gpkg_ogr_contents WHERE lower(table_name) = 'layer_styles'")
+            con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES ('layer_styles', ?)", (n,))
+    return len(styles)

@@ -2,8 +2,9 @@
 
 QGIS keeps the styles of a GeoPackage layer in the table ``layer_styles`` of the same file (the
 table its "Save style → in database" writes, with the schema of its OGR provider) and applies a
-layer's default style when the layer is added. :func:`write_layer_styles` writes such rows with
-``sqlite3``; the ``*_styles`` functions build them for geoplanner's layers:
+layer's default style when the layer is added. The ``*_styles`` functions build such rows as
+:class:`LayerStyle` objects for geoplanner's layers; :func:`geoplanner.outputs.files.write_layer_styles`
+stores them (``sqlite3``):
 
 - the coverage layers (``coverage.gpkg``: ``sector``, ``wijk``, ``commune``, ``lgn``) hold one
   feature per area *and service set*, so every style is rule-based with one group of classes per
@@ -17,8 +18,10 @@ layer's default style when the layer is added. :func:`write_layer_styles` writes
   probability in classes.
 
 Style names and legend labels are Dutch by default (``lang``). The rows carry a fixed
-``update_time`` so the same layers get the same rows. Call the writers on the file being written
-(the temporary path of :func:`geoplanner.outputs.files.atomic_path`), before it is renamed into place.
+``update_time`` so the same layers get the same rows. :func:`style_coverage_gpkg` and
+:func:`style_priority_gpkg` are the ``after`` callbacks of :func:`geoplanner.outputs.files.write_gpkg`:
+they read which layers, sets and columns the file being written holds and store their styles in it,
+before it is renamed into place.
 """
 
 from __future__ import annotations
@@ -32,15 +35,15 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from geoplanner.core.errors import DataError
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
+from geoplanner.inputs.services import SERVICE_SETS
+from geoplanner.outputs.files import STYLE_NAME_MAX, STYLES_UPDATE_TIME, gpkg_tables, write_layer_styles
 
 __all__ = [
     "LayerStyle",
     "Rule",
     "fill_symbol",
     "marker_symbol",
-    "write_layer_styles",
     "read_layer_styles",
     "rule_based_qml",
     "categorized_qml",
@@ -56,7 +59,7 @@ __all__ = [
 ]
 
 #: ``update_time`` of every row written (a fixed time, so the same styles give the same rows).
-UPDATE_TIME = "1970-01-01T00:00:00.000Z"
+UPDATE_TIME = STYLES_UPDATE_TIME
 #: Coverage layers of ``coverage.gpkg`` that get the walking-time and share styles.
 COVERAGE_LAYERS = ("sector", "wijk", "commune", "lgn")
 #: Walking-time class bounds (minutes): the classes of the HTML maps (``maps.MINUTE_BREAKS``).
@@ -83,7 +86,6 @@ _OTHER_COLOURS = ("#a65628", "#f781bf", "#66c2a5", "#e6ab02", "#1b9e77", "#7570b
 # Set shown by default on the coverage layers: all consultation bureaus, the headline figure.
 _DEFAULT_SET = "any_cb"
 _DEFAULT_THRESHOLD = 15.0
-_STYLE_NAME_MAX = 30  # width QGIS gives the styleName field
 # QGIS's geometry type codes (QgsWkbTypes::GeometryType).
 _GEOMETRY = {"point": 0, "line": 1, "polygon": 2}
 _QGIS_VERSION = "3.22.0"  # the QML format written (QGIS 3.22 LTR and later read it)
@@ -143,103 +145,10 @@ class LayerStyle:
     default: bool = False
 
 
-# The table exactly as QGIS's OGR provider creates it (through GDAL, so also registered in
-# gpkg_contents as an attributes table, which is how GDAL, and so QGIS, finds it).
-_CREATE = """CREATE TABLE IF NOT EXISTS "layer_styles" (
- "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
- "f_table_catalog" TEXT(256), "f_table_schema" TEXT(256), "f_table_name" TEXT(256),
- "f_geometry_column" TEXT(256), "styleName" TEXT(30), "styleQML" TEXT, "styleSLD" TEXT,
- "useAsDefault" BOOLEAN, "description" TEXT, "owner" TEXT(30), "ui" TEXT(30),
- "update_time" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
-
-
-def _tables(con: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-
-
-def write_layer_styles(gpkg: str | Path, styles: Sequence[LayerStyle], *, update_time: str = UPDATE_TIME) -> int:
-    """Store QGIS layer styles in a GeoPackage's ``layer_styles`` table.
-
-    The table is created when missing, with QGIS's schema, and registered the way GDAL does
-    (``gpkg_contents`` as an attributes table, ``gpkg_ogr_contents`` with its row count). A row
-    with the same layer, geometry column and style name is replaced; a new default style clears
-    the default flag of the layer's other styles, as QGIS does.
-
-    Parameters
-    ----------
-    gpkg
-        The GeoPackage, typically the temporary file of an atomic write that is not yet renamed.
-    styles
-        The styles to store.
-    update_time
-        The rows' ``update_time`` (fixed by default, so output does not depend on the clock).
-
-    Returns
-    -------
-    int
-        The number of rows written.
-
-    Raises
-    ------
-    DataError
-        If the file is not a GeoPackage or a style names a layer without a geometry column.
-    ValueError
-        If a style name is too long or two styles of one layer are both the default.
-    """
-    path = Path(gpkg)
-    for s in styles:
-        if not s.name or len(s.name) > _STYLE_NAME_MAX:
-            raise ValueError(f"style name {s.name!r} must have 1 to {_STYLE_NAME_MAX} characters")
-    defaults = [s.layer for s in styles if s.default]
-    if len(defaults) != len(set(defaults)):
-        raise ValueError("more than one default style for one layer")
-    if not path.is_file():
-        raise DataError("GeoPackage not found", path=path)
-    with closing(sqlite3.connect(path)) as con, con:
-        tables = _tables(con)
-        if "gpkg_contents" not in tables or "gpkg_geometry_columns" not in tables:
-            raise DataError("not a GeoPackage (no gpkg_contents table)", path=path)
-        geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
-        for s in styles:
-            if s.layer not in geom:
-                raise DataError("no such layer with a geometry in the GeoPackage", path=path, column=s.layer)
-        con.execute(_CREATE)
-        con.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
-            "SELECT 'layer_styles', 'attributes', 'layer_styles', '', ?, 0 "
-            "WHERE NOT EXISTS (SELECT 1 FROM gpkg_contents WHERE lower(table_name) = 'layer_styles')",
-            (update_time,),
-        )
-        for s in styles:
-            key = ("", s.layer, geom[s.layer])
-            if s.default:
-                con.execute(
-                    "UPDATE layer_styles SET useAsDefault = 0 "
-                    "WHERE f_table_schema = ? AND f_table_name = ? AND f_geometry_column = ?",
-                    key,
-                )
-            con.execute(
-                "DELETE FROM layer_styles WHERE f_table_schema = ? AND f_table_name = ? AND f_geometry_column = ? "
-                "AND styleName = ?",
-                (*key, s.name),
-            )
-            con.execute(
-                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
-                "VALUES ('', ?, ?, ?, ?, ?, NULL, ?, ?, '', NULL, ?)",
-                (*key, s.name, s.qml, int(s.default), s.description, update_time),
-            )
-        if "gpkg_ogr_contents" in tables:  # GDAL's cached feature counts
-            (n,) = con.execute("SELECT count(*) FROM layer_styles").fetchone()
-            con.execute("DELETE FROM gpkg_ogr_contents WHERE lower(table_name) = 'layer_styles'")
-            con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES ('layer_styles', ?)", (n,))
-    return len(styles)
-
-
 def read_layer_styles(gpkg: str | Path) -> list[dict]:
     """Return the rows of a GeoPackage's ``layer_styles`` table (empty when it has none), by id."""
     with closing(sqlite3.connect(Path(gpkg))) as con:
-        if "layer_styles" not in _tables(con):
+        if "layer_styles" not in gpkg_tables(con):
             return []
         con.row_factory = sqlite3.Row
         return [dict(r) for r in con.execute("SELECT * FROM layer_styles ORDER BY id")]
@@ -501,15 +410,11 @@ def _literal(value: str) -> str:
 
 
 def _set_label(name: str) -> str:
-    from geoplanner.inputs.services import SERVICE_SETS
-
     return SERVICE_SETS[name][0] if name in SERVICE_SETS else name
 
 
 def _ordered_sets(sets: Iterable[str]) -> list[str]:
     """Built-in sets in their defined order, then the user's, sorted."""
-    from geoplanner.inputs.services import SERVICE_SETS
-
     given = list(dict.fromkeys(sets))
     return [s for s in SERVICE_SETS if s in given] + sorted(s for s in given if s not in SERVICE_SETS)
 
@@ -611,7 +516,7 @@ def coverage_styles(
             ]
             qml = rule_based_qml(rules, geometry="polygon", key=f"{layer}:{col}")
             desc = f"{name} — {_t('per_set', lang)}"
-            out.append(LayerStyle(layer, name[:_STYLE_NAME_MAX], qml, desc, default))
+            out.append(LayerStyle(layer, name[:STYLE_NAME_MAX], qml, desc, default))
     return out
 
 
@@ -621,8 +526,6 @@ def services_style(sets: Sequence[str], *, layer: str = "services", lang: str = 
     A set drawing on more than one bundle dataset repeats the points of the single sets, so
     only the single sets (and the user's) are ticked; when there are none, every set is.
     """
-    from geoplanner.inputs.services import SERVICE_SETS
-
     check_lang(lang)
     ordered = _ordered_sets(sets)
     union = {s for s in ordered if s in SERVICE_SETS and len(SERVICE_SETS[s][1]) > 1}
@@ -706,7 +609,7 @@ def style_coverage_gpkg(gpkg: str | Path, *, lang: str = DEFAULT_LANG, default_s
     """
     path = Path(gpkg)
     with closing(sqlite3.connect(path)) as con:
-        present = _tables(con)
+        present = gpkg_tables(con)
         layers = [lv for lv in COVERAGE_LAYERS if lv in present]
         sets: list[str] = []
         thresholds: set[float] = set()

@@ -1,16 +1,15 @@
 """The Excel deliverable: one workbook with a notes sheet first and one sheet per table.
 
-:func:`write_workbook` writes any ordered list of :class:`Sheet` (a DataFrame, a sheet name and
-display headers) after a notes sheet (estimates, incomplete layers, contents, sources). Values
+:func:`workbook_bytes` builds a workbook of any ordered list of :class:`Sheet` (a DataFrame, a sheet
+name and display headers) after a notes sheet (estimates, incomplete layers, contents, sources). Values
 stay what the CSV outputs hold — numbers as number cells with a display format, booleans as
 booleans, text as text — so a spreadsheet user can sort, filter and compute; only the headers are
 translated. :func:`main_job_sheets` builds the sheet list of the main job from whichever of its
 tables are at hand.
 
-The file is written atomically (:func:`geoplanner.outputs.files.write_with`, so inside
-:func:`geoplanner.outputs.files.output_step` it lands with the step's other outputs) and is
-byte-for-byte the same for the same inputs: no creation or modification time in the document
-properties and a fixed time stamp on every member of the zip archive.
+It returns the file's bytes (:mod:`geoplanner.pipeline.workbook` writes them), byte-for-byte the
+same for the same inputs: no creation or modification time in the document properties and a fixed
+time stamp on every member of the zip archive.
 """
 
 from __future__ import annotations
@@ -22,30 +21,25 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+import geoplanner
 from geoplanner.core import settings
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
-from geoplanner.outputs.files import _formula_like, write_with
-
-if TYPE_CHECKING:
-    from geoplanner.access.times import CoverageRun
-    from geoplanner.pipeline import RankRun
-    from geoplanner.scenario.result import ScenarioResult
+from geoplanner.outputs.files import formula_like
+from geoplanner.outputs.report.tables import comparison_rows
 
 __all__ = [
     "Sheet",
-    "write_workbook",
+    "workbook_bytes",
     "column_header",
     "default_headers",
     "number_format",
     "sheet_titles",
     "main_job_sheets",
-    "write_run_workbook",
     "WORKBOOK_NAME",
     "COVERAGE_LEVELS",
     "EXCEL_MAX_ROWS",
@@ -374,7 +368,7 @@ def _put(ws: Any, row: int, col: int, value: Any) -> Any:
         # Excel's quote prefix, the workbook's form of the CSV's leading apostrophe.
         if value.startswith("=") or value in _ERROR_CODES:
             cell.data_type = "s"
-        if _formula_like(value):
+        if formula_like(value):
             cell.data_type = "s"
             cell.quotePrefix = True
     return cell
@@ -397,8 +391,9 @@ def _check_frame(sheet: Sheet) -> pd.DataFrame:
 
 
 def _fill_sheet(ws: Any, sheet: Sheet) -> None:
+    # openpyxl is heavy and only the workbook step needs it: imported when a workbook is built
     from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # (same reason)
 
     frame = _check_frame(sheet)
     columns = [str(c) for c in frame.columns]
@@ -439,9 +434,7 @@ def _fill_sheet(ws: Any, sheet: Sheet) -> None:
 
 def _fill_notes(ws: Any, notes: Sequence[str], contents: Sequence[tuple[str, str]], lang: str, title: str,
                 attribution: Sequence[str]) -> None:  # fmt: skip
-    from openpyxl.styles import Alignment, Font
-
-    import geoplanner
+    from openpyxl.styles import Alignment, Font  # heavy, only for workbooks: imported when one is built
 
     wrap = Alignment(wrap_text=True, vertical="top")
     r = 1
@@ -468,16 +461,15 @@ def _fill_notes(ws: Any, notes: Sequence[str], contents: Sequence[tuple[str, str
     ws.column_dimensions["B"].width = 90
 
 
-def write_workbook(
-    target: str | Path,
+def workbook_bytes(
     sheets: Sequence[Sheet],
     notes: Sequence[str] = (),
     *,
     lang: str = DEFAULT_LANG,
     title: str | None = None,
     attribution: Sequence[str] = settings.ATTRIBUTION,
-) -> Path:
-    """Write an .xlsx workbook: a notes sheet first, then one sheet per table, atomically.
+) -> bytes:
+    """Build an .xlsx workbook: a notes sheet first, then one sheet per table; return its bytes.
 
     Each table sheet has its header row frozen and an autofilter over the table; numbers are
     number cells (with the formats of :func:`number_format` or the sheet's own), booleans are
@@ -493,9 +485,6 @@ def write_workbook(
 
     Parameters
     ----------
-    target
-        The ``.xlsx`` path. Inside :func:`geoplanner.outputs.files.output_step` the file lands with the
-        step's other outputs.
     sheets
         The tables, in order.
     notes
@@ -509,10 +498,10 @@ def write_workbook(
 
     Returns
     -------
-    pathlib.Path
-        ``target``.
+    bytes
+        The ``.xlsx`` file (written by :func:`geoplanner.pipeline.workbook.write_workbook`).
     """
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy, only for workbooks: imported when one is built
 
     check_lang(lang)
     for sheet in sheets:
@@ -533,8 +522,7 @@ def write_workbook(
     props.language = lang
     buf = io.BytesIO()
     wb.save(buf)
-    data = _fixed_archive(buf.getvalue(), props)
-    return write_with(target, lambda tmp: tmp.write_bytes(data))
+    return _fixed_archive(buf.getvalue(), props)
 
 
 def _fixed_archive(data: bytes, props: Any) -> bytes:
@@ -543,8 +531,9 @@ def _fixed_archive(data: bytes, props: Any) -> bytes:
     ``Workbook.save`` stamps the properties with the current time and each zip member with the
     current local time; both are replaced here.
     """
+    # openpyxl is heavy and only the workbook step needs it: imported when a workbook is built
     from openpyxl.xml.constants import DCTERMS_NS
-    from openpyxl.xml.functions import tostring
+    from openpyxl.xml.functions import tostring  # (same reason)
 
     tree = props.to_tree()
     for tag in ("created", "modified"):  # a time of writing would change every run: leave them out
@@ -630,8 +619,6 @@ def main_job_sheets(
         name = _text(key, lang) if key in _TEXT else f"{label('covered', lang)} {level}"
         sheets.append(Sheet(name, c, default_headers(c, lang), description=_text("desc_coverage", lang)))
     if given(comparison):
-        from geoplanner.outputs.report import comparison_rows
-
         c = _plain(comparison)
         # the report's headers, so the workbook and the report name the columns alike
         heads = dict(zip([str(x) for x in c.columns], comparison_rows(c.head(1), lang=lang)["header"], strict=True))
@@ -647,74 +634,3 @@ def main_job_sheets(
             sheets.append(Sheet(f"{label('timetable', lang)} {scenario}", t, default_headers(t, lang),
                                 description=f"{_text('desc_timetable', lang)}: {scenario}"))  # fmt: skip
     return sheets
-
-
-#: Coverage levels the main job's workbook shows (the sector table stays in its CSV and GeoPackage).
-_RUN_LEVELS = ("region", "lgn", "commune", "wijk", "priority_wijken")
-
-
-def write_run_workbook(
-    out_dir: str | Path,
-    *,
-    rank: RankRun,
-    coverage: CoverageRun,
-    comparison: pd.DataFrame,
-    comparison_lgn: pd.DataFrame,
-    results: Sequence[ScenarioResult],
-    notes: Sequence[str] = (),
-    lang: str = DEFAULT_LANG,
-) -> list[Path]:
-    """Write the main job's ``geoplanner.xlsx`` and its manifest into ``out_dir`` as one step.
-
-    The sheets are the tables the run wrote to CSV (:func:`main_job_sheets`): the ranking,
-    coverage per region, LGN, commune, wijk and priority wijken, the scenario comparison (and per
-    LGN) and each scenario's timetable. The manifest ``manifest_workbook.json`` records those CSV
-    files as its inputs (with their sha256), so the workbook can be traced to them.
-
-    Parameters
-    ----------
-    out_dir
-        The run's output root.
-    rank
-        :func:`geoplanner.pipeline.run_rank`'s result (its ``table`` is ``priority_wijken.csv``).
-    coverage
-        The coverage step's result (``tables`` by level, ``outputs``).
-    comparison, comparison_lgn
-        :func:`geoplanner.scenario.write_comparison`'s tables.
-    results
-        The scenario results, in comparison order (their ``timetable``).
-    notes
-        The run's notes (estimates, incomplete layers), shown first.
-    lang
-        Language of headers, sheet names and the notes sheet.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The workbook and its manifest.
-    """
-    from geoplanner.outputs.files import output_step
-    from geoplanner.outputs.manifest import write_manifest
-
-    out = Path(out_dir)
-    priority = rank.table if rank.table is not None else rank.ranking
-    levels = {lv: coverage.tables[lv] for lv in _RUN_LEVELS if lv in coverage.tables}
-    timetables = {r.scenario.name: r.timetable for r in results if len(r.timetable)}
-    sheets = main_job_sheets(priority=priority, coverage=levels, comparison=comparison,
-                             comparison_lgn=comparison_lgn, timetables=timetables, lang=lang)  # fmt: skip
-    wanted = {"priority_wijken.csv", *(f"coverage_{lv}.csv" for lv in levels)}
-    sources = [p for p in [*rank.outputs, *coverage.outputs] if Path(p).name in wanted]
-    sources += [out / "compare" / "comparison.csv", out / "compare" / "comparison_lgn.csv"]
-    sources += [out / name / "timetable.csv" for name in timetables]
-    with output_step(out, manifest="manifest_workbook.json"):
-        target = write_workbook(out / WORKBOOK_NAME, sheets, notes, lang=lang)
-        manifest = write_manifest(
-            out,
-            command="geoplanner run",
-            inputs=[p for p in sources if Path(p).is_file()],
-            parameters={"lang": lang, "sheets": [s.name for s in sheets]},
-            outputs=[target],
-            notes=list(notes),
-            name="manifest_workbook.json",
-        )
-    return [target, manifest]

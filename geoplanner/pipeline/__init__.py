@@ -5,21 +5,17 @@ writes its files atomically as one step with a manifest (inputs with sha256, par
 returns what it computed so a notebook user can keep working with it. Modules: :mod:`~geoplanner.pipeline.load`
 (what every step shares: need inputs, the network, read once and cached), :mod:`~geoplanner.pipeline.rank`,
 :mod:`~geoplanner.pipeline.coverage`, :mod:`~geoplanner.pipeline.siting`, and :mod:`~geoplanner.pipeline.run`
-(the main job).
+(the main job; import it from there: it loads the map and report libraries).
 """
 
 from geoplanner.pipeline.coverage import DEFAULT_SETS, CoverageRun, run_coverage
 from geoplanner.pipeline.rank import RANK_COLUMNS, RankRun, run_rank
-from geoplanner.pipeline.run import MainRun, run_all, scenario_files
 
 __all__ = [
     "DEFAULT_SETS",
     "RANK_COLUMNS",
     "CoverageRun",
-    "MainRun",
     "RankRun",
-    "run_all",
     "run_coverage",
     "run_rank",
-    "scenario_files",
 ]

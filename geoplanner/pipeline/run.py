@@ -13,12 +13,12 @@ from geoplanner.core import settings
 from geoplanner.core.progress import stage
 from geoplanner.need import NeedParams
 from geoplanner.outputs.manifest import write_manifest
-from geoplanner.outputs.report import make_report
-from geoplanner.outputs.workbook import write_run_workbook
 from geoplanner.pipeline.coverage import CoverageRun, run_coverage
 from geoplanner.pipeline.load import load_network
+from geoplanner.pipeline.maps import make_report
 from geoplanner.pipeline.rank import RankRun, run_rank
 from geoplanner.pipeline.siting import build_context, load_scenario, write_comparison, write_scenario_outputs
+from geoplanner.pipeline.workbook import write_run_workbook
 from geoplanner.scenario import ScenarioResult, evaluate, solution_record, with_baseline
 
 __all__ = ["MainRun", "run_all", "scenario_files"]
@@ -122,8 +122,8 @@ def run_all(
     outputs += written
     with stage("kaarten en rapport", into=timings, key="report"):
         report = make_report(
-            paths, out_dir, lang=lang, self_contained=self_contained, network=network, data_dir=data_dir,
-            context=context, results=results, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
+            results, context, out_dir, lang=lang, self_contained=self_contained, data_dir=data_dir,
+            scenario_paths=paths, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
         )  # fmt: skip
     outputs += report.outputs
     notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))

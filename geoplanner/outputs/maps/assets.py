@@ -4,26 +4,22 @@ Online maps reference these files on the jsDelivr CDN. For intranets and e-mail,
 be written *self-contained*: every ``<script src>`` and stylesheet ``<link>`` is replaced by
 the file's content (CSS images become ``data:`` URIs), so the page needs no network at all.
 
-The files are never committed to the repository. ``geoplanner assets fetch`` downloads the
-npm tarballs named below (the same files jsDelivr serves), checks each tarball's sha256, and
-extracts the few files used into ``settings.cache_dir() / "assets"``.
+The files are never committed to the repository. ``geoplanner assets fetch``
+(:func:`geoplanner.pipeline.assets.fetch_assets`) downloads the npm tarballs named below (the same
+files jsDelivr serves), checks each tarball's sha256, and extracts the few files used into the
+assets folder (``<cache_dir>/assets``, :func:`geoplanner.pipeline.assets.assets_dir`). The
+functions here read that folder, passed in.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 import mimetypes
 import re
-import tarfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from geoplanner.core import settings
 from geoplanner.core.errors import DataError, DataMissingError
-from geoplanner.outputs.files import write_with
 
 __all__ = [
     "Package",
@@ -33,16 +29,15 @@ __all__ = [
     "SYNC_JS",
     "NPM_REGISTRY",
     "cdn_url",
-    "assets_dir",
+    "local_path",
     "asset_file",
     "missing_assets",
-    "fetch_assets",
     "inline_assets",
     "localize_assets",
     "FETCH_COMMAND",
 ]
 
-#: Where ``fetch_assets`` downloads tarballs from (the public npm registry).
+#: Where the tarballs are downloaded from (the public npm registry).
 NPM_REGISTRY = "https://registry.npmjs.org"
 #: The CDN the online maps reference; it serves npm packages at ``/npm/<name>@<version>/<path>``.
 _CDN = "https://cdn.jsdelivr.net/npm"
@@ -118,17 +113,13 @@ SYNC_JS = [("Leaflet.Sync", cdn_url("leaflet.sync", "L.Map.Sync.js"))]
 _URL_RE = re.compile(re.escape(_CDN) + r"/(?P<name>[^@/]+)@(?P<version>[^/]+)/(?P<path>[^\"'\s)]+)")
 
 
-def assets_dir(cache_dir: Path | None = None) -> Path:
-    """Return the folder holding the extracted asset files."""
-    return Path(cache_dir if cache_dir is not None else settings.cache_dir()) / "assets"
+def local_path(pkg: Package, path: str, folder: Path) -> Path:
+    """Return where file ``path`` of package ``pkg`` lies in the assets folder ``folder``."""
+    return Path(folder) / f"{pkg.name}@{pkg.version}" / path
 
 
-def _local_path(pkg: Package, path: str, cache_dir: Path | None) -> Path:
-    return assets_dir(cache_dir) / f"{pkg.name}@{pkg.version}" / path
-
-
-def asset_file(url: str, cache_dir: Path | None = None) -> Path:
-    """Return the cached file for a pinned CDN ``url``.
+def asset_file(url: str, folder: Path) -> Path:
+    """Return the file of the assets folder ``folder`` for a pinned CDN ``url``.
 
     Raises
     ------
@@ -144,7 +135,7 @@ def asset_file(url: str, cache_dir: Path | None = None) -> Path:
             f"the map references {url}, which is not a pinned asset of geoplanner.outputs.maps.assets",
             hint="only the packages listed in geoplanner/assets.py can be inlined",
         )
-    local = _local_path(pkg, m["path"], cache_dir)
+    local = local_path(pkg, m["path"], folder)
     if not local.is_file():
         raise DataMissingError(
             f"offline asset {pkg.name}@{pkg.version}/{m['path']} is not in the cache",
@@ -154,68 +145,9 @@ def asset_file(url: str, cache_dir: Path | None = None) -> Path:
     return local
 
 
-def missing_assets(cache_dir: Path | None = None) -> list[str]:
-    """Return ``name@version/path`` of every pinned file not yet in the cache."""
-    return [
-        f"{p.name}@{p.version}/{f}" for p in PACKAGES for f in p.files if not _local_path(p, f, cache_dir).is_file()
-    ]
-
-
-def _download(url: str, timeout: float) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (fixed https URL)
-        return resp.read()
-
-
-def fetch_assets(cache_dir: Path | None = None, *, force: bool = False, timeout: float = 60.0) -> list[Path]:
-    """Download the pinned npm tarballs and extract the files the maps use.
-
-    Parameters
-    ----------
-    cache_dir
-        Cache root; default ``settings.cache_dir()``.
-    force
-        Download even when every file of a package is already cached.
-    timeout
-        Seconds per download.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The extracted files, in ``PACKAGES`` order.
-
-    Raises
-    ------
-    DataError
-        If a download fails or a tarball's sha256 differs from the pinned value.
-    """
-    out: list[Path] = []
-    for pkg in PACKAGES:
-        targets = [_local_path(pkg, f, cache_dir) for f in pkg.files]
-        if not force and all(t.is_file() for t in targets):
-            out.extend(targets)
-            continue
-        try:
-            blob = _download(pkg.tarball_url, timeout)
-        except OSError as exc:
-            raise DataError(
-                f"could not download {pkg.tarball_url}: {exc}",
-                hint="this command needs access to registry.npmjs.org",
-            ) from exc
-        digest = hashlib.sha256(blob).hexdigest()
-        if digest != pkg.sha256:
-            raise DataError(
-                f"sha256 of {pkg.name}-{pkg.version}.tgz is {digest}, expected {pkg.sha256}",
-                hint="the download was altered or truncated; try again",
-            )
-        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
-            for rel, target in zip(pkg.files, targets, strict=True):
-                member = tar.extractfile(f"package/{rel}")
-                if member is None:
-                    raise DataError(f"{rel} is missing from {pkg.tarball_url}")
-                data = member.read()
-                write_with(target, lambda tmp, data=data: tmp.write_bytes(data))
-                out.append(target)
-    return out
+def missing_assets(folder: Path) -> list[str]:
+    """Return ``name@version/path`` of every pinned file not yet in the assets folder ``folder``."""
+    return [f"{p.name}@{p.version}/{f}" for p in PACKAGES for f in p.files if not local_path(p, f, folder).is_file()]
 
 
 _SCRIPT_RE = re.compile(r"<script\s+src=\"(?P<url>https?://[^\"]+)\"\s*>\s*</script>")
@@ -243,15 +175,15 @@ def _css_with_data_uris(css: str, css_path: Path) -> str:
     return _CSS_URL_RE.sub(repl, css)
 
 
-def inline_assets(html: str, cache_dir: Path | None = None) -> str:
+def inline_assets(html: str, folder: Path) -> str:
     """Return ``html`` with every pinned CDN script and stylesheet inlined.
 
     Parameters
     ----------
     html
         A rendered map page.
-    cache_dir
-        Cache root; default ``settings.cache_dir()``.
+    folder
+        The assets folder (:func:`geoplanner.pipeline.assets.assets_dir`).
 
     Raises
     ------
@@ -262,26 +194,26 @@ def inline_assets(html: str, cache_dir: Path | None = None) -> str:
     """
 
     def script(m: re.Match[str]) -> str:
-        code = asset_file(m["url"], cache_dir).read_text(encoding="utf-8")
+        code = asset_file(m["url"], folder).read_text(encoding="utf-8")
         # A literal "</script" inside the code would end the element early.
         return "<script>" + code.replace("</script", "<\\/script") + "\n</script>"
 
     def link(m: re.Match[str]) -> str:
-        path = asset_file(m["url"], cache_dir)
+        path = asset_file(m["url"], folder)
         css = _css_with_data_uris(path.read_text(encoding="utf-8"), path)
         return "<style>" + css.replace("</style", "<\\/style") + "\n</style>"
 
     return _LINK_RE.sub(link, _SCRIPT_RE.sub(script, html))
 
 
-def localize_assets(html: str, cache_dir: Path | None = None) -> str:
-    """Return ``html`` with pinned CDN URLs pointing at the cached files (``file://`` URIs).
+def localize_assets(html: str, folder: Path) -> str:
+    """Return ``html`` with pinned CDN URLs pointing at the files of the assets folder (``file://`` URIs).
 
     For checking an online map without network (tests, a laptop on a train): the page is
     unchanged except where it fetches its scripts and stylesheets from.
     """
 
     def repl(m: re.Match[str]) -> str:
-        return asset_file(m.group(0), cache_dir).resolve().as_uri()
+        return asset_file(m.group(0), folder).resolve().as_uri()
 
     return _URL_RE.sub(repl, html)

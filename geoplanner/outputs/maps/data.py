@@ -1,23 +1,49 @@
 """What a map shows, apart from how it is drawn: :class:`MapData`, the shared class breaks.
 
-Kept apart from :mod:`geoplanner.outputs.maps` (folium) and :mod:`geoplanner.outputs.maps.static` (matplotlib) so
-that preparing a map's inputs, hashing them for the render cache (:mod:`geoplanner.outputs.maps.page_cache`)
-and sharing class breaks import neither drawing library; :mod:`geoplanner.outputs.maps` re-exports every
-name here.
+Kept apart from :mod:`geoplanner.outputs.maps.pages` (folium) and :mod:`geoplanner.outputs.maps.static`
+(matplotlib): preparing a map's inputs, hashing them for the render cache
+(:mod:`geoplanner.outputs.maps.page_cache`) and sharing class breaks draw nothing. The functions here
+are pure: :func:`assemble_map_data` puts one scenario's map together from frames already loaded
+(:mod:`geoplanner.pipeline.maps` loads them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
+from geoplanner.core import settings
 from geoplanner.core.errors import DataError
+from geoplanner.core.i18n import DEFAULT_LANG, label
+from geoplanner.inputs.services import ServiceSet
 
-__all__ = ["MapData", "MapScales", "map_scales", "covered_column"]
+__all__ = [
+    "MapData",
+    "MapScales",
+    "MAP_THRESHOLDS",
+    "map_scales",
+    "covered_column",
+    "quantile_breaks",
+    "gap_values",
+    "geometry_digest",
+    "commune_outlines",
+    "sector_coverage",
+    "ScenarioServices",
+    "map_base_layers",
+    "scenario_services",
+    "assemble_map_data",
+]
+
+#: Thresholds (minutes) of the coverage columns and isochrones the scenario maps draw.
+MAP_THRESHOLDS = (5, 10, 15)
 
 
 @dataclass(frozen=True)
@@ -81,7 +107,7 @@ class MapScales:
     gap_max: float
 
 
-def _quantile_breaks(values: np.ndarray, n: int = 5) -> tuple[float, ...]:
+def quantile_breaks(values: np.ndarray, n: int = 5) -> tuple[float, ...]:
     """Return up to ``n + 1`` increasing breaks (quantiles, rounded) spanning ``values``."""
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -98,7 +124,7 @@ def _quantile_breaks(values: np.ndarray, n: int = 5) -> tuple[float, ...]:
     return tuple(breaks)
 
 
-def _gap_values(data: MapData) -> pd.DataFrame:
+def gap_values(data: MapData) -> pd.DataFrame:
     """Return cd_sector, service_set, gap (children beyond the threshold) from the coverage."""
     cov = data.coverage
     if cov is None or cov.empty:
@@ -129,7 +155,233 @@ def map_scales(*datas: MapData) -> MapScales:
     births = np.concatenate([d.sectors["births"].to_numpy(dtype=float) for d in datas])
     dep = None
     if all("deprivation" in d.sectors.columns for d in datas):
-        dep = _quantile_breaks(np.concatenate([d.sectors["deprivation"].to_numpy(dtype=float) for d in datas]))
-    gaps = [_gap_values(d)["gap"].to_numpy(dtype=float) for d in datas]
+        dep = quantile_breaks(np.concatenate([d.sectors["deprivation"].to_numpy(dtype=float) for d in datas]))
+    gaps = [gap_values(d)["gap"].to_numpy(dtype=float) for d in datas]
     gap_max = max((float(g.max()) for g in gaps if g.size), default=0.0)
-    return MapScales(births=_quantile_breaks(births), deprivation=dep, gap_max=gap_max)
+    return MapScales(births=quantile_breaks(births), deprivation=dep, gap_max=gap_max)
+
+
+def geometry_digest(geoms: np.ndarray) -> bytes:
+    """Return the sha256 (raw bytes) of geometries by their WKB: equal shapes, equal digests."""
+    return hashlib.sha256(b"".join(shapely.to_wkb(geoms))).digest()
+
+
+# Communes dissolved in this process, by the content of the sectors: every map of a run draws them.
+_DISSOLVED: dict[tuple, gpd.GeoDataFrame] = {}
+
+
+def commune_outlines(sectors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Commune polygons dissolved from the sectors (kept per content: every map of a run draws them)."""
+    key = ("communes", geometry_digest(np.asarray(sectors.geometry.values, dtype=object)))
+    key += (tuple(sectors["commune_nis"].astype(str)),)
+    hit = _DISSOLVED.get(key)
+    if hit is None:
+        hit = sectors.dissolve(by="commune_nis", as_index=False)[["commune_nis", "geometry"]]
+        _DISSOLVED.clear()  # one region per run: keep the last
+        _DISSOLVED[key] = hit
+    return hit
+
+
+def sector_coverage(points: pd.DataFrame, *, set_name: str, thresholds: Sequence[int] = MAP_THRESHOLDS) -> pd.DataFrame:
+    """Aggregate a scenario's demand points to sectors, in the accessibility coverage schema.
+
+    Parameters
+    ----------
+    points
+        ``ScenarioResult.points``: cd_sector, children, minutes (``inf`` = unreachable).
+    set_name
+        Written in ``service_set``.
+    thresholds
+        Minutes for the ``within_<t>_min`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        cd_sector, service_set, pop_0_2, within_<t>_min, share_within_<t>_min, mean_min (over
+        children who can reach a site), pop_unreachable.
+    """
+    p = pd.DataFrame(points[["cd_sector", "children", "minutes"]]).copy()
+    p["minutes"] = p["minutes"].astype(float)
+    finite = np.isfinite(p["minutes"].to_numpy())
+    p["reach_children"] = np.where(finite, p["children"], 0.0)
+    p["weighted_min"] = np.where(finite, p["children"] * np.where(finite, p["minutes"], 0.0), 0.0)
+    for t in thresholds:
+        p[f"within_{t}_min"] = np.where(p["minutes"] <= t, p["children"], 0.0)
+    agg = p.groupby("cd_sector", sort=True).sum(numeric_only=True)
+    out = pd.DataFrame({"cd_sector": agg.index, "service_set": set_name, "pop_0_2": agg["children"].to_numpy()})
+    for t in thresholds:
+        out[f"within_{t}_min"] = agg[f"within_{t}_min"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"share_within_{t}_min"] = out[f"within_{t}_min"] / out["pop_0_2"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean_min"] = (agg["weighted_min"] / agg["reach_children"]).to_numpy()
+    out["pop_unreachable"] = (agg["children"] - agg["reach_children"]).to_numpy()
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# One scenario's map, from frames already loaded
+# ---------------------------------------------------------------------------------------------
+
+
+def map_base_layers(
+    need_sectors: gpd.GeoDataFrame, sector_names: pd.DataFrame, wijken: gpd.GeoDataFrame, ranking: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return the sectors (need, names, deprivation) and the wijken (ranking) every map of a run draws.
+
+    Parameters
+    ----------
+    need_sectors
+        The need per sector (``Need.sectors``).
+    sector_names
+        The sector layer (cd_sector, sector_name_nl, sector_name_fr).
+    wijken
+        The wijk polygons (mdrc, geometry).
+    ranking
+        The wijk ranking the scenarios used (deprivation, rank, priority, …).
+    """
+    names = sector_names[["cd_sector", "sector_name_nl", "sector_name_fr"]]
+    sectors = need_sectors.merge(names, on="cd_sector", how="left").merge(
+        ranking[["mdrc", "deprivation"]], on="mdrc", how="left"
+    )
+    ranked = wijken[["mdrc", "geometry"]].merge(
+        ranking.drop(columns=[c for c in ("geometry",) if c in ranking.columns]), on="mdrc", how="left"
+    )
+    return sectors, ranked
+
+
+@dataclass(frozen=True)
+class ScenarioServices:
+    """The services a scenario keeps open, as a map draws them.
+
+    Attributes
+    ----------
+    points
+        The open services (EPSG:31370), the scenario's closures removed, one row per id.
+    excluded
+        Located rows of the same lists that are not current supply (or None).
+    labels
+        Display names of the open sets, the scenario and the service layers.
+    notes
+        The open sets' completeness notes.
+    """
+
+    points: gpd.GeoDataFrame
+    excluded: gpd.GeoDataFrame | None
+    labels: dict[str, str]
+    notes: list[str]
+
+
+def scenario_services(
+    scenario: Any, sets: Mapping[str, ServiceSet], layer_label: Callable[[str], str]
+) -> ScenarioServices:
+    """Return the services ``scenario`` keeps open, from its open service sets already loaded.
+
+    Parameters
+    ----------
+    scenario
+        The :class:`geoplanner.scenario.Scenario` (``open_sets``, ``close``, ``name``).
+    sets
+        Each of the scenario's open sets by name.
+    layer_label
+        Display name of a service layer that is not an open set (e.g. ``kg`` inside ``any_cb``).
+    """
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    parts, stale = [], []
+    for set_name in scenario.open_sets:
+        ss = sets[set_name]
+        labels[set_name] = ss.label
+        notes.append(ss.completeness_note)
+        parts.append(ss.points[~ss.points["id"].astype(str).isin(set(scenario.close))])
+        stale.append(ss.excluded.dropna(subset=["lat", "lon"]))  # not current supply, shown as such
+    services = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs).drop_duplicates("id")
+    stale_rows = pd.concat(stale, ignore_index=True).drop_duplicates("id") if stale else pd.DataFrame()
+    excluded = None
+    if len(stale_rows):
+        excluded = gpd.GeoDataFrame(
+            stale_rows,
+            geometry=gpd.points_from_xy(stale_rows["lon"].astype(float), stale_rows["lat"].astype(float)),
+            crs=settings.WGS84,
+        ).to_crs(settings.CRS)
+    labels[scenario.name] = scenario.name
+    for layer in sorted(set(services["layer"].astype(str)) - set(labels)):
+        labels[layer] = layer_label(layer)
+    return ScenarioServices(services, excluded, labels, notes)
+
+
+def _sites(result: Any) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """Return a scenario's new sites in the order chosen and their timetable (None without new sites)."""
+    if result.sites is None or not len(result.sites):
+        return None, None
+    r = result.sites
+    sites = gpd.GeoDataFrame(
+        {
+            "order": r["rank"].astype(int).to_numpy(),
+            "id": r["id"].astype(str).to_numpy(),
+            "name": r["name"].to_numpy(),
+            "type": r["type"].to_numpy(),
+            "marginal_demand": r["marginal_children"].to_numpy(dtype=float),
+        },
+        geometry=gpd.points_from_xy(r["x"], r["y"]),
+        crs=settings.CRS,
+    )
+    timetable = None
+    if result.timetable is not None and len(result.timetable):
+        timetable = result.timetable.rename(columns={"dag": "day"})
+    return sites, timetable
+
+
+def assemble_map_data(
+    result: Any,
+    *,
+    sectors: gpd.GeoDataFrame,
+    wijken: gpd.GeoDataFrame,
+    services: ScenarioServices,
+    isochrones: gpd.GeoDataFrame | None,
+    lang: str = DEFAULT_LANG,
+) -> MapData:
+    """Put one scenario's map together: need, ranking, coverage from its demand points, services, sites.
+
+    Parameters
+    ----------
+    result
+        A :class:`geoplanner.scenario.ScenarioResult`.
+    sectors, wijken
+        :func:`map_base_layers` (the same objects for every map of a run: their digests are kept).
+    services
+        :func:`scenario_services` of the result's scenario.
+    isochrones
+        The walking-time polygons of the open services and the new sites (None when there are none).
+    lang
+        Language of the title.
+
+    Returns
+    -------
+    MapData
+    """
+    s = result.scenario
+    sites, timetable = _sites(result)
+    thr = int(round(s.threshold_min))
+    cover_thresholds = tuple(sorted({*MAP_THRESHOLDS, thr}))
+    return MapData(
+        sectors=sectors,
+        wijken=wijken,
+        coverage=sector_coverage(result.points, set_name=s.name, thresholds=cover_thresholds),
+        isochrones=isochrones,
+        services=services.points,
+        excluded_services=services.excluded,
+        sites=sites,
+        timetable=timetable,
+        title=f"{label('scenario_title', lang)}: {s.name}"
+        if sites is not None
+        else f"{label('gap_title', lang)}: {s.name}",
+        threshold_min=thr,
+        notes=tuple(dict.fromkeys([*services.notes, *result.notes])),
+        labels=services.labels,
+        unserved=(
+            result.points.groupby("cd_sector", as_index=False)[["unserved_distance", "unserved_capacity"]].sum()
+            if "unserved_capacity" in result.points.columns
+            else None
+        ),
+    )

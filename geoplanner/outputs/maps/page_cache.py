@@ -6,7 +6,7 @@ stored as ``<cache_dir>/maps/<key>.pkl``, where the key is the sha256 of exactly
 
 - the page kind (gap, scenario, side by side; HTML or PNG) and how it is rendered (language,
   resolution, self-contained or not);
-- every input of the map (:class:`geoplanner.outputs.maps.MapData`: each table's columns, dtypes and
+- every input of the map (:class:`geoplanner.outputs.maps.data.MapData`: each table's columns, dtypes and
   values, geometries by their WKB; title, threshold, notes, labels) and the shared class breaks;
 - the code and the libraries that draw (the geoplanner package's ``.py`` source, numpy, pandas,
   scipy, shapely, matplotlib, folium, branca).
@@ -25,10 +25,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from geoplanner import cache as solutions
+from geoplanner import cache
 
 if TYPE_CHECKING:
-    from geoplanner.outputs.maps import MapData, MapScales
+    from geoplanner.outputs.maps.data import MapData, MapScales
 
 __all__ = ["KIND", "data_digest", "page_key", "cached"]
 
@@ -58,7 +58,7 @@ def data_digest(data: MapData, memo: dict[int, str] | None = None) -> str:
     memo
         Digests of tables already seen, by object id: the maps of one run share their sectors and
         wijken frames, which are then hashed once. Only valid while those frames are alive and
-        unchanged (one :func:`geoplanner.outputs.report.make_maps` call).
+        unchanged (one :func:`geoplanner.pipeline.maps.make_maps` call).
 
     Returns
     -------
@@ -71,13 +71,13 @@ def data_digest(data: MapData, memo: dict[int, str] | None = None) -> str:
         if value is None or hasattr(value, "columns"):
             if memo is not None and value is not None:
                 if id(value) not in memo:
-                    memo[id(value)] = solutions.frame_digest(value)
+                    memo[id(value)] = cache.frame_digest(value)
                 parts[f.name] = memo[id(value)]
             else:
-                parts[f.name] = solutions.frame_digest(value)
+                parts[f.name] = cache.frame_digest(value)
         else:
             parts[f.name] = value
-    return solutions.digest(parts)
+    return cache.digest(parts)
 
 
 def page_key(kind: str, digests: list[str], scales: MapScales | None, **options: Any) -> str:
@@ -100,14 +100,14 @@ def page_key(kind: str, digests: list[str], scales: MapScales | None, **options:
         64 hex digits.
     """
     parts = {
-        **solutions.base_parts(),
+        **cache.base_parts(),
         "drawing": dict(_drawing_libraries()),
         "kind": kind,
         "data": digests,
         "scales": None if scales is None else dataclasses.asdict(scales),
         "options": options,
     }
-    return solutions.digest(parts)
+    return cache.digest(parts)
 
 
 def cached(key: str, render: Callable[[], _T], *, use: bool, cache_dir: Path | None = None) -> _T:
@@ -132,9 +132,9 @@ def cached(key: str, render: Callable[[], _T], *, use: bool, cache_dir: Path | N
     """
     if not use:
         return render()
-    stored = solutions.load(key, cache_dir, KIND)
+    stored = cache.load(key, cache_dir, KIND)
     if isinstance(stored, (str, bytes)):
         return stored
     page = render()
-    solutions.save(key, page, cache_dir, KIND)
+    cache.save(key, page, cache_dir, KIND)
     return page

@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from pathlib import Path
 
+import geopandas as gpd
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
@@ -21,25 +21,20 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from geoplanner.core import settings
+from geoplanner.core import settings  # noqa: E402
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang, fmt_num, label  # noqa: E402
-from geoplanner.outputs.files import write_with  # noqa: E402
-from geoplanner.outputs.maps import (  # noqa: E402
-    _BIRTH_COLOURS,
-    _GAP_COLOUR,
-    _MINUTE_COLOURS,
-    _SITE_COLOUR,
+from geoplanner.outputs.maps.data import MapData, MapScales, commune_outlines, gap_values, map_scales  # noqa: E402
+from geoplanner.outputs.maps.style import (  # noqa: E402
+    BIRTH_COLOURS,
+    GAP_COLOUR,
     MINUTE_BREAKS,
-    MapData,
-    MapScales,
-    _classify,
-    _communes,
-    _gap_values,
-    _palette,
-    map_scales,
+    MINUTE_COLOURS,
+    SITE_COLOUR,
+    classify,
+    palette,
 )
 
-__all__ = ["gap_figure", "scenario_figure", "save_png", "png_bytes", "A4_LANDSCAPE"]
+__all__ = ["gap_figure", "scenario_figure", "png_bytes", "A4_LANDSCAPE"]
 
 #: Figure size in inches (A4 landscape).
 A4_LANDSCAPE = (11.69, 8.27)
@@ -90,11 +85,13 @@ def _north_arrow(ax: plt.Axes, lang: str) -> None:
     )
 
 
-def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figure, plt.Axes, list, list]:
-    """Figure with the sector fill, outlines, priority wijken and gap circles; returns legend handles."""
-    fig = Figure(figsize=A4_LANDSCAPE, layout="constrained")
-    ax = fig.add_subplot()
-    sectors = data.sectors.to_crs(settings.CRS)
+def _sector_fill(
+    data: MapData, sectors: gpd.GeoDataFrame, scales: MapScales, lang: str
+) -> tuple[list, str, list, list]:
+    """Return the sectors' fill colours, the legend title and the legend entries of the fill.
+
+    Walking time to the first service set when the coverage has it, else births in classes.
+    """
     handles: list = []
     labels: list = []
     cov = data.coverage
@@ -103,27 +100,36 @@ def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figu
         part = cov[cov["service_set"].astype(str) == first].set_index("cd_sector")["mean_min"]
         minutes = sectors["cd_sector"].map(part).to_numpy(dtype=float)
         breaks = (*MINUTE_BREAKS, math.inf)
-        cls = _classify(minutes, breaks)
-        colours = [_MINUTE_COLOURS[c] if c >= 0 else "#dddddd" for c in cls]
+        cls = classify(minutes, breaks)
+        colours = [MINUTE_COLOURS[c] if c >= 0 else "#dddddd" for c in cls]
         fill_title = f"{label('walk_time', lang)}\n{data.labels.get(first, first)}"
-        for lo, hi, c in zip(breaks[:-1], breaks[1:], _MINUTE_COLOURS, strict=True):
+        for lo, hi, c in zip(breaks[:-1], breaks[1:], MINUTE_COLOURS, strict=True):
             handles.append(Patch(facecolor=c, edgecolor="#777"))
             labels.append(
                 f"{lo}–{hi} {label('minutes', lang)}" if math.isfinite(hi) else f"{lo}+ {label('minutes', lang)}"
             )
     else:
         br = scales.births
-        pal = _palette(len(br) - 1, _BIRTH_COLOURS)
-        cls = _classify(sectors["births"].to_numpy(dtype=float), br)
+        pal = palette(len(br) - 1, BIRTH_COLOURS)
+        cls = classify(sectors["births"].to_numpy(dtype=float), br)
         colours = [pal[c] if c >= 0 else "#dddddd" for c in cls]
         fill_title = f"{label('births', lang)} ({label('estimated', lang)})"
         for i, c in enumerate(pal):
             handles.append(Patch(facecolor=c, edgecolor="#777"))
             labels.append(f"{fmt_num(br[i], lang, 0)}–{fmt_num(br[i + 1], lang, 0)}")
+    return colours, fill_title, handles, labels
+
+
+def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figure, plt.Axes, list, list]:
+    """Figure with the sector fill, outlines, priority wijken and gap circles; returns legend handles."""
+    fig = Figure(figsize=A4_LANDSCAPE, layout="constrained")
+    ax = fig.add_subplot()
+    sectors = data.sectors.to_crs(settings.CRS)
+    colours, fill_title, handles, labels = _sector_fill(data, sectors, scales, lang)
     handles.insert(0, Patch(visible=False))
     labels.insert(0, fill_title)
     sectors.plot(ax=ax, color=colours, edgecolor="#bbbbbb", linewidth=0.2)
-    _communes(sectors).boundary.plot(ax=ax, color="#333333", linewidth=0.8)  # dissolved once per run
+    commune_outlines(sectors).boundary.plot(ax=ax, color="#333333", linewidth=0.8)  # dissolved once per run
     if data.wijken is not None and "priority" in data.wijken.columns:
         prio = data.wijken[data.wijken["priority"].astype(bool)].to_crs(settings.CRS)
         prio.boundary.plot(ax=ax, color="black", linewidth=1.6)
@@ -142,7 +148,7 @@ def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figu
             )
         handles.append(Patch(facecolor="none", edgecolor="black", linewidth=1.6))
         labels.append(label("priority", lang))
-    gaps = _gap_values(data)
+    gaps = gap_values(data)
     if not gaps.empty:
         first = sorted(gaps["service_set"].astype(str).unique())[0]
         g = gaps[gaps["service_set"].astype(str) == first].set_index("cd_sector")["gap"]
@@ -154,9 +160,9 @@ def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figu
             pts.x[keep],
             pts.y[keep],
             s=_GAP_MAX_AREA * vals[keep] / gmax,
-            color=_GAP_COLOUR,
+            color=GAP_COLOUR,
             alpha=0.45,
-            edgecolor=_GAP_COLOUR,
+            edgecolor=GAP_COLOUR,
             linewidth=0.5,
             zorder=4,
         )
@@ -169,9 +175,9 @@ def _base(data: MapData, scales: MapScales, lang: str, title: str) -> tuple[Figu
                     marker="o",
                     linestyle="",
                     markersize=math.sqrt(_GAP_MAX_AREA * v / gmax),
-                    markerfacecolor=_GAP_COLOUR,
+                    markerfacecolor=GAP_COLOUR,
                     alpha=0.45,
-                    markeredgecolor=_GAP_COLOUR,
+                    markeredgecolor=GAP_COLOUR,
                 )
             )
             labels.append(f"{fmt_num(v, lang, 0)} {label('gap_unit', lang)} {thr} {label('minutes', lang)}")
@@ -264,7 +270,7 @@ def scenario_figure(data: MapData, *, lang: str = DEFAULT_LANG, scales: MapScale
     if data.sites is not None and not data.sites.empty:
         sites = data.sites.to_crs(settings.CRS).sort_values("order")
         ax.scatter(
-            sites.geometry.x, sites.geometry.y, s=170, color=_SITE_COLOUR, edgecolor="white", linewidth=1, zorder=6
+            sites.geometry.x, sites.geometry.y, s=170, color=SITE_COLOUR, edgecolor="white", linewidth=1, zorder=6
         )
         for _, r in sites.iterrows():
             ax.text(
@@ -280,7 +286,7 @@ def scenario_figure(data: MapData, *, lang: str = DEFAULT_LANG, scales: MapScale
             )
         handles.append(
             Line2D(
-                [], [], marker="o", linestyle="", markersize=11, markerfacecolor=_SITE_COLOUR, markeredgecolor="white"
+                [], [], marker="o", linestyle="", markersize=11, markerfacecolor=SITE_COLOUR, markeredgecolor="white"
             )
         )
         labels.append(f"{label('new_sites', lang)} ({len(sites)})")
@@ -292,9 +298,3 @@ def png_bytes(fig: Figure, *, dpi: int = 200) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
-
-
-def save_png(fig: Figure, target: str | Path, *, dpi: int = 200) -> Path:
-    """Write a figure as PNG atomically and return the path."""
-    data = png_bytes(fig, dpi=dpi)
-    return write_with(target, lambda tmp: tmp.write_bytes(data))

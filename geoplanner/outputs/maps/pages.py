@@ -1,0 +1,198 @@
+"""The interactive map pages (folium/Leaflet): the current gap, a scenario, two scenarios side by side.
+
+Plain functions over plain inputs: a :class:`~geoplanner.outputs.maps.data.MapData` holds GeoDataFrames
+in EPSG:31370 and DataFrames; :func:`build_gap_map`, :func:`build_scenario_map` and
+:func:`build_dual_map` return folium objects; :func:`render_html` turns one into the page's text,
+online (scripts from the CDN) or self-contained (scripts inlined from a folder of pinned files, see
+:mod:`geoplanner.outputs.maps.assets`). Writing the page is :mod:`geoplanner.pipeline.maps`' job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import folium
+from folium.plugins import DualMap
+
+from geoplanner.core import settings
+from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
+from geoplanner.outputs.maps import assets
+from geoplanner.outputs.maps.data import MapData, MapScales, map_scales
+from geoplanner.outputs.maps.elements import Attribution, HtmlControl
+from geoplanner.outputs.maps.layers import (
+    Canvas,
+    add_isochrones,
+    add_need,
+    add_outlines,
+    add_priority,
+    add_walking_time,
+)
+from geoplanner.outputs.maps.markup import PAGE_CSS, esc
+from geoplanner.outputs.maps.points import add_excluded_services, add_gap, add_services, add_sites, add_unserved
+
+__all__ = ["LAYERS", "build_gap_map", "build_scenario_map", "build_dual_map", "layer_names", "render_html"]
+
+#: The layers of every map, in drawing (and layer-control) order.
+LAYERS: tuple[Callable[[Canvas], None], ...] = (
+    add_outlines,
+    add_need,
+    add_priority,
+    add_walking_time,
+    add_isochrones,
+    add_gap,
+    add_unserved,
+    add_services,
+    add_excluded_services,
+    add_sites,
+)
+
+
+def _new_map(data: MapData, lang: str, **kwargs: Any) -> folium.Map:
+    """Return an empty map of the data's area, with the pinned scripts only."""
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, **kwargs)
+    _configure(m, data)
+    return m
+
+
+def _configure(m: folium.Map, data: MapData) -> None:
+    """Trim folium's default CDN assets to the pinned ones and centre on the data."""
+    m.default_js = list(assets.MAP_JS)
+    m.default_css = list(assets.MAP_CSS)
+    minx, miny, maxx, maxy = data.sectors.to_crs(settings.WGS84).total_bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.get_root().header.add_child(folium.Element(PAGE_CSS), name="gp_css")
+
+
+def _fill(m: folium.Map, data: MapData, scales: MapScales, lang: str, title: str, compact: bool = False) -> list[str]:
+    """Add the base map and every layer of ``data`` to ``m``; return the layer-control entries."""
+    osm = [a for a in settings.ATTRIBUTION if "OpenStreetMap" in a][0]
+    folium.TileLayer(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        attr=esc(osm),
+        name=esc(label("basemap", lang)),
+        max_zoom=19,
+    ).add_to(m)
+    canvas = Canvas(m, data, scales, lang)
+    canvas.names.append(label("basemap", lang))
+    for add in LAYERS:
+        add(canvas)
+    _legend_and_title(canvas, title, compact)
+    return canvas.names
+
+
+def _legend_and_title(canvas: Canvas, title: str, compact: bool = False) -> None:
+    """Add the legend (folded on a half map), the title, the data sources and the layer control."""
+    t = canvas.t
+    notes = "".join(f'<div class="note">{esc(n)}</div>' for n in canvas.data.notes)
+    legend = (
+        f"<details{'' if compact else ' open'}><summary><b>{esc(t('legend'))}</b></summary>"
+        f"{''.join(canvas.legend)}{notes}"
+        f'<div class="note">{esc(t("estimate_note"))}</div></details>'
+    )
+    HtmlControl(legend, "bottomleft", "gp-legend").add_to(canvas.m)
+    HtmlControl(f"{esc(title)}<small>{esc(t('estimate_note'))}</small>", "bottomright", "gp-title").add_to(canvas.m)
+    Attribution(esc(" | ".join(a for a in settings.ATTRIBUTION if "OpenStreetMap" not in a))).add_to(canvas.m)
+    folium.LayerControl(collapsed=compact, position="topright").add_to(canvas.m)
+
+
+def build_gap_map(data: MapData, *, lang: str = DEFAULT_LANG, scales: MapScales | None = None) -> folium.Map:
+    """Build the interactive map of the current coverage gap.
+
+    Parameters
+    ----------
+    data
+        The layers to draw (``sites`` is ignored).
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    scales
+        Class breaks; default computed from ``data``.
+
+    Returns
+    -------
+    folium.Map
+        The map; ``m.gp_layers`` lists the layer-control entries in order.
+    """
+    check_lang(lang)
+    data = MapData(**{**data.__dict__, "sites": None, "timetable": None})
+    m = _new_map(data, lang)
+    m.gp_layers = _fill(m, data, scales or map_scales(data), lang, data.title or label("gap_title", lang))
+    return m
+
+
+def build_scenario_map(data: MapData, *, lang: str = DEFAULT_LANG, scales: MapScales | None = None) -> folium.Map:
+    """Build the interactive map of one scenario: the gap that remains and the new sites.
+
+    Parameters
+    ----------
+    data
+        The layers; ``coverage`` should be the coverage *with* the scenario's sites, and
+        ``sites``/``timetable`` the scenario's choice.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    scales
+        Class breaks; pass the same object to maps that will be compared.
+
+    Returns
+    -------
+    folium.Map
+        The map; ``m.gp_layers`` lists the layer-control entries in order.
+    """
+    check_lang(lang)
+    m = _new_map(data, lang)
+    title = data.title or label("scenario_title", lang)
+    m.gp_layers = _fill(m, data, scales or map_scales(data), lang, title)
+    return m
+
+
+def build_dual_map(a: MapData, b: MapData, *, lang: str = DEFAULT_LANG) -> DualMap:
+    """Build two scenario maps side by side, panning together, with the same colour scales.
+
+    Returns
+    -------
+    folium.plugins.DualMap
+        ``.m1`` / ``.m2`` carry ``gp_layers`` like the single maps.
+    """
+    check_lang(lang)
+    scales = map_scales(a, b)
+    dual = DualMap(tiles=None, control_scale=True)
+    dual.default_js = list(assets.SYNC_JS)
+    for m, data in ((dual.m1, a), (dual.m2, b)):
+        _configure(m, data)
+        # Half a screen each: layer list and legend start folded so the map stays visible.
+        m.gp_layers = _fill(m, data, scales, lang, data.title or label("scenario_title", lang), compact=True)
+    return dual
+
+
+def layer_names(m: folium.Map | DualMap) -> list[str]:
+    """Return the layer-control entries of a map built here (both halves for a dual map)."""
+    if isinstance(m, DualMap):
+        return [*m.m1.gp_layers, *m.m2.gp_layers]
+    return list(m.gp_layers)
+
+
+def render_html(m: folium.Map | DualMap, *, self_contained: bool = False, assets_dir: Path | None = None) -> str:
+    """Render a map to one HTML page.
+
+    Parameters
+    ----------
+    m
+        A map built here.
+    self_contained
+        Inline every script and stylesheet (the page then works offline).
+    assets_dir
+        The folder of the pinned files (:func:`geoplanner.pipeline.assets.assets_dir`); needed when
+        ``self_contained``.
+
+    Raises
+    ------
+    DataMissingError
+        If a pinned file is not in ``assets_dir`` (the message names ``geoplanner assets fetch``).
+    """
+    page = m.get_root().render()
+    if self_contained:
+        if assets_dir is None:
+            raise ValueError("a self-contained page needs the folder of the pinned assets (assets_dir)")
+        page = assets.inline_assets(page, assets_dir)
+    return page
