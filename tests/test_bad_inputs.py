@@ -648,7 +648,7 @@ def test_bad_input(case: Case, sandbox: tuple[Path, Path, Path], capsys: pytest.
 
 def test_nan_coordinates_are_flagged_not_given(sandbox: tuple[Path, Path, Path]) -> None:
     """A row with 'nan' coordinates is kept unplaced with the reason, never marked as given."""
-    from geoplanner.inputs.user_data import import_services
+    from geoplanner.pipeline.imports import import_services
 
     case_dir, data, _out = sandbox
     f = case_dir / "f.csv"
@@ -662,7 +662,7 @@ def test_formula_cells_are_neutralised(sandbox: tuple[Path, Path, Path]) -> None
     """Names a spreadsheet would run as formulas reach every CSV written as text."""
     import pandas as pd
 
-    from geoplanner.inputs.user_data import import_services
+    from geoplanner.pipeline.imports import import_services
 
     case_dir, data, _out = sandbox
     f = case_dir / "f.csv"

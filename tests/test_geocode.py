@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geoplanner import cache
 from geoplanner import geocode as gc
+from geoplanner.geocode.match import close_cores
+from geoplanner.pipeline.imports import address_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -22,7 +25,7 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @pytest.fixture(scope="module")
 def index(data_dir: Path) -> gc.AddressIndex:
-    return gc.load_address_index(data_dir=data_dir)
+    return address_index(data_dir)
 
 
 def test_index_content(index: gc.AddressIndex) -> None:
@@ -35,10 +38,11 @@ def test_index_content(index: gc.AddressIndex) -> None:
 
 
 def test_cache_is_reused(data_dir: Path, index: gc.AddressIndex) -> None:
-    again = gc.load_address_index(data_dir=data_dir)
+    again = address_index(data_dir)
     assert again is index
-    cached = list((gc.settings.cache_dir() / "geocode").glob(f"address_index_{index.sha256[:16]}_*.pkl"))
-    assert cached
+    key = gc.address_index_key(index.sha256, index.sectors_sha256)
+    assert cache.cache_file(key, kind="geocode").is_file()
+    assert isinstance(cache.load(key, kind="geocode"), gc.AddressIndex)
 
 
 @pytest.mark.parametrize(
@@ -418,4 +422,4 @@ def test_fast_close_matches_equal_difflib(index: gc.AddressIndex) -> None:
     # Typos: a letter dropped, swapped or replaced, as users type them.
     words += [w[:3] + w[4:] for w in words[:15]] + [w[::-1][:6] for w in words[15:20]] + ["lesines", "reforme", "x"]
     for w in words:
-        assert gc._close_cores(index, w, n=8, cutoff=0.75) == difflib.get_close_matches(w, cores, n=8, cutoff=0.75), w
+        assert close_cores(index, w, n=8, cutoff=0.75) == difflib.get_close_matches(w, cores, n=8, cutoff=0.75), w

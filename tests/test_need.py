@@ -285,8 +285,9 @@ def test_observed_wijk_figures_replace_aggregates(data_dir, need_sectors):
 
 
 def test_user_figures_flow_into_the_ranking(data_dir, tmp_path, monkeypatch, need_sectors):
-    from geoplanner.inputs.user_data import import_sector_figures, sector_figures_path
+    from geoplanner.inputs.sector_figures import sector_figures_path
     from geoplanner.pipeline import run_rank
+    from geoplanner.pipeline.imports import import_sector_figures
 
     codes = need_sectors.loc[need_sectors["mdrc"] == 16, "cd_sector"]
     src = tmp_path / "figures.csv"

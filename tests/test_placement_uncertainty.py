@@ -76,19 +76,18 @@ def test_real_imported_set_flags_children_near_a_threshold(data_dir: Path, tmp_p
     from geoplanner.access.demand import demand_points
     from geoplanner.access.network import metres_per_minute, snap_points
     from geoplanner.access.times import nearest_service_times
-    from geoplanner.geocode import load_address_index
-    from geoplanner.inputs import user_data as ud
     from geoplanner.inputs.areas import load_sectors
+    from geoplanner.pipeline.imports import address_index, import_services
     from geoplanner.pipeline.load import load_network
     from geoplanner.pipeline.load import need as build_need
 
     store = tmp_path / "user"
-    rep = ud.import_services(
+    rep = import_services(
         FIXTURES / "services_addresses_issue13.csv",
         "issue13",
         data_dir=data_dir,
         store_dir=store,
-        index=load_address_index(data_dir=data_dir),
+        index=address_index(data_dir),
     )
     assert rep.n_placed == 6
     pts = pd.read_csv(rep.stored)
@@ -119,9 +118,8 @@ def test_run_coverage_writes_the_uncertain_children(data_dir: Path, tmp_path: Pa
     """The coverage run counts them for an imported set, and writes zeros for sets without radii."""
     import json
 
-    from geoplanner.geocode import load_address_index
-    from geoplanner.inputs import user_data as ud
     from geoplanner.pipeline import run_coverage
+    from geoplanner.pipeline.imports import address_index, import_services
 
     work = tmp_path / "data"
     work.mkdir()
@@ -132,9 +130,7 @@ def test_run_coverage_writes_the_uncertain_children(data_dir: Path, tmp_path: Pa
     for f in (data_dir / "services").iterdir():
         if f.is_file():
             (work / "services" / f.name).symlink_to(f)
-    ud.import_services(
-        FIXTURES / "services_addresses_issue13.csv", "issue13", data_dir=work, index=load_address_index(data_dir=work)
-    )
+    import_services(FIXTURES / "services_addresses_issue13.csv", "issue13", data_dir=work, index=address_index(work))
     run = run_coverage(tmp_path / "out", sets=["issue13", "hvhk"], thresholds=[10, 15], raster=False, data_dir=work)
     table = pd.read_csv(tmp_path / "out" / "coverage_placement_uncertainty.csv")
     region = table[table["level"] == "region"].set_index("service_set")

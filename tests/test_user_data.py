@@ -8,16 +8,15 @@ import pandas as pd
 import pytest
 
 from geoplanner.core.errors import DataError
-from geoplanner.inputs import user_data as ud
+from geoplanner.inputs.sector_figures import load_sector_figures
+from geoplanner.pipeline.imports import address_index, import_sector_figures, import_services
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
 def index(data_dir: Path):
-    from geoplanner.geocode import load_address_index
-
-    return load_address_index(data_dir=data_dir)
+    return address_index(data_dir)
 
 
 @pytest.fixture()
@@ -39,7 +38,7 @@ def work_dir(tmp_path: Path, data_dir: Path) -> Path:
 def test_mixed_file_every_row_accounted_for(work_dir: Path, index) -> None:
     from geoplanner.inputs.services import load_services
 
-    rep = ud.import_services(FIXTURES / "services_mixed.csv", "mixed", data_dir=work_dir, index=index)
+    rep = import_services(FIXTURES / "services_mixed.csv", "mixed", data_dir=work_dir, index=index)
     rows = rep.rows.set_index("id")
     assert len(rows) == 9 and rep.n_placed == 5 and rep.n_unplaced == 4
     assert rows.loc["U-01", "accuracy"] == "given"
@@ -66,15 +65,15 @@ def test_mixed_file_every_row_accounted_for(work_dir: Path, index) -> None:
 
 
 def test_refuses_to_overwrite(work_dir: Path, index) -> None:
-    ud.import_services(FIXTURES / "services_mixed.csv", "again", data_dir=work_dir, index=index)
+    import_services(FIXTURES / "services_mixed.csv", "again", data_dir=work_dir, index=index)
     with pytest.raises(DataError, match="exists already"):
-        ud.import_services(FIXTURES / "services_mixed.csv", "again", data_dir=work_dir, index=index)
-    rep = ud.import_services(FIXTURES / "services_mixed.csv", "again", data_dir=work_dir, index=index, replace=True)
+        import_services(FIXTURES / "services_mixed.csv", "again", data_dir=work_dir, index=index)
+    rep = import_services(FIXTURES / "services_mixed.csv", "again", data_dir=work_dir, index=index, replace=True)
     assert rep.n_placed == 5
 
 
 def test_lambert_semicolon(work_dir: Path) -> None:
-    rep = ud.import_services(FIXTURES / "services_lambert_semicolon.csv", "lambert", data_dir=work_dir)
+    rep = import_services(FIXTURES / "services_lambert_semicolon.csv", "lambert", data_dir=work_dir)
     rows = rep.rows.set_index("id")
     assert rows["placed"].all()
     assert "Lambert 72" in rows.loc["L-01", "method"] and "Lambert 2008" in rows.loc["L-02", "method"]
@@ -82,7 +81,7 @@ def test_lambert_semicolon(work_dir: Path) -> None:
     stored = pd.read_csv(rep.stored).set_index("id")
     # L-01 and L-03 are the same point written both ways round (decimal comma in L-01).
     assert stored.loc["L-01", "lat"] == pytest.approx(stored.loc["L-03", "lat"], abs=1e-5)
-    forced = ud.import_services(
+    forced = import_services(
         FIXTURES / "services_lambert_semicolon.csv", "forced", data_dir=work_dir, crs="EPSG:3812"
     ).rows.set_index("id")
     assert forced.loc["L-02", "placed"] and not forced.loc["L-01", "placed"]
@@ -90,7 +89,7 @@ def test_lambert_semicolon(work_dir: Path) -> None:
 
 
 def test_cp1252_is_read_with_a_warning(work_dir: Path, index) -> None:
-    rep = ud.import_services(FIXTURES / "services_cp1252.csv", "latin", data_dir=work_dir, index=index)
+    rep = import_services(FIXTURES / "services_cp1252.csv", "latin", data_dir=work_dir, index=index)
     assert any("Windows-1252" in w for w in rep.warnings)
     assert "Consultation Réforme" in set(rep.rows["name"])
     assert rep.rows["placed"].all()
@@ -107,21 +106,21 @@ def test_cp1252_is_read_with_a_warning(work_dir: Path, index) -> None:
 )
 def test_malformed_files(work_dir: Path, fixture: str, message: str) -> None:
     with pytest.raises(DataError, match=message) as err:
-        ud.import_services(FIXTURES / fixture, "bad", data_dir=work_dir)
+        import_services(FIXTURES / fixture, "bad", data_dir=work_dir)
     assert fixture in err.value.one_line()
     assert not (work_dir / "services" / "user" / "bad.csv").exists()
 
 
 def test_default_type_fills_missing_column(work_dir: Path) -> None:
-    rep = ud.import_services(FIXTURES / "services_missing_type.csv", "typed", data_dir=work_dir, default_type="kg")
+    rep = import_services(FIXTURES / "services_missing_type.csv", "typed", data_dir=work_dir, default_type="kg")
     assert rep.n_placed == 1
 
 
 def test_set_name_checks(work_dir: Path) -> None:
     with pytest.raises(DataError, match="built-in"):
-        ud.import_services(FIXTURES / "services_mixed.csv", "kg", data_dir=work_dir)
+        import_services(FIXTURES / "services_mixed.csv", "kg", data_dir=work_dir)
     with pytest.raises(DataError, match="invalid set name"):
-        ud.import_services(FIXTURES / "services_mixed.csv", "../evil", data_dir=work_dir)
+        import_services(FIXTURES / "services_mixed.csv", "../evil", data_dir=work_dir)
 
 
 def test_xlsx_and_gpkg(work_dir: Path, tmp_path: Path) -> None:
@@ -132,7 +131,7 @@ def test_xlsx_and_gpkg(work_dir: Path, tmp_path: Path) -> None:
     )
     xlsx = tmp_path / "list.xlsx"
     df.to_excel(xlsx, index=False)
-    rep = ud.import_services(xlsx, "excel", data_dir=work_dir)
+    rep = import_services(xlsx, "excel", data_dir=work_dir)
     assert rep.n_placed == 1
     gdf = gpd.GeoDataFrame(
         {"id": ["G-1", "G-2"], "name": ["GPKG CB", "Far away"], "type": ["kg", "kg"]},
@@ -141,7 +140,7 @@ def test_xlsx_and_gpkg(work_dir: Path, tmp_path: Path) -> None:
     )
     gpkg = tmp_path / "list.gpkg"
     gdf.to_file(gpkg)
-    rep = ud.import_services(gpkg, "vector", data_dir=work_dir)
+    rep = import_services(gpkg, "vector", data_dir=work_dir)
     rows = rep.rows.set_index("id")
     assert rows.loc["G-1", "placed"] and not rows.loc["G-2", "placed"]
 
@@ -172,18 +171,18 @@ def test_sector_figures_2022(work_dir: Path, data_dir: Path, tmp_path: Path) -> 
             "year": 2024,
         }
     ).to_csv(f, sep=";", index=False, decimal=",")
-    figs = ud.import_sector_figures(f, data_dir=work_dir)
+    figs = import_sector_figures(f, data_dir=work_dir)
     assert figs.vintage == 2022 and len(figs.by_sector) == n and figs.by_wijk.empty
     assert figs.by_sector["pop_0_2"].sum() == pytest.approx(ref["pop_0_2"])
     assert not figs.warnings
     assert figs.columns == ["pop_0_2", "kansarmoede_index"]
-    again = ud.load_sector_figures(work_dir)
+    again = load_sector_figures(work_dir)
     assert again is not None and again.by_sector.equals(figs.by_sector)
     with pytest.raises(DataError, match="imported before"):
-        ud.import_sector_figures(f, data_dir=work_dir)
+        import_sector_figures(f, data_dir=work_dir)
     # Twice the real total: warned, not refused (years differ).
     pd.DataFrame({"code": jette["cd_sector"], "pop_0_2": [2 * ref["pop_0_2"] / n] * n}).to_csv(f, index=False)
-    figs = ud.import_sector_figures(f, data_dir=work_dir, replace=True)
+    figs = import_sector_figures(f, data_dir=work_dir, replace=True)
     assert len(figs.warnings) == 1 and "21010" in figs.warnings[0] and "+100%" in figs.warnings[0]
 
 
@@ -194,7 +193,7 @@ def test_sector_figures_feed_the_need_model(work_dir: Path, data_dir: Path, tmp_
     code = cw["cd_sector"].iloc[0]
     f = tmp_path / "one.csv"
     pd.DataFrame({"code": [code], "births": [17]}).to_csv(f, index=False)
-    figs = ud.import_sector_figures(f, data_dir=work_dir)
+    figs = import_sector_figures(f, data_dir=work_dir)
     need = sector_need(need_data, observed=figs.by_sector).set_index("cd_sector")
     assert need.loc[code, "births"] == 17 and need.loc[code, "births_status"] == "observed"
     assert need.drop(index=code)["births_status"].isin(["derived", "estimated"]).all()
@@ -210,7 +209,7 @@ def test_sector_figures_2025_go_to_wijken(work_dir: Path, data_dir: Path, tmp_pa
     kai = [20.0 + i for i in range(len(rows))]
     f = tmp_path / "fig25.csv"
     pd.DataFrame({"code": rows["cd_sector"], "pop_0_2": pops, "kansarmoede_index": kai}).to_csv(f, index=False)
-    figs = ud.import_sector_figures(f, data_dir=work_dir)
+    figs = import_sector_figures(f, data_dir=work_dir)
     assert figs.vintage == 2025 and figs.by_sector.empty
     got = figs.by_wijk.loc[wijk]
     assert got["pop_0_2"] == pytest.approx(sum(pops))
@@ -236,8 +235,8 @@ def test_sector_figures_malformed(work_dir: Path, tmp_path: Path, content: str, 
     f = tmp_path / "bad.csv"
     f.write_text(content, encoding="utf-8")
     with pytest.raises(DataError, match=message):
-        ud.import_sector_figures(f, data_dir=work_dir)
-    assert ud.load_sector_figures(work_dir) is None
+        import_sector_figures(f, data_dir=work_dir)
+    assert load_sector_figures(work_dir) is None
 
 
 def test_mixed_vintages_refused(work_dir: Path, data_dir: Path, tmp_path: Path) -> None:
@@ -247,7 +246,7 @@ def test_mixed_vintages_refused(work_dir: Path, data_dir: Path, tmp_path: Path) 
     f = tmp_path / "mixed.csv"
     f.write_text(f"code,births\n{only22},1\n{only25},2\n", encoding="utf-8")
     with pytest.raises(DataError, match="mixes 2022-only"):
-        ud.import_sector_figures(f, data_dir=work_dir)
+        import_sector_figures(f, data_dir=work_dir)
 
 
 def test_cli_import_and_indicators(work_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -273,14 +272,14 @@ def test_cli_import_and_indicators(work_dir: Path, tmp_path: Path, monkeypatch: 
     f.write_text("code,births\n21001A00-,12\n", encoding="utf-8")
     res = runner.invoke(app, ["indicators", "import", str(f)])
     assert res.exit_code == 0, res.output
-    assert ud.load_sector_figures(work_dir).by_sector.loc["21001A00-", "births"] == 12
+    assert load_sector_figures(work_dir).by_sector.loc["21001A00-", "births"] == 12
 
 
 def test_geocoded_rows_carry_their_uncertainty(work_dir: Path, index) -> None:
     """Issue 13 through the import: ranges, a wrong postcode, a far address point; the radius is stored and loaded."""
     from geoplanner.inputs.services import load_services
 
-    rep = ud.import_services(FIXTURES / "services_addresses_issue13.csv", "issue13", data_dir=work_dir, index=index)
+    rep = import_services(FIXTURES / "services_addresses_issue13.csv", "issue13", data_dir=work_dir, index=index)
     rows = rep.rows.set_index("id")
     assert rows["placed"].all()
     assert list(rows.loc[["R-01", "R-02", "R-03", "R-04", "R-05"], "accuracy"]) == ["address_point"] * 5
@@ -305,7 +304,7 @@ def test_geocoded_rows_carry_their_uncertainty(work_dir: Path, index) -> None:
 def test_given_coordinates_have_no_radius(work_dir: Path, index) -> None:
     from geoplanner.inputs.services import load_services
 
-    rep = ud.import_services(FIXTURES / "services_mixed.csv", "radius", data_dir=work_dir, index=index)
+    rep = import_services(FIXTURES / "services_mixed.csv", "radius", data_dir=work_dir, index=index)
     rows = rep.rows.set_index("id")
     assert pd.isna(rows.loc["U-01", "uncertainty_m"]) and rows.loc["U-04", "uncertainty_m"] >= 50
     pts = load_services("radius", data_dir=work_dir).points.set_index("id")
@@ -321,8 +320,8 @@ def test_map_popup_shows_the_radius(work_dir: Path, index, need_sectors) -> None
     from geoplanner.inputs.services import load_services
     from geoplanner.outputs import maps
 
-    ud.import_services(FIXTURES / "services_addresses_issue13.csv", "popup", data_dir=work_dir, index=index)
-    ud.import_services(FIXTURES / "services_mixed.csv", "popup_mixed", data_dir=work_dir, index=index)
+    import_services(FIXTURES / "services_addresses_issue13.csv", "popup", data_dir=work_dir, index=index)
+    import_services(FIXTURES / "services_mixed.csv", "popup_mixed", data_dir=work_dir, index=index)
     pts = pd.concat([load_services(n, data_dir=work_dir).points for n in ("popup", "popup_mixed")])
     html = maps.render_html(maps.build_gap_map(maps.MapData(sectors=need_sectors, services=pts)))
     # Point data travels as JSON strings inside the page: undo their \uXXXX escapes to read the popups.

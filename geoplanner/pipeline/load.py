@@ -38,7 +38,7 @@ from geoplanner.inputs.figures import (
 from geoplanner.inputs.grid import load_population_grid
 from geoplanner.inputs.network_files import read_network_file
 from geoplanner.inputs.osm import load_osm_lines
-from geoplanner.inputs.user_data import load_sector_figures, sector_figures_path
+from geoplanner.inputs.sector_figures import load_sector_figures, sector_figures_path
 from geoplanner.need import Need, NeedData, NeedParams, build_need
 from geoplanner.need.residential import (
     FRONTAGE_HIGHWAYS,
