@@ -217,6 +217,12 @@ CASES: list[Case] = [
         {"f.csv": "id,name,naam,type,lat,lon\nA,B,C,kg,50.85,4.35\n"},
     ),
     Case(
+        "svc-nul-bytes-no-bom",  # UTF-16 without its byte-order mark, or a binary file named .csv
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"f\.csv: cannot read the file as text: it holds NUL bytes",
+        {"f.csv": _GOOD_SERVICES.encode("utf-16-le")},
+    ),
+    Case(
         "svc-unsupported-type",
         (*IMPORT, "{d}/f.docx", "--set", "x"),
         r"f\.docx: unsupported file type",

@@ -95,6 +95,28 @@ def test_cp1252_is_read_with_a_warning(work_dir: Path, index) -> None:
     assert rep.rows["placed"].all()
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "cp1252"])
+def test_text_encodings_excel_writes(work_dir: Path, tmp_path: Path, index, encoding: str) -> None:
+    """Issue 21, item 4: Excel's 'Unicode text' (UTF-16 with BOM, tab-separated) and the other encodings it writes.
+
+    Before the fix a UTF-16 file was read as Windows-1252, full of NUL characters: refused with a wrong
+    reason ("1 fields where the header has 6"), or ``_csv.Error`` escaped where the csv module rejects NUL.
+    """
+    import codecs
+
+    text = (FIXTURES / "services_cp1252.csv").read_bytes().decode("cp1252").replace(";", "\t")
+    text = text.replace("\r\n", "\n").replace("\n", "\r\n")  # Excel ends lines with CR LF
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    f = tmp_path / "unicode_text.txt"
+    f.write_bytes(bom + text.encode(encoding))
+    rep = import_services(f, "enc", data_dir=work_dir, index=index)
+    assert set(rep.rows["name"]) == {"Consultation Réforme", "Chée de Wavre"}
+    assert rep.rows["placed"].all()
+    assert any("Windows-1252" in w for w in rep.warnings) == (encoding == "cp1252")
+    stored = pd.read_csv(rep.stored, dtype=str)
+    assert stored["name"].str.contains("é").all()
+
+
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [

@@ -6,6 +6,7 @@ with the helpers both use to map the user's column names and to read the numbers
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -27,15 +28,28 @@ def _norm_header(name: object) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+# Byte-order marks of the Unicode encodings spreadsheets write ("Unicode text" is UTF-16 LE with its BOM).
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def _decode(path: Path) -> tuple[str, str]:
+    """Decode a text file: by its byte-order mark (UTF-8, UTF-16 LE/BE), else as UTF-8, else as Windows-1252."""
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
+    bom = next((enc for mark, enc in _BOMS if raw.startswith(mark)), None)
+    for encoding in [bom] if bom else ["utf-8-sig", "cp1252"]:
         try:
-            return raw.decode(encoding), encoding
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" in text:
+            raise DataError(
+                "cannot read the file as text: it holds NUL bytes (UTF-16 without its byte-order mark?)",
+                path=path,
+                hint="save it as CSV UTF-8 from your spreadsheet program",
+            )
+        return text, encoding
     raise DataError(
-        "cannot decode the file as UTF-8 or Windows-1252 text",
+        f"cannot decode the file as {'UTF-16' if bom == 'utf-16' else 'UTF-8 or Windows-1252'} text",
         path=path,
         hint="save it as CSV UTF-8 from your spreadsheet program",
     )
@@ -47,8 +61,9 @@ def read_user_table(path: str | Path, *, sheet: str | None = None) -> tuple[pd.D
     Parameters
     ----------
     path
-        ``.csv``/``.txt`` (delimiter ``,`` ``;`` or tab, sniffed from the header; UTF-8, with or
-        without BOM, else Windows-1252; every row must have as many fields as the header),
+        ``.csv``/``.txt`` (delimiter ``,`` ``;`` or tab, sniffed from the header; UTF-8 with or
+        without BOM, UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252; every row must have
+        as many fields as the header),
         ``.xlsx`` (the sheet that holds data; several such sheets need ``sheet``), or
         ``.gpkg``/``.geojson``/``.shp`` (point geometry becomes ``lon``/``lat`` columns in WGS84).
     sheet
