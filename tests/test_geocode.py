@@ -423,3 +423,55 @@ def test_fast_close_matches_equal_difflib(index: gc.AddressIndex) -> None:
     words += [w[:3] + w[4:] for w in words[:15]] + [w[::-1][:6] for w in words[15:20]] + ["lesines", "reforme", "x"]
     for w in words:
         assert close_cores(index, w, n=8, cutoff=0.75) == difflib.get_close_matches(w, cores, n=8, cutoff=0.75), w
+
+
+# ----------------------------------------------------------------------------- issue 21: one silent wrong place
+
+
+def test_generic_part_does_not_carry_a_match(index: gc.AddressIndex) -> None:
+    """Issue 21, item 6: names sharing a generic part ('steenweg op', 'cité') must agree in the word that differs.
+
+    Before the fix 'Steenweg op Waterloo 216' scored 0.865 against 'Steenweg op Waver' (a Dutch name of Chaussée de
+    Wavre) and was placed on Chaussée de Wavre 216, 2.2 km away, as an address point with a 50 m radius, postcode ok;
+    'Avenue de la Cité Moderne' (Berchem's garden city is a Rue) landed on Avenue de la Cité Modèle in Laeken.
+    """
+    p = index.points
+    wavre = p[p["street"].str.startswith("Chaussée de Wavre") & (p["number"] == "216")]
+    own = p[(p["street"] == "Steenweg op Waterloo") & (p["number"] == "216")]  # OSM holds this very address
+    assert len(wavre) == len(own) == 1 and math.hypot(*(wavre[["x", "y"]].iloc[0] - own[["x", "y"]].iloc[0])) > 2000
+    for postcode in ("1050", "1060", None):
+        r = gc.geocode(index, "Steenweg op Waterloo", "216", postcode)
+        # 'Steenweg op X' is the X-se steenweg: Chaussée de Waterloo (a similar name, so not a certain match) ...
+        assert r.matched_street == "Chaussée de Waterloo - Waterloosesteenweg" and r.score < 1, (postcode, r)
+        # ... whose address point of that number is written 'Steenweg op Waterloo' too: the true place.
+        assert r.accuracy == "address_point" and _dist(r, own.iloc[0]) < 1, (postcode, r)
+        assert (r.postcode_check == "mismatch") == (postcode == "1050")
+        # Without that point, nothing borrows the address point of Chaussée de Wavre 216.
+        held = gc.geocode(index.without_points(own.index), "Steenweg op Waterloo", "216", postcode)
+        assert held.accuracy not in ("address_point", "not_found") and "Waterloo" in held.matched_street
+        assert _dist(held, wavre.iloc[0]) > 1000
+    # The Dutch name OSM does carry still finds its own address point.
+    r = gc.geocode(index, "Steenweg op Waver", "216", "1050")
+    assert r.accuracy == "address_point" and r.score == 1.0 and _dist(r, wavre.iloc[0]) < 1
+    # French: 'cité' shared, 'moderne' against 'modèle' differs.
+    for postcode in (None, "1020"):
+        r = gc.geocode(index, "Avenue de la Cité Moderne", "10", postcode)
+        assert r.accuracy == "not_found" and "Cité Modèle" in r.reason and r.score < gc.MATCH_THRESHOLD, r
+    assert gc.geocode(index, "Rue de la Cité Moderne", "10", "1082").matched_street.startswith("Rue de la Cité Moderne")
+
+
+def test_fuzzy_street_match_needs_the_address_point_to_agree(index: gc.AddressIndex) -> None:
+    """A fuzzy match of the street never gets the address-point radius from a point whose own street disagrees."""
+    from geoplanner.geocode.area import NO_AREA
+    from geoplanner.geocode.place import place_on_street
+
+    label = "Chaussée de Wavre - Waversesteenweg"
+    ways = sorted({int(w) for w in index.points.loc[index.points["street"] == label, "way"] if w >= 0})
+    exact, _ = place_on_street(index, ways, "216", NO_AREA, False)
+    assert exact.accuracy == "address_point"
+    # The same street reached by a fuzzy name whose distinct word differs: no address point, no interpolation.
+    fuzzy, flags = place_on_street(index, ways, "216", NO_AREA, False, query=["steenweg op waterloo"])
+    assert fuzzy.accuracy == "street" and fuzzy.radius > exact.radius and "not in OSM" in flags[0]
+    # A fuzzy name that agrees (a typo) keeps it.
+    typo, _ = place_on_street(index, ways, "216", NO_AREA, False, query=["chaussee de wavr"])
+    assert typo.accuracy == "address_point" and typo.point.equals(exact.point)

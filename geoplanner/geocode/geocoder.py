@@ -18,6 +18,7 @@ from geoplanner.core.errors import DataError
 from geoplanner.geocode.area import commune_of, resolve_area
 from geoplanner.geocode.index import AddressIndex
 from geoplanner.geocode.match import match_street
+from geoplanner.geocode.normalise import street_variants
 from geoplanner.geocode.place import place_on_street
 
 __all__ = ["ACCURACY_CLASSES", "ADDRESS_FIELDS", "GeocodeResult", "geocode", "geocode_frame", "clean_postcode"]
@@ -158,7 +159,8 @@ def geocode(
         return GeocodeResult(
             query, "not_found", "not geocoded", score=match.score, postcode_check=area.check, reason=match.reason
         )
-    placed, number_flags = place_on_street(index, match.street.ways, number_s, area, match.in_area)
+    fuzzy = None if match.exact else street_variants(street_s)
+    placed, number_flags = place_on_street(index, match.street.ways, number_s, area, match.in_area, query=fuzzy)
     mismatch = (area.kind and not match.in_area) or any(" mismatch: " in f for f in placed.flags)
     point = placed.point
     lon, lat = _to_wgs84().transform(point.x, point.y)

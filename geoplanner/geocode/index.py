@@ -50,7 +50,7 @@ ADDRESS_FAR_M = 1000.0
 #: A street counts as being in a commune or postcode area when it comes this close to its polygon (metres).
 AREA_SLACK_M = 30.0
 #: Bumped whenever the index's content or layout changes (part of the cache key).
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 # Names of sub-municipalities that users write instead of the commune (authored).
 _EXTRA_COMMUNE_NAMES = {
@@ -448,6 +448,7 @@ class IndexRuntime:
         self.pnis = p["nis"].to_numpy(dtype=int)
         self.ppcs = [set(pcs) | ({pc} if pc else set()) for pcs, pc in zip(p["pcs"], p["postcode"], strict=True)]
         self.street = p["street"].to_numpy(dtype=object)
+        self.point_keys = list(p["keys"])
         self.way_geoms = index.ways.geometry.to_numpy()
         self.way_pcs = [set(v) for v in index.ways["pcs"]]
         self.way_pcs_edge = [set(v) for v in index.ways["pcs_edge"]]

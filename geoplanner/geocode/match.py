@@ -18,7 +18,16 @@ import shapely
 
 from geoplanner.geocode.area import Area, area_zone
 from geoplanner.geocode.index import AddressIndex, runtime
-from geoplanner.geocode.normalise import MATCH_THRESHOLD, split_type, street_variants, unglue
+from geoplanner.geocode.normalise import (
+    INITIALS_SCORE,
+    MATCH_THRESHOLD,
+    UNGLUED_SCORE,
+    core_similarity,
+    initials_match,
+    split_type,
+    street_variants,
+    unglue,
+)
 
 __all__ = [
     "MATCH_THRESHOLD",
@@ -34,10 +43,6 @@ __all__ = [
 #: Score removed when the street exists, but not in the area of the given postcode.
 POSTCODE_PENALTY = 0.10
 
-# Score of a French name with its Dutch street type glued on ("Rue Cervantesstraat"): likely, not certain.
-_UNGLUED_SCORE = 0.95
-# Score of a name written with initials ("E. Degas" for "Edgar Degas"): likely, not certain.
-_INITIALS_SCORE = 0.92
 # Two candidates within this score of each other are equally good (ambiguous).
 _AMBIGUITY_MARGIN = 0.02
 # With a wrong postcode, of several equally good streets the only one this close to the area wins.
@@ -74,6 +79,9 @@ class StreetMatch:
         Why nothing matched ("" for a match).
     flags
         Caveats of a match (a postcode or commune mismatch).
+    exact
+        The street carries one of the names as written (after normalisation); else it was found by a
+        similar name only.
     """
 
     street: Candidate | None
@@ -81,6 +89,7 @@ class StreetMatch:
     score: float = 0.0
     reason: str = ""
     flags: list[str] = field(default_factory=list)
+    exact: bool = False
 
 
 def key_scores(index: AddressIndex, variants: list[str]) -> tuple[dict[str, float], str]:
@@ -109,21 +118,22 @@ def key_scores(index: AddressIndex, variants: list[str]) -> tuple[dict[str, floa
             continue
         unglued = unglue(v)
         if unglued in index.key_ways:
-            scores[unglued] = max(scores.get(unglued, 0.0), _UNGLUED_SCORE)
+            scores[unglued] = max(scores.get(unglued, 0.0), UNGLUED_SCORE)
             continue
         q_type, q_core = split_type(v)
         if not q_core:
             continue
         cores = [q_core] if q_core in index.core_keys else []
         cores += close_cores(index, q_core, n=8, cutoff=0.75)
-        initials = _initial_matches(q_core, all_cores)
+        with_initials = any(len(t) == 1 for t in q_core.split())  # else no core can match by initials
+        initials = [core for core in all_cores if initials_match(q_core, core)] if with_initials else []
         for core in dict.fromkeys(cores + initials):
             if core == q_core:
                 ratio = 1.0
             elif core in initials:
-                ratio = _INITIALS_SCORE
+                ratio = INITIALS_SCORE
             else:
-                ratio = difflib.SequenceMatcher(None, q_core, core).ratio()
+                ratio = core_similarity(q_core, core)
             for key in index.core_keys[core]:
                 k_type, _ = index.key_parts[key]
                 s = _score_key(q_type, k_type, ratio)
@@ -166,21 +176,6 @@ def close_cores(index: AddressIndex, word: str, n: int, cutoff: float) -> list[s
         if ratio >= cutoff:
             result.append((ratio, x))
     return [x for _, x in heapq.nlargest(n, result)]
-
-
-def _initial_matches(q_core: str, cores: list[str]) -> list[str]:
-    """Cores that the query writes with initials: "e degas" for "edgar degas"."""
-    q_tokens = q_core.split()
-    if not any(len(t) == 1 for t in q_tokens) or all(len(t) == 1 for t in q_tokens):
-        return []
-    out = []
-    for core in cores:
-        tokens = core.split()
-        if len(tokens) == len(q_tokens) and all(
-            (len(q) == 1 and t.startswith(q)) or q == t for q, t in zip(q_tokens, tokens, strict=True)
-        ):
-            out.append(core)
-    return out
 
 
 def street_candidates(index: AddressIndex, scores: dict[str, float]) -> list[Candidate]:
@@ -349,7 +344,8 @@ def match_street(index: AddressIndex, street: str, area: Area) -> StreetMatch:
         The street, or none with the reason: no candidate at or above :data:`MATCH_THRESHOLD`, or two
         equally good ones (ambiguous).
     """
-    scores, near_miss = key_scores(index, street_variants(street))
+    variants = street_variants(street)
+    scores, near_miss = key_scores(index, variants)
     pool, in_area = _in_area_first(index, street_candidates(index, scores), area)
     accepted = [c for c in pool if c.score >= MATCH_THRESHOLD]
     if not accepted:
@@ -370,4 +366,5 @@ def match_street(index: AddressIndex, street: str, area: Area) -> StreetMatch:
     if area.kind and not in_area:
         where = "/".join(map(str, best.homes))
         flags.append(f"{area.kind} mismatch: street lies outside {area.label} (in commune {where})")
-    return StreetMatch(best, in_area=bool(area.kind) and in_area, score=best.score, flags=flags)
+    exact = bool(set(variants) & best.keys)
+    return StreetMatch(best, in_area=bool(area.kind) and in_area, score=best.score, flags=flags, exact=exact)

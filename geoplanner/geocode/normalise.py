@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,13 @@ __all__ = [
     "split_type",
     "unglue",
     "names_compatible",
+    "GENERIC_WORDS",
+    "UNGLUED_SCORE",
+    "INITIALS_SCORE",
+    "core_similarity",
+    "initials_match",
+    "name_score",
+    "names_agree",
 ]
 
 #: Minimum street-name score (0-1) to accept a match. 0.85 accepts a missing article or
@@ -117,8 +125,23 @@ NL_TYPES = (
     "doorgang",
     "galerij",
 )
+#: Dutch street types written before the name ("Steenweg op Waterloo", the Waterloosesteenweg): (prefix, type).
+_NL_PREFIX_TYPES = (("steenweg op", "steenweg"),)
 #: Articles and prepositions left out of a core name.
 ARTICLES = {"de", "la", "le", "les", "du", "des", "l", "d", "van", "der", "den", "het", "t", "a", "au", "aux"}
+#: Words many street names share ("steenweg op", "cité", "grande"): two names that share only such words and
+#: differ in the others are different streets unless the words that differ agree (:func:`core_similarity`).
+GENERIC_WORDS = frozenset(
+    ARTICLES
+    | {w for t in (*FR_TYPES, *NL_TYPES) for w in t.split()}
+    | {"op", "naar", "aan", "sur", "en", "et"}
+    | {"grande", "grand", "petite", "petit", "vieille", "vieux", "ancienne", "ancien", "nouvelle", "nouveau"}
+    | {"haute", "basse", "oude", "nieuwe", "grote", "kleine"}
+)
+#: Score of a French name with its Dutch street type glued on ("Rue Cervantesstraat"): likely, not certain.
+UNGLUED_SCORE = 0.95
+#: Score of a name written with initials ("E. Degas" for "Edgar Degas"): likely, not certain.
+INITIALS_SCORE = 0.92
 
 # A range wider than this ("2-400") is read as its first number.
 _RANGE_MAX_SPAN = 200
@@ -284,9 +307,10 @@ def split_type(key: str) -> tuple[str, str]:
     """
     street_type = ""
     rest = key
-    for t in sorted(FR_TYPES, key=len, reverse=True):
-        if key == t or key.startswith(t + " "):
-            street_type, rest = t, key[len(t) :].strip()
+    prefixes = [(t, t) for t in sorted(FR_TYPES, key=len, reverse=True)] + list(_NL_PREFIX_TYPES)
+    for prefix, t in prefixes:
+        if key == prefix or key.startswith(prefix + " "):
+            street_type, rest = t, key[len(prefix) :].strip()
             break
     else:
         last = key.split(" ")[-1] if key else ""
@@ -352,11 +376,103 @@ def names_compatible(point_keys: tuple[str, ...], way_keys: tuple[str, ...]) -> 
             w_type, w_core = split_type(wk)
             if p_type and w_type and p_type != w_type:
                 continue
-            if difflib.SequenceMatcher(None, pk, wk).ratio() >= 0.9 or any(
-                difflib.SequenceMatcher(None, c, w_core).ratio() >= MATCH_THRESHOLD for c in cores
-            ):
+            if core_similarity(pk, wk) >= 0.9 or any(core_similarity(c, w_core) >= MATCH_THRESHOLD for c in cores):
                 return True
             # A surname for the full name ("Reyerslaan" for "Auguste Reyerslaan"), same street type.
             if p_type and p_type == w_type and w_core.endswith(" " + p_core):
                 return True
     return False
+
+
+def _without_shared_generic(a: list[str], b: list[str]) -> tuple[str, str]:
+    """Drop the generic words both token lists hold (as often as both hold them); keep the rest in order."""
+    shared = Counter(t for t in a if t in GENERIC_WORDS) & Counter(t for t in b if t in GENERIC_WORDS)
+
+    def rest(tokens: list[str]) -> str:
+        left = shared.copy()
+        out = []
+        for t in tokens:
+            if left[t] > 0:
+                left[t] -= 1
+            else:
+                out.append(t)
+        return " ".join(out)
+
+    return rest(a), rest(b)
+
+
+def core_similarity(a: str, b: str) -> float:
+    """Compare two (core) names: difflib's ratio, unless a shared generic part carries it.
+
+    When the names share generic words ("steenweg op", "cité", "avenue des") and both have other words, those
+    other words tell the streets apart: if they are less alike than :data:`MATCH_THRESHOLD`, their own ratio is
+    returned ("steenweg op waterloo" / "steenweg op waver": 0.62, not 0.86). Otherwise the plain ratio.
+
+    Parameters
+    ----------
+    a, b
+        Normalised names or core names.
+
+    Returns
+    -------
+    float
+        0-1.
+    """
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    ta, tb = a.split(), b.split()
+    da, db = _without_shared_generic(ta, tb)
+    if da and db and (len(da) < len(a) or len(db) < len(b)):
+        distinct = difflib.SequenceMatcher(None, da, db).ratio()
+        if distinct < MATCH_THRESHOLD:
+            return min(ratio, distinct)
+    return ratio
+
+
+def initials_match(q_core: str, core: str) -> bool:
+    """Tell whether ``q_core`` writes ``core`` with initials: "e degas" for "edgar degas"."""
+    q_tokens = q_core.split()
+    if not any(len(t) == 1 for t in q_tokens) or all(len(t) == 1 for t in q_tokens):
+        return False
+    tokens = core.split()
+    return len(tokens) == len(q_tokens) and all(
+        (len(q) == 1 and t.startswith(q)) or q == t for q, t in zip(q_tokens, tokens, strict=True)
+    )
+
+
+def name_score(query: str, key: str) -> float:
+    """Score a normalised street name against another as the street matching does (0-1).
+
+    1 for the same name; :data:`UNGLUED_SCORE` for a French name with its Dutch type glued on;
+    0 when the street types differ; :data:`INITIALS_SCORE` for a name written with initials; else
+    :func:`core_similarity` of the core names, 0.05 less when only one of the two has a street type.
+
+    Parameters
+    ----------
+    query
+        The name as the user wrote it, normalised.
+    key
+        A name of the index, normalised.
+
+    Returns
+    -------
+    float
+    """
+    if query == key:
+        return 1.0
+    if unglue(query) == key:
+        return UNGLUED_SCORE
+    (q_type, q_core), (k_type, k_core) = split_type(query), split_type(key)
+    if q_type and k_type and q_type != k_type:
+        return 0.0
+    if q_core == k_core:
+        ratio = 1.0
+    elif initials_match(q_core, k_core):
+        ratio = INITIALS_SCORE
+    else:
+        ratio = core_similarity(q_core, k_core)
+    return ratio - 0.05 if bool(q_type) != bool(k_type) else ratio
+
+
+def names_agree(query: list[str], keys: tuple[str, ...] | list[str]) -> bool:
+    """Tell whether any of a query's variants scores at least :data:`MATCH_THRESHOLD` against any of ``keys``."""
+    return any(name_score(q, k) >= MATCH_THRESHOLD for q in query for k in keys)

@@ -15,7 +15,7 @@ from shapely.ops import linemerge, nearest_points, substring
 
 from geoplanner.geocode.area import NO_AREA, Area, clip_way, describe_point, part_in_zone, point_in_area, xy_in_area
 from geoplanner.geocode.index import ADDRESS_NEAR_M, AddressIndex, runtime
-from geoplanner.geocode.normalise import HouseNumber, parse_house_number
+from geoplanner.geocode.normalise import HouseNumber, names_agree, parse_house_number
 
 __all__ = [
     "ADDRESS_POINT_RADIUS_M",
@@ -276,11 +276,24 @@ def _numbered_section(
     return section, how
 
 
-def _place_number(
-    index: AddressIndex, ways: list[int], hn: HouseNumber, number: str, area: Area, in_area: bool, flags: list[str]
-) -> Placement | None:
-    """Place a parsed number: its address point, an interpolation, or the stretch its neighbours give."""
+def _known_numbers(index: AddressIndex, ways: list[int], query: list[str] | None) -> list[int]:
+    """Return the address points of the street's ways; after a fuzzy name match, only those whose street agrees.
+
+    A point is linked to the way it stands on; its own ``addr:street`` must also agree with the name the user
+    wrote (:func:`~geoplanner.geocode.normalise.names_agree`) when the street was found by a similar name only,
+    so a near-miss street never lends its numbers (issue 21: "Steenweg op Waterloo 216" on Chaussée de Wavre 216).
+    """
     ids = sorted(i for w in ways for i in index.way_points.get(w, ()))
+    if query is None:
+        return ids
+    keys = runtime(index).point_keys
+    return [i for i in ids if names_agree(query, keys[i])]
+
+
+def _place_number(
+    index: AddressIndex, ids: list[int], ways: list[int], hn: HouseNumber, number: str, area: Area, in_area: bool
+) -> tuple[Placement | None, list[str]]:
+    """Place a parsed number: its address point, an interpolation, or the stretch its neighbours give."""
     parts = _street_parts(index, ways)
     placed = _match_number(index, ids, hn, area if in_area else NO_AREA)
     if placed is None:
@@ -291,11 +304,11 @@ def _place_number(
                 f" ({describe_point(index, placed.points[0])})"
             )
     if placed is not None:
-        return placed
-    flags.append(f"number {number} not in OSM: street-level point")
+        return placed, []
+    flags = [f"number {number} not in OSM: street-level point"]
     section = _numbered_section(index, parts, ids, hn)
     if section is None:
-        return None
+        return None, flags
     geom, how = section
     # Within the postcode area when the stretch reaches it; else the numbers overrule the
     # postcode, as an address point in another postcode does (hold-out: right far more often).
@@ -303,7 +316,7 @@ def _place_number(
     placed = _street_point(inside or geom, f"OSM street geometry: middle of the stretch {how}")
     if in_area and inside is None:
         placed.flags.append(f"{area.kind} mismatch: the stretch {how} lies outside {area.label}")
-    return placed
+    return placed, flags
 
 
 def _whole_street(index: AddressIndex, ways: list[int], area: Area, in_area: bool) -> Placement:
@@ -326,7 +339,7 @@ def _whole_street(index: AddressIndex, ways: list[int], area: Area, in_area: boo
 
 
 def place_on_street(
-    index: AddressIndex, ways: list[int], number: str, area: Area, in_area: bool
+    index: AddressIndex, ways: list[int], number: str, area: Area, in_area: bool, *, query: list[str] | None = None
 ) -> tuple[Placement, list[str]]:
     """Place a house number (or none) on a matched street.
 
@@ -342,6 +355,9 @@ def place_on_street(
         The query's area.
     in_area
         Whether the street runs through the area (then the area picks the stretch).
+    query
+        The normalised names the user wrote, when the street was matched by a similar name only (``None``
+        for an exact match): then only address points whose own street agrees with them place the number.
 
     Returns
     -------
@@ -357,7 +373,8 @@ def place_on_street(
         flags.append(f"house number {number!r} not understood")
     placed = None
     if hn is not None:
-        placed = _place_number(index, ways, hn, number, area, in_area, flags)
+        placed, number_flags = _place_number(index, _known_numbers(index, ways, query), ways, hn, number, area, in_area)
+        flags += number_flags
     elif not number:
         flags.append("no house number: street-level point")
     if placed is None:
