@@ -175,9 +175,11 @@ def test_accuracy_on_candidate_rows_with_known_points(data_dir: Path, index: gc.
     assert sorted(err)[len(err) // 2] < 100
     assert max(err) < 1000
     assert set(out.loc[~placed, "reason"]) == {"street not found in OSM"}
-    # Independent ground truth (2026 coordinates) for the radius: every true point lies within it.
+    # Independent ground truth (2026 coordinates) for the radius: every true point lies within it ...
     radius = out.loc[placed, "uncertainty_m"].to_numpy()
     assert all(e <= r for e, r in zip(err, radius, strict=True)), list(zip(err, radius, strict=True))
+    # ... and the radius is not wider than needed (measured: median radius 172 m, 4.0 x the median error).
+    assert np.median(radius) <= _MAX_STREET_RADIUS_PER_MEDIAN_ERROR * np.median(err)
 
 
 # ----------------------------------------------------------------------------- issue 13: ranges, postcodes, radius
@@ -361,24 +363,93 @@ def test_street_radius_is_the_reach_of_the_stretch(index: gc.AddressIndex) -> No
     assert gc.geocode(index, "Chaussée de Wavre", None, None).uncertainty_m > r.uncertainty_m
 
 
-def test_radius_holds_on_a_hold_out(index: gc.AddressIndex) -> None:
-    """A small hold-out (the bench runs the large one): the true OSM point lies within the stated radius."""
+#: Calibration bounds (issue 22, item 2): the radius claims to hold the true point 9 times in 10.
+_MIN_COVERAGE, _MIN_CLASS_COVERAGE = 0.90, 0.85  # near the claim, from below (all results; each class)
+_MAX_RADIUS_PER_P90_ERROR = 3.0  # median radius of a class against the 90th percentile of its error
+_MAX_STREET_RADIUS_PER_MEDIAN_ERROR = 5.0  # street class (no 50 m floor): median radius against median error
+_MIN_CLASS_SIZE = 20
+
+
+def _hold_out(index: gc.AddressIndex, size: int = 200, seed: int = 13) -> pd.DataFrame:
+    """Geocode sampled OSM addresses with their own point held out, with and without the number."""
     p = index.points
-    rng = np.random.default_rng(13)
+    rng = np.random.default_rng(seed)
     pool = np.flatnonzero((p["way"] >= 0).to_numpy() & (p["hi"] == p["lo"]).to_numpy())
-    ids = rng.choice(pool, size=60, replace=False)
+    ids = rng.choice(pool, size=size, replace=False)
     held = index.without_points(ids)
-    within, placed = 0, 0
+    rows = []
     for i in ids:
         row = p.iloc[int(i)]
         for number in (row["number"], None):
             r = gc.geocode(held, row["street"], number, _true_postcode(index, int(i)))
             if r.found:
-                placed += 1
-                assert r.uncertainty_m >= gc.ADDRESS_POINT_RADIUS_M
-                within += _dist(r, row) <= r.uncertainty_m
-    assert placed >= 110
-    assert within >= 0.9 * placed
+                rows.append({"accuracy": r.accuracy, "error_m": _dist(r, row), "radius_m": r.uncertainty_m})
+    return pd.DataFrame(rows)
+
+
+def _check_calibration(results: pd.DataFrame) -> None:
+    """Assert that the radius is calibrated on both sides: it holds the true point about as often as it claims
+    (9 in 10), and it is not wider than that needs: per class, the median radius stays within
+    :data:`_MAX_RADIUS_PER_P90_ERROR` times the 90th percentile of the error (the width a 9-in-10 radius
+    needs), and for street-level results, which have no 50 m floor, within
+    :data:`_MAX_STREET_RADIUS_PER_MEDIAN_ERROR` times the median error.
+    """
+    within = results["error_m"] <= results["radius_m"]
+    assert within.mean() >= _MIN_COVERAGE, f"radius too narrow: {within.mean():.1%} of true points within it"
+    for accuracy, part in results.groupby("accuracy"):
+        if len(part) < _MIN_CLASS_SIZE:
+            continue
+        coverage = (part["error_m"] <= part["radius_m"]).mean()
+        assert coverage >= _MIN_CLASS_COVERAGE, f"{accuracy}: radius too narrow, {coverage:.1%} within it"
+        needed = part["error_m"].quantile(0.9)
+        wide = part["radius_m"].median() / needed
+        assert wide <= _MAX_RADIUS_PER_P90_ERROR, f"{accuracy}: radius wider than needed, {wide:.1f}x the p90 error"
+        if accuracy == "street":
+            wide = part["radius_m"].median() / part["error_m"].median()
+            assert wide <= _MAX_STREET_RADIUS_PER_MEDIAN_ERROR, f"street: radius wider than needed, {wide:.1f}x"
+
+
+def test_radius_holds_on_a_hold_out(index: gc.AddressIndex) -> None:
+    """A hold-out of 200 OSM addresses (the bench runs the large one): the radius is calibrated on both sides.
+
+    Measured: 98 % of 398 results within their radius; median radius / p90 error 0.7 (street), 1.6
+    (interpolated); street median radius 2.8 x the median error. Mutation: a scratch copy of the package whose
+    geocoder states every radius x10 fails here ("interpolated: radius wider than needed, 16.2x the p90 error")
+    and in the candidate-venue test, where the old ">= 90 % within" check passed it; the same mutation, and a
+    radius x0.3, run on every test run in :func:`test_calibration_check_catches_a_wrong_radius`.
+    """
+    results = _hold_out(index)
+    assert len(results) >= 380 and (results["radius_m"] >= gc.ADDRESS_POINT_RADIUS_M).all()
+    assert set(results["accuracy"]) >= {"interpolated", "street"}
+    _check_calibration(results)
+
+
+@pytest.mark.parametrize(("factor", "message"), [(10.0, "wider than needed"), (0.3, "too narrow")])
+def test_calibration_check_catches_a_wrong_radius(
+    index: gc.AddressIndex, monkeypatch: pytest.MonkeyPatch, factor: float, message: str
+) -> None:
+    """Mutation test of :func:`_check_calibration` (issue 22, item 2).
+
+    Every radius the geocoder states is multiplied by ``factor`` (a monkeypatch of ``place_on_street`` in
+    ``geoplanner.geocode.geocoder``, the real code path otherwise): ten times too wide still holds every true
+    point, which the old one-sided check (">= 90 % within") let pass; it fails now on the median radius
+    against the error it needs to cover. A radius 0.3 times the real one fails on coverage.
+    """
+    from geoplanner.geocode import geocoder
+
+    real = geocoder.place_on_street
+
+    def mutated(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - passes everything through
+        placed, flags = real(*args, **kwargs)
+        placed.radius *= factor
+        return placed, flags
+
+    monkeypatch.setattr(geocoder, "place_on_street", mutated)
+    results = _hold_out(index)
+    if factor > 1:
+        assert (results["error_m"] <= results["radius_m"]).mean() >= _MIN_COVERAGE  # passes the one-sided check
+    with pytest.raises(AssertionError, match=message):
+        _check_calibration(results)
 
 
 def test_without_points_hides_only_those_points(index: gc.AddressIndex) -> None:
