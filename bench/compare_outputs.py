@@ -10,25 +10,96 @@ Every file of either folder is compared by kind, and one line per file says what
 - JSON manifests: everything but what says *when* or *how fast* (``created_utc``, ``timings_s``) and what
   names the code (cache keys, which change with any source change, and the sha256 of outputs whose content
   is compared on its own);
-- anything else (HTML, PNG, GeoTIFF, XLSX, TXT): the bytes.
+- HTML: the text, once folium's random element ids are numbered in order of appearance;
+- XLSX: every sheet's cells (values and number formats), not the archive's bytes;
+- anything else (PNG, GeoTIFF, TXT): the bytes.
 
-With ``--ignore-solver``, solver seconds (``solve_s``) are not compared. Exits 1 when anything differs.
+With ``--ignore-solver``, the solver's seconds (``solve_s``, "Rekentijd (s)" in the report and the workbook) are not
+compared: they differ from one solve to the next. Exits 1 when anything differs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 import sys
 from contextlib import closing
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pyogrio
 
 #: What says when or how fast a run went, or names the code (a cache key, whether it was found): not a result.
 _VOLATILE = {"created_utc", "timings_s", "key", "hit"}
+#: Headers of the solver's seconds in the report and the workbook (nl, fr, en), left out with --ignore-solver.
+_SOLVE_HEADERS = ("Rekentijd (s)", "Temps de calcul (s)", "Solve time (s)", "solve_s")
+_HEX_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_ROW = re.compile(r"<tr\b.*?</tr>", re.S)
+_CELL = re.compile(r"<(t[hd])\b([^>]*)>(.*?)</\1>", re.S)
+
+
+def _html(a: Path, b: Path, ignore_solver: bool) -> str:
+    """Compare two pages once folium's random element ids (32 hex digits) are numbered in order of appearance."""
+
+    def norm(text: str) -> str:
+        ids: dict[str, str] = {}
+        text = _HEX_ID.sub(lambda m: ids.setdefault(m.group(0), f"id{len(ids)}"), text)
+        return _TABLE.sub(_blank_solver_column, text) if ignore_solver else text
+
+    ta, tb = norm(a.read_text(encoding="utf-8")), norm(b.read_text(encoding="utf-8"))
+    if ta == tb:
+        return "equal"
+    i = (
+        next(k for k in range(min(len(ta), len(tb))) if ta[k] != tb[k])
+        if ta[: len(tb)] != tb[: len(ta)]
+        else min(len(ta), len(tb))
+    )
+    return f"text differs at character {i}: {ta[i : i + 60]!r} != {tb[i : i + 60]!r}"
+
+
+def _blank_solver_column(table: re.Match) -> str:
+    """Blank the cells under a solver-seconds header in one HTML table."""
+    rows = _ROW.findall(table.group(0))
+    if not rows:
+        return table.group(0)
+    header = [c[2].strip() for c in _CELL.findall(rows[0])]
+    cols = [i for i, h in enumerate(header) if h in _SOLVE_HEADERS]
+    if not cols:
+        return table.group(0)
+    out = table.group(0)
+    for row in rows[1:]:
+        cells = _CELL.findall(row)
+        new = row
+        for i in cols:
+            if i < len(cells):
+                tag, attrs, body = cells[i]
+                new = new.replace(f"<{tag}{attrs}>{body}</{tag}>", f"<{tag}{attrs}></{tag}>", 1)
+        out = out.replace(row, new, 1)
+    return out
+
+
+def _xlsx(a: Path, b: Path, ignore_solver: bool) -> str:
+    """Compare two workbooks sheet by sheet, cell by cell (values and number formats)."""
+    wa, wb = openpyxl.load_workbook(a), openpyxl.load_workbook(b)
+    if wa.sheetnames != wb.sheetnames:
+        return f"sheets differ: {wa.sheetnames} != {wb.sheetnames}"
+    for name in wa.sheetnames:
+        ra = [[(c.value, c.number_format) for c in row] for row in wa[name].iter_rows()]
+        rb = [[(c.value, c.number_format) for c in row] for row in wb[name].iter_rows()]
+        if ignore_solver:
+            for rows in (ra, rb):
+                skip = {j for r in rows for j, (v, _) in enumerate(r) if v in _SOLVE_HEADERS}
+                for r in rows:
+                    for j in skip:
+                        if j < len(r) and r[j][0] not in _SOLVE_HEADERS:
+                            r[j] = (None, r[j][1])
+        if ra != rb:
+            return f"sheet {name!r} differs"
+    return "equal"
 
 
 def _csv(a: Path, b: Path, ignore: set[str]) -> str:
@@ -134,6 +205,10 @@ def compare(before: Path, after: Path, ignore: set[str]) -> list[tuple[str, str]
             out[str(rel)] = _csv(a, b, ignore)
         elif rel.suffix == ".gpkg":
             out[str(rel)] = _gpkg(a, b)
+        elif rel.suffix == ".html":
+            out[str(rel)] = _html(a, b, "solve_s" in ignore)
+        elif rel.suffix == ".xlsx":
+            out[str(rel)] = _xlsx(a, b, "solve_s" in ignore)
         else:
             out[str(rel)] = "equal" if a.read_bytes() == b.read_bytes() else "bytes differ"
     verdicts = {Path(k).as_posix(): v for k, v in out.items()}

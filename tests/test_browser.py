@@ -124,6 +124,11 @@ def _check_map_page(driver, path: Path, expected_layers: list[str], shot: Path, 
     _assert_not_blank(driver, shot)
 
 
+def _map_names(driver) -> list[str]:
+    """The script names of the page's maps (the ids of their containers: the page numbers them in order)."""
+    return driver.execute_script("return Array.from(document.querySelectorAll('.folium-map')).map(e => e.id)")
+
+
 def test_online_map_with_local_assets(browser, map_data, tmp_path):
     m = maps.build_gap_map(map_data)
     page = assets.localize_assets(maps.render_html(m), assets_dir())
@@ -148,9 +153,10 @@ def test_dual_map_self_contained(browser, map_data, tmp_path):
     path = _save_offline(dual, tmp_path / "dual.html")
     _check_map_page(browser, path, maps.layer_names(dual), tmp_path / "dual.png", n_maps=2)
     # Leaflet.Sync is loaded and the halves move together.
-    assert browser.execute_script(f"return typeof {dual.m1.get_name()}.sync === 'function'")
-    browser.execute_script(f"{dual.m1.get_name()}.setZoom(14, {{animate: false}});")
-    assert browser.execute_script(f"return {dual.m2.get_name()}.getZoom()") == 14
+    left, right = _map_names(browser)
+    assert browser.execute_script(f"return typeof {left}.sync === 'function'")
+    browser.execute_script(f"{left}.setZoom(14, {{animate: false}});")
+    assert browser.execute_script(f"return {right}.getZoom()") == 14
 
 
 def test_dual_map_controls_and_markers_do_not_collide(browser, map_data, tmp_path):
@@ -191,11 +197,12 @@ def test_hostile_names_show_as_text(browser, map_data, tmp_path):
     m = maps.build_gap_map(map_data)
     path = _save_offline(m, tmp_path / "xss.html")
     assert _open(browser, path) == []
+    (name,) = _map_names(browser)
     # Open every popup and tooltip so their HTML is put into the page.
     shown = browser.execute_script(
         f"""
         var texts = [];
-        {m.get_name()}.eachLayer(function (layer) {{
+        {name}.eachLayer(function (layer) {{
             if (layer.getPopup && layer.getPopup()) {{
                 layer.openPopup();
                 texts.push(layer.getPopup().getElement().textContent);

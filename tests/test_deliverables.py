@@ -88,7 +88,7 @@ def test_run_writes_the_workbook_with_its_manifest(main_run):
     manifest = json.loads((out / "manifest_workbook.json").read_text(encoding="utf-8"))
     assert manifest["outputs"][0]["path"] == "geoplanner.xlsx"
     # the workbook is traced to the very CSVs it shows
-    sources = {Path(i["path"]).resolve() for i in manifest["inputs"]}
+    sources = {(out / i["path"]).resolve() for i in manifest["inputs"]}  # relative to the manifest's folder
     assert {(out / rel).resolve() for rel in SHEETS} <= sources
 
 
@@ -302,20 +302,65 @@ def _page_count(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
 
 
-def test_report_opens_with_the_summary(main_run):
-    out, run = main_run
+def _number(text: str) -> float:
+    """A Dutch-formatted figure as the page shows it ('+6.256', '39,7 %', '−248') read back as a number."""
+    t = text.replace("+", "").replace("−", "-").replace(".", "").replace(",", ".").replace("%", "").strip()
+    return float(t)
+
+
+def test_page_one_figures_are_the_comparison_csv(main_run):
+    """Every figure of page 1 is the comparison's (or its gain over the baseline), and shows that value rounded."""
+    out, _ = main_run
     html = (out / "report.html").read_text(encoding="utf-8")
     summary = html[html.index('<section class="summary"') : html.index("</section>")]
     assert html.index('<section class="summary"') < html.index('id="priority"')
-    assert "Samenvatting" in summary and SCENARIO in summary and "huidig" in summary
+    comparison = {r["scenario"]: r for r in csv.DictReader(open(out / "compare" / "comparison.csv", encoding="utf-8"))}
+    base = comparison["huidig"]
+    rows = re.findall(r'<tr data-scenario="([^"]+)">(.*?)</tr>', summary, re.S)
+    assert [name for name, _ in rows] == list(comparison)
+    cells = r'<td class="fig" data-measure="([a-z_]+)"(?: data-value="([^"]+)")?( data-gain="1")?>(.*?)</td>'
+    checked = set()
+    for name, body in rows:
+        for measure, value, gain, text in re.findall(cells, body):
+            raw = comparison[name][measure]
+            if raw == "" or (name == "huidig" and measure == "sessions_per_week"):
+                assert value == "" and text == "–", (name, measure, text)
+                continue
+            expect = float(raw) - (float(base[measure]) if gain else 0.0)
+            assert float(value) == pytest.approx(expect, rel=1e-12, abs=1e-9), (name, measure)
+            shown = _number(text.split()[0]) if measure in ("priority_wijken_served", "teams_needed") else None
+            if measure == "teams_needed":
+                assert f"{int(expect)} nodig" in text, (name, text)
+            elif measure.startswith("share"):
+                assert _number(text) == pytest.approx(round(100 * expect, 1)), (name, measure, text)
+            elif shown is not None:
+                assert shown == expect and text.endswith(f"van {base['priority_wijken']}"), (name, text)
+            else:
+                assert _number(text) == round(expect), (name, measure, text)
+            checked.add(measure)
+    assert {"consultations_served", "share_priority_served", "priority_wijken_served", "children_within_threshold",
+            "sessions_per_week", "consultations_per_session", "teams_needed"} <= checked  # fmt: skip
+    # the baseline layer is incomplete on the public data: the page says so first, and shows gains
+    assert summary.index('class="baseline"') < summary.index("<table")
+    assert 'data-gain="1"' in summary and "geoplanner services import" in summary
     assert "(geschat)" in summary and "(afgeleid)" in summary
-    # the main caveats in plain Dutch: estimated children, incomplete lists, the 2013 network, capacity
-    for words in ("geschat uit de leeftijdsopbouw", "onvolledig", "2013", "aannames"):
+    for words in ("geschat", "onvolledig", "2013", "Aannames"):
         assert words in summary, words
-    # the figures are the comparison's
-    served = run.comparison.set_index("scenario").loc[SCENARIO, "consultations_served"]
-    assert f"{served:,.0f}".replace(",", ".") in summary
     assert "@page" in html and "size: A4" in html
+
+
+def test_map_legend_totals_are_the_comparison_csv(main_run):
+    """The scenario map's unserved totals are the comparison's (one result object, no second computation)."""
+    from geoplanner.core.i18n import label
+
+    out, _ = main_run
+    row = next(r for r in csv.DictReader(open(out / "compare" / "comparison.csv", encoding="utf-8"))
+               if r["scenario"] == SCENARIO)  # fmt: skip
+    page = (out / "maps" / f"{SCENARIO}.html").read_text(encoding="utf-8")
+    for col in ("consultations_unserved_distance", "consultations_unserved_capacity"):
+        found = re.search(re.escape(label(col)) + r": ([\d.]+)\\u003c", page)
+        assert found, col
+        assert int(found.group(1).replace(".", "")) == round(float(row[col])), col
 
 
 def test_report_prints_to_a4_with_the_summary_alone_on_page_one(main_run, tmp_path):
@@ -332,11 +377,11 @@ def test_report_prints_to_a4_with_the_summary_alone_on_page_one(main_run, tmp_pa
     only = tmp_path / "summary_only.html"
     only.write_text(html[:end] + "\n</body></html>\n", encoding="utf-8")
     assert _page_count(_print_pdf(only, tmp_path / "summary.pdf")) == 1
-    # and the first section after it starts on page 2: removing the summary removes exactly one page
-    rest = tmp_path / "without_summary.html"
+    # and the first section after it starts on page 2: an empty summary (its page break kept) prints as many pages
+    rest = tmp_path / "empty_summary.html"
     start = html.index('<section class="summary"')
-    rest.write_text(html[:start] + html[end:], encoding="utf-8")
-    assert _page_count(_print_pdf(rest, tmp_path / "rest.pdf")) == n - 1
+    rest.write_text(html[:start] + '<section class="summary" id="summary"></section>' + html[end:], encoding="utf-8")
+    assert _page_count(_print_pdf(rest, tmp_path / "rest.pdf")) == n
 
 
 def test_report_in_print_media_summary_fits_and_nothing_dark(main_run):
@@ -368,6 +413,19 @@ def test_report_in_print_media_summary_fits_and_nothing_dark(main_run):
             " + parseFloat(getComputedStyle(s).marginBottom);"
         )
         assert 0 < top <= height, f"summary ends at {top:.0f} px, the printable page is {height:.0f} px"
+        # nothing is wider than the page: no element reaches past the printable width, nothing scrolls sideways
+        wide = driver.execute_script(
+            """
+            const w = arguments[0], out = [];
+            for (const el of document.querySelectorAll('body *')) {
+              const r = el.getBoundingClientRect();
+              if (r.width > 0 && r.right > w + 1) out.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+            }
+            return [document.documentElement.scrollWidth, out.slice(0, 5)];
+            """,
+            width,
+        )
+        assert wide[0] <= round(width) + 1 and wide[1] == [], wide
         dark = driver.execute_script(
             """
             const out = [];

@@ -14,7 +14,7 @@ from geoplanner.core import settings
 from geoplanner.inputs.services import load_services
 from geoplanner.need.stability import rank_stability
 from geoplanner.outputs import maps
-from geoplanner.outputs.report import render_report
+from geoplanner.outputs.report import ReportInputs, render_report
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_priority_popups_show_p_top_and_class(need_sectors, stable_ranking):
 
 
 def test_report_lists_p_top_class_and_near_misses(stable_ranking):
-    html = render_report(priority=stable_ranking)
+    html = render_report(ReportInputs(priority=stable_ranking))
     table = html[html.index('class="priority-table"') :]
     table = table[: table.index("</table>")]
     rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
@@ -82,7 +82,7 @@ def test_report_lists_p_top_class_and_near_misses(stable_ranking):
         assert any(r["name_nl"] in row and "net buiten de selectie" in row for row in body)
     assert "afgeleid" in table
     # without a stability run the table still renders, without the columns
-    plain = render_report(priority=stable_ranking.drop(columns=["p_top", "stability", "near_miss"]))
+    plain = render_report(ReportInputs(priority=stable_ranking.drop(columns=["p_top", "stability", "near_miss"])))
     assert "Kans in de selectie" not in plain
 
 

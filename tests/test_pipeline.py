@@ -39,7 +39,13 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
     comparison = pd.read_csv(tmp_path / "compare" / "comparison.csv")
     assert list(comparison["scenario"]) == names
     # new sites can only add coverage to the current situation they start from
-    assert comparison["children_covered"].iloc[1] > comparison["children_covered"].iloc[0]
+    assert comparison["children_within_threshold"].iloc[1] > comparison["children_within_threshold"].iloc[0]
+    assert comparison["consultations_served"].iloc[1] > comparison["consultations_served"].iloc[0]
+    # each scenario's own summary holds the comparison's numbers (one measure, one value)
+    for i, name in enumerate(names):
+        own = pd.read_csv(tmp_path / name / "coverage_summary.csv").iloc[0]
+        for col in ("children_within_threshold", "consultations_served", "priority_wijken_served", "new_sites"):
+            assert own[col] == pytest.approx(comparison[col].iloc[i]), (name, col)
     # the same estimated children everywhere: the need step is shared, not recomputed differently
     lgn = pd.read_csv(tmp_path / "coverage" / "coverage_lgn.csv")
     one_set = lgn[lgn["service_set"] == "any_cb"]
@@ -76,3 +82,36 @@ def test_bad_scenario_fails_before_any_output(data_dir, tmp_path):
 def test_shipped_scenarios_are_found():
     names = [p.stem for p in scenario_files(ROOT / "scenarios")]
     assert {"current", "close_one", "mobile_2_teams", "mobile_4_teams", "priority_first"} <= set(names)
+
+
+def _without_times(manifest: dict) -> dict:
+    """A manifest less what is about the moment of the run: its time, its seconds, other manifests' checksums."""
+    out = {k: v for k, v in manifest.items() if k not in ("created_utc", "timings_s")}
+    for key in ("inputs", "outputs"):
+        out[key] = [{k: v for k, v in e.items() if not e["path"].endswith(".json") or k == "path"}
+                    for e in manifest.get(key, [])]  # fmt: skip
+    return out
+
+
+def test_two_runs_give_the_same_outputs_and_manifests(data_dir, tmp_path):
+    """Same inputs, same outputs: every file byte for byte, every manifest but its time; nothing listed is missing."""
+    import hashlib
+
+    scenario = ROOT / "scenarios" / "priority_first.toml"
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for out in runs:
+        run_all(out, scenarios=[scenario], data_dir=data_dir)
+    files = [sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) for out in runs]
+    assert files[0] == files[1] and "maps/gap.html" in files[0] and "priority_wijken.gpkg" in files[0]
+    for rel in files[0]:
+        a, b = ((out / rel).read_bytes() for out in runs)
+        if rel.endswith(".json") and "manifest" in rel:
+            ma, mb = json.loads(a), json.loads(b)
+            assert _without_times(ma) == _without_times(mb), rel
+            # every file a manifest lists is there, with the checksum it gives
+            for entry in ma["outputs"]:
+                path = (runs[0] / rel).parent / entry["path"]
+                assert path.is_file(), (rel, entry["path"])
+                assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], (rel, entry["path"])
+        else:
+            assert a == b, rel

@@ -17,7 +17,8 @@ from PIL import Image, ImageStat
 from geoplanner.outputs.files import write_bytes, write_text
 from geoplanner.outputs.maps import MapData
 from geoplanner.outputs.maps import static as static_maps
-from geoplanner.outputs.report import ReportMap, render_report
+from geoplanner.outputs.report import ReportInputs, ReportMap, render_report
+from geoplanner.scenario.measures import MEASURES
 
 
 @pytest.fixture(scope="module")
@@ -79,31 +80,38 @@ def test_png_text_carries_legend_and_sources(map_data):
     assert "Priority districts (rank)" in joined
 
 
+def _per_lgn(cov: pd.DataFrame) -> pd.DataFrame:
+    """The per-LGN comparison (``compare``'s ``per_lgn``) from a coverage-by-LGN table."""
+    return cov.rename(
+        columns={"pop_0_2": "children", "within_15_min": "children_within_threshold",
+                 "share_within_15_min": "share_within_threshold"}
+    )  # fmt: skip
+
+
 def test_report(map_data, ranking, tmp_path):
     a = shared_scenario(map_data, "A", 4)
     b = shared_scenario(map_data, "B", 8)
     cov = pd.concat([_coverage_lgn(map_data, "huidig"), _coverage_lgn(a, "A"), _coverage_lgn(b, "B")])
     names = {1: "Brussel <centrum>", **{i: f"LGN {i}" for i in range(2, 9)}}
     cov["lgn_name"] = cov["lgn"].map(names)
-    comparison = pd.DataFrame(
-        {
-            "scenario": ["A", "B <script>alert(1)</script>"],
-            "sites": [4, 8],
-            "share_within_15_min": [0.41, 0.52],
-        }
-    )
+    comparison = _comparison()
+    comparison.loc[1, "title"] = "B <script>alert(1)</script>"
     hostile = ranking.copy()
     top = hostile.index[hostile["rank"] == 1][0]
     hostile.loc[top, "name_nl"] = "<img src=x onerror=alert(1)>"
     maps_dir = tmp_path / "maps"
     maps_dir.mkdir()
     (maps_dir / "gap.html").write_text("x", encoding="utf-8")
-    html = render_report(
-        base_dir=tmp_path,  # map links relative to the report's folder
+    inputs = ReportInputs(
         priority=hostile,
         coverage_lgn=cov,
+        per_lgn=_per_lgn(cov),
         comparison=comparison,
         gains={"A": a.sites["marginal_demand"].tolist(), "B": b.sites["marginal_demand"].tolist()},
+    )
+    html = render_report(
+        inputs,
+        base_dir=tmp_path,  # map links relative to the report's folder
         maps=[ReportMap("Gap <now>", static_maps.gap_figure(map_data), maps_dir / "gap.html")],
     )
     page = write_text(tmp_path / "report.html", html).read_text(encoding="utf-8")
@@ -111,14 +119,14 @@ def test_report(map_data, ranking, tmp_path):
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script>alert" not in page and "B &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Brussel &lt;centrum&gt;" in page and "Gap &lt;now&gt;" in page
-    # Tables: 21 priority wijken, 8 LGN x 3 scenarios, 2 scenarios.
-    for cls, n in (("priority-table", 21), ("coverage-table", 24), ("comparison-table", 2)):
+    # Tables: 21 priority wijken, 8 LGN x 3 scenarios, every measure (one row each) for 2 scenarios.
+    for cls, n in (("priority-table", 21), ("coverage-table", 24), ("comparison-table", len(MEASURES))):
         table = re.search(rf'<table class="{cls}">(.*?)</table>', page, re.S).group(1)
         assert table.count("<tr>") == n + 1, cls
-    assert "41,0 %" in page and "52,0 %" in page  # shares in Dutch number format
-    # Charts and map embedded as PNG, link relative to the report.
+    assert "36,6 %" in page and "4,9 %" in page  # shares in Dutch number format
+    # Charts (coverage, trade-off, gains) and the map embedded as PNG, link relative to the report.
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(images) == 3
+    assert len(images) == 4
     for blob in images:
         _check_png(base64.b64decode(blob), (600, 300))
     assert 'href="maps/gap.html"' in page
@@ -126,9 +134,10 @@ def test_report(map_data, ranking, tmp_path):
 
 
 def test_report_in_french_without_optional_parts(ranking):
-    page = render_report(priority=ranking, lang="fr")
+    page = render_report(ReportInputs(priority=ranking), lang="fr")
     assert "Quartiers prioritaires" in page and 'lang="fr"' in page
     assert "coverage-table" not in page and "<img" not in page
+    assert 'id="summary"' not in page and 'id="appendix"' not in page
 
 
 def test_sector_and_lgn_coverage_from_points():
@@ -159,7 +168,7 @@ def test_sector_and_lgn_coverage_from_points():
 def _result(name: str, *notes: str):
     from types import SimpleNamespace
 
-    return SimpleNamespace(scenario=SimpleNamespace(name=name), notes=notes)
+    return SimpleNamespace(scenario=SimpleNamespace(name=name, label=name), notes=notes)
 
 
 def test_notes_grouped_general_then_per_scenario():
@@ -192,156 +201,129 @@ def test_notes_grouped_general_then_per_scenario():
 
 
 def _comparison() -> pd.DataFrame:
-    # The columns of geoplanner.scenario.compare, with one extra a newer version might add.
-    return pd.DataFrame(
-        {
-            "scenario": ["huidig", "mobiel"],
-            "model": ["none", "rotation"],
-            "demand": ["children", "deprivation_weighted"],
-            "threshold_min": [10.0, 10.0],
-            "children_total": [50045.2, 50045.2],
-            "children_covered": [2472.56, 18294.4],
-            "share_covered": [0.0494066, 0.36556],
-            "deprivation_weighted_share": [0.0406, 0.4172],
-            "priority_wijken_reached": [0, 21],
-            "priority_wijken": [21, 21],
-            "mean_min": [38.3169, 18.64],
-            "p90_min": [61.0492, 42.5],
-            "n_new_sites": [0, 16],
-            "status": ["-", "time_limit"],
-            "solve_s": [None, 30.164],
-            "new_metric": [1.5, 2.5],
-        }
-    )
+    """A hand-made comparison with every column of ``geoplanner.scenario.compare``: the baseline and one rotation."""
+    nan = float("nan")
+    rows = {
+        "scenario": ["huidig", "mobiel"],
+        "title": ["Huidige situatie", "Mobiel, 2 teams"],
+        "model": ["none", "rotation"],
+        "demand": ["children", "deprivation_weighted"],
+        "threshold_min": [10.0, 10.0],
+        "children_total": [50045.2, 50045.2],
+        "children_within_threshold": [2472.56, 18294.4],
+        "share_within_threshold": [0.0494066, 0.36556],
+        "deprivation_weighted_share_within": [0.0406, 0.4172],
+        "priority_wijken": [21, 21],
+        "priority_wijken_reached": [0, 21],
+        "mean_min": [38.3169, 18.64],
+        "p90_min": [61.0492, 42.5],
+        "consultations_demand": [46935.96, 46935.96],
+        "consultations_served": [398.66, 6654.2],
+        "consultations_served_existing": [398.66, 398.66],
+        "consultations_served_new": [0.0, 6255.54],
+        "consultations_unserved_distance": [46537.3, 20000.0],
+        "consultations_unserved_capacity": [0.0, 20281.76],
+        "share_consultations_served": [0.0084937, 0.14177],
+        "share_priority_served": [0.0, 0.125],
+        "priority_wijken_served": [0, 9],
+        "share_deprivation_served": [0.0067, 0.16],
+        "children_served": [102.4, 1850.0],
+        "new_sites": [0, 16],
+        "teams": [0, 2],
+        "sessions_per_week": [0, 16],
+        "consultations_per_session": [nan, 390.97],
+        "dutch_session_share": [nan, 0.3125],
+        "peak_utilisation_share": [nan, 0.85],
+        "teams_needed": [nan, 3.0],
+        "teams_target_share": [nan, 0.3],
+        "status": ["-", "time_limit"],
+        "solver_gap": [nan, 0.0123],
+        "efficient": [True, True],
+    }
+    return pd.DataFrame(rows)
 
 
 @pytest.mark.parametrize(
-    ("lang", "headers", "row"),
+    ("lang", "row_served", "row_mean", "row_share"),
     [
-        (
-            "nl",
-            ["Scenario", "Model", "Vraag", "Drempel (min)", "Kinderen 0–2, totaal (geschat)"],
-            [
-                "mobiel",
-                "rotatie mobiele teams",
-                "kinderen, gewogen naar kansarmoede",
-                "10",
-                "50.045",
-                "18.294",
-                "36,6 %",
-                "41,7 %",
-                "21",
-                "21",
-                "18,6",
-                "42,5",
-                "16",
-                "tijdslimiet (niet bewezen optimaal)",
-                "30,16",
-                "2,50",
-            ],
-        ),
-        (
-            "fr",
-            ["Scénario", "Modèle", "Demande", "Seuil (min)", "Enfants de 0–2 ans, total (estimé)"],
-            [
-                "mobiel",
-                "rotation des équipes mobiles",
-                "enfants, pondérés par la précarité",
-                "10",
-                "50\u202f045",
-                "18\u202f294",
-                "36,6 %",
-                "41,7 %",
-                "21",
-                "21",
-                "18,6",
-                "42,5",
-                "16",
-                "limite de temps (optimum non prouvé)",
-                "30,16",
-                "2,50",
-            ],
-        ),
-        (
-            "en",
-            ["Scenario", "Model", "Demand", "Threshold (min)", "Children aged 0–2, total (estimated)"],
-            [
-                "mobiel",
-                "mobile team rotation",
-                "children, weighted by deprivation",
-                "10",
-                "50,045",
-                "18,294",
-                "36.6 %",
-                "41.7 %",
-                "21",
-                "21",
-                "18.6",
-                "42.5",
-                "16",
-                "time limit (not proven optimal)",
-                "30.16",
-                "2.50",
-            ],
-        ),
+        ("nl", "6.654", "18,6", ("0,8 %", "14,2 %")),
+        ("fr", "6\u202f654", "18,6", ("0,8 %", "14,2 %")),
+        ("en", "6,654", "18.6", ("0.8 %", "14.2 %")),
     ],
 )
-def test_comparison_table_localised(lang, headers, row):
+def test_comparison_table_localised(lang, row_served, row_mean, row_share):
+    """One row per measure in MEASURES' order, one column per scenario title, labels and numbers in ``lang``."""
     from geoplanner.outputs.report import comparison_rows
+    from geoplanner.scenario.measures import measure_label
 
-    table = comparison_rows(_comparison(), lang=lang)
-    assert table["header"][:5] == headers
-    assert table["header"][-1] == "New_metric"  # unknown columns keep their name
-    assert not any("_" in h for h in table["header"][:-1])  # no code names left
-    assert table["rows"][1] == row
-    # Not applicable (no model run) shows as a dash, like a missing number.
-    assert table["rows"][0][13] == "–" and table["rows"][0][14] == "–"
-    assert table["rows"][0][6] == ("4,9 %" if lang != "en" else "4.9 %")
+    comparison = _comparison().assign(new_metric=[1.5, 2.5])
+    table = comparison_rows(comparison, lang=lang)
+    assert table["header"] == ["", "Huidige situatie", "Mobiel, 2 teams"]
+    assert len(table["rows"]) == len(MEASURES)  # unknown columns and solver words are left out
+    by_label = {r[0]: r[1:] for r in table["rows"]}
+    assert [r[0] for r in table["rows"]][0].lower() == measure_label("threshold_min", lang).lower()
+
+    def row(col):
+        text = measure_label(col, lang)
+        return by_label[text[:1].upper() + text[1:]]
+
+    assert row("consultations_served") == ["399", row_served]
+    assert row("mean_min") == ["38,3" if lang != "en" else "38.3", row_mean]
+    assert row("share_consultations_served") == list(row_share)
+    assert row("teams_needed") == ["–", "3"]  # not applicable shows as a dash
+    assert not any("_" in r[0] for r in table["rows"])  # no code names left
 
 
 def test_summary_section_figures_marks_and_caveats():
-    """Hand-made comparison: each figure lands in its cell, estimated/derived marked, caveats as they apply."""
-    from geoplanner.outputs.report import summary_section
+    """Hand-made comparison: each figure lands in its cell with its measure and raw value; gains when thin."""
+    from geoplanner.outputs.report.summary import BaselineLayer, summary_section
+    from geoplanner.scenario.capacity import assumptions
+    from geoplanner.scenario.spec import Scenario
 
-    comparison = pd.DataFrame(
-        {
-            "scenario": ["huidig", "mobiel"],
-            "threshold_min": [10.0, 10.0],
-            "children_covered": [12345.4, 20000.0],
-            "share_covered": [0.25, 0.4],
-            "priority_wijken_reached": [3, 9],
-            "priority_wijken": [21, 21],
-            "n_new_sites": [0, 7],
-            "consultations_served": [float("nan"), 54321.0],
-            "share_consultations_served": [float("nan"), 0.3],
-            "share_priority_served": [float("nan"), 0.125],
-            "teams_needed": [float("nan"), 4.0],
-        }
-    )
-    notes = ["Consultatiebureaus Kind & Gezin: 12 van 20 — ONVOLLEDIGE LAAG", "iets anders"]
-    notes.append(
-        "Consultaties ONE: 2 locaties op de kaart, van ~80 die bestaan, 1 zonder coördinaten — ONVOLLEDIGE LAAG"
-    )
-    s = summary_section(comparison, teams={"mobiel": 2}, notes=notes)
-    assert s["header"][1] == "Kinderen 0–2 bereikt (geschat)" and s["header"][2].endswith("(afgeleid)")
-    assert s["rows"][0] == ["huidig", "12.345 (25,0 %), binnen 10 min", "–", "3 van 21 bereikt", "–", "0"]
-    assert s["rows"][1] == [
-        "mobiel",
-        "20.000 (40,0 %), binnen 10 min",
-        "54.321 (30,0 %)",
-        "9 van 21 bereikt; 12,5 % van hun vraag bediend",
-        "2 ingezet; 4 nodig voor het doel",
-        "7",
+    comparison = _comparison()
+    comparison.loc[0, "efficient"] = False
+    s = summary_section(comparison, descriptions={"mobiel": "Twee teams rijden rond. Tweede zin.\nEN: two teams."})
+    assert s["baseline"] is None and s["header"][0] == "Scenario"
+    assert s["header"][6] == "Kinderen binnen 10 min (geschat)"
+    assert s["header"][2] == "Consultaties per jaar bediend (afgeleid)"
+    base, mob = ([c for c in r["cells"]] for r in s["rows"])
+    assert [c["text"] for c in base] == ["1. Huidige situatie", "–", "399", "0,0 %", "0 van 21", "–", "2.473", "–"]
+    assert [c["text"] for c in mob] == [
+        "2. Mobiel, 2 teams ★",
+        "16",
+        "6.654",
+        "12,5 %",
+        "9 van 21",
+        "391",
+        "18.294",
+        "2 ingezet; 3 nodig",
     ]
-    assert len(s["caveats"]) == 4 and "2013" in s["caveats"][2]
-    assert s["caveats"][1].startswith("2 lijsten")
-    assert s["caveats"][1].endswith(
-        "Kind & Gezin: 12 van 20; Consultaties ONE: 2 locaties op de kaart, van ~80 die bestaan."
+    assert "Nodig: de teams om 30 % van de verwachte consultaties in de prioritaire wijken" in s["legend"]
+    assert {c["measure"]: c["value"] for c in mob if c["measure"]}["consultations_served"] == 6654.2
+    assert s["descriptions"][1] == ("2. Mobiel, 2 teams", "Twee teams rijden rond.")
+    assert s["descriptions"][0] == ("1. Huidige situatie", "")
+    # A layer with under half of its sites known: the page warns first and shows gains over the baseline.
+    thin = summary_section(comparison, layers=[BaselineLayer(name="CB", located=3, expected=98)])
+    assert "3 van ~98" in thin["baseline"]["warning"] and "services import" in thin["baseline"]["todo"]
+    mob = {c["measure"]: c for c in thin["rows"][1]["cells"] if c["measure"]}
+    assert mob["consultations_served"]["text"] == "+6.256" and mob["consultations_served"]["gain"]
+    assert mob["consultations_served"]["value"] == pytest.approx(6654.2 - 398.66)
+    assert mob["children_within_threshold"]["text"] == "+15.822"
+    assert not mob["share_priority_served"]["gain"]  # the baseline serves none: shown as is
+    # A complete layer does not warn.
+    assert summary_section(comparison, layers=[BaselineLayer(name="CB", located=60, expected=98)])["baseline"] is None
+    # The assumptions are named in plain words among the caveats.
+    mobile = Scenario(name="y", dutch_share=0.5, sessions_per_day=1)
+    named = summary_section(comparison, assumptions=[*assumptions(Scenario(name="x")), *assumptions(mobile)],
+                            lang="en")  # fmt: skip
+    assert len(named["caveats"]) == 3 and "2013" in named["caveats"][1]
+    assert named["caveats"][2] == (
+        "Assumptions (each with its source in the appendix): 7/3/2 consultations a year for a child aged 0, 1 and "
+        "2; 78 % of families use a consultation bureau; 30 % or 50 % would choose a Dutch-speaking bureau; 10 "
+        "children a session, planned at 85 %, 46 weeks a year; a fixed site holds 2 sessions a week; a team works "
+        "at most 2 or 1 sessions a day."
     )
-    # no capacity model, no incomplete layer: those two caveats go
-    plain = summary_section(comparison.drop(columns=["consultations_served"]), lang="en")
-    assert len(plain["caveats"]) == 2 and plain["header"][0] == "Scenario"
-    html = render_report(comparison=comparison, notes=notes)
+    html = render_report(ReportInputs(comparison=comparison))
     assert html.index('class="summary"') < html.index('id="comparison"')
 
 
@@ -350,3 +332,16 @@ def test_link_only_maps_are_left_out_of_print():
     assert '<figure class="map screen-only">' in html
     css = html[html.index("@media print") :]
     assert ".screen-only { display: none" in css
+
+
+def test_walking_times_left_out_when_the_known_bureaus_are_too_few():
+    """A mean walk to 3 of ~98 bureaus describes the lists, not Brussels: the report leaves it out and says why."""
+    from geoplanner.scenario.measures import measure_label
+
+    mean = measure_label("mean_min")
+    thin = render_report(ReportInputs(comparison=_comparison(), layers=[{"name": "CB", "located": 3, "expected": 98}]))
+    table = re.search(r'<table class="comparison-table">(.*?)</table>', thin, re.S).group(1)
+    assert mean not in table and "weggelaten" in thin
+    full = render_report(ReportInputs(comparison=_comparison(), layers=[{"name": "CB", "located": 60, "expected": 98}]))
+    table = re.search(r'<table class="comparison-table">(.*?)</table>', full, re.S).group(1)
+    assert mean in table and "38,3" in table and "weggelaten" not in full

@@ -169,8 +169,9 @@ def test_capacity_keys_parse_with_documented_defaults():
 
     s = parse_scenario(CAP)
     assert s.consultations_per_child == (6.0, 3.0, 2.0)
-    assert (s.uptake, s.dutch_share, s.children_per_session, s.weeks_per_year) == (0.8, 1.0, 8.0, 46.0)
-    assert s.session_capacity == 8 * 46 and s.capacitated
+    assert (s.uptake, s.dutch_share, s.children_per_session, s.weeks_per_year) == (0.8, 0.3, 8.0, 46.0)
+    assert s.planned_fill == 0.85 and s.sessions_per_site == 2 and s.sessions_per_day == 2
+    assert s.session_capacity == pytest.approx(8 * 46 * 0.85) and s.capacitated
     assert s.slots == (("woensdag", "namiddag"), ("zaterdag", "voormiddag"), ("dinsdag", "avond"))
     assert s.candidate_suitability == ("geschikt",) and s.prefer_dutch
     # the dataclass defaults and the documented defaults are the same numbers
@@ -181,6 +182,9 @@ def test_capacity_keys_parse_with_documented_defaults():
     assert d.children_per_session == documented["capacity.children_per_session"]
     assert d.weeks_per_year == documented["capacity.weeks_per_year"]
     assert d.curve_target_share == documented["curve.target_share"]
+    assert d.planned_fill == documented["capacity.planned_fill"]
+    assert d.sessions_per_site == documented["capacity.sessions_per_site"]
+    assert d.sessions_per_day == documented["rotation.sessions_per_day"]
     # the report's figure (21.7 % non-use) is the uptake default; the others are labelled assumptions
     basis = {k: b for k, _, b in CAPACITY_PARAMETERS}
     assert documented["demand.uptake"] == pytest.approx(1 - 0.217) and "21,7 %" in basis["demand.uptake"]
@@ -206,13 +210,13 @@ def test_capacity_keys_are_checked():
 def test_consultation_demand_by_hand():
     from geoplanner.scenario.capacity import consultation_demand
 
-    s = parse_scenario(CAP)  # 6 / 3 / 2 consultations, uptake 0.8
+    s = parse_scenario(CAP)  # 6 / 3 / 2 consultations, uptake 0.8, Dutch-speaking share 0.3 (the default)
     dem = pd.DataFrame({"weight": [30.0, 10.0, 5.0], "cd_sector": ["A", "B", "Z"]})
     sectors = pd.DataFrame({"cd_sector": ["A", "B"], "births": [10.0, 0.0], "pop_0_2": [30.0, 20.0]})
     d, rate = consultation_demand(s, dem, sectors)
     # A: a third are 0-year-olds: 6/3 + 2.5·2/3 = 3.667 per child; B: none: 2.5; Z: no figures: (6+3+2)/3
     assert rate.tolist() == pytest.approx([6 / 3 + 2.5 * 2 / 3, 2.5, 11 / 3])
-    assert d.tolist() == pytest.approx([30 * rate[0] * 0.8, 10 * 2.5 * 0.8, 5 * 11 / 3 * 0.8])
+    assert d.tolist() == pytest.approx([30 * rate[0] * 0.24, 10 * 2.5 * 0.24, 5 * 11 / 3 * 0.24])
 
 
 def test_venue_suitability_and_language_come_from_the_table_and_the_data(data_dir):
@@ -234,3 +238,19 @@ def test_venue_suitability_and_language_come_from_the_table_and_the_data(data_di
     assert suitability(own).tolist() == ["geschikt", "na_te_gaan"]
     with pytest.raises(DataError, match="unknown suitability"):
         suitability(pd.DataFrame({"type": ["library"], "suitability": ["super"]}))
+
+
+def test_efficient_scenarios_by_hand():
+    """Efficient: nobody serves as much (consultations and priority wijken) for as few sessions and does better."""
+    from geoplanner.scenario.compare import efficient
+
+    table = pd.DataFrame(
+        {
+            "consultations_served": [400.0, 6654.6591007038220, 6654.6591007038217, 6654.66, 12291.6, 5000.0],
+            "priority_wijken_served": [0, 9, 12, 11, 16, 12],
+            "sessions_per_week": [0, 16, 16, 16, 32, 20],
+        }
+    )
+    # 0: the cheapest; 1 and 3: beaten by 2 (the same consultations, to the last bits, more wijken);
+    # 4: the most; 5: beaten by 2 (more served, same wijken, fewer sessions)
+    assert efficient(table).tolist() == [True, False, True, False, True, False]

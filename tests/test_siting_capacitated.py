@@ -226,3 +226,65 @@ def test_bad_slots_and_sessions():
                                              slots=[("maandag", "voormiddag"), ("maandag", "namiddag")])  # fmt: skip
     with pytest.raises(ModelError, match="capacity must be positive"):
         CapacitatedCovering.from_cost_matrix(cost, 5, [1, 1], capacity=0, sessions=1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_serve_sessions_matches_an_independent_lp(seed):
+    """Fixed sessions (a fixed site's week): the best assignment within capacity, as scipy's LP finds it."""
+    from geoplanner.siting import serve_sessions
+
+    cost, d, rng = _instance(seed, n_dem=14, n_cand=6)
+    sessions = rng.integers(0, 3, cost.shape[1])
+    sessions[0] = max(sessions[0], 1)
+    cap = rng.integers(15, 40, cost.shape[1]).astype(float)
+    v = rng.choice([1.0, 2.0], cost.shape[0])
+    res = serve_sessions(cost, 9.0, d, sessions, capacity=cap, value=v)
+    best = _served(cost, 9.0, d, v, sessions, cap)
+    assert (v * res.served).sum() == pytest.approx(best, rel=1e-9, abs=1e-6)
+    assert (res.load <= cap * sessions + 1e-6).all() and (res.served <= d + 1e-6).all()
+    np.testing.assert_array_equal(res.sessions, sessions)
+    assert res.load.sum() == pytest.approx(res.served.sum())
+
+
+def test_sessions_per_day_caps_every_team_day_against_brute_force():
+    """At most ``sessions_per_day`` sessions a team-day: the optimum is the brute force's over capped days."""
+    slots = [("maandag", "voormiddag"), ("maandag", "namiddag"), ("maandag", "avond"), ("dinsdag", "namiddag")]
+    binds = 0
+    for seed in range(6):
+        cost, d, rng = _instance(seed, n_dem=12, n_cand=6)
+        cap = rng.integers(20, 60, cost.shape[1]).astype(float)
+        zone = np.ones(cost.shape[1], dtype=int)
+        v = np.ones(cost.shape[0])
+        none = np.full(cost.shape[0], -1)
+        kw = {"capacity": cap, "teams": 1, "sessions_per_team": 4, "slots": slots, "zone": zone, "value": v}
+        res = CapacitatedRotation.from_cost_matrix(cost, 9.0, d, sessions_per_day=1, **kw).solve()
+        capped = _rotation_brute(cost, 9.0, d, v, cap, zone, 1, slots[:1] + slots[3:], 4, none, 0.0, [])
+        free = _rotation_brute(cost, 9.0, d, v, cap, zone, 1, slots, 4, none, 0.0, [])
+        assert res.objective == pytest.approx(capped or 0.0, rel=1e-6, abs=1e-3)
+        per_day = {}
+        for _, day, _, _ in res.timetable:
+            per_day[day] = per_day.get(day, 0) + 1
+        assert max(per_day.values()) <= 1
+        binds += free is not None and capped is not None and free > capped + 1e-6
+    assert binds >= 2  # the cap changes the answer on these instances: the test would see it ignored
+
+
+def test_node_limit_gives_the_same_answer_on_every_run():
+    """A node limit stops HiGHS after that many nodes: status 'node_limit', its bound, and one answer every time."""
+    from geoplanner.siting.base import Milp
+
+    stopped = 0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        w = rng.integers(1000, 2000, 60).astype(float)
+        m = Milp("max")
+        m.var("x", w.size, obj=w + rng.integers(0, 10, w.size))
+        m.constrain({"x": w[None, :]}, ub=w.sum() / 2 + 0.5)
+        full, a, b = m.solve(60), m.solve(60, node_limit=1), m.solve(60, node_limit=1)
+        assert full.status == "optimal" and a.objective <= full.objective + 1e-6
+        assert (a.status, a.objective, a.bound) == (b.status, b.objective, b.bound)
+        np.testing.assert_array_equal(a.values["x"], b.values["x"])
+        if a.status == "node_limit":
+            stopped += 1
+            assert a.bound >= full.objective - 1e-6
+    assert stopped >= 1

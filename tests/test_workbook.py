@@ -31,24 +31,25 @@ def run_tables(tmp_path_factory, data_dir):
     # the frame run_rank writes to priority_wijken.csv
     priority = pd.DataFrame(ranked.ranking.drop(columns="geometry"))[list(RANK_COLUMNS)].round(4)
     # a comparison and a timetable with the columns scenario.compare / run_scenario give, and the
-    # awkward values: no solve time for the baseline, an infinite p90, names a spreadsheet would run
+    # awkward values: no solver gap for the baseline, an infinite p90, names a spreadsheet would run
     comparison = pd.DataFrame(
         {
             "scenario": ["huidig", '=HYPERLINK("http://x")', "mobiel"],
+            "title": ["Huidige situatie", "+1 locatie", "Mobiel"],
             "model": ["none", "mclp", "rotation"],
             "demand": ["children", "children", "deprivation_weighted"],
             "threshold_min": [10.0, 10.0, 15.0],
             "children_total": [50045.123, 50045.123, 50045.123],
-            "children_covered": [5123.4, 12345.678, 0.0],
-            "share_covered": [0.1023, 0.2467, 0.0],
-            "deprivation_weighted_share": [0.11, 0.27, 0.0],
+            "children_within_threshold": [5123.4, 12345.678, 0.0],
+            "share_within_threshold": [0.1023, 0.2467, 0.0],
+            "deprivation_weighted_share_within": [0.11, 0.27, 0.0],
             "priority_wijken_reached": [2, 9, 0],
             "priority_wijken": [21, 21, 21],
             "mean_min": [21.5, 14.25, np.nan],
             "p90_min": [38.0, 25.5, np.inf],
-            "n_new_sites": [0, 5, 4],
+            "new_sites": [0, 5, 4],
             "status": ["-", "optimal", "time_limit"],
-            "solve_s": [None, 0.123, 30.0],
+            "solver_gap": [None, 0.0, 0.0123],
         }
     )
     timetable = pd.DataFrame(
@@ -183,7 +184,8 @@ def test_numbers_are_numbers_with_formats(workbook, run_tables):
     last_priority = 1 + int(tables["priority"][0]["priority"].sum())
     assert not pr.cell(row=last_priority + 1, column=1).font.b
     # the comparison takes the report's headers
-    assert [c.value for c in wb["Vergelijking van scenario's"][1]][:4] == [
+    assert [c.value for c in wb["Vergelijking van scenario's"][1]][:5] == [
+        "Scenario-id",
         "Scenario",
         "Model",
         "Vraag",

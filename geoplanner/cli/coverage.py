@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
                 raster=not no_raster,
                 cache=not no_cache,
             )
-        console.print(_summary(run))
+        console.print(coverage_table(run))
         for note in run.notes.values():
             if "ONVOLLEDIG" in note:
                 console.print(f"[yellow]! {note}[/]", highlight=False)
@@ -76,8 +76,12 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {run.manifest}", highlight=False)
 
 
-def _summary(run):  # noqa: ANN001, ANN202 - CoverageRun -> rich Table
-    """Children within the largest threshold per set, for the whole region (Dutch labels)."""
+def coverage_table(run):  # noqa: ANN001, ANN202 - CoverageRun -> rich Table
+    """Children within each threshold per set, for the whole region (Dutch labels).
+
+    The mean and 90th-percentile walking times are left out for a layer that is far from complete: they would
+    describe the public lists, not Brussels.
+    """
     from rich.table import Table
 
     top = max(run.thresholds)
@@ -90,18 +94,23 @@ def _summary(run):  # noqa: ANN001, ANN202 - CoverageRun -> rich Table
     table.add_column("gem. min", justify="right")
     table.add_column("p90 min", justify="right")
     table.add_column("laag", justify="left")
+    thin = False
     for row in region.itertuples(index=False):
         r = row._asdict()
         star = "" if r["pop_0_2_status"] == "observed" else "*"
         cells = [f"{r[f'within_{th:g}_min']:,.0f}{star}" for th in run.thresholds]
+        incomplete = "ONVOLLEDIG" in str(r["layer_note"])
+        thin |= incomplete
+        times = [f"{r['mean_min']:.1f}", "–" if r["p90_min"] != r["p90_min"] else f"{r['p90_min']:.1f}"]
         table.add_row(
             str(r["service_set"]),
             *cells,
             f"{r[f'share_within_{top:g}_min']:.1%}",
-            f"{r['mean_min']:.1f}",
-            "–" if r["p90_min"] != r["p90_min"] else f"{r['p90_min']:.1f}",
-            "onvolledig" if "ONVOLLEDIG" in str(r["layer_note"]) else "",
+            *(["–", "–"] if incomplete else times),
+            "onvolledig" if incomplete else "",
         )
     total = region["pop_0_2"].iloc[0]
     table.caption = f"* geschat · totaal {total:,.0f} kinderen 0-2 · © OpenStreetMap contributors (netwerk 2013)"
+    if thin:
+        table.caption += " · – wandeltijd weggelaten bij een onvolledige laag (de CSV heeft ze)"
     return table

@@ -25,16 +25,15 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Solve scenarios anew: read and store no solution."),
     ) -> None:
         """Run the main job: priority wijken, walking access, siting scenarios, maps and report."""
-        from rich.table import Table
-
         from geoplanner.cli import console, stage_printer
+        from geoplanner.cli.coverage import coverage_table
         from geoplanner.cli.rank import rank_table
+        from geoplanner.cli.siting import comparison_table
         from geoplanner.core import settings
         from geoplanner.core.progress import reporting
         from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.pipeline.load import need_params
         from geoplanner.pipeline.run import run_all
-        from geoplanner.scenario.compare import COMPARISON_LABELS as labels
 
         out_dir = ensure_output_dir(out or settings.output_dir())
         params = need_params(config)
@@ -49,26 +48,8 @@ def register(app: typer.Typer) -> None:
                 cache=not no_cache,
             )
         console.print(rank_table(result.rank.ranking, params.top_n))
-        region = result.coverage.tables["region"]
-        cov = Table(title="Jonge kinderen (0-2) binnen wandelafstand — huidige voorzieningen")
-        for col in ("dienstenset", "kinderen", "≤ 5 min", "≤ 10 min", "≤ 15 min", "gem. min", "p90 min"):
-            cov.add_column(col, justify="left" if col == "dienstenset" else "right")
-        for row in region.itertuples():
-            shares = [getattr(row, f"share_within_{t}_min", float("nan")) for t in (5, 10, 15)]
-            cov.add_row(
-                row.service_set,
-                f"{row.pop_0_2:,.0f}",
-                *[f"{100 * s:.1f} %" for s in shares],
-                f"{row.mean_min:.1f}",
-                f"{row.p90_min:.1f}",
-            )
-        console.print(cov)
-        comp = Table(title="Scenario's vergeleken (kinderen 0-2 binnen de drempel van het scenario)")
-        for _, head, _ in labels:
-            comp.add_column(head, justify="left" if head in ("scenario", "model", "oplossing") else "right")
-        for row in result.comparison.to_dict("records"):
-            comp.add_row(*[fmt.format(row[col]) for col, _, fmt in labels])
-        console.print(comp)
+        console.print(coverage_table(result.coverage))
+        console.print(comparison_table(result.comparison.to_dict("records")))
         for note in result.notes:
             console.print(f"[yellow]![/] {note}")
         console.print(f"wrote {len(result.outputs)} files under {out_dir}; open {out_dir / 'report.html'}")

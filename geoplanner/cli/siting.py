@@ -90,30 +90,37 @@ def _fmt(x, spec: str) -> str:  # noqa: ANN001 - number, text or None
     return spec.format(x)
 
 
-def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich Table
+def comparison_table(rows):  # noqa: ANN001, ANN202 - summary dicts -> rich Table
+    """Return the scenarios side by side as a terminal table (the measures of ``COMPARISON_LABELS``)."""
+    from rich.markup import escape
     from rich.table import Table
 
     from geoplanner.scenario.compare import COMPARISON_LABELS
 
-    table = Table(
-        title="Scenario's vergeleken — kinderen 0-2 jaar (geschat) binnen wandelafstand; "
-        "bij modellen met capaciteit: bediend binnen de capaciteit van de sessies"
-    )
+    table = Table(title="Scenario's vergeleken op één schaal: kost in nieuwe sessies, consultaties bediend binnen "
+                  "de capaciteit (afgeleid), kinderen binnen wandelafstand (geschat)")  # fmt: skip
     for _, head, _ in COMPARISON_LABELS:
-        table.add_column(head, justify="left" if head in ("scenario", "model", "oplossing") else "right")
-    for r in results:
-        table.add_row(*[_fmt(r.summary.get(key), spec) for key, _, spec in COMPARISON_LABELS])
+        table.add_column(head, justify="left" if head == "scenario" else "right")
+    for row in rows:
+        cells = [_fmt(row.get(key), spec) for key, _, spec in COMPARISON_LABELS]
+        cells[0] = escape(str(row.get("title") or row.get("scenario")))
+        table.add_row(*cells)
     return table
+
+
+def _summary_table(results):  # noqa: ANN001, ANN202 - ScenarioResults -> rich Table
+    return comparison_table([r.summary for r in results])
 
 
 def _lgn_table(per_lgn):  # noqa: ANN001, ANN202
     from rich.table import Table
 
-    table = Table(title="Aandeel kinderen bereikt per LGN (met capaciteit: bediend)")
-    for col in per_lgn.columns:
-        table.add_column(str(col), justify="left" if col == "lgn_name" else "right")
-    for row in per_lgn.itertuples(index=False):
-        table.add_row(*[f"{v:.1%}" if isinstance(v, float) else str(v) for v in row])
+    table = Table(title="Per LGN: kinderen binnen bereik en consultaties bediend (aandeel)")
+    for col in ("LGN", "naam", "scenario", "binnen bereik", "bediend"):
+        table.add_column(col, justify="right" if col in ("LGN", "binnen bereik", "bediend") else "left")
+    for r in per_lgn.itertuples(index=False):
+        table.add_row(str(r.lgn), str(r.lgn_name), str(r.scenario), _fmt(r.share_within_threshold, "{:.1%}"),
+                      _fmt(r.share_consultations_served, "{:.1%}"))  # fmt: skip
     return table
 
 
@@ -165,7 +172,7 @@ def _curve_table(curve, needed):  # noqa: ANN001, ANN202 - teams curve -> rich T
         count = f"meer dan {needed['max_teams']}" if n is None else str(n)
         title += (
             f" — {count} teams nodig voor {needed['target_share']:.0%} van de verwachte consultaties in de "
-            "prioritaire wijken (teams eerst daar ingezet)"
+            "prioritaire wijken (afgelezen op deze curve)"
         )
     table = Table(title=title)
     heads = ("teams", "sessies/week", "consultaties", "kinderen", "alle wijken", "prioritair", "kansarmoede-gewogen")

@@ -85,10 +85,10 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "served_deprivation": ("kansarmoede-gewogen", "pondéré par la précarité", "deprivation-weighted"),
     "teams_needed": ("teams nodig", "équipes nécessaires", "teams needed"),
     "teams_needed_text": (
-        "teams nodig voor {share} van de verwachte consultaties in de prioritaire wijken (teams eerst daar ingezet)",
+        "teams nodig voor {share} van de verwachte consultaties in de prioritaire wijken (afgelezen op de curve)",
         "équipes nécessaires pour {share} des consultations attendues dans les quartiers prioritaires "
-        "(équipes d'abord placées là)",
-        "teams needed for {share} of the expected consultations in the priority districts (teams placed there first)",
+        "(lu sur la courbe)",
+        "teams needed for {share} of the expected consultations in the priority districts (read off the curve)",
     ),
     "teams_more_than": ("meer dan {n}", "plus de {n}", "more than {n}"),
     "unserved_table": (
@@ -200,6 +200,19 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "limite de temps (optimum non prouvé)",
         "time limit (not proven optimal)",
     ),
+    "walk_times_hidden": (
+        "De wandeltijden naar de dichtste locatie zijn hier weggelaten: met zo weinig gekende bureaus zeggen ze "
+        "iets over de lijsten, niet over Brussel (comparison.csv heeft ze wel).",
+        "Les temps de marche vers le lieu le plus proche sont omis ici : avec si peu de bureaux connus, ils "
+        "parlent des listes, pas de Bruxelles (comparison.csv les contient).",
+        "Walking times to the nearest site are left out here: with so few bureaus known they describe the lists, "
+        "not Brussels (comparison.csv has them).",
+    ),
+    "status_node_limit": (
+        "knooplimiet van de zoekboom (niet bewezen optimaal, wel reproduceerbaar)",
+        "limite de nœuds de l'arbre (optimum non prouvé, mais reproductible)",
+        "node limit of the search tree (not proven optimal, but reproducible)",
+    ),
     "status_greedy": ("gretige heuristiek", "heuristique gloutonne", "greedy heuristic"),
     "status_within_gap": (
         "binnen het gevraagde gat tot de grens",
@@ -236,14 +249,119 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "Share of plausible variations (weights, deprivation method, derived counts) in which the district is "
         "among the priority districts.",
     ),
+    "solution_of": ("oplossing van", "solution de", "solution of"),
+    "dutch_share": (
+        "aandeel gezinnen voor een Nederlandstalig bureau",
+        "part des familles pour un bureau néerlandophone",
+        "share of families for a Dutch-speaking bureau",
+    ),
+    "dutch_share_title": (
+        "Teams nodig naargelang het aandeel gezinnen dat een Nederlandstalig bureau kiest",
+        "Équipes nécessaires selon la part des familles qui choisit un bureau néerlandophone",
+        "Teams needed by the share of families choosing a Dutch-speaking bureau",
+    ),
+    "tradeoff_title": (
+        "Kost en opbrengst: sessies per week tegenover bediende consultaties en prioritaire wijken",
+        "Coût et résultat : séances par semaine face aux consultations et quartiers prioritaires servis",
+        "Cost and return: sessions a week against consultations and priority districts served",
+    ),
     "excluded_services": ("niet in het huidige aanbod", "hors de l'offre actuelle", "not current supply"),
     "service_status": ("Status", "Statut", "Status"),
     "excluded_reason": ("Waarom niet meegeteld", "Pourquoi non compté", "Why not counted"),
 }
 
+# The measures every scenario has (geoplanner.scenario.measures.MEASURES): one label per column, everywhere
+# (capitalised in LABELS: they head rows, columns and axes).
+_MEASURE_LABELS: dict[str, tuple[str, str, str]] = {
+    "threshold_min": ("drempel (min)", "seuil (min)", "threshold (min)"),
+    "children_total": ("kinderen 0–2", "enfants de 0–2 ans", "children aged 0–2"),
+    "children_within_threshold": ("kinderen binnen bereik", "enfants à portée", "children within reach"),
+    "share_within_threshold": ("aandeel binnen bereik", "part à portée", "share within reach"),
+    "deprivation_weighted_share_within": (
+        "bereik, gewogen naar kansarmoede",
+        "portée, pondérée par la précarité",
+        "reach, weighted by deprivation",
+    ),
+    "priority_wijken": ("prioritaire wijken", "quartiers prioritaires", "priority districts"),
+    "priority_wijken_reached": (
+        "prioritaire wijken bereikt",
+        "quartiers prioritaires à portée",
+        "priority districts reached",
+    ),
+    "mean_min": ("gemiddelde wandeltijd (min)", "temps de marche moyen (min)", "mean walking time (min)"),
+    "p90_min": (
+        "wandeltijd, 90e percentiel (min)",
+        "temps de marche, 90e centile (min)",
+        "walking time, 90th pct (min)",
+    ),
+    "consultations_demand": (
+        "verwachte consultaties/jaar",
+        "consultations attendues/an",
+        "expected consultations/year",
+    ),
+    "consultations_served": ("consultaties/jaar bediend", "consultations servies/an", "consultations served/year"),
+    "consultations_served_existing": (
+        "bediend door bekende bureaus",
+        "servies par les bureaux connus",
+        "served by known bureaus",
+    ),
+    "consultations_served_new": (
+        "bediend door nieuwe sessies",
+        "servies par les nouvelles séances",
+        "served by new sessions",
+    ),
+    "consultations_unserved_distance": ("niet bediend: te ver", "non servies : trop loin", "unserved: too far"),
+    "consultations_unserved_capacity": ("niet bediend: vol", "non servies : complet", "unserved: full"),
+    "share_consultations_served": ("aandeel bediend", "part servie", "share served"),
+    "share_priority_served": (
+        "aandeel bediend in prioritaire wijken",
+        "part servie dans les quartiers prioritaires",
+        "share served in priority districts",
+    ),
+    "priority_wijken_served": (
+        "prioritaire wijken bediend",
+        "quartiers prioritaires servis",
+        "priority districts served",
+    ),
+    "share_deprivation_served": (
+        "bediend, gewogen naar kansarmoede",
+        "servi, pondéré par la précarité",
+        "served, weighted by deprivation",
+    ),
+    "children_served": ("kinderen bediend", "enfants servis", "children served"),
+    "new_sites": ("nieuwe locaties", "nouveaux sites", "new sites"),
+    "teams": ("mobiele teams", "équipes mobiles", "mobile teams"),
+    "sessions_per_week": ("nieuwe sessies/week", "nouvelles séances/semaine", "new sessions/week"),
+    "consultations_per_session": (
+        "consultaties/jaar per wekelijkse sessie",
+        "consultations/an par séance hebdomadaire",
+        "consultations/year per weekly session",
+    ),
+    "dutch_session_share": (
+        "sessies bij Nederlandstalige partner",
+        "séances chez un partenaire néerlandophone",
+        "sessions at Dutch-speaking partners",
+    ),
+    "peak_utilisation_share": (
+        "hoogste bezetting van de geplande plaatsen",
+        "occupation maximale des places prévues",
+        "peak use of the planned places",
+    ),
+    "teams_needed": ("teams nodig", "équipes nécessaires", "teams needed"),
+    "teams_target_share": (
+        "doel voor de teams: aandeel bediend in prioritaire wijken",
+        "objectif des équipes : part servie dans les quartiers prioritaires",
+        "teams' target: share served in priority districts",
+    ),
+}
+
 #: ``LABELS[lang][key]``: the full tables, for templates.
 LABELS: dict[str, dict[str, str]] = {
-    lang: {key: values[i] for key, values in _TABLE.items()} for i, lang in enumerate(LANGUAGES)
+    lang: {
+        **{key: values[i] for key, values in _TABLE.items()},
+        **{key: values[i][:1].upper() + values[i][1:] for key, values in _MEASURE_LABELS.items()},
+    }
+    for i, lang in enumerate(LANGUAGES)
 }
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
+import pyogrio
 
 from geoplanner.core.errors import DataError
 
@@ -287,6 +288,10 @@ def write_csv(target: str | Path, df: pd.DataFrame, **kwargs: Any) -> Path:
     return Path(target)
 
 
+#: ``last_change`` of every GeoPackage layer written (a fixed time: the same layers give the same bytes).
+GPKG_TIMESTAMP = "1970-01-01T00:00:00.000Z"
+
+
 def write_gpkg(target: str | Path, layers: dict[str, Any], *, after: Callable[[Path], object] | None = None) -> Path:
     """Write one or more GeoDataFrames as layers of one GeoPackage, atomically.
 
@@ -301,6 +306,9 @@ def write_gpkg(target: str | Path, layers: dict[str, Any], *, after: Callable[[P
         place (e.g. :func:`geoplanner.outputs.qgis_styles.style_coverage_gpkg` adds the QGIS styles), so
         the file never appears without what ``after`` adds.
     """
+    # GDAL stamps each layer with the time it was written; a fixed stamp keeps the same layers the same bytes
+    # (the run's time is in its manifest)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
     with atomic_path(target, defer=True) as tmp:
         for name, gdf in layers.items():
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
@@ -323,7 +331,7 @@ def write_with(target: str | Path, writer: Callable[[Path], None]) -> Path:
 #: Characters QGIS gives the ``styleName`` field of ``layer_styles``.
 STYLE_NAME_MAX = 30
 #: ``update_time`` of every style row written (a fixed time, so the same styles give the same rows).
-STYLES_UPDATE_TIME = "1970-01-01T00:00:00.000Z"
+STYLES_UPDATE_TIME = GPKG_TIMESTAMP
 
 # The table exactly as QGIS's OGR provider creates it (through GDAL, so also registered in
 # gpkg_contents as an attributes table, which is how GDAL, and so QGIS, finds it).

@@ -67,8 +67,8 @@ def write_manifest(
     parameters
         Every parameter that influences the results (JSON-serialisable).
     outputs
-        Output files, recorded with their sha256 so a later reader can check them; files in
-        ``out_dir`` are recorded by name (relative to the manifest).
+        Output files, recorded with their sha256 so a later reader can check them. Files (inputs too) inside
+        ``out_dir`` are recorded relative to it, so the manifest stays true when the folder is moved.
     notes
         Caveats that travel with the outputs (estimates, incomplete layers).
     name
@@ -85,12 +85,12 @@ def write_manifest(
     out_dir = Path(out_dir)
     root = out_dir.resolve()
 
-    def describe(p: Path, *, relative: bool = False) -> dict[str, Any]:
+    def describe(p: Path) -> dict[str, Any]:
         p = Path(p)
         real = pending_path(p)  # an output of the open step is still in its temporary file
         shown = str(p)
-        if relative and p.resolve().parent == root:
-            shown = p.name  # outputs beside the manifest: valid wherever the folder is moved
+        if p.resolve().is_relative_to(root):
+            shown = p.resolve().relative_to(root).as_posix()  # in the manifest's folder: valid wherever it moves
         return {"path": shown, "bytes": real.stat().st_size, "sha256": sha256_file(real)}
 
     manifest = {
@@ -99,7 +99,7 @@ def write_manifest(
         "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "inputs": [describe(p) for p in sorted(set(map(Path, inputs)), key=str)],
         "parameters": parameters,
-        "outputs": [describe(p, relative=True) for p in sorted(set(map(Path, outputs or [])), key=str)],
+        "outputs": [describe(p) for p in sorted(set(map(Path, outputs or [])), key=str)],
         "notes": list(notes or []),
         "versions": versions(),
         **(extra or {}),

@@ -30,7 +30,7 @@ import geoplanner
 from geoplanner.core import settings
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
 from geoplanner.outputs.files import formula_like
-from geoplanner.outputs.report.tables import comparison_rows
+from geoplanner.scenario.measures import MEASURES
 
 __all__ = [
     "Sheet",
@@ -40,6 +40,7 @@ __all__ = [
     "number_format",
     "sheet_titles",
     "main_job_sheets",
+    "glossary",
     "WORKBOOK_NAME",
     "COVERAGE_LEVELS",
     "EXCEL_MAX_ROWS",
@@ -100,6 +101,9 @@ class Sheet:
 # Column -> an i18n key, or (nl, fr, en) for headers only the workbook needs. Kept here, next to
 # the one module that uses them, like scenario.COMPARISON_LABELS.
 _HEADERS: dict[str, str | tuple[str, str, str]] = {
+    # scenarios
+    "scenario": ("Scenario-id", "Identifiant du scénario", "Scenario id"),
+    "title": "scenario_title",
     # ranking (pipeline.RANK_COLUMNS)
     "rank": "rank",
     "priority": ("Prioritair", "Prioritaire", "Priority"),
@@ -194,9 +198,14 @@ _TEXT: dict[str, tuple[str, str, str]] = {
         "the scenarios side by side, the current situation first",
     ),
     "desc_comparison_lgn": (
-        "aandeel bereikte kinderen per LGN, één kolom per scenario",
-        "part des enfants couverts par LGN, une colonne par scénario",
-        "share of children reached per LGN, one column per scenario",
+        "per LGN en scenario: kinderen binnen bereik en consultaties bediend (dezelfde maten als de vergelijking)",
+        "par LGN et scénario : enfants à portée et consultations servies (les mêmes mesures que la comparaison)",
+        "per LGN and scenario: children within reach and consultations served (the measures of the comparison)",
+    ),
+    "glossary": (
+        "Verklarende woordenlijst: de maten van elk scenario",
+        "Glossaire : les mesures de chaque scénario",
+        "Glossary: the measures of every scenario",
     ),
     "desc_timetable": (
         "uurrooster van de mobiele teams",
@@ -228,6 +237,9 @@ def column_header(column: str, lang: str = DEFAULT_LANG) -> str:
         return entry[i]
     if isinstance(entry, str):
         return label(entry, lang)
+    if column in _MEASURE_KINDS or column in _EXTRA_LABELLED:  # a scenario measure: its one label everywhere
+        text = label(column, lang)
+        return text[:1].upper() + text[1:]
     if m := _WITHIN.match(column):
         return _WITHIN_TEXT[i].format(t=m.group(1))
     if m := _SHARE_WITHIN.match(column):
@@ -261,6 +273,11 @@ _CODE_COLUMNS = frozenset({"rank", "mdrc", "lgn", "commune_nis", "team", "thresh
 _INDEX_COLUMNS = frozenset({"score", "deprivation"})
 
 
+_MEASURE_KINDS = {m.column: m.kind for m in MEASURES}
+_EXTRA_LABELLED = frozenset({"children", "solver_gap", "solve_s", "status", "model", "demand", "dutch_share"})
+_KIND_FORMATS = {"share": "0.0%", "count": "#,##0", "minutes": "0.0"}
+
+
 def number_format(column: str, values: pd.Series) -> str | None:
     """Return the Excel number format of a numeric column, by its name (None: leave General).
 
@@ -279,6 +296,8 @@ def number_format(column: str, values: pd.Series) -> str | None:
     """
     if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return None
+    if column in _MEASURE_KINDS and _MEASURE_KINDS[column] in _KIND_FORMATS:
+        return _KIND_FORMATS[_MEASURE_KINDS[column]]
     if column.startswith(("share_", "p_top")) or column.endswith("_share"):
         return "0.0%"
     if column in _COUNT_COLUMNS or _WITHIN.match(column) or column.startswith(("n_", "pop_", "births")):
@@ -433,7 +452,7 @@ def _fill_sheet(ws: Any, sheet: Sheet) -> None:
 
 
 def _fill_notes(ws: Any, notes: Sequence[str], contents: Sequence[tuple[str, str]], lang: str, title: str,
-                attribution: Sequence[str]) -> None:  # fmt: skip
+                attribution: Sequence[str], glossary: Sequence[tuple[str, str]] = ()) -> None:  # fmt: skip
     from openpyxl.styles import Alignment, Font  # heavy, only for workbooks: imported when one is built
 
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -443,6 +462,7 @@ def _fill_notes(ws: Any, notes: Sequence[str], contents: Sequence[tuple[str, str
     for heading, lines in (
         (label("notes_general", lang), [(n,) for n in notes]),
         (_text("contents", lang), list(contents)),
+        (_text("glossary", lang), list(glossary)),
         (label("sources", lang), [(a,) for a in attribution]),
     ):
         if not lines:
@@ -468,6 +488,7 @@ def workbook_bytes(
     lang: str = DEFAULT_LANG,
     title: str | None = None,
     attribution: Sequence[str] = settings.ATTRIBUTION,
+    glossary: Sequence[tuple[str, str]] = (),
 ) -> bytes:
     """Build an .xlsx workbook: a notes sheet first, then one sheet per table; return its bytes.
 
@@ -495,6 +516,8 @@ def workbook_bytes(
         First line of the notes sheet (default: the report title).
     attribution
         Source and licence lines (default :data:`geoplanner.core.settings.ATTRIBUTION`).
+    glossary
+        ``(label, meaning)`` of each measure (:func:`glossary`), listed on the notes sheet.
 
     Returns
     -------
@@ -512,7 +535,7 @@ def workbook_bytes(
     ws.title = names[0]
     contents = [(name, s.description) for name, s in zip(names[1:], sheets, strict=True)]
     _fill_notes(ws, list(dict.fromkeys(str(n) for n in notes)), contents, lang,
-                title or label("report_title", lang), attribution)  # fmt: skip
+                title or label("report_title", lang), attribution, glossary)  # fmt: skip
     for name, sheet in zip(names[1:], sheets, strict=True):
         _fill_sheet(wb.create_sheet(title=name), sheet)
     props = wb.properties
@@ -555,6 +578,11 @@ def _fixed_archive(data: bytes, props: Any) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # The main job's sheets
 # ---------------------------------------------------------------------------------------------
+
+
+def glossary(lang: str = DEFAULT_LANG) -> list[tuple[str, str]]:
+    """Return ``(label, meaning)`` of every scenario measure, for the notes sheet (meanings in Dutch)."""
+    return [(column_header(m.column, lang), m.meaning) for m in MEASURES]
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -620,14 +648,13 @@ def main_job_sheets(
         sheets.append(Sheet(name, c, default_headers(c, lang), description=_text("desc_coverage", lang)))
     if given(comparison):
         c = _plain(comparison)
-        # the report's headers, so the workbook and the report name the columns alike
-        heads = dict(zip([str(x) for x in c.columns], comparison_rows(c.head(1), lang=lang)["header"], strict=True))
-        sheets.append(Sheet(label("comparison_table", lang), c, heads, description=_text("desc_comparison", lang)))
+        # the measures' own labels, as in the report: one name per measure everywhere
+        sheets.append(Sheet(label("comparison_table", lang), c, default_headers(c, lang),
+                            description=_text("desc_comparison", lang)))  # fmt: skip
     if given(comparison_lgn):
         c = _plain(comparison_lgn)
-        heads = default_headers(c, lang)
-        shares = {col: "0.0%" for col in heads if col not in ("lgn", "lgn_name")}
-        sheets.append(Sheet(_text("comparison_lgn", lang), c, heads, shares, _text("desc_comparison_lgn", lang)))
+        sheets.append(Sheet(_text("comparison_lgn", lang), c, default_headers(c, lang),
+                            description=_text("desc_comparison_lgn", lang)))  # fmt: skip
     for scenario, table in (timetables or {}).items():
         if given(table):
             t = _plain(table)

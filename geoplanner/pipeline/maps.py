@@ -41,6 +41,7 @@ from geoplanner.outputs.maps.data import (
     scenario_services,
 )
 from geoplanner.outputs.report import ReportMap, group_notes, lgn_coverage, render_report
+from geoplanner.outputs.report.render import ReportInputs
 from geoplanner.pipeline.assets import assets_dir
 from geoplanner.scenario import (
     BASELINE_NAME,
@@ -48,7 +49,7 @@ from geoplanner.scenario import (
     SitingContext,
     compare,
     teams_curves,
-    unserved_by_wijk,
+    wijk_measures,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "scenario_map_data",
     "make_maps",
     "make_report",
+    "report_inputs",
 ]
 
 #: Print resolution of the static maps (A4 landscape).
@@ -234,7 +236,10 @@ def _dual_pair(names: list[str], dual: tuple[str, str] | None) -> tuple[int, int
         raise GeoplannerError(f"side-by-side scenarios {dual} are not among {names}")
     if dual is not None:
         return names.index(dual[0]), names.index(dual[1])
-    return (1, 2) if len(names) >= 3 else None
+    if len(names) < 3:
+        return None
+    first, second = sorted(names[1:])[:2]  # the same pair whatever order the scenario files were given in
+    return names.index(first), names.index(second)
 
 
 class _Pages:
@@ -392,15 +397,65 @@ def _report_maps(outputs: Sequence[Path], pngs: dict[Path, bytes], lang: str) ->
 
 
 def _unserved(results: Sequence[ScenarioResult], ranking: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """Return, per capacitated scenario, the consultations of the priority wijken unserved, largest first."""
+    """Return, per scenario with new sessions, the priority wijken's consultations unserved, largest first."""
     out = []
     priority = ranking.set_index("mdrc")["priority"]
     for r in results:
-        if "consultations" in r.points.columns:
-            prio = r.points[priority.reindex(r.points["mdrc"]).fillna(False).to_numpy(bool)]
-            per_wijk = unserved_by_wijk(prio).merge(ranking[["mdrc", "name_nl", "name_fr"]], on="mdrc", how="left")
-            out.append((r.scenario.name, per_wijk.sort_values("unserved_capacity", ascending=False)))
+        if not r.summary.get("sessions_per_week"):
+            continue
+        prio = r.points[priority.reindex(r.points["mdrc"]).fillna(False).to_numpy(bool)]
+        per_wijk = wijk_measures(prio).merge(ranking[["mdrc", "name_nl", "name_fr"]], on="mdrc", how="left")
+        missed = per_wijk["consultations_unserved_distance"] + per_wijk["consultations_unserved_capacity"]
+        ordered = per_wijk.assign(_missed=missed).sort_values(["_missed", "mdrc"], ascending=[False, True])
+        out.append((r.scenario.label, ordered))
     return out
+
+
+def _baseline_layers(result: ScenarioResult, context: SitingContext) -> list[dict[str, Any]]:
+    """Return the known-service layers the current situation opens: how many sites are located, how many exist."""
+    return [{"name": context.services[n].label, "located": len(context.services[n].points),
+             "expected": context.services[n].expected_count} for n in result.scenario.open_sets]  # fmt: skip
+
+
+def _assumptions(results: Sequence[ScenarioResult]) -> list[Any]:
+    """Return every distinct assumption the results rest on (a parameter set in a file shows beside its default)."""
+    seen: dict[tuple[str, float], Any] = {}
+    for r in results:
+        for a in r.assumptions:
+            seen.setdefault((a.key, a.value), a)
+    return list(seen.values())
+
+
+def _runs(results: Sequence[ScenarioResult]) -> list[dict[str, Any]]:
+    """Return per scenario what the appendix says of it: id, file, model, demand kind, solver status and gap."""
+    out = []
+    for r in results:
+        s = r.summary
+        out.append({"scenario": r.scenario.name, "title": r.scenario.label, "model": r.scenario.model,
+                    "file": r.scenario.path.name if r.scenario.path else None, "demand": r.scenario.demand,
+                    "status": s.get("status"), "solver_gap": s.get("solver_gap")})  # fmt: skip
+    return out
+
+
+def report_inputs(results: Sequence[ScenarioResult], context: SitingContext) -> ReportInputs:
+    """Gather what the report shows from the results, once: the same figures as the CSVs and the workbook."""
+    table, per_lgn = compare(results)
+    by_share = next((r.by_dutch_share for r in results if r.by_dutch_share is not None), None)
+    fixed = [r for r in results[1:] if len(r.sites) and not r.scenario.capacitated]
+    return ReportInputs(
+        comparison=table,
+        per_lgn=per_lgn.assign(title=per_lgn["scenario"].map({r.scenario.name: r.scenario.label for r in results})),
+        priority=context.ranking,  # the ranking the maps and the scenarios used, not ranked again
+        coverage_lgn=pd.concat([lgn_coverage(r.points, scenario=r.scenario.label) for r in results], ignore_index=True),
+        descriptions={r.scenario.name: r.scenario.description for r in results},
+        layers=_baseline_layers(results[0], context),
+        assumptions=_assumptions(results),
+        runs=_runs(results),
+        gains={r.scenario.label: r.sites["marginal_children"].tolist() for r in fixed},
+        teams_curve=teams_curves(results),
+        by_dutch_share=by_share,
+        unserved=_unserved(results, context.ranking),
+    )
 
 
 def make_report(
@@ -429,27 +484,11 @@ def make_report(
                            scenario_paths=scenario_paths, dual=dual, command="geoplanner report")  # fmt: skip
     out_root = Path(out_dir) if out_dir is not None else settings.output_dir()
     results = run.results
-    table, _wide = compare(results)
     general, specific = group_notes(results, run.notes)
     with output_step(out_root, manifest="report_manifest.json"):
-        page = render_report(
-            base_dir=out_root,
-            teams_curve=teams_curves(results),
-            unserved=_unserved(results, context.ranking),
-            priority=context.ranking,  # the ranking the maps and the scenarios used, not ranked again
-            coverage_lgn=pd.concat(
-                [lgn_coverage(r.points, scenario=r.scenario.name) for r in results], ignore_index=True
-            ),
-            comparison=table,
-            gains={r.scenario.name: r.sites["marginal_children"].tolist() for r in results[1:] if len(r.sites)},
-            maps=_report_maps(run.outputs, pngs, lang),
-            threshold_min=int(round(max(r.scenario.threshold_min for r in results))),
-            lang=lang,
-            notes=general,
-            scenario_notes=specific,
-            teams={r.scenario.name: r.scenario.teams for r in results},
-            cache=getattr(context, "cache", True),
-        )
+        page = render_report(report_inputs(results, context), maps=_report_maps(run.outputs, pngs, lang),
+                             lang=lang, notes=general, scenario_notes=specific, base_dir=out_root,
+                             cache=getattr(context, "cache", True))  # fmt: skip
         target = write_text(out_root / "report.html", page)
         manifest = write_manifest(
             out_root,

@@ -37,7 +37,7 @@ from geoplanner.scenario import (
     parse_scenario,
     solution_record,
     teams_curves,
-    wijk_table,
+    wijk_measures,
     with_baseline,
 )
 
@@ -203,12 +203,14 @@ def scenario_tables(result: ScenarioResult) -> dict[str, pd.DataFrame]:
         "sites": result.sites if len(result.sites) else pd.DataFrame(columns=["rank", "id", "name", "x", "y"]),
         "coverage_summary": pd.DataFrame([result.summary]),
         "coverage_lgn": result.per_lgn,
-        "coverage_wijk": wijk_table(result.points),
+        "coverage_wijk": wijk_measures(result.points),
     }
     if len(result.timetable):
         tables["timetable"] = result.timetable
     if result.curve is not None:
         tables["teams_curve"] = result.curve
+    if result.by_dutch_share is not None:
+        tables["teams_by_dutch_share"] = result.by_dutch_share
     return tables
 
 
@@ -230,7 +232,9 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[
     tables = scenario_tables(result)
     with output_step(out):
         written = []
-        for stem in ("sites", "timetable", "coverage_summary", "coverage_lgn", "coverage_wijk", "teams_curve"):
+        stems = ("sites", "timetable", "coverage_summary", "coverage_lgn", "coverage_wijk", "teams_curve",
+                 "teams_by_dutch_share")  # fmt: skip
+        for stem in stems:
             if stem in tables:
                 written.append(write_csv(out / f"{stem}.csv", tables[stem]))
             if stem == "sites" and len(result.sites):

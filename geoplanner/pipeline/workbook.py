@@ -16,7 +16,7 @@ from geoplanner.core import settings
 from geoplanner.core.i18n import DEFAULT_LANG
 from geoplanner.outputs.files import output_step, write_bytes
 from geoplanner.outputs.manifest import write_manifest
-from geoplanner.outputs.workbook import WORKBOOK_NAME, Sheet, main_job_sheets, workbook_bytes
+from geoplanner.outputs.workbook import WORKBOOK_NAME, Sheet, glossary, main_job_sheets, workbook_bytes
 
 if TYPE_CHECKING:
     from geoplanner.pipeline.coverage import CoverageRun
@@ -37,6 +37,7 @@ def write_workbook(
     lang: str = DEFAULT_LANG,
     title: str | None = None,
     attribution: Sequence[str] = settings.ATTRIBUTION,
+    glossary: Sequence[tuple[str, str]] = (),
 ) -> Path:
     """Write an .xlsx workbook (:func:`geoplanner.outputs.workbook.workbook_bytes`) atomically to ``target``.
 
@@ -45,7 +46,7 @@ def write_workbook(
     target
         The ``.xlsx`` path. Inside :func:`geoplanner.outputs.files.output_step` the file lands with the
         step's other outputs.
-    sheets, notes, lang, title, attribution
+    sheets, notes, lang, title, attribution, glossary
         As :func:`geoplanner.outputs.workbook.workbook_bytes`.
 
     Returns
@@ -53,7 +54,8 @@ def write_workbook(
     pathlib.Path
         ``target``.
     """
-    return write_bytes(target, workbook_bytes(sheets, notes, lang=lang, title=title, attribution=attribution))
+    data = workbook_bytes(sheets, notes, lang=lang, title=title, attribution=attribution, glossary=glossary)
+    return write_bytes(target, data)
 
 
 def write_run_workbook(
@@ -107,7 +109,7 @@ def write_run_workbook(
     sources += [out / "compare" / "comparison.csv", out / "compare" / "comparison_lgn.csv"]
     sources += [out / name / "timetable.csv" for name in timetables]
     with output_step(out, manifest="manifest_workbook.json"):
-        target = write_workbook(out / WORKBOOK_NAME, sheets, notes, lang=lang)
+        target = write_workbook(out / WORKBOOK_NAME, sheets, notes, lang=lang, glossary=glossary(lang))
         manifest = write_manifest(
             out,
             command="geoplanner run",

@@ -9,12 +9,20 @@ and :mod:`~geoplanner.scenario.keys` (the solution's cache key). Every key of a 
 and the capacity model are written up in ``docs/methods/scenarios.md``.
 """
 
-from geoplanner.scenario.capacity import CapacityInstance, capacity_notes, consultation_demand
-from geoplanner.scenario.compare import COMPARISON_LABELS, compare, teams_curves
+from geoplanner.scenario.capacity import Assumption, CapacityInstance, assumptions, capacity_notes, consultation_demand
+from geoplanner.scenario.compare import (
+    COMPARISON_COLUMNS,
+    COMPARISON_LABELS,
+    LGN_COLUMNS,
+    compare,
+    efficient,
+    teams_curves,
+)
 from geoplanner.scenario.context import SitingContext, demand_weights, make_context
-from geoplanner.scenario.curve import teams_curve
+from geoplanner.scenario.curve import DUTCH_SHARES, teams_curve
 from geoplanner.scenario.evaluate import evaluate, select_candidates
 from geoplanner.scenario.keys import solution_key
+from geoplanner.scenario.measures import MEASURES, Measure, measure_label, wijk_measures
 from geoplanner.scenario.result import ScenarioResult, solution_record
 from geoplanner.scenario.spec import (
     BASELINE_NAME,
@@ -28,7 +36,6 @@ from geoplanner.scenario.spec import (
     parse_scenario,
     with_baseline,
 )
-from geoplanner.scenario.tables import unserved_by_wijk, wijk_table
 
 __all__ = [
     "BASELINE_NAME",
@@ -55,7 +62,15 @@ __all__ = [
     "solution_record",
     "teams_curve",
     "teams_curves",
-    "unserved_by_wijk",
-    "wijk_table",
+    "wijk_measures",
+    "measure_label",
+    "MEASURES",
+    "Measure",
+    "Assumption",
+    "assumptions",
+    "COMPARISON_COLUMNS",
+    "LGN_COLUMNS",
+    "DUTCH_SHARES",
+    "efficient",
     "with_baseline",
 ]

@@ -1,105 +1,161 @@
-"""The teams curve of a capacitated rotation, and the fewest teams that serve the target."""
+"""The teams curve of a capacitated rotation: what 1, 2, … teams serve, and the fewest teams that meet the target.
+
+Every point is the scenario itself with another number of teams — its demand weighting, LGN rule, sessions a
+day, candidates and capacity, but not its per-wijk floor (which few teams cannot always meet) — solved within
+``[curve] time_limit_s`` and the scenario's ``mip_gap`` (a greedy rotation already within that gap of the LP
+bound is kept). The scenario's own solution, floor included, *is* the point of its team count (``floors`` True,
+``scenario_solution`` True): the same figures everywhere. When the floor cannot be met, the scenario is solved
+without it and says so.
+
+*Teams needed* is read off the drawn curve: the first point whose share of the priority wijken's expected
+consultations served (known bureaus included) reaches ``[curve] target_share``. How it moves with the share of
+families for a Dutch-speaking bureau (``demand.dutch_share``) is :func:`teams_by_dutch_share`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from geoplanner.core.errors import ModelError
 from geoplanner.core.progress import stage
 from geoplanner.scenario.capacity import CapacityInstance, served_figures, solve_capacitated
 from geoplanner.scenario.context import SitingContext
 from geoplanner.scenario.spec import Scenario
+from geoplanner.siting import CapacityResult
 
-__all__ = ["teams_curve"]
+__all__ = [
+    "DUTCH_SHARES",
+    "curve_key",
+    "rotation_points",
+    "teams_curve",
+    "capacity_bound",
+    "teams_needed",
+    "teams_by_dutch_share",
+]
+
+#: Shares of families for a Dutch-speaking bureau the report shows teams needed for (the Brussels norm to all).
+DUTCH_SHARES = (0.3, 0.5, 0.75, 1.0)
 
 
-def teams_curve(s: Scenario, inst: CapacityInstance, context: SitingContext | None = None) -> tuple[pd.DataFrame, dict]:
-    """Return the teams curve of a capacitated rotation and the fewest teams that serve the target.
+def curve_key(s: Scenario) -> str:
+    """Return what a curve depends on: every parameter of the scenario but its name, description and teams."""
+    skip = {"name", "title", "description", "path", "teams"}
+    return repr(sorted((k, v) for k, v in s.parameters().items() if k not in skip))
 
-    For 1 to ``curve.max_teams`` teams (each ``sessions_per_team`` sessions a week), the rotation is
-    solved with the scenario's demand weighting and LGN balance but without the per-wijk floor (so
-    every point exists), each within ``curve.time_limit_s`` and 1 % of the bound (the gap is
-    reported; when the greedy rotation is already within 1 % of the LP relaxation's bound it is kept
-    and HiGHS' branch and bound is skipped). *Teams needed*: the fewest teams whose rotation, placed
-    to serve the priority wijken first (only their consultations count), serves
-    ``curve.target_share`` of the priority wijken's expected consultations (existing bureaus
-    included). The search starts at the capacity bound ``ceil(consultations still needed / (sessions
-    per team × session capacity))``, so it takes a few solves. Scenarios that differ only in their
-    number of teams share one curve (cached on the context).
+
+def _point(s: Scenario, t: int, inst: CapacityInstance, *, floors: bool = False) -> tuple[CapacityResult, bool]:
+    """Solve the rotation with ``t`` teams like the scenario (with its per-wijk floor when asked and possible)."""
+    kw = {"time_limit": s.curve_time_limit_s, "rel_gap": s.mip_gap, "timetable": False,
+          "greedy_within_gap": s.mip_gap > 0, "node_limit": s.node_limit}  # fmt: skip
+    if floors:
+        try:
+            return solve_capacitated(s, t, inst, floors=True, **kw), True
+        except ModelError:
+            pass
+    return solve_capacitated(s, t, inst, floors=False, **kw), False
+
+
+def rotation_points(
+    s: Scenario, inst: CapacityInstance, context: SitingContext | None = None
+) -> dict[int, tuple[CapacityResult, bool]]:
+    """Return the solution (and whether the floor held) for 1 to ``max(curve.max_teams, teams)`` teams.
+
+    The point of the scenario's own team count is the scenario (its per-wijk floor included); the others are
+    solved without the floor. Scenarios that differ only in their number of teams share the other points (kept in
+    ``context.curves``).
+    """
+    key = curve_key(s)
+    memo = context.curves.setdefault(key, {}) if context is not None else {}
+    own = int(s.teams or 1)
+    top = max(s.curve_max_teams, own)
+    todo = [t for t in range(1, top + 1) if t != own and t not in memo]
+    if todo:
+        with stage(f"{s.name}: teamscurve {todo[0]}-{todo[-1]} teams"):
+            for t in todo:
+                memo[t] = _point(s, t, inst)
+    with stage(f"{s.name}: oplossen met capaciteit ({own} team{'s' if own > 1 else ''})"):
+        mine = _point(s, own, inst, floors=True)
+    return {t: mine if t == own else memo[t] for t in range(1, top + 1)}
+
+
+def teams_curve(s: Scenario, inst: CapacityInstance, points: dict[int, tuple[CapacityResult, bool]]) -> pd.DataFrame:
+    """Return the curve as a table: per number of teams, the sessions and what they serve.
+
+    Columns: ``teams``, ``sessions_per_week``, ``consultations_served``, ``share_consultations_served``,
+    ``children_served``, ``share_priority_served``, ``share_deprivation_served``, ``floors`` (the per-wijk floor
+    held), ``status``, ``gap_share`` (to the bound), ``scenario_solution`` (the scenario's own team count).
+    """
+    rows = []
+    for t, (res, floors) in points.items():
+        rows.append({"teams": t, "sessions_per_week": int((res.sessions > 0).sum()), **served_figures(inst, res),
+                     "floors": floors, "status": res.status, "gap_share": res.gap,
+                     "scenario_solution": t == s.teams})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def capacity_bound(s: Scenario, inst: CapacityInstance) -> int:
+    """Return the fewest teams capacity alone allows for the target (0 when the known bureaus already meet it)."""
+    d, prio = inst.demand, inst.priority
+    still = s.curve_target_share * d[prio].sum() - d[prio & inst.existing_cov].sum()
+    return max(1, math.ceil(still / (s.sessions_per_team * s.session_capacity))) if still > 0 else 0
+
+
+def teams_needed(s: Scenario, curve: pd.DataFrame, inst: CapacityInstance) -> dict[str, Any]:
+    """Return the fewest teams on the curve that meet the target (None when no point does), and the basis.
+
+    ``lower_bound`` is what capacity alone allows: the consultations still needed after the known bureaus, over
+    the places of one team's week.
+    """
+    lower = capacity_bound(s, inst)
+    met = curve[curve["share_priority_served"] >= s.curve_target_share - 1e-9]
+    first = met.iloc[0] if len(met) else None
+    return {
+        "target_share": s.curve_target_share,
+        "teams": None if first is None else int(first["teams"]),
+        "served_share": None if first is None else float(first["share_priority_served"]),
+        "lower_bound": lower,
+        "status": "existing" if lower == 0 else ("reached" if first is not None else "not_reached"),
+        "max_teams": int(curve["teams"].max()),
+    }
+
+
+def _scaled(inst: CapacityInstance, factor: float) -> CapacityInstance:
+    return dataclasses.replace(inst, demand=inst.demand * factor)
+
+
+def teams_by_dutch_share(
+    s: Scenario, inst: CapacityInstance, needed: dict[str, Any], shares: Sequence[float] = DUTCH_SHARES
+) -> pd.DataFrame:
+    """Return the teams needed when a share of families other than the scenario's would choose a Dutch-speaking bureau.
+
+    Each share's demand is the scenario's scaled by ``share / dutch_share``; its teams needed is found as on the
+    curve (the first number of teams, from the capacity bound up to ``curve.max_teams``, that meets the target);
+    the scenario's own share takes ``needed``, read off its curve.
 
     Returns
     -------
-    curve : pandas.DataFrame
-        ``teams``, ``sessions_per_week``, consultations and children served, the shares served
-        (overall, priority wijken, deprivation-weighted), ``status`` and ``gap_share`` (to the
-        bound) per point.
-    needed : dict
-        ``target_share``, ``teams`` (None when more than ``max_teams``), ``served_share`` at that
-        number, ``lower_bound`` (from capacity alone), ``status``.
+    pandas.DataFrame
+        ``dutch_share``, ``consultations_demand``, ``teams_needed`` (NaN: more than ``curve.max_teams``),
+        ``share_priority_served`` at that number, ``scenario_share`` (True for the scenario's own share).
     """
-    skip = {"name", "description", "path", "teams", "time_limit_s", "priority_served_share", "mip_gap"}
-    key = repr(sorted((k, v) for k, v in s.parameters().items() if k not in skip))
-    if context is not None and key in context.curves:
-        return context.curves[key]
-    with stage(f"{s.name}: teamscurve 1-{s.curve_max_teams} teams"):
-        curve, needed = _teams_curve(s, inst, key)
-    if context is not None:
-        context.curves[key] = (curve, needed)
-    return curve, needed
-
-
-def _teams_curve(s: Scenario, inst: CapacityInstance, key: str) -> tuple[pd.DataFrame, dict]:
     rows = []
-    for t in range(1, s.curve_max_teams + 1):
-        # The curve reads only the served figures: no timetable (its own MILP, ~0.5-1 s a point). A
-        # greedy rotation already within the 1 % of the LP bound is kept (most points up to 7 teams).
-        res = solve_capacitated(
-            s,
-            t,
-            inst,
-            time_limit=s.curve_time_limit_s,
-            rel_gap=0.01,
-            floors=False,
-            timetable=False,
-            greedy_within_gap=True,
-        )
-        rows.append(
-            {
-                "teams": t,
-                "sessions_per_week": int((res.sessions > 0).sum()),
-                **served_figures(inst, res),
-                "status": res.status,
-                "gap_share": res.gap,
-            }
-        )
-    curve = pd.DataFrame(rows)
-    d, prio = inst.demand, inst.priority
-    target = s.curve_target_share * d[prio].sum()
-    still = target - d[prio & inst.existing_cov].sum()
-    lower = max(1, math.ceil(still / (s.sessions_per_team * s.session_capacity))) if still > 0 else 0
-    needed: dict[str, Any] = {
-        "target_share": s.curve_target_share,
-        "teams": None,
-        "served_share": None,
-        "lower_bound": lower,
-        "status": "not_reached",
-        "max_teams": s.curve_max_teams,
-        "curve_key": key,
-    }
-    if lower == 0:
-        needed.update(teams=0, served_share=float(d[prio & inst.existing_cov].sum() / d[prio].sum()), status="existing")
-    value = np.where(prio, 1.0, 0.0)
-    for t in range(max(lower, 1), s.curve_max_teams + 1) if lower else ():
-        res = solve_capacitated(
-            s, t, inst, time_limit=s.curve_time_limit_s, rel_gap=0.005, value=value, floors=False, timetable=False
-        )
-        share = served_figures(inst, res)["share_priority_served"]
-        if share >= s.curve_target_share - 1e-9:
-            needed.update(
-                teams=t, served_share=share, status="proven" if t == lower or res.status == "optimal" else "found"
-            )
-            break
-    return curve, needed
+    for share in sorted({*shares, s.dutch_share}):
+        scaled = _scaled(inst, share / s.dutch_share)
+        found, served = (needed["teams"], needed["served_share"]) if share == s.dutch_share else (None, None)
+        if share != s.dutch_share:
+            for t in range(max(1, capacity_bound(s, scaled)), s.curve_max_teams + 1):
+                res, _ = _point(s, t, scaled)
+                share_prio = served_figures(scaled, res)["share_priority_served"]
+                if share_prio >= s.curve_target_share - 1e-9:
+                    found, served = t, share_prio
+                    break
+        rows.append({"dutch_share": share, "consultations_demand": float(scaled.demand.sum()),
+                     "teams_needed": np.nan if found is None else found, "share_priority_served": served,
+                     "scenario_share": share == s.dutch_share})  # fmt: skip
+    return pd.DataFrame(rows)

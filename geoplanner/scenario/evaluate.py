@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,23 +18,33 @@ import pandas as pd
 from geoplanner import cache
 from geoplanner.access.times import nearest_service_times, time_matrix
 from geoplanner.core.errors import ConfigError, ModelError
+from geoplanner.core.i18n import label
 from geoplanner.core.progress import stage
-from geoplanner.inputs.lgn import lgn_of_commune
+from geoplanner.inputs.lgn import LGN, lgn_of_commune
 from geoplanner.inputs.venues import dutch_speaking, suitability
-from geoplanner.scenario.capacity import CapacityInstance, capacity_notes, served_figures, solve_capacitated
+from geoplanner.scenario.capacity import (
+    CapacityInstance,
+    assumptions,
+    capacity_model,
+    capacity_notes,
+    consultation_demand,
+    consultation_value,
+    solve_capacitated,
+)
 from geoplanner.scenario.context import SitingContext, demand_weights
-from geoplanner.scenario.curve import teams_curve
+from geoplanner.scenario.curve import curve_key, rotation_points, teams_by_dutch_share, teams_curve, teams_needed
 from geoplanner.scenario.keys import solution_key
+from geoplanner.scenario.measures import lgn_measures, reach_measures, service_columns, service_measures
 from geoplanner.scenario.result import ScenarioResult
 from geoplanner.scenario.spec import Scenario
 from geoplanner.scenario.tables import (
     capacitated_sites,
     capacitated_timetable,
-    coverage_summary,
     covering_sites,
     covering_timetable,
+    with_site_service,
 )
-from geoplanner.siting import MaximalCovering, PMedian, Rotation, SetCovering
+from geoplanner.siting import CapacityResult, MaximalCovering, PMedian, Rotation, SetCovering, serve_sessions
 
 __all__ = ["evaluate", "select_candidates"]
 
@@ -119,12 +130,30 @@ class _Work:
     weights: np.ndarray  # demand weight per point (the scenario's demand kind)
     children: np.ndarray  # children 0-2 per point
     ex_near: np.ndarray  # minutes to the nearest existing service that stays open
+    consultations: np.ndarray  # consultations a year each point's expected users ask
+    rate: np.ndarray  # consultations a year per child of each point
     notes: list[str]
     inputs: list
 
 
+@dataclass
+class _Placed:
+    """The new supply a scenario places, and how it was found."""
+
+    nearest: np.ndarray  # minutes to the nearest open site, existing or new
+    service: CapacityResult | None  # the new sessions' assignment within capacity (None: no new sessions)
+    sites: pd.DataFrame
+    timetable: pd.DataFrame
+    solution: object | None  # the solver's result (None for model 'none')
+    teams: int = 0
+    curve: pd.DataFrame | None = None
+    needed: dict[str, Any] | None = None
+    by_dutch_share: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
 def _existing(s: Scenario, context: SitingContext) -> _Work:
-    """Open the scenario's existing services (minus those it closes) and time every home to the nearest."""
+    """Open the scenario's existing services (minus those it closes), time every home to the nearest, count demand."""
     notes: list[str] = []
     inputs = list(context.inputs)
     frames = []
@@ -145,14 +174,20 @@ def _existing(s: Scenario, context: SitingContext) -> _Work:
         ex_near = nearest_service_times(context.net, context.snapped, ex_xy, speed_kmh=s.speed_kmh).minutes
     else:
         ex_near = np.full(len(dem), np.inf)
-    return _Work(s, context, demand_weights(s, dem), dem["weight"].to_numpy(dtype=float), ex_near, notes, inputs)
+    sectors = None if context.need is None else context.need.sectors
+    d, rate = consultation_demand(s, dem, sectors)
+    if sectors is None or not {"cd_sector", "births", "pop_0_2"} <= set(sectors.columns):
+        notes.append("aanname: geen geboorten per sector beschikbaar, elke leeftijd (0, 1, 2) telt voor een derde")
+    return _Work(s, context, demand_weights(s, dem), dem["weight"].to_numpy(dtype=float), ex_near, d, rate, notes,
+                 inputs)  # fmt: skip
 
 
 def _solve(s: Scenario, context: SitingContext) -> ScenarioResult:
     """Solve the scenario's model (none: the existing services as they are) and measure the result."""
     work = _existing(s, context)
     if s.model == "none":
-        return _reach_result(work, work.ex_near, None, pd.DataFrame(), covering_timetable(pd.DataFrame(), None))
+        return _measure(work, _Placed(work.ex_near, None, pd.DataFrame(), covering_timetable(pd.DataFrame(), None),
+                                      None))  # fmt: skip
     cset = context.services[s.candidate_set]
     work.inputs += cset.sources
     if cset.incomplete:
@@ -165,18 +200,13 @@ def _solve(s: Scenario, context: SitingContext) -> ScenarioResult:
                        limit_min=limit)  # fmt: skip
     dem = context.demand
     groups = np.where(dem["priority"].to_numpy(), dem["mdrc"].fillna(-1).to_numpy(), -1).astype(int)
-    if s.capacitated:
-        return _capacitated_result(work, cand, cost, groups)
-    result = _covering_model(work, cand, cost, groups).solve(time_limit=s.time_limit_s)
-    work.notes += list(result.notes)
-    if result.status != "optimal":
-        work.notes.append(_gap_note(result))
-    sites = covering_sites(cand, result, work.children, work.weights, s.threshold_min, work.ex_near, cost)
-    return _reach_result(work, result.nearest, result, sites, covering_timetable(cand, result))
+    placed = _capacitated(work, cand, cost, groups) if s.capacitated else _covering(work, cand, cost, groups)
+    return _measure(work, placed)
 
 
 def _gap_note(result: object) -> str:
-    return f"oplossing niet bewezen optimaal ({result.status}); gat tot de grens {100 * (result.gap or 0):.2f} %"
+    """Say how far a solution that is not proven optimal may be from the best (its status in words, its gap)."""
+    return f"oplossing: {label('status_' + result.status)}; gat tot de grens {100 * (result.gap or 0):.2f} %"
 
 
 def _k(s: Scenario, n_cand: int) -> int:
@@ -199,31 +229,37 @@ def _covering_model(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: n
         return SetCovering.from_cost_matrix(cost, thr, w, groups=groups, group_share=s.priority_share, existing=ex_col)
     dem = work.context.demand
     prio_lgn = sorted(set(dem.loc[dem["priority"], "lgn"].dropna().astype(int))) if s.balance_lgn else []
+    if s.every_lgn:
+        prio_lgn = sorted(set(cand["lgn"].astype(int)) & set(dem["lgn"].dropna().astype(int)))
     return Rotation.from_cost_matrix(cost, thr, w, teams=s.teams, sessions=s.sessions_per_team, groups=groups,
                                      group_share=s.priority_share, site_region=cand["lgn"].to_numpy(),
                                      regions_required=prio_lgn, existing=ex_col)  # fmt: skip
 
 
-def _need_notes(context: SitingContext) -> list[str]:
-    return list(context.need.notes) if context.need is not None else [_CHILDREN_NOTE]
+def _covering(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.ndarray) -> _Placed:
+    """Solve a reach-only model, then serve demand from its sites' sessions within their capacity.
+
+    A new fixed site holds ``sessions_per_site`` staffed sessions a week (a reach-only rotation: the sessions it
+    placed), so every scenario is measured in the same consultations and sessions.
+    """
+    s = work.s
+    result = _covering_model(work, cand, cost, groups).solve(time_limit=s.time_limit_s)
+    notes = list(result.notes) + ([_gap_note(result)] if result.status != "optimal" else [])
+    chosen = list(result.chosen)
+    sessions = np.array(result.sessions if result.sessions else [s.sessions_per_site] * len(chosen), dtype=float)
+    service = None
+    if chosen:
+        service = serve_sessions(cost[:, chosen], s.threshold_min, work.consultations, sessions,
+                                 capacity=s.session_capacity, value=consultation_value(work.weights, work.children),
+                                 existing=work.ex_near[:, None], time_limit=s.time_limit_s)  # fmt: skip
+    sites = covering_sites(cand, result, work.children, work.weights, s.threshold_min, work.ex_near, cost)
+    if len(sites):
+        sites = with_site_service(sites, sessions, service)
+    teams = int(s.teams or 0) if s.model == "rotation" else 0
+    return _Placed(result.nearest, service, sites, covering_timetable(cand, result), result, teams, notes=notes)
 
 
-def _reach_result(work: _Work, nearest: np.ndarray, result: object | None, sites: pd.DataFrame,
-                  timetable: pd.DataFrame) -> ScenarioResult:  # fmt: skip
-    """Measure a reach-only solution (or the existing services alone) and make its result."""
-    s, dem = work.s, work.context.demand
-    points = dem[["cd_sector", "mdrc", "lgn"]].assign(children=work.children, weight=work.weights, minutes=nearest,
-                                                      covered=nearest <= s.threshold_min)  # fmt: skip
-    summary, per_lgn = coverage_summary(s, points, dem)
-    summary["n_new_sites"] = len(sites)
-    summary["status"] = "-" if result is None else result.status
-    summary["solve_s"] = None if result is None else round(result.seconds, 3)
-    notes = work.notes + _need_notes(work.context)
-    return ScenarioResult(s, sites, timetable, points, summary, per_lgn, result, tuple(dict.fromkeys(notes)),
-                          tuple(dict.fromkeys(work.inputs)))  # fmt: skip
-
-
-def _named_groups(res: object, ranking: pd.DataFrame) -> object:
+def _named_groups(res: CapacityResult, ranking: pd.DataFrame) -> CapacityResult:
     """Name the priority wijken in the solver's notes ('groep 62:' -> 'prioritaire wijk 62 (Machtens):')."""
     names = ranking.set_index("mdrc")["name_nl"] if "name_nl" in ranking.columns else {}
 
@@ -233,82 +269,91 @@ def _named_groups(res: object, ranking: pd.DataFrame) -> object:
     return dataclasses.replace(res, notes=tuple(re.sub(r"^groep (\d+):", name, n) for n in res.notes))
 
 
-def _served_points(inst: CapacityInstance, res: object) -> dict[str, np.ndarray]:
-    """Per demand point: consultations asked, served by existing bureaus and new sessions, unserved and why."""
-    d, rate = inst.demand, inst.rate
-    served = np.where(res.existing, d, res.served)
-    return {
-        "consultations": d,
-        "consultations_per_child": rate,
-        "served_existing": np.where(res.existing, d, 0.0),
-        "served_new": res.served,
-        "unserved_distance": np.where(res.existing | res.in_reach, 0.0, d),
-        "unserved_capacity": np.maximum(np.where(res.in_reach & ~res.existing, d - res.served, 0.0), 0.0),
-        "children_served": served / np.where(rate > 0, rate, 1.0),
-    }
-
-
-def _capacity_summary(inst: CapacityInstance, res: object, columns: dict, children: np.ndarray) -> dict:
-    """Return the figures of a capacitated solution: served, unserved by distance and by capacity, sessions."""
-    figures = served_figures(inst, res)
-    held = res.sessions > 0
-    peak = float((res.load[held] / (res.capacity[held] * res.sessions[held])).max()) if held.any() else None
-    return {
-        "children_in_reach": float(children[res.existing | res.in_reach].sum()),
-        "children_covered": figures["children_served"],
-        "share_covered": figures["children_served"] / children.sum(),
-        "deprivation_weighted_share": figures["share_deprivation_served"],
-        "consultations_demand": float(inst.demand.sum()),
-        "consultations_served": figures["consultations_served"],
-        "share_consultations_served": figures["share_consultations_served"],
-        "share_priority_served": figures["share_priority_served"],
-        "unserved_distance": float(columns["unserved_distance"].sum()),
-        "unserved_capacity": float(columns["unserved_capacity"].sum()),
-        "sessions_per_week": int(held.sum()),
-        "peak_utilisation_share": peak,
-        "solver_gap": res.gap,
-    }
-
-
-def _capacitated_result(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.ndarray) -> ScenarioResult:
-    """Solve a capacitated scenario and measure it (consultations served within capacity)."""
-    s, context, dem = work.s, work.context, work.context.demand
+def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.ndarray) -> _Placed:
+    """Solve a capacitated model; a rotation is the point of its team count on its teams curve."""
+    s, context = work.s, work.context
     sectors = None if context.need is None else context.need.sectors
-    inst = CapacityInstance.build(s, dem, cand, cost, weights=work.weights, groups=groups, ex_near=work.ex_near,
-                                  sectors=sectors)  # fmt: skip
-    teams = int(s.teams) if s.model == "capacitated_rotation" else 1
-    with stage(f"{s.name}: oplossen met capaciteit ({teams} team{'s' if teams > 1 else ''})"):
-        res = solve_capacitated(s, teams, inst, time_limit=s.time_limit_s, rel_gap=s.mip_gap)
-    notes = capacity_notes(s)
-    if sectors is None or not {"cd_sector", "births", "pop_0_2"} <= set(sectors.columns):
-        notes.append("aanname: geen geboorten per sector beschikbaar, elke leeftijd (0, 1, 2) telt voor een derde")
+    inst = CapacityInstance.build(s, context.demand, cand, cost, weights=work.weights, groups=groups,
+                                  ex_near=work.ex_near, sectors=sectors)  # fmt: skip
+    curve = needed = by_share = None
+    notes: list[str] = [
+        f"LGN {r} ({LGN.get(r, ('?',))[0]}) krijgt geen sessie: de kandidatenselectie laat er geen locatie over"
+        for r in inst.regions_without_venue
+    ]
+    if s.model == "capacitated_rotation":
+        points = rotation_points(s, inst, context)
+        res, floors = points[int(s.teams)]
+        res = capacity_model(s, int(s.teams), inst, floors=floors).with_timetable(res, s.curve_time_limit_s)
+        curve = teams_curve(s, inst, points).assign(scenario=s.name)
+        needed = teams_needed(s, curve, inst)
+        key = curve_key(s) + "|dutch_share"
+        if key not in context.curves:
+            with stage(f"{s.name}: teams nodig bij 30-100 % Nederlandstalig"):
+                context.curves[key] = teams_by_dutch_share(s, inst, needed)
+        by_share = context.curves[key]
+        if not floors and s.priority_served_share > 0:
+            notes.append("de ondergrens per prioritaire wijk kan met zoveel teams niet gehaald worden: zonder opgelost")
+        if needed["teams"] is None:
+            notes.append(f"meer dan {needed['max_teams']} teams nodig voor {needed['target_share']:.0%} van de "
+                         f"verwachte consultaties in de prioritaire wijken")  # fmt: skip
+    else:
+        with stage(f"{s.name}: oplossen met capaciteit ({s.k} sessies)"):
+            res = solve_capacitated(s, 1, inst, time_limit=s.time_limit_s, rel_gap=s.mip_gap, node_limit=s.node_limit)
     res = _named_groups(res, context.ranking)
     if res.status not in ("optimal",):
         notes.append(_gap_note(res))
     held = res.sessions > 0
     nearest = np.minimum(work.ex_near, cost[:, held].min(axis=1)) if held.any() else work.ex_near.copy()
-    columns = _served_points(inst, res)
-    summary = _capacity_summary(inst, res, columns, work.children)
-    curve = needed = None
-    if s.model == "capacitated_rotation":
-        curve, needed = teams_curve(s, inst, context)
-        curve = curve.assign(scenario=s.name)
-        summary["teams_needed"] = needed["teams"]
-        summary["teams_target_share"] = needed["target_share"]
-        if needed["teams"] is None:
-            notes.append(f"meer dan {needed['max_teams']} teams nodig voor {needed['target_share']:.0%} van de "
-                         f"verwachte consultaties in de prioritaire wijken")  # fmt: skip
-    points = dem[["cd_sector", "mdrc", "lgn"]].assign(children=work.children, weight=work.weights, minutes=nearest,
-                                                      covered=nearest <= s.threshold_min, **columns)  # fmt: skip
-    reach, per_lgn = coverage_summary(s, points, dem)
-    reach.update(summary)
-    # per LGN too: children served within capacity, not within walking distance
-    served_lgn = points.groupby("lgn")["children_served"].sum()
-    per_lgn["children_covered"] = per_lgn["lgn"].map(served_lgn).fillna(0.0).to_numpy()
-    per_lgn["share_covered"] = per_lgn["children_covered"] / per_lgn["children"]
-    reach.update(n_new_sites=int(held.sum()), status=res.status, solve_s=round(res.seconds, 3))
-    all_notes = work.notes + list(res.notes) + notes + _need_notes(context)
     sites = capacitated_sites(cand, res, inst, s.threshold_min, work.children)
-    return ScenarioResult(s, sites, capacitated_timetable(s, cand, res), points, reach, per_lgn, res,
-                          tuple(dict.fromkeys(all_notes)), tuple(dict.fromkeys(work.inputs)), curve=curve,
-                          teams_needed=needed)  # fmt: skip
+    teams = int(s.teams) if s.model == "capacitated_rotation" else 0
+    return _Placed(nearest, res, sites, capacitated_timetable(s, cand, res), res, teams, curve, needed, by_share,
+                   list(res.notes) + notes)  # fmt: skip
+
+
+def _cost_measures(placed: _Placed, served_new: float) -> dict[str, Any]:
+    """Return the new supply's cost in sessions, what a session serves, and where the sessions are."""
+    sites = placed.sites
+    sessions = int(sites["sessions_per_week"].sum()) if len(sites) else 0
+    dutch = None
+    if sessions:
+        is_dutch = sites["dutch_speaking"].map(lambda x: x is True) if "dutch_speaking" in sites else False
+        dutch = float((sites["sessions_per_week"] * is_dutch).sum() / sessions)
+    peak = float(sites["utilisation"].max()) if len(sites) and "utilisation" in sites else None
+    needed = placed.needed or {}
+    return {
+        "new_sites": int(len(sites)),
+        "teams": placed.teams,
+        "sessions_per_week": sessions,
+        "consultations_per_session": served_new / sessions if sessions else None,
+        "dutch_session_share": dutch,
+        "peak_utilisation_share": peak,
+        "teams_needed": needed.get("teams"),
+        "teams_target_share": needed.get("target_share"),
+    }
+
+
+def _measure(work: _Work, placed: _Placed) -> ScenarioResult:
+    """Measure reach, service under capacity and cost, the same way for every model (:mod:`.measures`)."""
+    s, dem = work.s, work.context.demand
+    existing_cov = work.ex_near <= s.threshold_min
+    columns = service_columns(work.consultations, work.rate, existing_cov, placed.service)
+    points = dem[["cd_sector", "mdrc", "lgn"]].assign(children=work.children, weight=work.weights,
+                                                      minutes=placed.nearest,
+                                                      within_threshold=placed.nearest <= s.threshold_min,
+                                                      **columns)  # fmt: skip
+    summary: dict[str, Any] = {"scenario": s.name, "title": s.label, "model": s.model, "demand": s.demand}
+    summary.update(reach_measures(s, points, dem))
+    summary.update(service_measures(s, points, dem))
+    summary.update(_cost_measures(placed, float(points["consultations_served_new"].sum())))
+    sol = placed.solution
+    # the solver's seconds are not a figure of the scenario (they vary by machine): manifest_run.json has them
+    summary.update(status="-" if sol is None else sol.status, solver_gap=None if sol is None else sol.gap)
+    notes = work.notes + placed.notes + capacity_notes(s) + _need_notes(work.context)
+    return ScenarioResult(s, placed.sites, placed.timetable, points, summary, lgn_measures(s, points, placed.sites),
+                          sol, tuple(dict.fromkeys(notes)), tuple(dict.fromkeys(work.inputs)), curve=placed.curve,
+                          teams_needed=placed.needed, by_dutch_share=placed.by_dutch_share,
+                          assumptions=tuple(assumptions(s)))  # fmt: skip
+
+
+def _need_notes(context: SitingContext) -> list[str]:
+    return list(context.need.notes) if context.need is not None else [_CHILDREN_NOTE]

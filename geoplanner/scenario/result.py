@@ -22,17 +22,19 @@ class ScenarioResult:
     scenario
         The scenario.
     sites
-        Chosen venues in marginal order: rank, id, name, type, commune, lgn, x, y, marginal
-        children (and weighted demand) each adds, cumulative share, sessions a week.
+        Venues with new sessions, in the order chosen (fixed sites: by the children each adds within reach;
+        sessions: busiest first): rank, id, name, type, commune, lgn, x, y, sessions a week, places, consultations
+        served, utilisation, children each adds.
     timetable
         Rotation: team, dag, dagdeel, venue id, venue name, lgn (empty otherwise).
     points
-        Per demand point: cd_sector, mdrc, lgn, children, weight, minutes to the nearest open
-        site, covered.
+        Per demand point: cd_sector, mdrc, lgn, children, weight, minutes to the nearest open site,
+        ``within_threshold`` and the service columns of :data:`geoplanner.scenario.measures.POINT_SERVICE_COLUMNS`.
     summary
-        One-row-per-figure dict, see :func:`compare`.
+        Every measure of :data:`geoplanner.scenario.measures.MEASURES`, with the scenario's name, title, model,
+        demand kind and the solver's status, gap and seconds.
     per_lgn
-        Children covered per LGN.
+        Reach and service per LGN (:func:`geoplanner.scenario.measures.lgn_measures`).
     siting
         The :class:`~geoplanner.siting.SitingResult` (None for model 'none').
     notes
@@ -47,6 +49,11 @@ class ScenarioResult:
     cache
         Where the solution came from: ``{"key": sha256, "hit": True}`` when read from the solution
         cache, ``"hit": False`` when solved (and stored); None when the cache was off.
+    by_dutch_share
+        Capacitated rotation: teams needed at 30 to 100 % of families for a Dutch-speaking bureau
+        (:func:`geoplanner.scenario.curve.teams_by_dutch_share`).
+    assumptions
+        The parameters the figures rest on (:func:`geoplanner.scenario.capacity.assumptions`).
     """
 
     scenario: Scenario
@@ -61,6 +68,8 @@ class ScenarioResult:
     curve: pd.DataFrame | None = None
     teams_needed: dict[str, Any] | None = None
     cache: dict[str, Any] | None = None
+    by_dutch_share: pd.DataFrame | None = None
+    assumptions: tuple[Any, ...] = ()
 
 
 def solution_record(result: ScenarioResult) -> dict[str, Any]:

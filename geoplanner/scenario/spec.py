@@ -59,23 +59,40 @@ CAPACITY_PARAMETERS: tuple[tuple[str, float, str], ...] = (
     ),
     (
         "demand.dutch_share",
-        1.0,
-        "geen cijfer in de data: het aandeel gezinnen dat een Nederlandstalige dienst zou "
-        "gebruiken; 1 = niet toegepast, zet je eigen cijfer",
+        0.3,
+        "beleidsnorm, geen gemeten gebruik: de Brusselnorm van de Vlaamse overheid (voorzieningen voor 30 % van de "
+        "Brusselaars); het werkelijke aandeel gezinnen dat een Nederlandstalig bureau zou kiezen staat niet in de "
+        "data; het rapport toont wat 30 tot 100 % verandert",
     ),
     ("capacity.children_per_session", 10.0, "aanname: kinderen die één team in één dagdeel ziet"),
     ("capacity.weeks_per_year", 46.0, "aanname: werkweken per jaar (52 min vakanties en feestdagen)"),
     (
+        "capacity.planned_fill",
+        0.85,
+        "aanname: een sessie wordt voor 85 % ingepland (ruimte voor wie niet komt, voor nieuwe gezinnen en voor "
+        "een langer gesprek); de plaatsen per sessie zijn kinderen per sessie × 0,85",
+    ),
+    (
+        "capacity.sessions_per_site",
+        2.0,
+        "aanname: een nieuwe vaste consultatielocatie houdt 2 bemande sessies (dagdelen) per week, zoals een "
+        "klein consultatiebureau; zo telt een vaste locatie in dezelfde sessies als een mobiel team",
+    ),
+    (
+        "rotation.sessions_per_day",
+        2.0,
+        "aanname: een team werkt hoogstens 2 dagdelen per dag (een dag met een avondsessie: namiddag en avond)",
+    ),
+    (
         "curve.target_share",
         0.5,
-        "beleidskeuze: de helft van de verwachte consultaties in de prioritaire wijken, "
-        "dezelfde helft als de regel voor een bereikte prioritaire wijk (REACH_SHARE); de vaste bureaus en andere "
-        "diensten dragen de rest",
+        "beleidskeuze: de helft van de verwachte consultaties in de prioritaire wijken, dezelfde helft als de regel "
+        "voor een bereikte prioritaire wijk; de vaste bureaus en andere diensten dragen de rest",
     ),
 )
 
 
-#: A note every capacitated scenario carries: how existing bureaus are counted.
+#: A note every scenario carries: how existing bureaus are counted.
 EXISTING_ASSUMPTION = (
     "aanname: vraag binnen wandelafstand van een bestaand bureau telt als bediend door dat bureau (de capaciteit van "
     "de bestaande bureaus staat niet in de data)"
@@ -93,6 +110,7 @@ REACH_SHARE = 0.5
 # (a bool is not a number, an int is accepted where a float is expected).
 _SCHEMA: dict[str, Any] = {
     "name": (str, None),
+    "title": (str, ""),
     "description": (str, ""),
     "model": (str, "none"),
     "walk": {"speed_kmh": (float, 4.5), "threshold_min": (float, 10.0)},
@@ -105,7 +123,12 @@ _SCHEMA: dict[str, Any] = {
         "uptake": (float, None),
         "dutch_share": (float, None),
     },
-    "capacity": {"children_per_session": (float, None), "weeks_per_year": (float, None)},
+    "capacity": {
+        "children_per_session": (float, None),
+        "weeks_per_year": (float, None),
+        "planned_fill": (float, None),
+        "sessions_per_site": (float, None),
+    },
     "curve": {"max_teams": (int, None), "target_share": (float, None), "time_limit_s": (float, None)},
     "services": {"open": (list, ["any_cb"]), "close": (list, [])},
     "candidates": {
@@ -125,6 +148,7 @@ _SCHEMA: dict[str, Any] = {
         "share": (float, None),
         "priority_share": (float, REACH_SHARE),
         "time_limit_s": (float, 20.0),
+        "node_limit": (int, 100),
         "priority_served_share": (float, 0.0),
         "mip_gap": (float, 0.0),
     },
@@ -132,6 +156,8 @@ _SCHEMA: dict[str, Any] = {
         "teams": (int, None),
         "sessions_per_team": (int, None),
         "balance_lgn": (bool, True),
+        "every_lgn": (bool, False),
+        "sessions_per_day": (float, None),
         "slots": (list, []),
     },
 }
@@ -142,6 +168,7 @@ class Scenario:
     """A validated scenario (see the module docstring for the file layout)."""
 
     name: str
+    title: str = ""
     description: str = ""
     model: str = "none"
     speed_kmh: float = 4.5
@@ -161,14 +188,19 @@ class Scenario:
     share: float | None = None
     priority_share: float = REACH_SHARE
     time_limit_s: float = 20.0
+    node_limit: int = 100
     teams: int | None = None
     sessions_per_team: int | None = None
     balance_lgn: bool = True
     consultations_per_child: tuple[float, float, float] = (7.0, 3.0, 2.0)
     uptake: float = 0.783
-    dutch_share: float = 1.0
+    dutch_share: float = 0.3
     children_per_session: float = 10.0
     weeks_per_year: float = 46.0
+    planned_fill: float = 0.85
+    sessions_per_site: int = 2
+    sessions_per_day: int = 2
+    every_lgn: bool = False
     candidate_suitability: tuple[str, ...] = ()
     prefer_dutch: bool = False
     dutch_only: bool = False
@@ -177,7 +209,7 @@ class Scenario:
     slots: tuple[tuple[str, str], ...] = ()
     curve_max_teams: int = 10
     curve_target_share: float = 0.5
-    curve_time_limit_s: float = 4.0
+    curve_time_limit_s: float = 60.0
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -187,8 +219,13 @@ class Scenario:
 
     @property
     def session_capacity(self) -> float:
-        """Consultations a year one weekly session can serve (children per session × weeks a year)."""
-        return self.children_per_session * self.weeks_per_year
+        """Consultations a year one weekly session can serve: children per session × weeks a year × planned fill."""
+        return self.children_per_session * self.weeks_per_year * self.planned_fill
+
+    @property
+    def label(self) -> str:
+        """What a reader calls the scenario: its title, else its name."""
+        return self.title.strip() or self.name
 
     def parameters(self) -> dict[str, Any]:
         """Return the scenario as a JSON-friendly dict (for manifests)."""
@@ -280,6 +317,13 @@ class _Validator:
                 raise self.error(f"every item must be text, got {item!r}", table, key)
         return tuple(items)
 
+    def whole(self, table: str, key: str, upper: int) -> int:
+        """Return a whole-number parameter from 1 to ``upper``: the file's value, checked, or its stated default."""
+        x = self.param(table, key, upper)
+        if x != int(x) or x < 1:
+            raise self.error(f"must be a whole number from 1 to {upper}, got {x:g}", table, key)
+        return int(x)
+
     def param(self, table: str, key: str, upper: float = math.inf, lower_ok: bool = False) -> float:
         """Return a capacity parameter: the file's value, checked, or its stated default."""
         x = self.get(table, key)
@@ -339,7 +383,8 @@ def _identity(v: _Validator) -> dict[str, Any]:
     if v.get("demand", "deprivation_strength") < 0:
         raise v.error("must be >= 0", "demand", "deprivation_strength")
     return {
-        "name": name, "description": v.get(None, "description"), "model": model, "demand": kind,
+        "name": name, "title": v.get(None, "title").strip(), "description": v.get(None, "description"),
+        "model": model, "demand": kind,
         "speed_kmh": v.get("walk", "speed_kmh"), "threshold_min": v.get("walk", "threshold_min"),
         "deprivation_strength": v.get("demand", "deprivation_strength"),
         "open_sets": v.strings("services", "open"), "close": v.strings("services", "close"),
@@ -390,15 +435,21 @@ def _capacity(v: _Validator) -> dict[str, Any]:
     mip_gap = v.get("siting", "mip_gap")
     if not 0 <= mip_gap < 1:
         raise v.error(f"must be >= 0 and < 1, got {mip_gap}", "siting", "mip_gap")
+    node_limit = v.get("siting", "node_limit")
+    if not 1 <= node_limit <= 1_000_000:
+        raise v.error(f"must be 1-1000000, got {node_limit}", "siting", "node_limit")
     return {
         "consultations_per_child": rates, "uptake": v.param("demand", "uptake", 1),
         "dutch_share": v.param("demand", "dutch_share", 1),
         "children_per_session": v.param("capacity", "children_per_session", 100),
         "weeks_per_year": v.param("capacity", "weeks_per_year", 53),
+        "planned_fill": v.param("capacity", "planned_fill", 1),
+        "sessions_per_site": v.whole("capacity", "sessions_per_site", 14),
+        "sessions_per_day": v.whole("rotation", "sessions_per_day", 3),
         "curve_target_share": v.param("curve", "target_share", 1),
         "curve_max_teams": 10 if max_teams is None else max_teams,
-        "curve_time_limit_s": 4.0 if curve_limit is None else float(curve_limit),
-        "priority_served_share": served_share, "mip_gap": mip_gap, "slots": _slots(v),
+        "curve_time_limit_s": 60.0 if curve_limit is None else float(curve_limit),
+        "priority_served_share": served_share, "mip_gap": mip_gap, "node_limit": node_limit, "slots": _slots(v),
     }  # fmt: skip
 
 
@@ -444,7 +495,7 @@ def _model_keys(v: _Validator, model: str, slots: tuple) -> dict[str, Any]:
     if slots and model == "rotation":
         raise v.error("working slots need model 'capacitated_rotation'", "rotation", "slots")
     return {"k": k, "target": target, "teams": teams, "sessions_per_team": sessions,
-            "balance_lgn": v.get("rotation", "balance_lgn")}  # fmt: skip
+            "balance_lgn": v.get("rotation", "balance_lgn"), "every_lgn": v.get("rotation", "every_lgn")}  # fmt: skip
 
 
 def _commune_code(item: int | str, v: _Validator) -> int:

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geoplanner.access.tables import weighted_quantile
 from geoplanner.scenario.capacity import CapacityInstance
 from geoplanner.scenario.spec import Scenario
 
@@ -21,9 +20,7 @@ __all__ = [
     "covering_timetable",
     "capacitated_sites",
     "capacitated_timetable",
-    "coverage_summary",
-    "unserved_by_wijk",
-    "wijk_table",
+    "with_site_service",
 ]
 
 #: Columns of a capacitated rotation's timetable, in order.
@@ -138,96 +135,16 @@ def capacitated_timetable(s: Scenario, cand: pd.DataFrame, res: Any) -> pd.DataF
     return pd.DataFrame(rows, columns=TIMETABLE_COLUMNS)
 
 
-def coverage_summary(s: Scenario, points: pd.DataFrame, dem: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
-    """Return the walking-reach figures of a scenario, overall and per LGN.
-
-    Parameters
-    ----------
-    s
-        The scenario (name, model, demand kind, threshold, the share that makes a priority wijk reached).
-    points
-        Per demand point: children, minutes to the nearest open site, covered, mdrc, lgn.
-    dem
-        The context's demand points (priority, deprivation).
-
-    Returns
-    -------
-    summary : dict
-        children total and within the threshold, its share, the deprivation-weighted share (every scenario
-        with the default proportional-universalism weights, so rows compare), priority wijken reached, mean
-        and 90th-percentile minutes.
-    per_lgn : pandas.DataFrame
-        scenario, lgn, children, children_covered, share_covered.
-    """
-    children = points["children"].to_numpy()
-    covered = points["covered"].to_numpy()
-    minutes = points["minutes"].to_numpy()
-    dep = np.nan_to_num(dem["deprivation"].to_numpy(dtype=float), nan=0.0)
-    dep_w = children * (1.0 + 0.5 * np.maximum(dep, 0.0))  # the deprivation_weighted default, for all
-    prio = dem["priority"].to_numpy()
-    reach = np.isfinite(minutes)
-    by_wijk = (
-        points[prio]
-        .groupby("mdrc")
-        .apply(lambda g: g.loc[g["covered"], "children"].sum() / max(g["children"].sum(), 1e-12), include_groups=False)
-    )
-    summary = {
-        "scenario": s.name,
-        "model": s.model,
-        "demand": s.demand,
-        "threshold_min": s.threshold_min,
-        "children_total": float(children.sum()),
-        "children_covered": float(children[covered].sum()),
-        "share_covered": float(children[covered].sum() / children.sum()),
-        "deprivation_weighted_share": float(dep_w[covered].sum() / dep_w.sum()),
-        "priority_wijken_reached": int((by_wijk >= s.priority_share - 1e-12).sum()),
-        "priority_wijken": int(dem.loc[prio, "mdrc"].nunique()),
-        "mean_min": float((children[reach] * minutes[reach]).sum() / children[reach].sum()) if reach.any() else None,
-        "p90_min": float(weighted_quantile(minutes, children, 0.9)),
-    }
-    per_lgn = (
-        points.assign(cov_children=np.where(covered, children, 0.0))
-        .groupby("lgn", as_index=False)
-        .agg(children=("children", "sum"), children_covered=("cov_children", "sum"))
-    )
-    per_lgn["share_covered"] = per_lgn["children_covered"] / per_lgn["children"]
-    per_lgn.insert(0, "scenario", s.name)
-    return summary, per_lgn
-
-
-def unserved_by_wijk(points: pd.DataFrame) -> pd.DataFrame:
-    """Return consultations a year per wijk: asked, served, unserved by distance and by capacity.
-
-    *Unserved because of distance*: no held session (and no existing bureau) within the walking
-    threshold. *Unserved because of capacity*: a session is within reach but its places are
-    taken. Children served = consultations served / consultations per child.
-
-    Parameters
-    ----------
-    points
-        :attr:`ScenarioResult.points` of a capacitated scenario.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per wijk (``mdrc``).
-    """
-    cols = ["consultations", "served_existing", "served_new", "unserved_distance", "unserved_capacity",
-            "children_served"]  # fmt: skip
-    out = points.groupby("mdrc", as_index=False)[cols].sum()
-    served = out["served_existing"] + out["served_new"]
-    out["share_consultations_served"] = served / out["consultations"].where(out["consultations"] > 0)
+def with_site_service(sites: pd.DataFrame, sessions: np.ndarray, service: Any | None) -> pd.DataFrame:
+    """Add to fixed sites (in the order chosen) their sessions a week, places, consultations served and utilisation."""
+    out = sites.copy()
+    out["sessions_per_week"] = np.asarray(sessions, dtype=int)
+    if service is None:
+        return out
+    chosen = np.flatnonzero(np.asarray(service.sessions) > 0)
+    load = np.asarray(service.load)[chosen]
+    places = np.asarray(service.capacity)[chosen] * np.asarray(service.sessions)[chosen]
+    out["capacity_per_year"] = places
+    out["consultations_per_year"] = load
+    out["utilisation"] = np.divide(load, places, out=np.zeros_like(load), where=places > 0)
     return out
-
-
-def wijk_table(points: pd.DataFrame) -> pd.DataFrame:
-    """Return children and children covered per wijk (and, for a capacitated scenario, consultations)."""
-    wijk = (
-        points.assign(cov=np.where(points["covered"], points["children"], 0.0))
-        .groupby("mdrc", as_index=False)
-        .agg(children=("children", "sum"), children_covered=("cov", "sum"))
-    )
-    wijk["share_covered"] = wijk["children_covered"] / wijk["children"].where(wijk["children"] > 0)
-    if "consultations" in points.columns:  # capacitated: served within capacity, unserved by distance vs capacity
-        wijk = wijk.merge(unserved_by_wijk(points), on="mdrc", how="left")
-    return wijk

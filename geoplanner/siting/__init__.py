@@ -20,7 +20,7 @@ budget and ``marginal[i]`` says what the i-th site adds.
 
 from geoplanner.siting.assignment import CapacityResult
 from geoplanner.siting.base import DAGDELEN, DAYS, Session, SitingResult
-from geoplanner.siting.capacitated import WEEK_SLOTS, CapacitatedCovering, CapacitatedRotation, WorkSlot
+from geoplanner.siting.capacitated import WEEK_SLOTS, CapacitatedCovering, CapacitatedRotation, WorkSlot, serve_sessions
 from geoplanner.siting.covering import MaximalCovering, SetCovering
 from geoplanner.siting.p_median import PMedian
 from geoplanner.siting.rotation import Rotation
@@ -39,4 +39,5 @@ __all__ = [
     "CapacitatedRotation",
     "WorkSlot",
     "WEEK_SLOTS",
+    "serve_sessions",
 ]

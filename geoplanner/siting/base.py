@@ -178,7 +178,7 @@ class _Outcome(NamedTuple):
     values: dict[str, np.ndarray] | None
     objective: float | None
     bound: float | None
-    status: str  # 'optimal' | 'time_limit' | 'none'
+    status: str  # 'optimal' | 'within_gap' | 'time_limit' | 'node_limit' | 'infeasible' | 'none'
 
 
 class Milp:
@@ -223,11 +223,15 @@ class Milp:
             parts.append(mats.get(name, sparse.csr_matrix((m, size))))
         return sparse.hstack(parts, format="csr")
 
-    def solve(self, time_limit: float, *, relax: bool = False, rel_gap: float = 0.0) -> _Outcome:
+    def solve(
+        self, time_limit: float, *, relax: bool = False, rel_gap: float = 0.0, node_limit: int | None = None
+    ) -> _Outcome:
         """Solve (or solve the LP relaxation) and return values per block, objective and bound.
 
         ``rel_gap`` > 0 lets HiGHS stop once its incumbent is within that relative gap of the
-        bound; the status is then ``'within_gap'`` unless the gap is in fact closed.
+        bound; the status is then ``'within_gap'`` unless the gap is in fact closed. ``node_limit``
+        stops the branch and bound after that many nodes (status ``'node_limit'``): unlike the
+        time limit, the same model then gives the same answer on any machine and under any load.
         """
         sign = -1.0 if self.sense == "max" else 1.0
         c = sign * np.concatenate(self._c)
@@ -239,7 +243,12 @@ class Milp:
             bounds=Bounds(np.concatenate(self._lb), np.concatenate(self._ub)),
             constraints=constraints,
             # mip_rel_gap=0: "optimal" means proven optimal, not within HiGHS' default 0.01 %.
-            options={"time_limit": float(time_limit), "presolve": True, "mip_rel_gap": float(rel_gap)},
+            options={
+                "time_limit": float(time_limit),
+                "presolve": True,
+                "mip_rel_gap": float(rel_gap),
+                **({"node_limit": int(node_limit)} if node_limit and not relax else {}),
+            },
         )
         if res.status == 2:
             return _Outcome(None, None, None, "infeasible")
@@ -249,11 +258,12 @@ class Milp:
         values = {name: res.x[o : o + s] for name, (o, s) in self._blocks.items()}
         objective = sign * res.fun
         bound = getattr(res, "mip_dual_bound", None)
+        stopped = "node_limit" if res.status == 4 and node_limit and not relax else "time_limit"
         if bound is None or (res.status == 0 and rel_gap == 0.0):
-            return _Outcome(values, objective, objective, "optimal" if res.status == 0 else "time_limit")
+            return _Outcome(values, objective, objective, "optimal" if res.status == 0 else stopped)
         bound = sign * bound
         if res.status != 0:
-            return _Outcome(values, objective, bound, "time_limit")
+            return _Outcome(values, objective, bound, stopped)
         closed = abs(bound - objective) <= 1e-9 * max(abs(objective), 1.0)
         return _Outcome(values, objective, objective if closed else bound, "optimal" if closed else "within_gap")
 

@@ -67,7 +67,15 @@ from geoplanner.siting.assignment import (
 )
 from geoplanner.siting.base import Milp, greedy_note, relative_gap
 
-__all__ = ["WorkSlot", "WEEK_DAYS", "DAY_PARTS", "WEEK_SLOTS", "CapacitatedCovering", "CapacitatedRotation"]
+__all__ = [
+    "WorkSlot",
+    "WEEK_DAYS",
+    "DAY_PARTS",
+    "WEEK_SLOTS",
+    "serve_sessions",
+    "CapacitatedCovering",
+    "CapacitatedRotation",
+]
 
 
 class WorkSlot(NamedTuple):
@@ -102,6 +110,69 @@ class _Prepared:
     g_used: np.ndarray
     g_obj: float | None
     g_y: np.ndarray | None
+
+
+def serve_sessions(
+    cost: np.ndarray,
+    threshold: float,
+    demand: np.ndarray,
+    sessions: np.ndarray,
+    *,
+    capacity: float | np.ndarray,
+    value: np.ndarray | None = None,
+    existing: np.ndarray | None = None,
+    time_limit: float = 20.0,
+) -> CapacityResult:
+    """Serve demand from sessions already placed (e.g. fixed sites): the best assignment within capacity.
+
+    The same assignment as the capacitated models, with the sessions per venue given instead of chosen: demand
+    goes only to venues within the walking threshold, never beyond a venue's places (``capacity`` per weekly
+    session × its sessions), the most (value-weighted) consultations first. A linear programme.
+
+    Parameters
+    ----------
+    cost
+        Minutes from each demand row to each venue that holds sessions.
+    threshold
+        Walking minutes within which a venue can serve a demand row.
+    demand
+        Consultations a year asked by each row.
+    sessions
+        Weekly sessions at each venue (0: none).
+    capacity
+        Consultations a year one weekly session serves (one number, or one per venue).
+    value
+        Weight of one consultation of each row (default 1).
+    existing
+        Minutes from each demand row to the services that stay open (their demand counts as served by them).
+    time_limit
+        Seconds HiGHS may spend.
+
+    Returns
+    -------
+    CapacityResult
+        ``status`` ``optimal``; ``served``, ``load``, ``in_reach`` and ``existing`` as for the models.
+    """
+    started = time.perf_counter()
+    cost, d, v, ex = check_capacity_inputs(cost, threshold, demand, value, existing)
+    n_cand = cost.shape[1]
+    s = np.asarray(sessions, dtype=float).ravel()
+    if s.shape != (n_cand,) or not np.isfinite(s).all() or (s < 0).any():
+        raise ModelError(f"sessions must hold one non-negative number per venue ({n_cand})")
+    cap = per_column(capacity, n_cand, "capacity")
+    held = s > 0
+    a, covered0, open_rows = reach_and_open_rows(cost[:, held], threshold, ex, d, "milp")
+    asg = Assignment(a, d, v, np.full(d.size, -1), np.zeros(int(held.sum())), cap[held],
+                     np.zeros(int(held.sum())), open_rows, keep_cols=tuple(range(int(held.sum()))))  # fmt: skip
+    n_cls = np.array([s[held][m].sum() for m in asg.members], dtype=float)
+    found = asg.evaluate(n_cls, {}, time_limit) if asg.n_pairs else (0.0, np.zeros(0))
+    obj, y = found if found is not None else (0.0, np.zeros(asg.n_pairs))
+    part = capacity_result("fixed_sessions", asg, n_cls, y, obj, "optimal", obj, started, cost[:, held], threshold,
+                           d, covered0, [])  # fmt: skip
+    full = {name: np.zeros(n_cand) for name in ("sessions", "load", "capacity")}
+    for name in full:
+        full[name][held] = getattr(part, name)
+    return CapacityResult(**{**part.__dict__, **full})
 
 
 class CapacitatedCovering:
@@ -158,7 +229,9 @@ class CapacitatedCovering:
                 raise ModelError(f"{what} must be a positive whole number, got {k!r}")
         return cls(cost, float(threshold), d, v, ex, cap, int(sessions), int(per_venue))
 
-    def solve(self, *, time_limit: float = 20.0, method: str = "milp", rel_gap: float = 0.0) -> CapacityResult:
+    def solve(
+        self, *, time_limit: float = 20.0, method: str = "milp", rel_gap: float = 0.0, node_limit: int | None = None
+    ) -> CapacityResult:
         """Solve exactly with HiGHS (``method='milp'``) or with the greedy heuristic.
 
         Parameters
@@ -169,6 +242,9 @@ class CapacitatedCovering:
             ``'milp'`` or ``'greedy'``.
         rel_gap
             Stop once within this relative gap of the bound (0: prove optimality).
+        node_limit
+            Stop HiGHS' branch and bound after this many nodes (None: no limit); unlike ``time_limit``, the
+            answer is then the same on every machine.
 
         Returns
         -------
@@ -199,7 +275,7 @@ class CapacitatedCovering:
         asg.add(m, n_ub=n_ub)
         m.constrain({"n": np.ones((1, asg.n_cls))}, ub=self.sessions)
         notes: list[str] = []
-        out = m.solve(time_limit, relax=method == "greedy", rel_gap=rel_gap)
+        out = m.solve(time_limit, relax=method == "greedy", rel_gap=rel_gap, node_limit=node_limit)
         if pick_solution(out, g_obj, method) == "milp":
             n_cls, y, obj, status, bound = (
                 np.round(out.values["n"]),
@@ -209,7 +285,8 @@ class CapacitatedCovering:
                 out.bound,
             )
         else:
-            n_cls, y, obj, status = used, g_y, g_obj, "greedy" if method == "greedy" else "time_limit"
+            n_cls, y, obj = used, g_y, g_obj
+            status = "greedy" if method == "greedy" or out.values is None else out.status
             bound = None if out is None else out.bound if method == "milp" else out.objective
             if method == "milp":
                 notes.append(greedy_note(bound))
@@ -244,6 +321,7 @@ class CapacitatedRotation:
         prefer: np.ndarray | None = None,
         existing: np.ndarray | None = None,
         cap_at_reach: bool = False,
+        sessions_per_day: int | None = None,
     ) -> CapacitatedRotation:
         """Build the model from a demand × candidate matrix of minutes.
 
@@ -271,6 +349,9 @@ class CapacitatedRotation:
         cap_at_reach
             A group whose demand within reach of any candidate is below its floor gets that
             reachable demand as its floor (said in the notes) instead of making the model infeasible.
+        sessions_per_day
+            Most sessions one team holds on one day (None: as many as the day has slots). A team that works
+            an evening slot works the slots just before it, not the morning.
 
         Returns
         -------
@@ -291,6 +372,12 @@ class CapacitatedRotation:
             raise ModelError(f"sessions per team must be a whole number, got {sessions_per_team!r}")
         if not 1 <= sessions_per_team <= len(slots):
             raise ModelError(f"sessions per team must be between 1 and {len(slots)} (the working slots)")
+        if sessions_per_day is not None and (
+            isinstance(sessions_per_day, bool)
+            or not isinstance(sessions_per_day, int | np.integer)
+            or sessions_per_day < 1
+        ):
+            raise ModelError(f"sessions per day must be a positive whole number, got {sessions_per_day!r}")
         zone = np.zeros(n_cand, int) if zone is None else np.asarray(zone).ravel().astype(int)
         if zone.shape != (n_cand,):
             raise ModelError(f"zone has {zone.size} labels for {n_cand} venues")
@@ -323,16 +410,27 @@ class CapacitatedRotation:
             regions=regions,
             prefer=pref,
             cap_at_reach=bool(cap_at_reach),
+            per_day=None if sessions_per_day is None else int(sessions_per_day),
         )
 
     # -- the week's shape ------------------------------------------------------------------------
 
     def _days(self) -> list[tuple[str, list[WorkSlot]]]:
+        """Return the working days in week order, each with the slots a team may work that day (``per_day`` at most).
+
+        When a day has more slots than a team may work, a day with an evening slot keeps the evening and the
+        slots just before it (a team that works the evening starts later), any other day its first slots.
+        """
         days: dict[str, list[WorkSlot]] = {}
         for s in self.slots:
             days.setdefault(s.day, []).append(s)
-        return [(dname, sorted(ss, key=lambda s: DAY_PARTS.index(s.dagdeel))) for dname, ss in
-                sorted(days.items(), key=lambda kv: WEEK_DAYS.index(kv[0]))]  # fmt: skip
+        out = []
+        for dname, ss in sorted(days.items(), key=lambda kv: WEEK_DAYS.index(kv[0])):
+            ss = sorted(ss, key=lambda s: DAY_PARTS.index(s.dagdeel))
+            if self.per_day is not None and len(ss) > self.per_day:
+                ss = ss[-self.per_day :] if ss[-1].dagdeel == "avond" else ss[: self.per_day]
+            out.append((dname, ss))
+        return out
 
     def _add_teams(self, m: Milp, zones: list[int], zmat: sparse.csr_matrix) -> None:
         """Team-days: m[t,d,g] binary, f[t,d,g] sessions; sessions in a zone need team-days there."""
@@ -445,6 +543,7 @@ class CapacitatedRotation:
         rel_gap: float = 0.0,
         timetable: bool = True,
         greedy_within_gap: bool = False,
+        node_limit: int | None = None,
     ) -> CapacityResult:
         """Solve exactly with HiGHS or greedily, then build the weekly timetable.
 
@@ -464,6 +563,9 @@ class CapacitatedRotation:
             greedy rotation is already within ``rel_gap`` of its bound, keep it (status
             ``'within_gap'``, the LP bound as bound) and skip the branch and bound. The answer
             honours the same gap, but is not the one HiGHS would have found.
+        node_limit
+            Stop HiGHS' branch and bound after this many nodes (None: no limit); unlike ``time_limit``, the
+            answer is then the same on every machine.
 
         Returns
         -------
@@ -484,12 +586,12 @@ class CapacitatedRotation:
             chosen = (prep.g_used, prep.g_y, prep.g_obj, "within_gap", lp_bound)
             notes.append(f"greedy rotation kept: within {relative_gap(prep.g_obj, lp_bound):.2%} of the LP bound")
         else:
-            chosen = self._solve_model(m, prep, method, time_limit, rel_gap, notes)
+            chosen = self._solve_model(m, prep, method, (time_limit, node_limit), rel_gap, notes)
         res = capacity_result(self.model, prep.asg, *chosen, started, self.cost, self.threshold, self.demand,
                               prep.covered0, notes)  # fmt: skip
         if not timetable:
             return CapacityResult(**{**res.__dict__, "notes": tuple(notes), "seconds": time.perf_counter() - started})
-        return self._with_timetable(res, prep.budget, time_limit, notes, started)
+        return self.with_timetable(res, time_limit, started=started)
 
     def _prepare(self, method: str, notes: list[str], time_limit: float) -> _Prepared:
         """Merge venues and rows, work out each priority wijk's need and the greedy rotation."""
@@ -529,10 +631,14 @@ class CapacitatedRotation:
         self._add_teams(m, prep.zones, prep.zmat)
         return m
 
-    def _solve_model(self, m: Milp, prep: _Prepared, method: str, time_limit: float, rel_gap: float,
+    def _solve_model(self, m: Milp, prep: _Prepared, method: str, limits: tuple[float, int | None], rel_gap: float,
                      notes: list[str]) -> tuple:  # fmt: skip
         """Solve the MILP (or its relaxation for the greedy method); keep the better of it and the greedy rotation."""
-        out = m.solve(time_limit, rel_gap=rel_gap) if method == "milp" else m.solve(time_limit, relax=True)
+        time_limit, node_limit = limits
+        if method == "milp":
+            out = m.solve(time_limit, rel_gap=rel_gap, node_limit=node_limit)
+        else:
+            out = m.solve(time_limit, relax=True)
         if out.status == "infeasible":
             raise ModelError(self._infeasible(prep.needs))
         if pick_solution(out, prep.g_obj, method) == "milp":
@@ -540,15 +646,27 @@ class CapacitatedRotation:
         if prep.g_obj is None:
             how = " within the time limit" if method == "milp" else " by the greedy heuristic"
             raise ModelError("no rotation meeting every constraint was found" + how)
-        status = "greedy" if method == "greedy" or out.values is None else "time_limit"
+        status = "greedy" if method == "greedy" or out.values is None else out.status
         bound = out.bound if method == "milp" else out.objective
         if method == "milp":
             notes.append(greedy_note(bound))
         return prep.g_used, prep.g_y, prep.g_obj, status, bound
 
-    def _with_timetable(self, res: CapacityResult, budget: int, time_limit: float, notes: list[str],
-                        started: float) -> CapacityResult:  # fmt: skip
-        """Put the chosen sessions into the teams' week (a second, small MILP)."""
+    def with_timetable(self, res: CapacityResult, time_limit: float, *, started: float | None = None) -> CapacityResult:
+        """Put a solution's sessions into the teams' week (a second, small MILP) and return it with its timetable.
+
+        Parameters
+        ----------
+        res
+            A solution of this model (e.g. solved with ``timetable=False``).
+        time_limit
+            Seconds the scheduling MILP may take (at least 5).
+        started
+            When the solve began (for ``seconds``); default: the solution's own seconds ago.
+        """
+        started = time.perf_counter() - res.seconds if started is None else started
+        budget = self.teams * self.per_team
+        notes = list(res.notes)
         per_zone: dict[int, int] = {}
         for j in np.flatnonzero(res.sessions > 0):
             per_zone[int(self.zone[j])] = per_zone.get(int(self.zone[j]), 0) + 1

@@ -93,8 +93,8 @@ class MapData:
     threshold_min: int = 15
     notes: tuple[str, ...] = field(default_factory=tuple)
     labels: dict[str, str] = field(default_factory=dict)
-    #: Capacitated scenarios: consultations a year not served per sector (cd_sector,
-    #: unserved_distance, unserved_capacity): no session within reach vs sessions full.
+    #: Scenarios with new sessions: consultations a year not served per sector (cd_sector,
+    #: consultations_unserved_distance, consultations_unserved_capacity): no site within reach vs sessions full.
     unserved: pd.DataFrame | None = None
 
 
@@ -304,7 +304,7 @@ def scenario_services(
             geometry=gpd.points_from_xy(stale_rows["lon"].astype(float), stale_rows["lat"].astype(float)),
             crs=settings.WGS84,
         ).to_crs(settings.CRS)
-    labels[scenario.name] = scenario.name
+    labels[scenario.name] = scenario.label
     for layer in sorted(set(services["layer"].astype(str)) - set(labels)):
         labels[layer] = layer_label(layer)
     return ScenarioServices(services, excluded, labels, notes)
@@ -373,15 +373,17 @@ def assemble_map_data(
         excluded_services=services.excluded,
         sites=sites,
         timetable=timetable,
-        title=f"{label('scenario_title', lang)}: {s.name}"
+        title=f"{label('scenario_title', lang)}: {s.label}"
         if sites is not None
-        else f"{label('gap_title', lang)}: {s.name}",
+        else f"{label('gap_title', lang)}: {s.label}",
         threshold_min=thr,
         notes=tuple(dict.fromkeys([*services.notes, *result.notes])),
         labels=services.labels,
         unserved=(
-            result.points.groupby("cd_sector", as_index=False)[["unserved_distance", "unserved_capacity"]].sum()
-            if "unserved_capacity" in result.points.columns
+            result.points.groupby("cd_sector", as_index=False)[
+                ["consultations_unserved_distance", "consultations_unserved_capacity"]
+            ].sum()
+            if result.summary.get("sessions_per_week")
             else None
         ),
     )

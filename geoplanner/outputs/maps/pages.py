@@ -9,6 +9,7 @@ online (scripts from the CDN) or self-contained (scripts inlined from a folder o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,15 @@ from geoplanner.outputs.maps.layers import (
 from geoplanner.outputs.maps.markup import PAGE_CSS, esc
 from geoplanner.outputs.maps.points import add_excluded_services, add_gap, add_services, add_sites, add_unserved
 
-__all__ = ["LAYERS", "build_gap_map", "build_scenario_map", "build_dual_map", "layer_names", "render_html"]
+__all__ = [
+    "stable_ids",
+    "LAYERS",
+    "build_gap_map",
+    "build_scenario_map",
+    "build_dual_map",
+    "layer_names",
+    "render_html",
+]
 
 #: The layers of every map, in drawing (and layer-control) order.
 LAYERS: tuple[Callable[[Canvas], None], ...] = (
@@ -172,6 +181,16 @@ def layer_names(m: folium.Map | DualMap) -> list[str]:
     return list(m.gp_layers)
 
 
+#: folium/branca name every element with 32 random hex digits (``map_3f2a…``); they are renumbered in order.
+_ELEMENT_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
+def stable_ids(page: str) -> str:
+    """Renumber the random element ids of a rendered page in order of appearance: the same map, the same bytes."""
+    ids: dict[str, str] = {}
+    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), page)
+
+
 def render_html(m: folium.Map | DualMap, *, self_contained: bool = False, assets_dir: Path | None = None) -> str:
     """Render a map to one HTML page.
 
@@ -190,7 +209,7 @@ def render_html(m: folium.Map | DualMap, *, self_contained: bool = False, assets
     DataMissingError
         If a pinned file is not in ``assets_dir`` (the message names ``geoplanner assets fetch``).
     """
-    page = m.get_root().render()
+    page = stable_ids(m.get_root().render())
     if self_contained:
         if assets_dir is None:
             raise ValueError("a self-contained page needs the folder of the pinned assets (assets_dir)")

@@ -174,12 +174,13 @@ def add_unserved(canvas: Canvas) -> None:
     pts["geometry"] = pts.representative_point()
     names = sector_names(canvas.data.sectors, canvas.lang)
     p = gpd.GeoDataFrame(pts.merge(un, on="cd_sector"), geometry="geometry", crs=pts.crs)
-    vmax = float(max(p["unserved_distance"].max(), p["unserved_capacity"].max(), 1.0))
+    far, full = "consultations_unserved_distance", "consultations_unserved_capacity"
+    vmax = float(max(p[far].max(), p[full].max(), 1.0))
     rows = []
-    for col, colour in (("unserved_distance", GAP_COLOUR), ("unserved_capacity", UNSERVED_CAPACITY_COLOUR)):
+    for col, colour in ((far, GAP_COLOUR), (full, UNSERVED_CAPACITY_COLOUR)):
         part = to_wgs84(p[p[col] >= 0.5].sort_values([col, "cd_sector"], ascending=[False, True]))
         name = canvas.t(col)
-        fg = folium.FeatureGroup(name=esc(name), show=col == "unserved_capacity")
+        fg = folium.FeatureGroup(name=esc(name), show=col == full)
         items = []
         for _, r in part.iterrows():
             tip = (

@@ -11,11 +11,12 @@ to the interactive maps beside it.
 """
 
 from geoplanner.outputs.report.charts import coverage_bars, gain_curve, teams_chart
-from geoplanner.outputs.report.render import ReportMap, render_report, teams_section
+from geoplanner.outputs.report.render import ReportInputs, ReportMap, render_report, teams_section
 from geoplanner.outputs.report.summary import group_notes, summary_section
 from geoplanner.outputs.report.tables import comparison_rows, lgn_coverage, table_rows, unserved_rows
 
 __all__ = [
+    "ReportInputs",
     "ReportMap",
     "comparison_rows",
     "coverage_bars",

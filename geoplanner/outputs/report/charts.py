@@ -20,7 +20,7 @@ from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
 from geoplanner.outputs.maps import page_cache
 from geoplanner.outputs.maps.static import png_bytes
 
-__all__ = ["CHART_DPI", "data_uri", "chart_uri", "coverage_bars", "gain_curve", "teams_chart"]
+__all__ = ["CHART_DPI", "data_uri", "chart_uri", "coverage_bars", "gain_curve", "tradeoff_chart", "teams_chart"]
 
 #: Resolution of the charts embedded in the report.
 CHART_DPI = 150
@@ -96,7 +96,7 @@ def coverage_bars(coverage_lgn: pd.DataFrame, *, threshold_min: int, lang: str =
     # wrapped, horizontal labels: the LGN names are long and rotated text is hard to read on paper
     ticks = [textwrap.fill(f"{lgn}. {name}", 16) for lgn, name in zip(pivot.index, names, strict=True)]
     ax.set_xticks(x, ticks, fontsize=7)
-    ax.set_ylabel(f"{label('share_covered', lang)} {threshold_min} {label('minutes', lang)} (%)")
+    ax.set_ylabel(f"{label('share_within_threshold', lang)}, {threshold_min} {label('minutes', lang)} (%)")
     ax.set_ylim(0, 100)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -104,29 +104,77 @@ def coverage_bars(coverage_lgn: pd.DataFrame, *, threshold_min: int, lang: str =
     return fig
 
 
+#: Line styles and markers, so that every curve can be told apart even where two coincide.
+_STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "P"))
+
+
 def gain_curve(gains: Mapping[str, Sequence[float]], *, lang: str = DEFAULT_LANG) -> Figure:
     """Line chart: children newly reached (cumulative) against the number of sites added.
+
+    Each scenario has its own line style and marker and is nudged sideways by a fraction of a site, so two
+    scenarios that chose the same sites stay visible.
 
     Parameters
     ----------
     gains
-        Per scenario, the marginal gain of each site in the order chosen.
+        Per scenario (its title), the marginal gain of each site in the order chosen.
     lang
         ``nl`` (default), ``fr`` or ``en``.
     """
     check_lang(lang)
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    for name, values in gains.items():
-        v = np.asarray(values, dtype=float)
-        if v.size == 0:
-            continue
-        ax.plot(np.arange(0, v.size + 1), np.concatenate([[0.0], np.cumsum(v)]), marker="o", label=str(name))
+    shown = [(name, np.asarray(v, dtype=float)) for name, v in gains.items() if len(v)]
+    for i, (name, v) in enumerate(shown):
+        style, marker = _STYLES[i % len(_STYLES)]
+        dx = (i - (len(shown) - 1) / 2) * 0.08
+        ax.plot(np.arange(0, v.size + 1) + dx, np.concatenate([[0.0], np.cumsum(v)]), linestyle=style, marker=marker,
+                ms=5, mfc="none", label=str(name))  # fmt: skip
     ax.set_xlabel(label("n_sites", lang))
     ax.set_ylabel(label("cumulative_reached", lang))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
     ax.set_title(label("marginal_curve", lang), loc="left", fontsize=11)
+    return fig
+
+
+def tradeoff_chart(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Figure:
+    """Draw the trade-off: consultations and priority wijken served against the new staffed sessions a week.
+
+    One point per scenario, numbered in the comparison's order (the report's first table names them); efficient
+    scenarios (``efficient``) are filled, the others hollow; the current situation (the first row) is a grey square
+    at 0 sessions. Scenarios on the same point share it.
+
+    Parameters
+    ----------
+    comparison
+        :func:`geoplanner.scenario.compare`'s table.
+    lang
+        ``nl`` (default), ``fr`` or ``en``.
+    """
+    check_lang(lang)
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    x = comparison["sessions_per_week"].fillna(0).to_numpy(dtype=float)
+    eff = comparison["efficient"].fillna(False).to_numpy(dtype=bool, copy=True)
+    eff[0] = False  # the current situation: its own marker
+    rest = ~eff
+    rest[0] = False
+    axes = fig.subplots(1, 2)
+    for ax, col in zip(axes, ("consultations_served", "priority_wijken_served"), strict=True):
+        y = comparison[col].to_numpy(dtype=float)
+        ax.scatter(x[:1], y[:1], s=50, marker="s", color="#999999", zorder=3)
+        ax.scatter(x[eff], y[eff], s=50, color="#2166ac", zorder=3)
+        ax.scatter(x[rest], y[rest], s=50, facecolors="none", edgecolors="#2166ac", zorder=3)
+        at: dict[tuple[float, float], list[str]] = {}
+        for i, (xi, yi) in enumerate(zip(x, y, strict=True)):
+            at.setdefault((xi, yi), []).append(str(i + 1))
+        for (xi, yi), nums in at.items():
+            ax.annotate(",".join(nums), (xi, yi), xytext=(6, 2), textcoords="offset points", fontsize=10)
+        ax.set_xlabel(label("sessions_per_week", lang))
+        ax.set_ylabel(label(col, lang))
+        ax.set_xlim(-1.5, max(x.max() * 1.15, 10))
+        ax.set_ylim(bottom=0, top=max(np.nanmax(y) * 1.15, 1))
+        ax.grid(alpha=0.3)
     return fig
 
 
@@ -154,6 +202,12 @@ def teams_chart(curve: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Figure:
     for name, part in curve.groupby("scenario", sort=False):
         for col, key, style in series:
             ax.plot(part["teams"], 100 * part[col], style, marker="o", ms=3, label=f"{name}: {label(key, lang)}")
+        own = part[part["solution_of"].astype(str) != ""] if "solution_of" in part else part.iloc[:0]
+        ax.scatter(own["teams"], 100 * own["share_priority_served"], s=60, facecolors="none", edgecolors="#b2182b",
+                   zorder=4)  # fmt: skip
+        for _, r in own.iterrows():
+            ax.annotate(str(r["solution_of"]), (r["teams"], 100 * r["share_priority_served"]), xytext=(4, -10),
+                        textcoords="offset points", fontsize=7, color="#b2182b")  # fmt: skip
         target, needed = part["target_share"].iloc[0], part["teams_needed"].iloc[0]
         if target == target:
             ax.axhline(100 * target, color="#999", lw=0.8, ls=":")

@@ -15,6 +15,7 @@ import pandas as pd
 from geoplanner.core.i18n import DEFAULT_LANG, LABELS, check_lang, fmt_num, label
 from geoplanner.inputs.lgn import lgn_table
 from geoplanner.outputs.maps.data import MAP_THRESHOLDS, sector_coverage
+from geoplanner.scenario.measures import MEASURES
 
 __all__ = [
     "format_cell",
@@ -32,34 +33,23 @@ _COUNT_COLUMNS = frozenset(
     {
         "births",
         "pop_0_2",
-        "children_total",
-        "children_covered",
-        "priority_wijken",
-        "priority_wijken_reached",
-        "n_new_sites",
         "pop_unreachable",
-        # capacitated models: consultations and children are estimates, teams and sessions whole numbers
-        "consultations",
+        "children",
         "consultations_demand",
         "consultations_served",
-        "served_existing",
-        "served_new",
-        "unserved_distance",
-        "unserved_capacity",
-        "children_served",
-        "children_in_reach",
         "sessions_per_week",
-        "teams",
-        "teams_needed",
-    }
-)
+    }  # fmt: skip
+) | {m.column for m in MEASURES if m.kind == "count"}
+_MEASURE_KINDS = {m.column: m.kind for m in MEASURES}
 
 
 def _column_kind(col: str) -> str:
     """How a column's numbers are shown: 'share' (%), 'minutes' (1 decimal), 'count', 'seconds' or 'number'."""
+    if col in _MEASURE_KINDS:
+        return _MEASURE_KINDS[col]
     if col.startswith("share") or col.endswith("_share"):
         return "share"
-    if col in _COUNT_COLUMNS or col.startswith("within_"):
+    if col in _COUNT_COLUMNS or col.startswith("within_") or col.startswith("consultations_"):
         return "count"
     if col.endswith("_min") and col != "threshold_min":
         return "minutes"
@@ -115,83 +105,45 @@ def table_rows(frame: pd.DataFrame, columns: Mapping[str, str], *, lang: str = D
     return {"header": [columns[c] for c in cols], "rows": rows}
 
 
-#: Column of :func:`geoplanner.scenario.compare` -> label key of its header.
-_COMPARISON_HEADERS = {
-    "scenario": "scenario_title",
-    "model": "model",
-    "demand": "demand",
-    "threshold_min": "threshold",
-    "children_total": "children_total",
-    "children_covered": "children_covered",
-    "share_covered": "share_reached",
-    "deprivation_weighted_share": "deprivation_weighted_share",
-    "priority_wijken_reached": "priority_reached",
-    "priority_wijken": "priority_wijken",
-    "mean_min": "mean_min",
-    "p90_min": "p90_min",
-    "n_new_sites": "n_sites",
-    "status": "status",
-    "solve_s": "solve_s",
-    # capacitated models
-    "children_in_reach": "children_in_reach",
-    "consultations_demand": "consultations_demand",
-    "consultations_served": "consultations_served",
-    "share_consultations_served": "share_consultations_served",
-    "share_priority_served": "share_priority_served",
-    "unserved_distance": "unserved_distance",
-    "unserved_capacity": "unserved_capacity",
-    "sessions_per_week": "sessions_per_week",
-    "peak_utilisation_share": "peak_utilisation_share",
-    "solver_gap": "solver_gap",
-    "teams_needed": "teams_needed",
-    "teams_target_share": "teams_target_share",
-}
-#: Columns whose codes (model, demand kind, solver status) have a label ``<column>_<code>``.
-_CODED_COLUMNS = ("model", "demand", "status")
-
-
-def comparison_rows(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
-    """Header + rows of the scenario comparison, with localised headers and codes.
+def comparison_rows(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG, hide: Sequence[str] = ()) -> dict[str, Any]:
+    """Every measure of every scenario, one row per measure and one column per scenario (fits A4 upright).
 
     Parameters
     ----------
     comparison
-        :func:`geoplanner.scenario.compare`'s table. Every column is shown in order; a column
-        without a label keeps its name, a code without a label stays as it is.
+        :func:`geoplanner.scenario.compare`'s table; the measures of :data:`geoplanner.scenario.MEASURES` are
+        shown in their order, with their labels in ``lang``.
     lang
         ``nl`` (default), ``fr`` or ``en``.
+    hide
+        Measures left out (the walking times, when the known bureaus are too few for them to mean anything).
     """
     table = LABELS[check_lang(lang)]
-    frame = comparison.copy()
-    for col in _CODED_COLUMNS:
-        if col in frame.columns:
-            # '-' is how compare() writes "not applicable" (no model run)
-            frame[col] = frame[col].map(lambda v, col=col: None if v == "-" else table.get(f"{col}_{v}", v))
-    headers = {}
-    for col in frame.columns:
-        key = _COMPARISON_HEADERS.get(str(col))
-        text = table[key] if key else str(col)
-        kind = _column_kind(str(col))
-        if col in ("children_total", "children_covered"):  # children 0-2 per sector are estimates
-            text += f" ({table['estimated']})"
-        if col == "threshold_min" or kind == "minutes":
-            text += f" ({table['minutes']})"
-        headers[col] = text[:1].upper() + text[1:]
-    return table_rows(frame, headers, lang=lang)
+    titles = [str(t or s) for t, s in zip(comparison.get("title", comparison["scenario"]), comparison["scenario"],
+                                          strict=True)]  # fmt: skip
+    rows = []
+    for m in MEASURES:
+        if m.column not in comparison.columns or m.column in hide:
+            continue
+        text = table.get(m.column, m.column)
+        rows.append([text[:1].upper() + text[1:], *(format_cell(v, m.kind, lang) for v in comparison[m.column])])
+    note = label("walk_times_hidden", lang) if any(c in comparison.columns for c in hide) else None
+    return {"header": ["", *titles], "rows": rows, "note": note}
 
 
 def unserved_rows(table: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
     """Header + rows of a per-wijk table of consultations: asked, served, unserved by distance and by capacity."""
-    cols = {
-        "mdrc": "MDRC",
-        "name_nl" if lang != "fr" else "name_fr": label("wijk", lang),
-        "consultations": f"{label('consultations_demand', lang)} ({label('estimated', lang)})",
-        "served_existing": label("served_existing", lang),
-        "served_new": label("served_new", lang),
-        "unserved_distance": label("unserved_distance", lang),
-        "unserved_capacity": label("unserved_capacity", lang),
-        "share_consultations_served": label("share_consultations_served", lang),
-    }
+    name = "name_nl" if lang != "fr" else "name_fr"
+    cols = {"mdrc": "MDRC", name: label("wijk", lang)}
+    for col in (
+        "consultations_demand",
+        "consultations_served_existing",
+        "consultations_served_new",
+        "consultations_unserved_distance",
+        "consultations_unserved_capacity",
+        "share_consultations_served",
+    ):
+        cols[col] = label(col, lang)  # fmt: skip
     return table_rows(table, cols, lang=lang)
 
 
@@ -242,16 +194,25 @@ def priority_rows(priority: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> tuple[
     return table_rows(shown, cols, lang=lang), stability
 
 
-def coverage_rows(coverage_lgn: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
-    """Header + rows of the coverage per LGN and scenario (or service set): children, shares, mean time."""
-    key = "scenario" if "scenario" in coverage_lgn.columns else "service_set"
-    c = coverage_lgn.sort_values(["lgn", key])
-    cols = {"lgn": label("lgn", lang), "lgn_name": "", key: label("scenario_title", lang)}
-    cols["pop_0_2"] = f"{label('pop_0_2', lang)} ({label('estimated', lang)})"
-    for t in (5, 10, 15, 20):
-        if f"within_{t}_min" in c.columns:
-            cols[f"share_within_{t}_min"] = f"{label('share_covered', lang)} {t} {label('minutes', lang)}"
-    cols["mean_min"] = f"{label('mean_min', lang)} ({label('minutes', lang)})"
+def coverage_rows(per_lgn: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    """Header + rows of reach and service per LGN and scenario (:func:`geoplanner.scenario.compare`'s ``per_lgn``).
+
+    No walking time is shown here: with the known bureaus far from complete, a mean time per LGN would read as a
+    finding about Brussels' bureaus rather than about the lists.
+    """
+    c = per_lgn.copy()
+    if "title" in c.columns:
+        c["scenario"] = c["title"]
+    cols = {"lgn": label("lgn", lang), "lgn_name": "", "scenario": label("scenario_title", lang),
+            "children": f"{label('pop_0_2', lang)} ({label('estimated', lang)})"}  # fmt: skip
+    for col in (
+        "children_within_threshold",
+        "share_within_threshold",
+        "consultations_served",
+        "share_consultations_served",
+        "sessions_per_week",
+    ):
+        cols[col] = label(col, lang)  # fmt: skip
     return table_rows(c, cols, lang=lang)
 
 
