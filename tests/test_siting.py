@@ -254,7 +254,7 @@ def test_rotation_infeasible_budget_is_explained():
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_mclp_and_lscp_agree_with_spopt(seed):
-    pulp = pytest.importorskip("pulp")
+    import pulp  # spopt's solver interface (spopt is a test dependency)
     from spopt.locate import LSCP, MCLP
 
     cost, w, _ = _instance(seed, n_dem=60, n_cand=25)
