@@ -1,4 +1,10 @@
-"""Accessibility engine: travel times against NetworkX, access legs, coverage tables, isochrones, raster."""
+"""Accessibility engine: travel times against NetworkX, access legs, coverage tables, isochrones, raster.
+
+The reference times (``tests/_reference.py``) snap points by brute force and route with NetworkX on the
+streets cut at every point: no geoplanner snapping or Dijkstra. Guarded mutations (each fails here): a
++0.5 m bias on the service legs in ``augmented_graph``; a biased or flipped position along the street in
+``snap_points`` (``dist_u = frac * length + 1`` or ``dist_u = length - frac * length``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from _reference import reference_metres  # tests/_reference.py: brute-force snapping, NetworkX on split streets
 from shapely.geometry import LineString, Point, box
 
 from geoplanner.access.demand import demand_points
@@ -59,29 +66,6 @@ def loop_and_parallel_graph():
         both.append((u, v, length, *drawing))
         both.append((v, u, length, *[d[::-1] for d in drawing]))
     return toy_graph(both, {0: (0, 0), 1: (100, 0), 2: (200, 0)})
-
-
-def reference_metres(net, points_xy, services_xy):
-    """Independent reference: split the raw street edges at every snapped point, add the access legs as
-    edges, and run NetworkX multi-source Dijkstra from the services (parallel edges and loops kept)."""
-    g = nx.MultiGraph()
-    for e, (u, v, length) in enumerate(zip(net.raw_u, net.raw_v, net.raw_length, strict=True)):
-        g.add_edge(int(u), int(v), key=e, weight=float(length))
-    ps = snap_points(net, points_xy)
-    ss = snap_points(net, services_xy)
-    cuts: dict[int, list[tuple[float, str]]] = {}
-    for tag, snap in (("p", ps), ("s", ss)):
-        for i in range(len(snap)):
-            cuts.setdefault(int(snap.edge[i]), []).append((float(snap.dist_u[i]), f"{tag}{i}"))
-            g.add_edge(f"{tag}{i}", f"{tag}{i}_on", weight=float(snap.access_m[i]))
-    for e, items in cuts.items():
-        u, v, length = int(net.raw_u[e]), int(net.raw_v[e]), float(net.raw_length[e])
-        g.remove_edge(u, v, key=e)
-        chain = [(0.0, u)] + sorted((pos, f"{name}_on") for pos, name in items) + [(length, v)]
-        for (p0, a), (p1, b) in zip(chain[:-1], chain[1:], strict=True):
-            g.add_edge(a, b, weight=p1 - p0)
-    dist = nx.multi_source_dijkstra_path_length(g, {f"s{i}" for i in range(len(ss))}, weight="weight")
-    return np.array([dist.get(f"p{i}", np.inf) for i in range(len(ps))])
 
 
 def test_times_at_nodes_match_networkx():
@@ -382,20 +366,15 @@ def test_real_coverage_tables_conserve_population(real):
 
 
 def test_real_times_match_networkx_for_sample(real):
-    net, snap = real["net"], real["snap"]
+    net = real["net"]
     rng = np.random.default_rng(11)
-    idx = rng.choice(len(snap), size=40, replace=False)
+    idx = rng.choice(len(real["demand"]), size=40, replace=False)
+    points = real["demand"][["x", "y"]].to_numpy()[idx]
     services = np.c_[net.x[[100, 5000, 20000]], net.y[[100, 5000, 20000]]]
-    st = nearest_service_times(net, real["demand"][["x", "y"]].to_numpy()[idx], services)
-    g = nx.Graph()
-    g.add_weighted_edges_from(zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True))
-    dist = nx.multi_source_dijkstra_path_length(g, {100, 5000, 20000})
-    s = snap_points(net, real["demand"][["x", "y"]].to_numpy()[idx])
-    ref = (
-        np.minimum(np.array([dist[int(u)] for u in s.u]) + s.dist_u, np.array([dist[int(v)] for v in s.v]) + s.dist_v)
-        + s.access_m
-    )
-    np.testing.assert_allclose(st.minutes * metres_per_minute(4.5), ref, rtol=1e-9)
+    st = nearest_service_times(net, points, services)
+    # services on nodes: their zero-cost legs are kept as edges of 1e-9 m (augmented_graph), hence atol
+    ref = reference_metres(net, points, services)
+    np.testing.assert_allclose(st.minutes * metres_per_minute(4.5), ref, rtol=1e-12, atol=1e-6)
 
 
 def test_run_coverage_writes_every_output(tmp_path):

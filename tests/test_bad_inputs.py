@@ -4,18 +4,27 @@ Every case runs the real command line (``geoplanner.cli.main``) in a sandbox: a 
 links to the real bundle (so a case can damage one file without touching the real one), an output
 folder holding the files of an earlier run, and its own working directory. The test asserts the exit
 code, that stderr is exactly one line naming the file / row / column or option, that no traceback
-escapes, and that no file in the output or data folders was created, changed or removed.
+escapes, and that no file in the output or data folders was created, changed or removed (a link is
+compared by where it points and by the content it points to).
+
+Most cases fail before a step has written anything. The ``late-*`` cases fail after the step has staged
+some of its outputs: the disk fills up while its last file (the manifest) is written, or a folder stands
+where one of its files should go. Guarded mutation: a step that commits its staged files when it fails
+(``Stage.discard`` renaming them into place) leaves every ``late-*`` case with changed files;
+``test_late_failures_catch_a_step_that_commits_on_failure`` runs them so and sees it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +43,7 @@ class Case:
     files: dict[str, str | bytes] = field(default_factory=dict)
     setup: Callable[[Path, Path], None] | None = None  # (case folder, data folder)
     code: int = 1
+    patch: Callable[[pytest.MonkeyPatch], None] | None = None  # a failure no file can cause (a full disk)
 
 
 def _scenario(body: str) -> str:
@@ -118,6 +128,46 @@ def _existing_figures(case_dir: Path, data: Path) -> None:
 
 def _file_in_the_way(case_dir: Path, data: Path) -> None:
     (case_dir / "blocked").write_text("a file, not a folder\n", encoding="utf-8")
+
+
+def _late(name: str, *, disk_full: bool = False) -> Callable[[pytest.MonkeyPatch], None]:
+    """Patch the staged writer: when a step comes to write ``name``, it must have staged other files already
+    (hidden temporary files in the output or data folder).
+
+    That check keeps the case a late failure (an ``AssertionError`` escapes ``main`` and fails the test
+    otherwise). With ``disk_full`` the write fails half-way, as when the disk fills up.
+    """
+
+    def patch(monkeypatch: pytest.MonkeyPatch) -> None:
+        from geoplanner.outputs import files
+
+        real = files.atomic_path
+
+        @contextmanager
+        def atomic_path(target: str | Path, **kwargs: object) -> Iterator[Path]:
+            target = Path(target)
+            if target.name == name:
+                roots = (Path(os.environ["GEOPLANNER_OUTPUT_DIR"]), Path(os.environ["GEOPLANNER_DATA_DIR"]))
+                staged = [p for root in roots for p in root.rglob(".*") if p.is_file()]
+                assert staged, f"nothing staged before {name}: not a late failure"
+            with real(target, **kwargs) as tmp:
+                if target.name == name and disk_full:
+                    tmp.write_bytes(b"half a manifest")
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+                yield tmp
+
+        monkeypatch.setattr(files, "atomic_path", atomic_path)
+
+    return patch
+
+
+def _folder_at(*parts: str) -> Callable[[Path, Path], None]:
+    """Put an (empty) folder where an output file of the step should go, under the sandbox's output folder."""
+
+    def setup(case_dir: Path, data: Path) -> None:
+        Path(os.environ["GEOPLANNER_OUTPUT_DIR"], *parts).mkdir(parents=True)
+
+    return setup
 
 
 def _all_sectors_of_commune(nis: int, column: str, value: float) -> str:
@@ -582,18 +632,66 @@ CASES: list[Case] = [
         },
     ),
     Case("opt-run-missing-scenario", ("run", "{d}/nope.toml", "--out", "{d}/o"), r"nope\.toml"),
+    # --- late failures: the step has staged some of its outputs when it fails ----------------------------------
+    Case(
+        "late-rank-disk-full-at-manifest",
+        ("rank",),
+        r"manifest_rank\.json: No space left on device",
+        patch=_late("manifest_rank.json", disk_full=True),
+    ),
+    Case(
+        "late-rank-folder-at-manifest",
+        ("rank",),
+        r"manifest_rank\.json: cannot write this output: a folder has its name",
+        setup=_folder_at("manifest_rank.json"),
+        patch=_late("manifest_rank.json"),
+    ),
+    Case(
+        "late-rank-folder-at-a-table",
+        ("rank",),
+        r"sector_need\.csv: cannot write this output: a folder has its name",
+        setup=_folder_at("sector_need.csv"),
+        patch=_late("sector_need.csv"),
+    ),
+    Case(
+        "late-coverage-disk-full-at-manifest",
+        ("coverage", "--sets", "kg", "--no-raster"),
+        r"coverage/manifest\.json: No space left on device",
+        patch=_late("manifest.json", disk_full=True),
+    ),
+    Case(
+        "late-site-disk-full-at-manifest",
+        ("site", "scenarios/current.toml"),
+        r"manifest\.json: No space left on device",
+        patch=_late("manifest.json", disk_full=True),
+    ),
+    Case(
+        "late-services-import-disk-full-at-manifest",
+        (*IMPORT, "{d}/f.csv", "--set", "x"),
+        r"manifest_services_x\.json: No space left on device",
+        {"f.csv": _GOOD_SERVICES},
+        patch=_late("manifest_services_x.json", disk_full=True),
+    ),
+    Case(
+        "late-indicators-import-disk-full-at-manifest",
+        (*FIG, "{d}/f.csv"),
+        r"manifest_indicators_import\.json: No space left on device",
+        {"f.csv": "code,births\n21001A00-,3\n"},
+        patch=_late("manifest_indicators_import.json", disk_full=True),
+    ),
 ]
 
 
 def _snapshot(*roots: Path) -> dict[str, str]:
-    """sha256 of every real file (links into the real bundle are checked by the bundle tests)."""
+    """sha256 of every file; a link by where it points and the sha256 of what it points to."""
     out = {}
     for root in roots:
         for p in sorted(root.rglob("*")):
-            if p.is_file() and not p.is_symlink():
+            if p.is_symlink():
+                content = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dangling"
+                out[str(p)] = f"link to {os.readlink(p)}: {content}"
+            elif p.is_file():
                 out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
-            elif p.is_symlink():
-                out[str(p)] = "link"
     return out
 
 
@@ -625,11 +723,8 @@ def test_at_least_sixty_cases() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input(case: Case, sandbox: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    from geoplanner.cli import main
-
-    case_dir, data, out = sandbox
+def _prepare(case: Case, case_dir: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Write the case's files, run its setup and patch; return its command line."""
     for name, content in case.files.items():
         target = case_dir / name
         if isinstance(content, bytes):
@@ -638,8 +733,23 @@ def test_bad_input(case: Case, sandbox: tuple[Path, Path, Path], capsys: pytest.
             target.write_text(content, encoding="utf-8")
     if case.setup is not None:
         case.setup(case_dir, data)
+    if case.patch is not None:
+        case.patch(monkeypatch)
+    return [a.replace("{d}", str(case_dir)) for a in case.argv]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(
+    case: Case,
+    sandbox: tuple[Path, Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from geoplanner.cli import main
+
+    case_dir, data, out = sandbox
+    argv = _prepare(case, case_dir, data, monkeypatch)
     before = _snapshot(out, data, case_dir)
-    argv = [a.replace("{d}", str(case_dir)) for a in case.argv]
 
     code = main(argv)  # an escaping exception (a traceback for the user) fails the test here
 
@@ -650,6 +760,26 @@ def test_bad_input(case: Case, sandbox: tuple[Path, Path, Path], capsys: pytest.
         assert len(err.splitlines()) == 1, err
     assert re.search(case.expect, err), err
     assert _snapshot(out, data, case_dir) == before, "an output or input changed"
+    assert not [p for p in (*out.rglob(".*"), *data.rglob(".*")) if p.is_file()], "temporary files left behind"
+
+
+LATE = [c for c in CASES if c.id.startswith("late-")]
+
+
+@pytest.mark.parametrize("case", LATE, ids=[c.id for c in LATE])
+def test_late_failures_catch_a_step_that_commits_on_failure(
+    case: Case, sandbox: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mutation the late cases guard against: a failed step renames what it staged into place."""
+    from geoplanner.cli import main
+    from geoplanner.outputs import files
+
+    case_dir, data, out = sandbox
+    argv = _prepare(case, case_dir, data, monkeypatch)
+    before = _snapshot(out, data, case_dir)
+    monkeypatch.setattr(files._Stage, "discard", files._Stage.commit)  # the mutation
+    assert main(argv) == 1
+    assert _snapshot(out, data, case_dir) != before
 
 
 def test_nan_coordinates_are_flagged_not_given(sandbox: tuple[Path, Path, Path]) -> None:

@@ -8,12 +8,12 @@ cannot load; those failures are the only console errors allowed.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+from _ci import need  # tests/_ci.py: skip on a developer machine, fail in CI
 from _mapdata import XSS_NAME, shared_map_data, shared_scenario  # tests/_mapdata.py
 
 from geoplanner.outputs import maps
@@ -24,24 +24,15 @@ from geoplanner.pipeline.assets import assets_dir
 _TILE_HOSTS = ("tile.openstreetmap.org",)
 
 
-def _need(condition: bool, why: str) -> None:
-    """Skip when something is missing on a developer machine; fail in CI, where it must be there."""
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(why + " (required in CI)")
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_bin = shutil.which("chromedriver")
-    _need(
+    need(
         bool(chromium and driver_bin),
         "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
     )
-    _need(not assets.missing_assets(assets_dir()), "offline map assets are not cached: run `geoplanner assets fetch`")
+    need(not assets.missing_assets(assets_dir()), "offline map assets are not cached: run `geoplanner assets fetch`")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import re
 import shutil
 import sqlite3
@@ -19,9 +18,9 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import openpyxl
 import pytest
-
-openpyxl = pytest.importorskip("openpyxl")
+from _ci import need  # tests/_ci.py: skip on a developer machine, fail in CI
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = ROOT / "tests" / "_qgis_probe.py"
@@ -220,8 +219,7 @@ def _system_qgis() -> str | None:
 @pytest.mark.parametrize(("rel", "layer"), [("coverage/coverage.gpkg", "wijk"), ("priority_wijken.gpkg", "wijken")])
 def test_qgis_reads_the_styles_and_renders_the_layer(main_run, tmp_path, rel, layer):
     python = _system_qgis()
-    if python is None:
-        pytest.skip("PyQGIS is not importable by the system python3 (apt-get install python3-qgis)")
+    need(python is not None, "PyQGIS is not importable by /usr/bin/python3 (apt-get install python3-qgis)")
     out, _ = main_run
     png = tmp_path / f"{layer}.png"
     done = subprocess.run([python, str(PROBE), str(out / rel), layer, str(png)], capture_output=True, text=True,
@@ -266,18 +264,9 @@ def _chromium() -> str | None:
     return None
 
 
-def _need_browser(found: bool, why: str) -> None:
-    """Skip on a developer machine without the browser; fail in CI, which installs it."""
-    if found:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(why + " (required in CI)")
-    pytest.skip(why)
-
-
 def _print_pdf(html: Path, pdf: Path) -> bytes:
     browser = _chromium()
-    _need_browser(browser is not None, "no chromium on PATH to print the report (apt-get install chromium)")
+    need(browser is not None, "no chromium on PATH to print the report (apt-get install chromium)")
     profile = pdf.parent / f".{pdf.stem}-profile"
     cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--no-first-run",
            f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",  # no network
@@ -387,7 +376,7 @@ def test_report_prints_to_a4_with_the_summary_alone_on_page_one(main_run, tmp_pa
 def test_report_in_print_media_summary_fits_and_nothing_dark(main_run):
     """Chromium's print layout at the A4 printable width: the summary's height fits the page, no dark fill."""
     chromium, driver_bin = _chromium(), shutil.which("chromedriver")
-    _need_browser(bool(chromium and driver_bin), "chromium and chromedriver are not installed")
+    need(bool(chromium and driver_bin), "chromium and chromedriver are not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -82,3 +82,63 @@ def test_csv_cells_that_look_like_formulas_become_text(tmp_path: Path) -> None:
     back = pd.read_csv(target, dtype=str, keep_default_na=False)
     assert back["name"].iloc[0] == "'=SUM(A1)" and back["n"].iloc[2] == "2"
     assert df["name"].iloc[0] == "=SUM(A1)"  # the caller's frame is not changed
+
+
+def test_a_rename_that_fails_at_the_end_puts_every_file_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """All or none: when the manifest (renamed last) cannot be renamed, the files renamed before it go back."""
+    import os
+
+    out = tmp_path / "o"
+    _run(out, {"a.csv": "1\n", "b.csv": "1\n"})
+    before = _files(out)
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == "manifest.json" and Path(src).suffix == ".json":  # the staged manifest, not a backup
+            raise OSError(28, "No space left on device", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space"):
+        _run(out, {"a.csv": "2\n", "b.csv": "2\n", "c.csv": "2\n"})
+    monkeypatch.undo()
+    assert _files(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_folder_where_an_output_goes_is_refused_before_anything_moves(tmp_path: Path) -> None:
+    from geoplanner.core.errors import DataError
+
+    out = tmp_path / "o"
+    _run(out, {"a.csv": "1\n"})
+    (out / "b.csv").mkdir()
+    before = _files_and_folders(out)
+    with pytest.raises(DataError, match="a folder has its name") as err:
+        _run(out, {"a.csv": "2\n", "b.csv": "2\n"})
+    assert Path(str(err.value.path)).name == "b.csv"
+    assert _files_and_folders(out) == before
+
+
+def _files_and_folders(folder: Path) -> dict[str, str | None]:
+    return {p.name: (p.read_text() if p.is_file() else None) for p in sorted(folder.iterdir())}
+
+
+def test_manifest_hashes_what_a_linked_input_points_to(tmp_path: Path) -> None:
+    """A bundle file may be a link (a data folder of links to a shared copy): its content is hashed, not the link."""
+    import hashlib
+
+    real = tmp_path / "shared" / "wijken.csv"
+    real.parent.mkdir()
+    real.write_text("mdrc\n1\n")
+    link = tmp_path / "data" / "wijken.csv"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    out = tmp_path / "o"
+    for content in ("mdrc\n1\n", "mdrc\n2\n"):
+        real.write_text(content)
+        with output_step(out):
+            write_manifest(out, command="test", inputs=[link], parameters={})
+        (entry,) = json.loads((out / "manifest.json").read_text())["inputs"]
+        assert entry["path"] == str(link)
+        assert entry["sha256"] == hashlib.sha256(content.encode()).hexdigest()
+        assert entry["bytes"] == len(content)

@@ -10,10 +10,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
-
-openpyxl = pytest.importorskip("openpyxl")
 
 
 @pytest.fixture(scope="module")

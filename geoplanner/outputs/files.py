@@ -91,14 +91,59 @@ class _Stage:
         return found
 
     def commit(self) -> None:
+        """Rename every staged file into place, all or none: a rename that fails puts back those done."""
         stale = [p for p in self._previous_outputs() if p not in self.pending and p != self.manifest]
         order = sorted(self.pending, key=lambda t: (t == self.manifest, str(t)))  # manifest last
+        for target in order:
+            _refuse_folder(target)
         with _sigint_held():
-            for target in order:
-                os.replace(self.pending[target], target)
+            done: list[tuple[Path, Path | None]] = []  # (target, its previous file set aside)
+            try:
+                for target in order:
+                    done.append((target, _swap_in(self.pending[target], target)))
+            except BaseException:
+                for target, aside in reversed(done):
+                    if aside is None:
+                        target.unlink(missing_ok=True)
+                    else:
+                        os.replace(aside, target)
+                raise
+            for _, aside in done:
+                if aside is not None:
+                    aside.unlink(missing_ok=True)
             for old in stale:
                 old.unlink(missing_ok=True)
             self.pending.clear()
+
+
+def _hidden_name(target: Path, suffix: str) -> Path:
+    """Reserve a unique hidden file name beside ``target`` (the file is created empty)."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def _swap_in(tmp: Path, target: Path) -> Path | None:
+    """Rename ``tmp`` onto ``target``, keeping the previous file aside; return where it is (None: none)."""
+    aside = None
+    if target.is_file():
+        aside = _hidden_name(target, ".old")
+        os.replace(target, aside)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        if aside is not None:
+            os.replace(aside, target)
+        raise
+    return aside
+
+
+def _refuse_folder(target: Path) -> None:
+    """Refuse an output whose path is taken by a folder (found before anything is written or renamed)."""
+    if target.is_dir():
+        raise DataError(
+            "cannot write this output: a folder has its name", path=target, hint="move or rename the folder"
+        )
 
 
 _STAGES: ContextVar[tuple[_Stage, ...]] = ContextVar("geoplanner_output_stages", default=())
@@ -212,6 +257,7 @@ def atomic_path(target: str | Path, *, protect: tuple[Path, ...] = (), defer: bo
     for p in protect:
         if Path(p).resolve() == target.resolve():
             raise ValueError(f"refusing to overwrite input file {target}")
+    _refuse_folder(target)
     stages = _STAGES.get() if defer else ()
     target.parent.mkdir(parents=True, exist_ok=True)
     with _sigint_held():  # a unique name, reserved and released again: Ctrl-C must not leave it behind
