@@ -52,9 +52,19 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
     # the run's own manifest: seconds per stage, every output, where each solution came from
     main = json.loads((tmp_path / "manifest_run.json").read_text())
     timings = main["timings_s"]
-    assert list(run.timings) == ["rank", "coverage", "context", "scenarios", "compare", "report", "workbook", "total"]
+    assert list(run.timings) == [
+        "checks",
+        "rank",
+        "coverage",
+        "context",
+        "scenarios",
+        "compare",
+        "report",
+        "workbook",
+        "total",
+    ]
     assert sorted(timings["scenarios"]) == sorted(names) and timings == run.timings
-    stages = [timings[k] for k in ("rank", "coverage", "context", "compare", "report", "workbook")]
+    stages = [timings[k] for k in ("checks", "rank", "coverage", "context", "compare", "report", "workbook")]
     # each figure is rounded to the millisecond
     assert min(stages) >= 0 and sum(stages) + sum(timings["scenarios"].values()) <= timings["total"] + 0.01
     assert main["solution_cache"] == {n: {"used": False, "hit": False, "key": None} for n in names}  # tests: off
