@@ -142,6 +142,8 @@ def _existing(s: Scenario, context: SitingContext) -> _Work:
         inputs += ss.sources
         if ss.incomplete:
             notes.append(ss.completeness_note)
+        if ss.points.empty:
+            notes.append(f"dienstenset '{name}' heeft geen enkele gelokaliseerde dienst, dus er is er geen open")
         frames.append(ss.points.assign(set_name=name))
     existing = pd.concat(frames, ignore_index=True).drop_duplicates("id") if frames else pd.DataFrame()
     if len(existing):
