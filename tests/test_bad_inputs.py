@@ -645,6 +645,12 @@ CASES: list[Case] = [
         {"n.osm": "not xml at all"},
     ),
     Case(
+        "opt-run-network-one-street",
+        ("run", "--network", "{d}/n.osm", "--out", "{d}/o"),
+        r"n\.osm: 100% of the young children live more than 250 m",
+        {"n.osm": _ONE_STREET},
+    ),
+    Case(
         "opt-run-config-top-n",
         ("run", "--config", "{d}/c.toml", "--out", "{d}/o"),
         r"c\.toml, column 'top_n': top_n = 200 would make all 117 rankable wijken priority wijken",

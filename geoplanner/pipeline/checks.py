@@ -13,18 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from geoplanner.access.network import WalkNetwork
+from geoplanner.access.demand import check_network_fit, demand_points
+from geoplanner.access.network import WalkNetwork, snap_points
 from geoplanner.core.errors import ConfigError
 from geoplanner.core.i18n import check_lang
 from geoplanner.inputs.bundle import dataset_path
+from geoplanner.need import sector_need
 from geoplanner.outputs.files import ensure_output_dir
 from geoplanner.pipeline.coverage import COVERAGE_DATASETS, DEFAULT_SETS
-from geoplanner.pipeline.load import NEED_DATASETS, load_network
+from geoplanner.pipeline.load import NEED_DATASETS, load_network, need_data
 from geoplanner.pipeline.maps import check_assets
 from geoplanner.pipeline.siting import load_scenario, load_service_sets
 from geoplanner.scenario import Scenario
 
-__all__ = ["RUN_DATASETS", "RunInputs", "check_output_options", "check_run"]
+__all__ = ["RUN_DATASETS", "RunInputs", "check_output_options", "check_run", "check_network_reach"]
 
 #: Bundle datasets the steps of the main job read (the network and the service lists are checked by loading them).
 RUN_DATASETS = tuple(dict.fromkeys((*NEED_DATASETS, *COVERAGE_DATASETS, "sector_crosswalk")))
@@ -76,7 +78,8 @@ def check_run(
 
     In this order: the output folder, ``--lang``, the offline map assets (``--self-contained``), every
     scenario file (parsed and checked against the data), every bundle file the steps read (sha256), the
-    service sets the coverage step measures, and the walking network (``--network`` or the bundle's), loaded.
+    service sets the coverage step measures, and the walking network (``--network`` or the bundle's), loaded;
+    a network of the user's must also reach where the children live (:func:`check_network_reach`).
 
     Parameters
     ----------
@@ -105,4 +108,26 @@ def check_run(
     for key in RUN_DATASETS:
         dataset_path(key, data_dir)  # present and intact
     load_service_sets(DEFAULT_SETS, data_dir)
-    return RunInputs(loaded, load_network(network, data_dir=data_dir))
+    net = load_network(network, data_dir=data_dir)
+    if network is not None:
+        check_network_reach(net, data_dir)
+    return RunInputs(loaded, net)
+
+
+def check_network_reach(net: WalkNetwork, data_dir: Path | None = None) -> None:
+    """Refuse a network of the user's (``--network``) that does not reach where the children live.
+
+    The coverage step makes the same check (:func:`geoplanner.access.demand.check_network_fit`) on the same
+    demand points; made here, it stops the run before the need step writes. It costs reading the need inputs
+    and the sector figures once more (a few seconds), so it runs only for a network other than the bundle's.
+
+    Raises
+    ------
+    DataError
+        Naming the network file, if more than 2 % of the children live over 250 m from every street.
+    """
+    data = need_data(data_dir)
+    figures = data.figures
+    sectors = sector_need(data, observed=figures.by_sector if figures is not None else None)
+    points = demand_points(data.sectors, sectors, data.lines)
+    check_network_fit(net, snap_points(net, points[["x", "y"]].to_numpy()), points["weight"].to_numpy())
