@@ -44,6 +44,7 @@ class Case:
     setup: Callable[[Path, Path], None] | None = None  # (case folder, data folder)
     code: int = 1
     patch: Callable[[pytest.MonkeyPatch], None] | None = None  # a failure no file can cause (a full disk)
+    env: dict[str, str] = field(default_factory=dict)  # environment variables ({d}: the case folder)
 
 
 def _scenario(body: str) -> str:
@@ -101,6 +102,37 @@ def _damage(key: str, how: str) -> Callable[[Path, Path], None]:
             raise ValueError(how)
 
     return setup
+
+
+# An OSMnx GraphML with two nodes and no edge (a graph saved before its streets were added).
+_NODES_ONLY_GRAPHML = """<?xml version='1.0' encoding='utf-8'?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key id="d2" for="node" attr.name="y" attr.type="string" />
+  <key id="d1" for="node" attr.name="x" attr.type="string" />
+  <key id="d0" for="graph" attr.name="crs" attr.type="string" />
+  <graph edgedefault="directed">
+    <node id="1"><data key="d1">4.35</data><data key="d2">50.85</data></node>
+    <node id="2"><data key="d1">4.36</data><data key="d2">50.85</data></node>
+    <data key="d0">epsg:4326</data>
+  </graph>
+</graphml>
+"""
+
+
+def _truncated_copy(key: str, name: str, size: int) -> Callable[[Path, Path], None]:
+    """Write the first ``size`` bytes of a bundle file into the case folder (a download cut off)."""
+
+    def setup(case_dir: Path, data: Path) -> None:
+        from geoplanner.inputs.bundle import load_bundle
+
+        rel = load_bundle(ROOT / "data" / "bundle.toml")[key].path
+        (case_dir / name).write_bytes((data / rel).read_bytes()[:size])
+
+    return setup
+
+
+def _no_scenarios_folder(case_dir: Path, data: Path) -> None:
+    shutil.rmtree(case_dir / "scenarios")
 
 
 def _write_bundle(text: str) -> Callable[[Path, Path], None]:
@@ -604,7 +636,7 @@ CASES: list[Case] = [
         r"blocked, option --out: cannot write",
         setup=_file_in_the_way,
     ),
-    Case("opt-rank-top-zero", ("rank", "--top", "0"), r"column 'top_n': must be at least 1"),
+    Case("opt-rank-top-zero", ("rank", "--top", "0"), r"option --top: must be at least 1"),
     Case("opt-config-missing", ("rank", "--config", "{d}/nope.toml"), r"nope\.toml: file not found"),
     Case(
         "opt-config-unknown-key",
@@ -619,7 +651,7 @@ CASES: list[Case] = [
         {"c.toml": "w_births = -1\n"},
     ),
     Case("opt-config-bad-toml", ("rank", "--config", "{d}/c.toml"), r"c\.toml: invalid TOML", {"c.toml": "w = [\n"}),
-    Case("opt-map-lang", ("map", "--lang", "de"), r"'de'"),
+    Case("opt-map-lang", ("map", "--lang", "de"), r"option --lang: unknown language 'de'"),
     Case("opt-speed-not-a-number", (*COV, "--speed", "snel"), r"--speed", code=2),
     Case("opt-unknown-command", ("rnak",), r"rnak", code=2),
     Case(
@@ -679,11 +711,128 @@ CASES: list[Case] = [
         {"f.csv": "code,births\n21001A00-,3\n"},
         patch=_late("manifest_indicators_import.json", disk_full=True),
     ),
+    # --- issue 21: a damaged bundle network is named, never silently rebuilt from the OSM extract -------------
+    Case(
+        "data-graphml-truncated",
+        COV,
+        r"walk\.graphml: dataset 'osm_walk_graphml' differs .*data pull --dataset osm_walk_graphml --replace.*"
+        r"--network \S+_walk\.osm\.bz2",
+        setup=_damage("osm_walk_graphml", "half"),
+    ),
+    Case(
+        "data-graphml-missing",
+        ("site", "scenarios/current.toml", "--out", "{d}/o"),
+        r"walk\.graphml: dataset 'osm_walk_graphml' is missing \(pull it again with `geoplanner data pull "
+        r"--dataset osm_walk_graphml`",
+        setup=_damage("osm_walk_graphml", "missing"),
+    ),
+    Case(
+        "net-graphml-no-edges",
+        (*COV, "--network", "{d}/n.graphml"),
+        r"n\.graphml: the walking network has no edges",
+        {"n.graphml": _NODES_ONLY_GRAPHML},
+    ),
+    # --- issue 21: every option of `run` is checked before its first step writes anything ------------------------
+    Case("opt-run-lang", ("run", "--lang", "de", "--out", "{d}/o"), r"option --lang: unknown language 'de'"),
+    Case(
+        "opt-run-self-contained-without-assets",
+        ("run", "--self-contained", "--out", "{d}/o"),
+        r"offline map assets missing .*geoplanner assets fetch",
+        env={"GEOPLANNER_CACHE_DIR": "{d}/empty-cache"},
+    ),
+    Case("opt-run-network-missing", ("run", "--network", "{d}/nope.osm", "--out", "{d}/o"), r"nope\.osm: network file"),
+    Case(
+        "opt-run-network-garbage",
+        ("run", "--network", "{d}/n.osm", "--out", "{d}/o"),
+        r"n\.osm: cannot read the network",
+        {"n.osm": "not xml at all"},
+    ),
+    Case(
+        "opt-run-network-one-street",
+        ("run", "--network", "{d}/n.osm", "--out", "{d}/o"),
+        r"n\.osm: 100% of the young children live more than 250 m",
+        {"n.osm": _ONE_STREET},
+    ),
+    Case(
+        "opt-run-config-top-n",
+        ("run", "--config", "{d}/c.toml", "--out", "{d}/o"),
+        r"c\.toml, column 'top_n': top_n = 200 would make all 117 rankable wijken priority wijken",
+        {"c.toml": "top_n = 200\n"},
+    ),
+    Case("opt-report-lang", ("report", "scenarios/current.toml", "--lang", "EN"), r"option --lang: unknown language"),
+    # --- issue 21: parameters the data cannot satisfy name their file and key -----------------------------------
+    Case(
+        "cfg-min-population-too-high",
+        ("rank", "--config", "{d}/c.toml"),
+        r"c\.toml, column 'min_population': only 0 of the 118 residential wijken have at least 40000 inhabitants",
+        {"c.toml": 'deprivation_method = "pca"\nmin_population = 40000\n'},
+    ),
+    Case(
+        "cfg-top-n-above-rankable",
+        ("rank", "--config", "{d}/c.toml"),
+        r"c\.toml, column 'top_n': top_n = 200 would make all 117 rankable wijken priority wijken",
+        {"c.toml": "top_n = 200\n"},
+    ),
+    Case("opt-rank-top-all", ("rank", "--top", "117"), r"option --top: top_n = 117 would make all 117 rankable"),
+    # --- more, as users make them: folders moved, files from Excel, LibreOffice and Notepad ---------------------
+    Case(
+        "data-dir-moved",
+        ("rank",),
+        r"gone/data: no data folder here \(GEOPLANNER_DATA_DIR\).*point GEOPLANNER_DATA_DIR at its new place",
+        env={"GEOPLANNER_DATA_DIR": "{d}/gone/data"},
+    ),
+    Case(
+        "data-dir-is-the-project-folder",
+        ("rank",),
+        r"dataset 'sectors' is not in this folder \(GEOPLANNER_DATA_DIR\) but in its data/ subfolder",
+        env={"GEOPLANNER_DATA_DIR": "{d}/.."},
+    ),
+    Case(
+        "opt-run-without-scenarios-folder",
+        ("run", "--out", "{d}/o"),
+        r"scenarios: no scenarios folder here",
+        setup=_no_scenarios_folder,
+    ),
+    Case(
+        "data-run-services-halved",
+        ("run", "--out", "{d}/o"),
+        r"kg_consultatiebureaus\.csv: dataset 'services_kg' differs",
+        setup=_damage("services_kg", "half"),
+    ),
+    Case(
+        "net-download-cut-off",
+        (*COV, "--network", "{d}/walk.osm.bz2"),
+        r"walk\.osm\.bz2: cannot read the network: Compressed file ended",
+        setup=_truncated_copy("osm_walk", "walk.osm.bz2", 200_000),
+    ),
+    Case(
+        "scn-notepad-bom-crlf",
+        ("site", "{d}/s.toml"),
+        r"s\.toml, row 2, column 'modle': unknown key",
+        {"s.toml": '\ufeffname = "kladblok"\r\nmodle = "mclp"\r\n'},
+    ),
+    Case(
+        "cfg-notepad-utf16",
+        ("rank", "--config", "{d}/c.toml"),
+        r"c\.toml: file is not UTF-8 text",
+        {"c.toml": "top_n = 20\n".encode("utf-16")},
+    ),
+    Case(
+        "fig-excel-na",
+        (*FIG, "{d}/f.csv"),
+        r"f\.csv, row 1, column 'births': not a number: '#N/A'",
+        {"f.csv": "code;births;pop_0_2\r\n21001A00-;#N/A;30\r\n21001A011;4;20\r\n"},
+    ),
+    Case(
+        "scn-folder-not-file",
+        ("site", "scenarios"),
+        r"scenarios: scenario file is a folder",
+    ),
 ]
 
 
 def _snapshot(*roots: Path) -> dict[str, str]:
-    """sha256 of every file; a link by where it points and the sha256 of what it points to."""
+    """sha256 of every file, every folder; a link by where it points and the sha256 of what it points to."""
     out = {}
     for root in roots:
         for p in sorted(root.rglob("*")):
@@ -692,6 +841,8 @@ def _snapshot(*roots: Path) -> dict[str, str]:
                 out[str(p)] = f"link to {os.readlink(p)}: {content}"
             elif p.is_file():
                 out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+            elif p.is_dir():  # an empty output folder left behind is something written too
+                out[str(p)] = "folder"
     return out
 
 
@@ -724,7 +875,9 @@ def test_at_least_sixty_cases() -> None:
 
 
 def _prepare(case: Case, case_dir: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Write the case's files, run its setup and patch; return its command line."""
+    """Set the case's environment, write its files, run its setup and patch; return its command line."""
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value.replace("{d}", str(case_dir)))
     for name, content in case.files.items():
         target = case_dir / name
         if isinstance(content, bytes):
@@ -850,3 +1003,108 @@ def test_exit_code_reaches_the_shell(tmp_path: Path, data_dir: Path) -> None:
     proc = subprocess.run([str(exe), "data", "check"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 1
     assert "missing" in proc.stdout
+
+
+def _site_manifest(folder: Path) -> dict:
+    import json
+
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_moved_data_folder_keeps_its_cache(
+    sandbox: tuple[Path, Path, Path], cache_on: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: after the data folder moves, a warm cache still serves `site` and `coverage`, naming the new place.
+
+    The stored solution once carried the paths of the folder that solved it, so the manifest of the next run
+    hashed files that were no longer there ("No such file or directory").
+    """
+    from geoplanner.cli import main
+
+    case_dir, data, _out = sandbox
+    assert main(["site", "scenarios/current.toml", "--out", str(case_dir / "before")]) == 0
+    assert _site_manifest(case_dir / "before")["solution_cache"]["hit"] is False
+    moved = case_dir / "verhuisd"
+    shutil.move(data, moved)
+    monkeypatch.setenv("GEOPLANNER_DATA_DIR", str(moved))
+    assert main(["site", "scenarios/current.toml", "--out", str(case_dir / "after")]) == 0
+    assert main(["coverage", "--sets", "kg", "--no-raster", "--out", str(case_dir / "cov")]) == 0
+    after = _site_manifest(case_dir / "after")
+    assert after["solution_cache"]["hit"] is True  # the same solution, found by content
+    data_inputs = [i["path"] for i in after["inputs"] if not i["path"].startswith("scenarios")]
+    assert data_inputs and all(p.startswith(str(moved)) for p in data_inputs), data_inputs
+    for manifest in (case_dir / "after" / "manifest.json", case_dir / "cov" / "manifest.json"):
+        assert str(data) + os.sep not in manifest.read_text(encoding="utf-8")
+
+
+def test_user_figures_note_counts_what_they_replaced(
+    sandbox: tuple[Path, Path, Path], need_data: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: the note names the sectors and wijken the user's figures reached, and says so when none."""
+    import dataclasses
+
+    from geoplanner.inputs.user_data import load_sector_figures
+
+    from geoplanner.need import NeedParams, build_need
+
+    _case_dir, data, _out = sandbox
+    stored = data / "indicators" / "user" / "sector_figures.csv"
+    stored.parent.mkdir(parents=True)
+    params = NeedParams(stability_draws=0)
+
+    def note(text: str) -> str:
+        stored.write_text(text, encoding="utf-8")
+        built = build_need(dataclasses.replace(need_data, figures=load_sector_figures(data)), params)
+        return next(n for n in built.notes if n.startswith("Echte cijfers"))
+
+    # two 2022 sectors of one wijk: not the 22 wijken whose estimates merely mix 'derived' and 'estimated'
+    assert "gebruikt voor 2 sectoren in 1 wijken" in note("code,births\n21004A001,5\n21004A002,4\n")
+    # 2025 codes covering 2 of the 7 sectors of wijk 58: nothing is replaced, and the note says so
+    assert "NIET gebruikt" in note("code,births\n21001A00K,5\n21001A02K,4\n")
+
+
+def test_an_empty_open_service_set_is_said(
+    sandbox: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 21: a scenario opening a set whose file has a header and no rows says that nothing of it is open."""
+    from geoplanner.cli import main
+
+    case_dir, data, _out = sandbox
+    (data / "services" / "user").mkdir(parents=True)
+    (data / "services" / "user" / "leeg.csv").write_text("id,name,type,lat,lon\n", encoding="utf-8")
+    (case_dir / "s.toml").write_text('name = "leeg_open"\n[services]\nopen = ["leeg"]\n', encoding="utf-8")
+    assert main(["site", "s.toml", "--out", str(case_dir / "o")]) == 0
+    notes = (case_dir / "o" / "notes.txt").read_text(encoding="utf-8")
+    assert "dienstenset 'leeg' heeft geen enkele gelokaliseerde dienst" in notes
+
+
+def test_an_excel_export_in_dutch_imports_as_written(sandbox: tuple[Path, Path, Path]) -> None:
+    """Excel (nl-BE) saves a list as CSV with a byte-order mark, `;`, decimal commas and CRLF: read as meant."""
+    import pandas as pd
+
+    from geoplanner.cli import main
+
+    case_dir, data, _out = sandbox
+    f = case_dir / "lijst.csv"
+    rows = "id;naam;type;lat;lon\r\nA;Consultatie Noord;kg;50,8612;4,3521\r\nB;Crèche Zuid;kg;50,8201;4,3412\r\n"
+    f.write_bytes(("\ufeff" + rows).encode("utf-8"))
+    assert main(["services", "import", str(f), "--set", "excel"]) == 0
+    stored = pd.read_csv(data / "services" / "user" / "excel.csv").set_index("id")
+    assert stored.loc["A", "lat"] == pytest.approx(50.8612) and stored.loc["B", "lon"] == pytest.approx(4.3412)
+    assert stored.loc["B", "name"] == "Crèche Zuid"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21 sweep: a thousands separator from a Dutch Excel is read as a "
+    "fraction ('1.234' -> 1.234 inhabitants); inputs/user_data.py belongs to the geocoder rewrite",
+)
+def test_a_count_with_a_thousands_separator_is_refused(
+    sandbox: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geoplanner.cli import main
+
+    case_dir, _data, _out = sandbox
+    (case_dir / "f.csv").write_text("code;pop_total\n21001A00-;1.234\n", encoding="utf-8")
+    assert main(["indicators", "import", str(case_dir / "f.csv")]) == 1
+    assert "pop_total" in capsys.readouterr().err

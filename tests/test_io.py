@@ -44,6 +44,19 @@ def test_failed_step_leaves_the_previous_run_untouched(tmp_path: Path) -> None:
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+def test_failed_step_removes_the_folders_it_created(tmp_path: Path) -> None:
+    """A step that fails leaves no empty folder behind, and never removes one that was there before."""
+    (tmp_path / "out").mkdir()
+    with pytest.raises(RuntimeError), output_step(tmp_path / "out" / "new" / "step"):
+        write_text(tmp_path / "out" / "new" / "step" / "a.txt", "a")
+        raise RuntimeError("boom")
+    assert list((tmp_path / "out").iterdir()) == []  # out/ was there: kept; new/ and new/step/ removed
+    with pytest.raises(RuntimeError), output_step(tmp_path / "out"):
+        write_text(tmp_path / "out" / "b.txt", "b")
+        raise RuntimeError("boom")
+    assert (tmp_path / "out").is_dir()
+
+
 def test_stale_files_of_the_previous_run_are_removed(tmp_path: Path) -> None:
     out = tmp_path / "o"
     _run(out, {"timetable.csv": "rotation\n", "sites.csv": "1\n"})

@@ -58,16 +58,26 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
     # the run's own manifest: seconds per stage, every output, where each solution came from
     main = json.loads((tmp_path / "manifest_run.json").read_text())
     timings = main["timings_s"]
-    assert list(run.timings) == ["rank", "coverage", "context", "scenarios", "compare", "report", "workbook", "total"]
+    assert list(run.timings) == [
+        "checks",
+        "rank",
+        "coverage",
+        "context",
+        "scenarios",
+        "compare",
+        "report",
+        "workbook",
+        "total",
+    ]
     assert sorted(timings["scenarios"]) == sorted(names) and timings == run.timings
-    stages = [timings[k] for k in ("rank", "coverage", "context", "compare", "report", "workbook")]
+    stages = [timings[k] for k in ("checks", "rank", "coverage", "context", "compare", "report", "workbook")]
     # each figure is rounded to the millisecond
     assert min(stages) >= 0 and sum(stages) + sum(timings["scenarios"].values()) <= timings["total"] + 0.01
     assert main["solution_cache"] == {n: {"used": False, "hit": False, "key": None} for n in names}  # tests: off
     assert {o["path"] for o in main["outputs"]} >= {"report.html", "priority_wijken.csv"}
     top = [(e, label) for e, label, depth in events if depth == 0]
-    assert len(top) == 2 * (6 + len(names)) and top[0] == ("start", "behoefte en prioritaire wijken")
-    assert [label for e, label in top if e == "end"][3:5] == [f"scenario {n}" for n in names]
+    assert len(top) == 2 * (7 + len(names)) and top[0] == ("start", "opties en invoer controleren")
+    assert [label for e, label in top if e == "end"][4:6] == [f"scenario {n}" for n in names]
 
 
 def test_bad_scenario_fails_before_any_output(data_dir, tmp_path):

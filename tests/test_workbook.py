@@ -307,5 +307,4 @@ def test_written_with_the_step(tmp_path):
     with pytest.raises(RuntimeError), output_step(tmp_path / "failed"):
         write_workbook(tmp_path / "failed" / "g.xlsx", [sheet])
         raise RuntimeError("later step fails")
-    assert not (tmp_path / "failed" / "g.xlsx").exists()
-    assert [p.name for p in (tmp_path / "failed").iterdir()] == []
+    assert not (tmp_path / "failed").exists()  # nothing, not even the folder the step created

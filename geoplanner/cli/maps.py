@@ -97,16 +97,11 @@ def _evaluate(
 ) -> tuple[Any, list[Any]]:
     """Check the options before the slow part, then evaluate the scenario files (the current situation first)."""
     from geoplanner.cli import console
-    from geoplanner.core.i18n import check_lang
-    from geoplanner.outputs.files import ensure_output_dir
-    from geoplanner.pipeline.maps import check_assets
+    from geoplanner.pipeline.checks import check_output_options
     from geoplanner.pipeline.siting import evaluate_files
 
-    if out is not None:
-        ensure_output_dir(out)
+    check_output_options(out, lang=lang, self_contained=self_contained)
     console.print("netwerk, vraag en scenario's laden…")
-    check_lang(lang)
-    check_assets(self_contained)
     return evaluate_files(paths, network=network, cache=not no_cache)
 
 

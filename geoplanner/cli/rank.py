@@ -24,15 +24,21 @@ def register(app: typer.Typer) -> None:
 
         from geoplanner.cli import console
         from geoplanner.core import settings
+        from geoplanner.core.errors import ConfigError
         from geoplanner.outputs.files import ensure_output_dir
         from geoplanner.pipeline import run_rank
         from geoplanner.pipeline.load import need_params
 
         params = need_params(config)
-        if top is not None:
-            params = replace(params, top_n=top)
         out_dir = ensure_output_dir(out or settings.output_dir())
-        result = run_rank(out_dir, params=params, config_path=config)
+        try:
+            if top is not None:
+                params = replace(params, top_n=top)
+            result = run_rank(out_dir, params=params, config_path=config)
+        except ConfigError as exc:  # the number of priority wijken came from --top, not from the file
+            if top is None or exc.column != "top_n":
+                raise
+            raise ConfigError(exc.message, column="--top", hint=exc.hint) from None
         console.print(rank_table(result.ranking, show or params.top_n, params.top_n))
         for line in _summary(result):
             console.print(line)

@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
                 lang=lang,
                 self_contained=self_contained,
                 cache=not no_cache,
+                config_path=config,
             )
         console.print(rank_table(result.rank.ranking, params.top_n))
         console.print(coverage_table(result.coverage))

@@ -9,6 +9,7 @@ official URL is a direct file, and :func:`check` validates what is there.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,9 +141,28 @@ def dataset_path(key: str, data_dir: Path | None = None) -> Path:
     ds = get_dataset(key)
     path = ds.local_path(data_dir)
     if not path.exists():
-        raise DataMissingError(f"dataset '{key}' is missing", path=path, hint=PULL_HINT)
+        raise _missing(ds, path, data_dir)
     _verify(ds, path)
     return path
+
+
+def _missing(ds: Dataset, path: Path, data_dir: Path | None) -> DataMissingError:
+    """Say why a dataset is not there: no data folder at all (moved?), the project folder given, or one file."""
+    root = data_dir or settings.data_dir()
+    how = " (GEOPLANNER_DATA_DIR)" if data_dir is None and os.environ.get("GEOPLANNER_DATA_DIR") else ""
+    if not root.is_dir():
+        return DataMissingError(
+            f"no data folder here{how}, so dataset '{ds.key}' is missing",
+            path=root,
+            hint="if the data folder was moved, point GEOPLANNER_DATA_DIR at its new place; else " + PULL_HINT,
+        )
+    if (root / "data" / ds.path).exists():
+        return DataMissingError(
+            f"dataset '{ds.key}' is not in this folder{how} but in its data/ subfolder",
+            path=root,
+            hint=f"point GEOPLANNER_DATA_DIR at {root / 'data'}",
+        )
+    return DataMissingError(f"dataset '{ds.key}' is missing", path=path, hint=PULL_HINT)
 
 
 # Files verified in this process: resolved path -> (size, mtime_ns, sha256).

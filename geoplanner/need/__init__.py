@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -149,15 +150,34 @@ def build_need(data: NeedData, params: NeedParams | None = None) -> Need:
     if sectors["births_status"].isin([DERIVED, ESTIMATED]).any():
         notes.append(ESTIMATE_NOTE)
     if figures is not None:
-        n_sec = int(sectors.filter(like="_status").drop(columns="pop_total_status").isin([OBSERVED]).any(axis=1).sum())
-        n_wijk = int(ranking[["births_status", "pop_0_2_status"]].isin([OBSERVED, MIXED]).any(axis=1).sum())
-        notes.append(
-            f"Echte cijfers van de gebruiker ({figures.source.name}) gebruikt voor {n_sec} sectoren en "
-            f"{n_wijk} wijken; zie de kolommen *_status (observed/derived/estimated/mixed)."
-        )
+        notes.append(_figures_note(figures, sectors))
         notes.extend(figures.warnings)
     if params.stability_draws:
         notes.extend(stability_notes(ranking, params))
     inputs = (figures.source,) if figures is not None else ()
     communes = commune_check(sectors, data.communes, data.age_shares)
     return Need(sectors, ranking, data.lines, params, inputs, tuple(notes), communes, pca, uncertainty)
+
+
+def _figures_note(figures: Any, sectors: pd.DataFrame) -> str:
+    """Say for how many sectors and wijken the user's figures replaced the estimates, or that they replaced none.
+
+    ``figures`` is :attr:`NeedData.figures` (``by_sector``, ``by_wijk``, ``columns``, ``source``).
+    """
+    by_sector, by_wijk = figures.by_sector, figures.by_wijk
+    given = [c for c in figures.columns if c in by_sector.columns]
+    codes = by_sector.index[by_sector[given].notna().any(axis=1)] if given else []
+    used = sectors[sectors["cd_sector"].isin(codes)]
+    wijken = set(used["mdrc"])
+    if len(by_wijk):  # 2025 codes, summed per wijk: counts replace a wijk's only when they cover all its sectors
+        complete = by_wijk["n_sectors"] == by_wijk["n_sectors_total"] if "n_sectors" in by_wijk else True
+        counts = by_wijk.reindex(columns=["pop_total", "births", "pop_0_2"]).notna().any(axis=1) & complete
+        wijken |= set(by_wijk.index[counts | by_wijk.reindex(columns=["kansarmoede_index"]).notna().iloc[:, 0]])
+    source = f"Echte cijfers van de gebruiker ({figures.source.name})"
+    if not wijken:
+        why = " (sectorcodes van 2025 vervangen de cijfers van een wijk pas als ze al haar sectoren dekken)"
+        return (
+            f"{source} NIET gebruikt: geen enkele sector of wijk kreeg er een cijfer uit{why if len(by_wijk) else ''}."
+        )
+    where = f"{len(used)} sectoren in {len(wijken)} wijken" if len(used) else f"{len(wijken)} wijken"
+    return f"{source} gebruikt voor {where}; zie de kolommen *_status (observed/derived/estimated/mixed)."

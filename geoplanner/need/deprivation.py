@@ -85,7 +85,12 @@ def pca_weights(z: pd.DataFrame) -> PcaWeights:
         one = pd.DataFrame({"pc1": [1.0]}, index=keys)
         return PcaWeights({keys[0]: 1.0}, one, (1.0,), len(complete))
     if len(complete) <= len(keys):
-        raise ModelError(f"PCA needs more than {len(keys)} wijken with every deprivation component")
+        raise ModelError(
+            f"PCA needs more than {len(keys)} wijken with every deprivation component ({', '.join(keys)}); "
+            f"{len(complete)} of the {len(z)} wijken have them",
+            column="deprivation_weights",
+            hint="give fewer components a weight above 0, or lower min_population to rank more wijken",
+        )
     # PCA by a singular value decomposition of the centred data (what scikit-learn's full solver does;
     # numpy alone spares the run the ~3 s import of scikit-learn; the tests compare the two).
     x = complete.to_numpy(dtype=float)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geoplanner.core import settings
-from geoplanner.core.errors import DataError
+from geoplanner.core.errors import ConfigError, DataError
 from geoplanner.inputs.lgn import lgn_table
 from geoplanner.need.data import NeedData
 from geoplanner.need.deprivation import deprivation_index, zscore
@@ -71,11 +71,13 @@ def rank_wijken(
     small = (reason == "") & (out["pop_total"].fillna(0) < params.min_population)
     reason[small] = f"minder dan {params.min_population:.0f} inwoners (1/1/2019)"
     eligible = out.index[reason == ""]
+    _check_enough(len(eligible), params, residential=int((out["district_type"] == "residential").sum()))
     dep = deprivation_index(indicators, params, eligible=eligible, kansarmoede=need["kansarmoede_index"])
     out = out.join(dep)
     no_dep = (reason == "") & out["deprivation"].isna()
     reason[no_dep] = "te weinig indicatoren voor de kansarmoede-index"
     eligible = out.index[reason == ""]
+    _check_top_n(len(eligible), params)
     _check_plausible(out.loc[eligible], data.figures_path)
     z_rate = zscore(out.loc[eligible, "birth_rate_permille"])
     z_births = zscore(out.loc[eligible, "births"])
@@ -99,6 +101,32 @@ def rank_wijken(
     out["lgn_name"] = out["lgn"].map(lgn_names)
     out = out.reset_index().sort_values(["rank", "mdrc"], na_position="last", ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.CRS)
+
+
+def _check_enough(n: int, params: NeedParams, *, residential: int) -> None:
+    """Refuse a ``min_population`` that leaves too few wijken to standardise and weigh (PCA) the components."""
+    k = sum(1 for w in params.deprivation_weights.values() if w > 0)
+    if n > max(k, 1):
+        return
+    raise ConfigError(
+        f"only {n} of the {residential} residential wijken have at least {params.min_population:g} inhabitants; "
+        f"ranking needs more than {max(k, 1)} (the PCA of the {k} deprivation components)",
+        column="min_population",
+        hint="lower min_population; the default is 1000",
+    )
+
+
+def _check_top_n(n: int, params: NeedParams) -> None:
+    """Refuse a ``top_n`` that makes every rankable wijk a priority wijk: that selects nothing."""
+    if params.top_n < n:
+        return
+    raise ConfigError(
+        f"top_n = {params.top_n} would make all {n} rankable wijken priority wijken, so nothing is selected "
+        f"(rankable: residential, at least {params.min_population:g} inhabitants (min_population) and "
+        f"{params.min_components} deprivation components (min_components))",
+        column="top_n",
+        hint=f"choose a top_n below {n}, or rank more wijken with a lower min_population",
+    )
 
 
 #: Highest crude birth rate (births per 1,000 residents) a ranked wijk may have. Brussels' wijken lie

@@ -177,24 +177,37 @@ def output_step(out_dir: str | Path, *, manifest: str = "manifest.json") -> Iter
     Yields
     ------
     pathlib.Path
-        ``out_dir``. Steps may nest; each commits when its own block ends.
+        ``out_dir``. Steps may nest; each commits when its own block ends. A step that fails also removes
+        the folders it created, when they are left empty.
     """
     out = Path(out_dir)
     stage = _Stage(out, manifest)
+    created = [d for d in (out, *out.absolute().parents) if not d.exists()]  # deepest first
     token = _STAGES.set((*_STAGES.get(), stage))
     try:
         yield out
     except BaseException:
         stage.discard()
+        _remove_empty(created)
         raise
     else:
         try:
             stage.commit()
         except BaseException:
             stage.discard()
+            _remove_empty(created)
             raise
     finally:
         _STAGES.reset(token)
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    """Remove the folders a failed step created, deepest first, as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another step's files), or already gone
+            return
 
 
 def ensure_output_dir(path: str | Path, *, option: str = "--out") -> Path:

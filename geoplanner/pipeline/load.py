@@ -23,7 +23,7 @@ from geoplanner.access.network import (
 )
 from geoplanner.core import settings
 from geoplanner.core.checksum import sha256_file
-from geoplanner.core.errors import DataError
+from geoplanner.core.errors import DataError, DataMissingError
 from geoplanner.inputs.areas import load_region, load_sectors, load_wijken
 from geoplanner.inputs.bundle import dataset_path, get_dataset
 from geoplanner.inputs.config import read_text_file
@@ -135,11 +135,29 @@ def need(data_dir: Path | None = None, params: NeedParams | None = None, *, use_
 
 
 def default_network_file(data_dir: Path | None = None) -> Path:
-    """Return the bundle's walking network: the OSMnx GraphML, or the OSM XML walk extract without it."""
+    """Return the bundle's walking network, the OSMnx GraphML, once it is found intact.
+
+    A missing or damaged GraphML is refused, never silently replaced: building the network from the OSM walk
+    extract instead takes several times longer, so it happens only when asked for (``--network`` naming the
+    extract, as the error's hint says).
+
+    Raises
+    ------
+    DataMissingError
+        If the GraphML is not in the data folder.
+    DataError
+        If it differs from the bundle's version (truncated or changed after ``data pull``).
+    """
     try:
         return dataset_path("osm_walk_graphml", data_dir)
-    except DataError:
-        return dataset_path("osm_walk", data_dir)
+    except DataError as exc:
+        again = "" if isinstance(exc, DataMissingError) else " --replace"
+        extract = get_dataset("osm_walk").local_path(data_dir)
+        hint = (
+            f"pull it again with `geoplanner data pull --dataset osm_walk_graphml{again}`, or build the network "
+            f"from the OSM walk extract, which is slower, with --network {extract}"
+        )
+        raise type(exc)(exc.message, path=exc.path, hint=hint) from None
 
 
 def load_network(
@@ -156,7 +174,7 @@ def load_network(
     ----------
     source
         ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or OSMnx ``.graphml``. Default: the bundle's
-        ``osm_walk_graphml`` (falling back to ``osm_walk``).
+        ``osm_walk_graphml`` (:func:`default_network_file`).
     cache
         Read and write the array cache (kind ``network``). The key is the sha256 of the file's content,
         ``largest_component``, :data:`~geoplanner.access.network.NETWORK_VERSION` and the code, so a changed

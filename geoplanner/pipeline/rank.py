@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geoplanner.core import settings
+from geoplanner.core.errors import GeoplannerError
 from geoplanner.inputs.bundle import dataset_path
 from geoplanner.need import Need, NeedParams
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg
@@ -69,6 +70,10 @@ RANK_COLUMNS = (
 )
 
 
+#: Keys of a parameter file (``--config``), the columns errors about a parameter name.
+_PARAM_KEYS = frozenset(f.name for f in fields(NeedParams))
+
+
 @dataclass
 class RankRun:
     """Result of :func:`run_rank`."""
@@ -110,7 +115,8 @@ def run_rank(
     data_dir
         Data folder.
     config_path
-        The parameter file, recorded in the manifest.
+        The parameter file, recorded in the manifest and named in errors about one of its keys (e.g. a
+        ``min_population`` that leaves too few wijken).
 
     Returns
     -------
@@ -119,7 +125,12 @@ def run_rank(
     out_dir = Path(out_dir or settings.output_dir())
     params = params or NeedParams()
     inputs = [dataset_path(k, data_dir) for k in NEED_DATASETS]  # present and intact, before the slow part
-    need = load_need(data_dir, params)
+    try:
+        need = load_need(data_dir, params)
+    except GeoplannerError as exc:  # a parameter the data cannot satisfy: name the file it was set in
+        if config_path is None or exc.path is not None or exc.column not in _PARAM_KEYS:
+            raise
+        raise type(exc)(exc.message, path=config_path, column=exc.column, hint=exc.hint) from None
     sectors, ranking, notes = need.sectors, need.ranking, list(need.notes)
     # columns of components left out by the configuration (or no stability run) are written empty
     p_top = {"p_top": f"p_top{params.top_n}"}

@@ -10,14 +10,15 @@ from typing import Any
 import pandas as pd
 
 from geoplanner.core import settings
+from geoplanner.core.errors import ConfigError
 from geoplanner.core.progress import stage
 from geoplanner.need import NeedParams
 from geoplanner.outputs.manifest import write_manifest
+from geoplanner.pipeline.checks import check_run
 from geoplanner.pipeline.coverage import CoverageRun, run_coverage
-from geoplanner.pipeline.load import load_network
 from geoplanner.pipeline.maps import make_report
 from geoplanner.pipeline.rank import RankRun, run_rank
-from geoplanner.pipeline.siting import build_context, load_scenario, write_comparison, write_scenario_outputs
+from geoplanner.pipeline.siting import build_context, write_comparison, write_scenario_outputs
 from geoplanner.pipeline.workbook import write_run_workbook
 from geoplanner.scenario import ScenarioResult, evaluate, solution_record, with_baseline
 
@@ -42,8 +43,21 @@ class MainRun:
 
 
 def scenario_files(folder: Path | None = None) -> list[Path]:
-    """Return the scenario files of ``folder`` (default ``./scenarios``), sorted by name."""
+    """Return the scenario files of ``folder`` (default ``./scenarios``), sorted by name.
+
+    Raises
+    ------
+    ConfigError
+        If there is no such folder (a run started from another folder would otherwise run no scenario).
+    """
     folder = Path(folder) if folder is not None else Path.cwd() / "scenarios"
+    if not folder.is_dir():
+        raise ConfigError(
+            "no scenarios folder here, so no scenario would run",
+            path=folder,
+            hint="give the scenario files (geoplanner run A.toml B.toml), run from the project folder, or make an "
+            "empty scenarios/ folder to run without scenarios",
+        )
     return sorted(folder.glob("*.toml"))
 
 
@@ -57,6 +71,7 @@ def run_all(
     lang: str = "nl",
     self_contained: bool = False,
     cache: bool = True,
+    config_path: Path | None = None,
 ) -> MainRun:
     """Run the main job, one step after the other in the order of the data flow.
 
@@ -67,7 +82,9 @@ def run_all(
     are also reused across runs (:mod:`geoplanner.cache`). ``manifest_run.json`` in
     ``out_dir`` records the whole run: scenario files, every output, where each solution came
     from (``solution_cache``) and the seconds of each stage (``timings_s``). Each stage is
-    reported to a :mod:`geoplanner.core.progress` reporter when one is set.
+    reported to a :mod:`geoplanner.core.progress` reporter when one is set. Every option, scenario file,
+    bundle file and the network are checked first (:func:`geoplanner.pipeline.checks.check_run`), so a
+    mistake stops the run before its first step writes anything.
 
     Parameters
     ----------
@@ -87,6 +104,9 @@ def run_all(
         Write maps that work offline (needs ``geoplanner assets fetch`` once).
     cache
         Reuse scenario solutions stored under the cache folder (:mod:`geoplanner.cache`).
+    config_path
+        The file ``params`` were read from (``--config``): named in errors about a parameter, recorded in
+        ``manifest_rank.json``.
 
     Returns
     -------
@@ -94,14 +114,17 @@ def run_all(
     """
     out_dir = Path(out_dir or settings.output_dir())
     paths = scenario_files() if scenarios is None else [Path(p) for p in scenarios]
-    # every scenario file is validated before the slow part
-    ordered = with_baseline([load_scenario(p, data_dir=data_dir) for p in paths])
     timings: dict[str, Any] = {}
     started = time.perf_counter()
+    with stage("opties en invoer controleren", into=timings, key="checks"):
+        # every option, scenario file, bundle file and the network, before the first step writes anything
+        checked = check_run(out_dir, scenarios=paths, network=network, lang=lang, self_contained=self_contained,
+                            data_dir=data_dir)  # fmt: skip
+    ordered = with_baseline(checked.scenarios)
     with stage("behoefte en prioritaire wijken", into=timings, key="rank"):
-        ranked = run_rank(out_dir, params=params, data_dir=data_dir)
+        ranked = run_rank(out_dir, params=params, data_dir=data_dir, config_path=config_path)
     with stage("wandeltoegang tot de diensten", into=timings, key="coverage"):
-        net = load_network(network)  # loaded once, shared with the scenarios
+        net = checked.network  # loaded once by check_run, shared with the scenarios
         coverage = run_coverage(
             out_dir / "coverage", network_path=net, data_dir=data_dir, need=ranked.need, cache=cache
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -83,8 +84,10 @@ def evaluate(scenario: Scenario, context: SitingContext) -> ScenarioResult:
         key = solution_key(scenario, context)
         stored = cache.load(key)
         if stored is not None:
-            # the current Scenario object (its path may differ; its parameters are in the key)
-            return dataclasses.replace(stored, scenario=scenario, cache={"key": key, "hit": True})
+            # the current Scenario object and the files of this context (the path of either may differ: the
+            # key holds their content, never where they lie)
+            return dataclasses.replace(stored, scenario=scenario, inputs=_inputs(scenario, context),
+                                       cache={"key": key, "hit": True})  # fmt: skip
     try:
         result = _solve(scenario, context)
     except ModelError as exc:
@@ -95,6 +98,12 @@ def evaluate(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     result = dataclasses.replace(result, cache={"key": key, "hit": False})
     cache.save(key, result)
     return result
+
+
+def _inputs(s: Scenario, context: SitingContext) -> tuple[Path, ...]:
+    """Return the files a scenario's result rests on in ``context``: the context's, the open and candidate sets'."""
+    names = [*s.open_sets, *([s.candidate_set] if s.model != "none" else [])]
+    return tuple(dict.fromkeys([*context.inputs, *(p for n in names for p in context.services[n].sources)]))
 
 
 def select_candidates(s: Scenario, cand: pd.DataFrame) -> pd.DataFrame:
@@ -162,6 +171,8 @@ def _existing(s: Scenario, context: SitingContext) -> _Work:
         inputs += ss.sources
         if ss.incomplete:
             notes.append(ss.completeness_note)
+        if ss.points.empty:
+            notes.append(f"dienstenset '{name}' heeft geen enkele gelokaliseerde dienst, dus er is er geen open")
         frames.append(ss.points.assign(set_name=name))
     existing = pd.concat(frames, ignore_index=True).drop_duplicates("id") if frames else pd.DataFrame()
     if len(existing):
