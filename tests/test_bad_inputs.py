@@ -1043,8 +1043,7 @@ def test_user_figures_note_counts_what_they_replaced(
     """Issue 21: the note names the sectors and wijken the user's figures reached, and says so when none."""
     import dataclasses
 
-    from geoplanner.inputs.user_data import load_sector_figures
-
+    from geoplanner.inputs.sector_figures import load_sector_figures
     from geoplanner.need import NeedParams, build_need
 
     _case_dir, data, _out = sandbox
@@ -1094,11 +1093,6 @@ def test_an_excel_export_in_dutch_imports_as_written(sandbox: tuple[Path, Path, 
     assert stored.loc["B", "name"] == "Crèche Zuid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21 sweep: a thousands separator from a Dutch Excel is read as a "
-    "fraction ('1.234' -> 1.234 inhabitants); inputs/user_data.py belongs to the geocoder rewrite",
-)
 def test_a_count_with_a_thousands_separator_is_refused(
     sandbox: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1107,4 +1101,5 @@ def test_a_count_with_a_thousands_separator_is_refused(
     case_dir, _data, _out = sandbox
     (case_dir / "f.csv").write_text("code;pop_total\n21001A00-;1.234\n", encoding="utf-8")
     assert main(["indicators", "import", str(case_dir / "f.csv")]) == 1
-    assert "pop_total" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "row 1, column 'pop_total'" in err and "'1.234' is ambiguous" in err

@@ -7,6 +7,7 @@ instead of the estimates and marks them 'observed'.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,10 @@ __all__ = [
 
 #: Sector figures a user may give (any subset); counts, except the index in per cent.
 FIGURE_COLUMNS = ("births", "pop_0_2", "pop_total", "kansarmoede_index")
+#: The figures that count people.
+COUNT_COLUMNS = ("births", "pop_0_2", "pop_total")
+#: A count written with thousands separators ('1.234', '12,345,678'): a Dutch Excel's '.' reads as a decimal point.
+_THOUSANDS = re.compile(r"\d{1,3}([.,]\d{3})+")
 
 #: Relative gap between a commune's summed sector figures and the public commune figure
 #: (Statbel, 1 Jan 2020) above which a warning is given. Loose on purpose: the user's year
@@ -162,6 +167,9 @@ def _values(df: pd.DataFrame, codes: pd.Series, given: list[str], path: Path) ->
             if is_blank(raw):
                 parsed.append(np.nan)
                 continue
+            if col in COUNT_COLUMNS and _THOUSANDS.fullmatch(str(raw).strip()):
+                raise DataError(f"{raw!r} is ambiguous: a count with a thousands separator, or a decimal?", path=path,
+                                row=i + 1, column=col, hint="write counts without separators (1234)")  # fmt: skip
             v = parse_number(raw)
             if v is None:
                 raise DataError(f"not a number: {raw!r}", path=path, row=i + 1, column=col)

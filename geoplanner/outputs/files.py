@@ -58,6 +58,7 @@ class _Stage:
         self.out_dir = out_dir
         self.manifest = (out_dir / manifest).resolve()
         self.pending: dict[Path, Path] = {}  # final path (resolved) -> temporary file
+        self.created: list[Path] = []  # folders made for the step's files (removed again if it fails, when empty)
 
     def add(self, target: Path, tmp: Path) -> None:
         target = target.resolve()
@@ -188,14 +189,14 @@ def output_step(out_dir: str | Path, *, manifest: str = "manifest.json") -> Iter
         yield out
     except BaseException:
         stage.discard()
-        _remove_empty(created)
+        _remove_empty([*stage.created, *created])
         raise
     else:
         try:
             stage.commit()
         except BaseException:
             stage.discard()
-            _remove_empty(created)
+            _remove_empty([*stage.created, *created])
             raise
     finally:
         _STAGES.reset(token)
@@ -203,11 +204,11 @@ def output_step(out_dir: str | Path, *, manifest: str = "manifest.json") -> Iter
 
 def _remove_empty(folders: Sequence[Path]) -> None:
     """Remove the folders a failed step created, deepest first, as long as they are empty."""
-    for folder in folders:
+    for folder in sorted(set(folders), key=lambda p: len(p.absolute().parts), reverse=True):
         try:
             folder.rmdir()
         except OSError:  # not empty (another step's files), or already gone
-            return
+            continue
 
 
 def ensure_output_dir(path: str | Path, *, option: str = "--out") -> Path:
@@ -272,6 +273,8 @@ def atomic_path(target: str | Path, *, protect: tuple[Path, ...] = (), defer: bo
             raise ValueError(f"refusing to overwrite input file {target}")
     _refuse_folder(target)
     stages = _STAGES.get() if defer else ()
+    if stages:  # folders made for a staged file go again if its step fails
+        stages[-1].created.extend(d for d in (target.parent, *target.parent.absolute().parents) if not d.exists())
     target.parent.mkdir(parents=True, exist_ok=True)
     with _sigint_held():  # a unique name, reserved and released again: Ctrl-C must not leave it behind
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
