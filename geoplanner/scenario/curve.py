@@ -26,7 +26,7 @@ from geoplanner.core.errors import ModelError
 from geoplanner.core.progress import stage
 from geoplanner.scenario.capacity import CapacityInstance, served_figures, solve_capacitated
 from geoplanner.scenario.context import SitingContext
-from geoplanner.scenario.spec import Scenario
+from geoplanner.scenario.spec import SWEEP_FIELDS, Scenario
 from geoplanner.siting import CapacityResult
 
 __all__ = [
@@ -44,8 +44,8 @@ DUTCH_SHARES = (0.3, 0.5, 0.75, 1.0)
 
 
 def curve_key(s: Scenario) -> str:
-    """Return what a curve depends on: every parameter of the scenario but its name, description and teams."""
-    skip = {"name", "title", "description", "path", "teams"}
+    """Return what a curve depends on: every parameter of the scenario but its name, description, teams and sweep."""
+    skip = {"name", "title", "description", "path", "teams", *SWEEP_FIELDS}
     return repr(sorted((k, v) for k, v in s.parameters().items() if k not in skip))
 
 

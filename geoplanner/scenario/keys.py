@@ -3,7 +3,7 @@
 A solution is stored in :mod:`geoplanner.cache` (kind ``solutions``) under the sha256 of:
 
 - the scenario's parsed parameters (every key of the file, solver time limits and gaps included, but not
-  the file's path);
+  the file's path nor its ``[sweep]`` table, which only ``geoplanner sweep`` reads);
 - the demand the scenario sees: the context's demand points (weights, coordinates, wijk, priority,
   deprivation), the wijk ranking, the need model's sector figures and notes (so a changed indicator, an
   imported figure or a new weight changes the key);
@@ -25,7 +25,7 @@ import pandas as pd
 from geoplanner import cache
 from geoplanner.inputs.services import ServiceSet
 from geoplanner.scenario.context import SitingContext
-from geoplanner.scenario.spec import Scenario
+from geoplanner.scenario.spec import SWEEP_FIELDS, Scenario
 
 __all__ = ["services_digest", "solution_key"]
 
@@ -56,7 +56,8 @@ def solution_key(scenario: Scenario, context: SitingContext) -> str:
         64 hex digits.
     """
     params = scenario.parameters()
-    params.pop("path", None)
+    for name in ("path", *SWEEP_FIELDS):  # where the file lies and what a sweep draws shape no solution
+        params.pop(name, None)
     net, need = context.net, context.need
     sectors = None if need is None else pd.DataFrame(need.sectors).drop(columns="geometry", errors="ignore")
     parts: dict[str, Any] = {

@@ -25,6 +25,8 @@ __all__ = [
     "CAPACITY_PARAMETERS",
     "EXISTING_ASSUMPTION",
     "DEMAND_KINDS",
+    "SWEEP_KEYS",
+    "SWEEP_FIELDS",
     "REACH_SHARE",
     "Scenario",
     "parse_scenario",
@@ -90,6 +92,23 @@ CAPACITY_PARAMETERS: tuple[tuple[str, float, str], ...] = (
         "voor een bereikte prioritaire wijk; de vaste bureaus en andere diensten dragen de rest",
     ),
 )
+
+
+#: Assumptions a ``[sweep]`` table may draw, with the range their value may take (as in ``[demand]`` and
+#: ``[capacity]``): key -> (table of the assumption, lowest allowed, highest allowed, 0 allowed).
+SWEEP_KEYS: dict[str, tuple[str, float, float, bool]] = {
+    "uptake": ("demand", 0.0, 1.0, False),
+    "dutch_share": ("demand", 0.0, 1.0, False),
+    "consultations_age0": ("demand", 0.0, 52.0, True),
+    "consultations_age1": ("demand", 0.0, 52.0, True),
+    "consultations_age2": ("demand", 0.0, 52.0, True),
+    "children_per_session": ("capacity", 0.0, 100.0, False),
+    "weeks_per_year": ("capacity", 0.0, 53.0, False),
+    "planned_fill": ("capacity", 0.0, 1.0, False),
+}
+
+#: Fields of :class:`Scenario` that only the sweep reads (``[sweep]``): never part of a solution's or a curve's key.
+SWEEP_FIELDS = ("sweep_ranges", "sweep_draws", "sweep_seed", "sweep_counts")
 
 
 #: A note every scenario carries: how existing bureaus are counted.
@@ -160,6 +179,12 @@ _SCHEMA: dict[str, Any] = {
         "sessions_per_day": (float, None),
         "slots": (list, []),
     },
+    "sweep": {
+        **{key: (list, None) for key in SWEEP_KEYS},
+        "draws": (int, 200),
+        "seed": (int, 2026),
+        "counts": (bool, True),
+    },
 }
 
 
@@ -210,6 +235,10 @@ class Scenario:
     curve_max_teams: int = 10
     curve_target_share: float = 0.5
     curve_time_limit_s: float = 60.0
+    sweep_ranges: tuple[tuple[str, float, float], ...] = ()
+    sweep_draws: int = 200
+    sweep_seed: int = 2026
+    sweep_counts: bool = True
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -362,6 +391,7 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
     fields.update(_candidates(v))
     fields.update(_capacity(v))
     fields.update(_model_keys(v, fields["model"], fields["slots"]))
+    fields.update(_sweep(v))
     return Scenario(**fields, path=path)
 
 
@@ -496,6 +526,31 @@ def _model_keys(v: _Validator, model: str, slots: tuple) -> dict[str, Any]:
         raise v.error("working slots need model 'capacitated_rotation'", "rotation", "slots")
     return {"k": k, "target": target, "teams": teams, "sessions_per_team": sessions,
             "balance_lgn": v.get("rotation", "balance_lgn"), "every_lgn": v.get("rotation", "every_lgn")}  # fmt: skip
+
+
+def _sweep(v: _Validator) -> dict[str, Any]:
+    """Read the ``[sweep]`` table: the range of each assumption to draw (two numbers, low then high), draws, seed."""
+    ranges = []
+    for key, (_table, lower, upper, zero_ok) in SWEEP_KEYS.items():
+        pair = v.get("sweep", key)
+        if pair is None:
+            continue
+        if len(pair) != 2 or any(isinstance(x, bool) or not isinstance(x, int | float) for x in pair):
+            raise v.error(f"must be two numbers [low, high], got {pair!r}", "sweep", key)
+        low, high = float(pair[0]), float(pair[1])
+        if not all((lower <= x if zero_ok else lower < x) and x <= upper for x in (low, high)):
+            bound = ">= 0" if zero_ok else "> 0"
+            raise v.error(f"both ends must be {bound} and <= {upper:g}, got {pair!r}", "sweep", key)
+        if low > high:
+            raise v.error(f"the low end is above the high end: {pair!r}", "sweep", key)
+        ranges.append((key, low, high))
+    draws, seed = v.get("sweep", "draws"), v.get("sweep", "seed")
+    if not 1 <= draws <= 1_000_000:
+        raise v.error(f"must be 1-1000000, got {draws}", "sweep", "draws")
+    if seed < 0:
+        raise v.error(f"must be >= 0, got {seed}", "sweep", "seed")
+    return {"sweep_ranges": tuple(ranges), "sweep_draws": draws, "sweep_seed": seed,
+            "sweep_counts": v.get("sweep", "counts")}  # fmt: skip
 
 
 def _commune_code(item: int | str, v: _Validator) -> int:
