@@ -36,6 +36,8 @@ __all__ = [
     "teams_curve",
     "capacity_bound",
     "teams_needed",
+    "own_point",
+    "search_teams_needed",
     "teams_by_dutch_share",
 ]
 
@@ -84,6 +86,14 @@ def rotation_points(
     return {t: mine if t == own else memo[t] for t in range(1, top + 1)}
 
 
+def own_point(s: Scenario, inst: CapacityInstance) -> tuple[CapacityResult, bool]:
+    """Return the scenario's own solution (its per-wijk floor when it can be met) and whether the floor held.
+
+    The same solve as the point of the scenario's team count in :func:`rotation_points`, without its timetable.
+    """
+    return _point(s, int(s.teams or 1), inst, floors=True)
+
+
 def teams_curve(s: Scenario, inst: CapacityInstance, points: dict[int, tuple[CapacityResult, bool]]) -> pd.DataFrame:
     """Return the curve as a table: per number of teams, the sessions and what they serve.
 
@@ -125,6 +135,47 @@ def teams_needed(s: Scenario, curve: pd.DataFrame, inst: CapacityInstance) -> di
     }
 
 
+def _first_meeting(
+    s: Scenario, inst: CapacityInstance, teams: range, known: dict[int, CapacityResult] | None = None
+) -> tuple[int | None, float | None]:
+    """Return the first number of teams in ``teams`` that meets the target, and its share served (None: none does).
+
+    A number of teams in ``known`` takes that solution; the others are solved as the curve's points are.
+    """
+    for t in teams:
+        res = (known or {}).get(t) or _point(s, t, inst)[0]
+        share_prio = served_figures(inst, res)["share_priority_served"]
+        if share_prio >= s.curve_target_share - 1e-9:
+            return t, share_prio
+    return None, None
+
+
+def search_teams_needed(s: Scenario, inst: CapacityInstance, own: CapacityResult) -> dict[str, Any]:
+    """Return the teams needed as :func:`teams_needed` reads it off the curve, solving only from the capacity bound.
+
+    Fewer teams than :func:`capacity_bound` cannot serve the target (their places are too few), so the first point
+    of the curve that meets it is the first from the bound up: one or two solves instead of the whole curve. The
+    scenario's own team count takes ``own`` (its solution, floor included, as on the curve). Used by a sweep's
+    draws, where the whole curve of every draw would cost ten solves.
+
+    Returns
+    -------
+    dict
+        The keys of :func:`teams_needed`.
+    """
+    lower = capacity_bound(s, inst)
+    top = max(s.curve_max_teams, int(s.teams or 1))
+    found, served = _first_meeting(s, inst, range(max(1, lower), top + 1), {int(s.teams or 1): own})
+    return {
+        "target_share": s.curve_target_share,
+        "teams": found,
+        "served_share": served,
+        "lower_bound": lower,
+        "status": "existing" if lower == 0 else ("reached" if found is not None else "not_reached"),
+        "max_teams": top,
+    }
+
+
 def _scaled(inst: CapacityInstance, factor: float) -> CapacityInstance:
     return dataclasses.replace(inst, demand=inst.demand * factor)
 
@@ -149,12 +200,7 @@ def teams_by_dutch_share(
         scaled = _scaled(inst, share / s.dutch_share)
         found, served = (needed["teams"], needed["served_share"]) if share == s.dutch_share else (None, None)
         if share != s.dutch_share:
-            for t in range(max(1, capacity_bound(s, scaled)), s.curve_max_teams + 1):
-                res, _ = _point(s, t, scaled)
-                share_prio = served_figures(scaled, res)["share_priority_served"]
-                if share_prio >= s.curve_target_share - 1e-9:
-                    found, served = t, share_prio
-                    break
+            found, served = _first_meeting(s, scaled, range(max(1, capacity_bound(s, scaled)), s.curve_max_teams + 1))
         rows.append({"dutch_share": share, "consultations_demand": float(scaled.demand.sum()),
                      "teams_needed": np.nan if found is None else found, "share_priority_served": served,
                      "scenario_share": share == s.dutch_share})  # fmt: skip

@@ -33,7 +33,15 @@ from geoplanner.scenario.capacity import (
     solve_capacitated,
 )
 from geoplanner.scenario.context import SitingContext, demand_weights
-from geoplanner.scenario.curve import curve_key, rotation_points, teams_by_dutch_share, teams_curve, teams_needed
+from geoplanner.scenario.curve import (
+    curve_key,
+    own_point,
+    rotation_points,
+    search_teams_needed,
+    teams_by_dutch_share,
+    teams_curve,
+    teams_needed,
+)
 from geoplanner.scenario.keys import solution_key
 from geoplanner.scenario.measures import lgn_measures, reach_measures, service_columns, service_measures
 from geoplanner.scenario.result import ScenarioResult
@@ -53,7 +61,7 @@ __all__ = ["evaluate", "select_candidates"]
 _CHILDREN_NOTE = "kinderen 0-2 jaar per sector zijn geschat (geen publieke cijfers onder gemeenteniveau)"
 
 
-def evaluate(scenario: Scenario, context: SitingContext) -> ScenarioResult:
+def evaluate(scenario: Scenario, context: SitingContext, *, curve: bool = True) -> ScenarioResult:
     """Evaluate a scenario: build the time matrices, solve its model, measure coverage.
 
     Parameters
@@ -62,6 +70,12 @@ def evaluate(scenario: Scenario, context: SitingContext) -> ScenarioResult:
         A validated scenario.
     context
         The shared context (:func:`geoplanner.scenario.context.make_context`).
+    curve
+        For a capacitated rotation: draw its teams curve and the teams needed at 30-100 % Dutch-speaking (True),
+        or solve only its own team count, without the timetable, and find the teams needed from the capacity bound
+        up (:func:`geoplanner.scenario.curve.search_teams_needed`: the same number in one or two solves). False is
+        what a sweep's draws need; ``curve``, ``by_dutch_share`` and ``timetable`` are then empty, and the result
+        is neither read from nor stored in the solution cache. Other models are evaluated the same either way.
 
     Returns
     -------
@@ -80,7 +94,7 @@ def evaluate(scenario: Scenario, context: SitingContext) -> ScenarioResult:
     ``context.cache = False`` or ``$GEOPLANNER_NO_CACHE=1`` solves every time.
     """
     key = None
-    if cache.enabled(context.cache):
+    if curve and cache.enabled(context.cache):
         key = solution_key(scenario, context)
         stored = cache.load(key)
         if stored is not None:
@@ -89,7 +103,7 @@ def evaluate(scenario: Scenario, context: SitingContext) -> ScenarioResult:
             return dataclasses.replace(stored, scenario=scenario, inputs=_inputs(scenario, context),
                                        cache={"key": key, "hit": True})  # fmt: skip
     try:
-        result = _solve(scenario, context)
+        result = _solve(scenario, context, curve)
     except ModelError as exc:
         raise ModelError(f"scenario '{scenario.name}': {exc.message}", path=exc.path or scenario.path, row=exc.row,
                          column=exc.column, hint=exc.hint) from None  # fmt: skip
@@ -193,7 +207,7 @@ def _existing(s: Scenario, context: SitingContext) -> _Work:
                  inputs)  # fmt: skip
 
 
-def _solve(s: Scenario, context: SitingContext) -> ScenarioResult:
+def _solve(s: Scenario, context: SitingContext, curve: bool = True) -> ScenarioResult:
     """Solve the scenario's model (none: the existing services as they are) and measure the result."""
     work = _existing(s, context)
     if s.model == "none":
@@ -211,7 +225,7 @@ def _solve(s: Scenario, context: SitingContext) -> ScenarioResult:
                        limit_min=limit)  # fmt: skip
     dem = context.demand
     groups = np.where(dem["priority"].to_numpy(), dem["mdrc"].fillna(-1).to_numpy(), -1).astype(int)
-    placed = _capacitated(work, cand, cost, groups) if s.capacitated else _covering(work, cand, cost, groups)
+    placed = _capacitated(work, cand, cost, groups, curve) if s.capacitated else _covering(work, cand, cost, groups)
     return _measure(work, placed)
 
 
@@ -280,8 +294,30 @@ def _named_groups(res: CapacityResult, ranking: pd.DataFrame) -> CapacityResult:
     return dataclasses.replace(res, notes=tuple(re.sub(r"^groep (\d+):", name, n) for n in res.notes))
 
 
-def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.ndarray) -> _Placed:
-    """Solve a capacitated model; a rotation is the point of its team count on its teams curve."""
+def _rotation(s: Scenario, inst: CapacityInstance, context: SitingContext) -> tuple:
+    """Solve a capacitated rotation as the point of its team count on its curve.
+
+    Returns the result, whether its floor held, the curve, the teams needed and the teams needed by Dutch-speaking
+    share.
+    """
+    points = rotation_points(s, inst, context)
+    res, floors = points[int(s.teams)]
+    res = capacity_model(s, int(s.teams), inst, floors=floors).with_timetable(res, s.curve_time_limit_s)
+    curve = teams_curve(s, inst, points).assign(scenario=s.name)
+    needed = teams_needed(s, curve, inst)
+    key = curve_key(s) + "|dutch_share"
+    if key not in context.curves:
+        with stage(f"{s.name}: teams nodig bij 30-100 % Nederlandstalig"):
+            context.curves[key] = teams_by_dutch_share(s, inst, needed)
+    return res, floors, curve, needed, context.curves[key]
+
+
+def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.ndarray, full: bool = True) -> _Placed:
+    """Solve a capacitated model; a rotation is the point of its team count on its teams curve.
+
+    Not ``full``: a rotation's own solve only, its teams needed searched from the capacity bound (see
+    :func:`evaluate`).
+    """
     s, context = work.s, work.context
     sectors = None if context.need is None else context.need.sectors
     inst = CapacityInstance.build(s, context.demand, cand, cost, weights=work.weights, groups=groups,
@@ -292,16 +328,11 @@ def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.n
         for r in inst.regions_without_venue
     ]
     if s.model == "capacitated_rotation":
-        points = rotation_points(s, inst, context)
-        res, floors = points[int(s.teams)]
-        res = capacity_model(s, int(s.teams), inst, floors=floors).with_timetable(res, s.curve_time_limit_s)
-        curve = teams_curve(s, inst, points).assign(scenario=s.name)
-        needed = teams_needed(s, curve, inst)
-        key = curve_key(s) + "|dutch_share"
-        if key not in context.curves:
-            with stage(f"{s.name}: teams nodig bij 30-100 % Nederlandstalig"):
-                context.curves[key] = teams_by_dutch_share(s, inst, needed)
-        by_share = context.curves[key]
+        if full:
+            res, floors, curve, needed, by_share = _rotation(s, inst, context)
+        else:
+            res, floors = own_point(s, inst)
+            needed = search_teams_needed(s, inst, res)
         if not floors and s.priority_served_share > 0:
             notes.append("de ondergrens per prioritaire wijk kan met zoveel teams niet gehaald worden: zonder opgelost")
         if needed["teams"] is None:

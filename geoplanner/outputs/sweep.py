@@ -1,0 +1,324 @@
+"""A sweep's deliverables: its report page, its map by ``p_chosen``, its workbook sheets and its QGIS style.
+
+:mod:`geoplanner.scenario.sweep` makes the tables; :mod:`geoplanner.pipeline.sweep` writes them with what this
+module renders: ``sweep.html`` (a page of its own, not a section of the main report), the venues coloured by how
+sure their choice is (a PNG in the page, and the default QGIS style of ``sweep_sites.gpkg``) and the sheets of
+``sweep.xlsx``. Labels are Dutch (the CSV columns stay English).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from geoplanner.core import settings
+from geoplanner.core.i18n import label
+from geoplanner.outputs.files import write_layer_styles
+from geoplanner.outputs.maps.static import png_bytes
+from geoplanner.outputs.qgis_styles import LayerStyle, Rule, marker_symbol, rule_based_qml
+from geoplanner.outputs.report.charts import data_uri
+from geoplanner.outputs.report.tables import format_cell
+from geoplanner.outputs.workbook import Sheet
+from geoplanner.scenario.sweep import SweepResult
+
+__all__ = [
+    "SWEEP_CLASSES",
+    "SWEEP_HEADERS",
+    "sweep_site_style",
+    "style_sweep_gpkg",
+    "sweep_figure",
+    "sweep_sheets",
+    "sweep_page",
+    "moves_most",
+    "map_png",
+]
+
+#: Classes of ``p_chosen`` as the map and the QGIS style draw them: (code, lower bound, Dutch label, colour, size).
+SWEEP_CLASSES: tuple[tuple[str, float, str, str, float], ...] = (
+    ("robust", 0.9, "robuust (≥ 90 % van de trekkingen)", "#1a9850", 4.2),
+    ("likely", 0.5, "waarschijnlijk (50-90 %)", "#91cf60", 3.4),
+    ("borderline", 0.1, "twijfelgeval (10-50 %)", "#fc8d59", 2.6),
+    ("unlikely", 0.0, "onwaarschijnlijk (< 10 %)", "#bdbdbd", 1.8),
+)
+
+#: Dutch headers of the sweep's columns (the workbook and the page).
+SWEEP_HEADERS: dict[str, str] = {
+    "id": "Locatie (id)",
+    "name": "Locatie",
+    "type": "Type",
+    "lgn": "LGN",
+    "p_chosen": "Kans gekozen (p_chosen)",
+    "stability": "Zekerheid",
+    "n_chosen": "Trekkingen gekozen",
+    "base_chosen": "Gekozen in het scenario",
+    "sessions_when_chosen": "Sessies per week als gekozen",
+    "consultations_when_chosen": "Consultaties per jaar als gekozen (mediaan)",
+    "suitability": "Geschiktheid",
+    "dutch_speaking": "Nederlandstalig",
+    "measure": "Maat",
+    "base": "Scenario",
+    "p05": "5 %",
+    "p50": "mediaan",
+    "p95": "95 %",
+    "mean": "gemiddelde",
+    "min": "minimum",
+    "max": "maximum",
+    "draws": "trekkingen",
+    "share_beyond_curve": "aandeel voorbij de curve",
+    "base_sessions": "Sessies in het scenario",
+    "p_any": "Kans op een sessie",
+    "sessions_p05": "sessies 5 %",
+    "sessions_p50": "sessies mediaan",
+    "sessions_p95": "sessies 95 %",
+    "assumption": "Aanname",
+    "base_value": "waarde scenario",
+    "low_value": "laag",
+    "high_value": "hoog",
+    "consultations_served_low": "consultaties bediend (laag)",
+    "consultations_served_high": "consultaties bediend (hoog)",
+    "consultations_served_swing": "verschil consultaties",
+    "teams_needed_low": "teams nodig (laag)",
+    "teams_needed_high": "teams nodig (hoog)",
+    "teams_needed_swing": "verschil teams",
+    "venues_changed": "locaties anders dan in het scenario",
+}
+
+#: What each swept assumption is called in Dutch.
+ASSUMPTION_LABELS = {
+    "uptake": "gebruik van een consultatiebureau",
+    "dutch_share": "aandeel Nederlandstalig",
+    "children_per_session": "kinderen per sessie",
+    "planned_fill": "geplande bezetting",
+    "weeks_per_year": "werkweken per jaar",
+    "consultations_age0": "consultaties 0 jaar",
+    "consultations_age1": "consultaties 1 jaar",
+    "consultations_age2": "consultaties 2 jaar",
+    "counts": "afgeleide aantallen (geboorten, kinderen 0-2)",
+}
+
+_CLASS_TEXT = {
+    "robust": "robuust",
+    "likely": "waarschijnlijk",
+    "borderline": "twijfelgeval",
+    "unlikely": "onwaarschijnlijk",
+}
+
+
+def sweep_site_style(layer: str = "sweep_sites") -> LayerStyle:
+    """Return the QGIS style of the swept venues: a class of ``p_chosen`` per colour and size, the surest on top."""
+    rules = []
+    for i, (_, lower, text, colour, size) in enumerate(SWEEP_CLASSES):
+        upper = SWEEP_CLASSES[i - 1][1] if i else None
+        expr = f'"p_chosen" >= {lower:g}' + (f' AND "p_chosen" < {upper:g}' if upper is not None else "")
+        rules.append(Rule(text, expr, marker_symbol(colour, "circle", size)))
+    qml = rule_based_qml(rules, geometry="point", key=f"{layer}:p_chosen", order_by='"p_chosen"',
+                         label_expression='CASE WHEN "p_chosen" >= 0.5 THEN "name" END')  # fmt: skip
+    return LayerStyle(layer, "Kans gekozen", qml, "locaties naar het aandeel trekkingen waarin ze gekozen zijn", True)
+
+
+def style_sweep_gpkg(gpkg: str | Path) -> int:
+    """Add :func:`sweep_site_style` to ``sweep_sites.gpkg`` (its temporary file); return the rows written."""
+    return write_layer_styles(gpkg, [sweep_site_style()])
+
+
+def sweep_figure(outlines: Any, sites: pd.DataFrame, *, title: str) -> Figure:
+    """Draw the venues of a sweep coloured and sized by their class of ``p_chosen``, over the commune outlines.
+
+    Parameters
+    ----------
+    outlines
+        Commune polygons (GeoDataFrame, EPSG:31370).
+    sites
+        :attr:`geoplanner.scenario.sweep.SweepResult.sites` (x, y, p_chosen, stability, base_chosen).
+    title
+        The figure's title.
+    """
+    fig = Figure(figsize=(8.3, 7.0))
+    ax = fig.add_subplot(1, 1, 1)
+    outlines.boundary.plot(ax=ax, color="#969696", linewidth=0.6)
+    for code, _, text, colour, size in reversed(SWEEP_CLASSES):
+        part = sites[sites["stability"] == code]
+        if part.empty:
+            continue
+        ax.scatter(part["x"], part["y"], s=(3.0 * size) ** 2, c=colour, edgecolors="#252525", linewidths=0.5,
+                   label=f"{text}: {len(part)}", zorder=3)  # fmt: skip
+    base = sites[sites["base_chosen"].astype(bool)]
+    if len(base):
+        ax.scatter(base["x"], base["y"], s=14, marker="x", c="#252525", linewidths=0.9, zorder=4,
+                   label="gekozen in het scenario zelf")  # fmt: skip
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower left", fontsize=7, frameon=True, title="Kans gekozen (p_chosen)", title_fontsize=7)
+    fig.text(0.01, 0.01, " · ".join(settings.ATTRIBUTION), fontsize=5, color="#636363")
+    fig.tight_layout()
+    return fig
+
+
+def _frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    out = frame[[c for c in columns if c in frame.columns]].copy()
+    if "assumption" in out:
+        out["assumption"] = out["assumption"].map(lambda k: ASSUMPTION_LABELS.get(k, k))
+    if "stability" in out:
+        out["stability"] = out["stability"].map(lambda k: _CLASS_TEXT.get(k, k))
+    if "measure" in out:
+        out["measure"] = out["measure"].map(lambda m: label(m, "nl"))
+    return out
+
+
+_SITE_COLUMNS = ("name", "id", "type", "lgn", "p_chosen", "stability", "n_chosen", "base_chosen",
+                 "sessions_when_chosen", "consultations_when_chosen", "suitability", "dutch_speaking")  # fmt: skip
+_SUMMARY_COLUMNS = ("measure", "base", "p05", "p50", "p95", "mean", "min", "max", "share_beyond_curve")
+_LGN_COLUMNS = ("lgn", "base_sessions", "p_any", "sessions_p05", "sessions_p50", "sessions_p95")
+_SENS_COLUMNS = ("assumption", "base_value", "low_value", "high_value", "consultations_served_low",
+                 "consultations_served_high", "consultations_served_swing", "teams_needed_low", "teams_needed_high",
+                 "teams_needed_swing", "venues_changed")  # fmt: skip
+
+
+def sweep_sheets(result: SweepResult) -> list[Sheet]:
+    """Return the workbook sheets of a sweep: venues, range per measure, per LGN, sensitivity, every draw."""
+    return [
+        Sheet("Locaties", _frame(result.sites, _SITE_COLUMNS), SWEEP_HEADERS, {"p_chosen": "0%"},
+              "per locatie: het aandeel trekkingen waarin ze gekozen is (p_chosen) en haar zekerheid"),
+        Sheet("Bereik", _frame(result.summary, _SUMMARY_COLUMNS), SWEEP_HEADERS, {},
+              "per maat: de waarde in het scenario en 5-95 % over de trekkingen"),
+        Sheet("Per LGN", _frame(result.lgn, _LGN_COLUMNS), SWEEP_HEADERS, {"p_any": "0%"},
+              "per LGN: sessies per week over de trekkingen"),
+        Sheet("Gevoeligheid", _frame(result.sensitivity, _SENS_COLUMNS), SWEEP_HEADERS, {},
+              "één aanname tegelijk aan de uiteinden van haar bereik, de rest zoals in het scenario"),
+        Sheet("Trekkingen", result.draws_table, {}, {}, "elke trekking: de getrokken waarden, maten en locaties"),
+    ]  # fmt: skip
+
+
+def moves_most(sensitivity: pd.DataFrame, measure: str) -> str | None:
+    """Say in Dutch which assumption moves ``measure`` most in the sensitivity table, and from what to what."""
+    col = f"rank_{measure}"
+    if sensitivity.empty or col not in sensitivity:
+        return None
+    top = sensitivity.sort_values([col, "assumption"]).iloc[0]
+    low, high = top[f"{measure}_low"], top[f"{measure}_high"]
+    if top[f"{measure}_swing"] == 0 or (_missing(low) and _missing(high)):
+        return None
+    what = ASSUMPTION_LABELS.get(top["assumption"], top["assumption"])
+    return f"{what}: van {_value(low, measure)} tot {_value(high, measure)}"
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _value(v: Any, measure: str) -> str:
+    if _missing(v):
+        return "meer dan de curve toont" if measure == "teams_needed" else "–"
+    return format_cell(float(v), "count", "nl")
+
+
+_PAGE = jinja2.Template(
+    """<!DOCTYPE html>
+<html lang="nl"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>
+body { font-family: sans-serif; max-width: 60em; margin: 1.5em auto; color: #222; font-size: 14px; }
+table { border-collapse: collapse; margin: 0.8em 0; } th, td { border: 1px solid #ccc; padding: 3px 6px; }
+th { background: #f0f0f0; text-align: left; } td.n { text-align: right; }
+.robust { background: #d9f0d3; } .likely { background: #f0f9e8; } .borderline { background: #fee8c8; }
+.note { color: #555; font-size: 12px; } img { max-width: 100%; }
+</style></head><body>
+<h1>{{ title }}</h1>
+<p>{{ lead }}</p>
+<ul>{% for line in key_lines %}<li>{{ line }}</li>{% endfor %}</ul>
+{% if map_uri %}<img src="{{ map_uri }}" alt="locaties naar kans gekozen">{% endif %}
+{% for t in tables %}<h2>{{ t.title }}</h2>
+<table><tr>{% for h in t.header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in t.rows %}<tr{% if t.classes %} class="{{ t.classes[loop.index0] }}"{% endif %}>
+{% for cell in row %}<td{% if cell[1] %} class="n"{% endif %}>{{ cell[0] }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endfor %}
+<h2>Waarop dit berust</h2>
+<ul class="note">{% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>
+</body></html>
+""",
+    autoescape=True,
+)
+
+
+def _kind(col: str) -> str:
+    if col in ("p_chosen", "p_any", "share_beyond_curve") or col.startswith("share"):
+        return "share"
+    if col.startswith(("consultations", "children")) or col in ("lgn", "n_chosen", "draws", "venues_changed"):
+        return "count"
+    return "number"
+
+
+def _table(title: str, frame: pd.DataFrame, columns: Sequence[str], classes: Sequence[str] = ()) -> dict[str, Any]:
+    """Return a table for the page: Dutch headers, numbers formatted (a row per measure: as that measure)."""
+    cols = [c for c in columns if c in frame.columns]
+    shown = _frame(frame, cols)
+    rows = []
+    for i in range(len(frame)):
+        raw = frame.iloc[i]
+        measure = str(raw["measure"]) if "measure" in frame.columns else None
+        row = []
+        for c in cols:
+            v = raw[c]
+            if isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_):
+                kind = _kind(measure if measure and c != "share_beyond_curve" else c)
+                row.append((format_cell(v, kind, "nl"), True))
+            else:
+                row.append((format_cell(shown.iloc[i][c], "number", "nl"), False))
+        rows.append(row)
+    return {"title": title, "header": [SWEEP_HEADERS.get(c, c) for c in cols], "rows": rows, "classes": list(classes)}
+
+
+def _key_lines(result: SweepResult) -> list[str]:
+    """Return the sweep in a few sentences: venues by class, the range of consultations and teams, what moves most."""
+    counts = result.sites["stability"].value_counts()
+    lines = [", ".join(f"{int(counts.get(code, 0))} {_CLASS_TEXT[code]}" for code, *_ in SWEEP_CLASSES[:3])
+             + f" locaties van de {len(result.sites)} die in minstens één trekking gekozen zijn"]  # fmt: skip
+    summ = result.summary.set_index("measure")
+    if "consultations_served" in summ.index:
+        r = summ.loc["consultations_served"]
+        lines.append(f"consultaties per jaar bediend: {_value(r['base'], 'c')} in het scenario, "
+                     f"{_value(r['p05'], 'c')} tot {_value(r['p95'], 'c')} (5-95 %)")  # fmt: skip
+    if "teams_needed" in summ.index:
+        r = summ.loc["teams_needed"]
+        beyond = f"; in {100 * r['share_beyond_curve']:.0f} % van de trekkingen meer dan de curve toont" if r[
+            "share_beyond_curve"] else ""  # fmt: skip
+        lines.append(
+            f"teams nodig voor het doel: {_value(r['base'], 'teams_needed')} in het scenario, "
+            f"{_value(r['p05'], 'teams_needed')} tot {_value(r['p95'], 'teams_needed')} (5-95 %){beyond}"
+        )
+    for measure, what in (("consultations_served", "de bediende consultaties"), ("teams_needed", "de benodigde teams")):
+        most = moves_most(result.sensitivity, measure)
+        if most:
+            lines.append(f"wat {what} het meest verschuift: {most}")
+    return lines
+
+
+def sweep_page(result: SweepResult, map_png: bytes | None = None) -> str:
+    """Return ``sweep.html``: the key lines, the map, the venues, the ranges, the sensitivity and the notes."""
+    s = result.scenario
+    sites = result.sites
+    tables = [
+        _table("Locaties: hoe zeker is de keuze?", sites, _SITE_COLUMNS[:10], list(sites["stability"])),
+        _table("Bereik van de uitkomsten over de trekkingen", result.summary, _SUMMARY_COLUMNS),
+        _table("Welke aanname weegt het zwaarst? (één tegelijk)", result.sensitivity, _SENS_COLUMNS),
+        _table("Sessies per LGN", result.lgn, _LGN_COLUMNS),
+    ]
+    lead = (f"Het scenario '{s.label}' is {result.draws} keer opgelost, telkens met andere maar aannemelijke "
+            f"cijfers (seed {result.seed}). Een locatie die in bijna elke trekking gekozen wordt, is een veilige "
+            "keuze; een twijfelgeval hangt af van cijfers die niemand precies kent.")  # fmt: skip
+    return _PAGE.render(title=f"Hoe zeker is elke gekozen locatie? {s.label}", lead=lead,
+                        key_lines=_key_lines(result), map_uri=data_uri(map_png) if map_png else None, tables=tables,
+                        notes=[*result.notes, *settings.ATTRIBUTION])  # fmt: skip
+
+
+def map_png(outlines: Any, result: SweepResult) -> bytes:
+    """Return the sweep's map as PNG bytes (:func:`sweep_figure`)."""
+    title = f"{result.scenario.label}: kans dat een locatie gekozen wordt ({result.draws} trekkingen)"
+    return png_bytes(sweep_figure(outlines, result.sites, title=title), dpi=150)

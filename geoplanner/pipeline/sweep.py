@@ -1,0 +1,213 @@
+"""``geoplanner sweep``: a scenario solved under plausible variations on Dask, and the sweep's outputs.
+
+The draws (:mod:`geoplanner.scenario.sweep`) run as Dask futures (``dask.distributed``): on a local cluster of
+this machine's cores by default (one single-threaded worker process per core), or on an existing cluster
+(``scheduler``) when the sweep outgrows one machine. The shared :class:`~geoplanner.scenario.sweep.SweepBase`
+(network, demand points, sector figures, the scenario's service sets: about 8 MB pickled on the real data) is
+scattered to every worker once; each task then carries only its job (a few hundred bytes) and returns a small
+:class:`~geoplanner.scenario.sweep.Outcome`. Outcomes are put back in the jobs' order before they are tallied,
+so the result does not depend on how many workers ran them or in what order they finished.
+
+Dask is an optional dependency (the ``sweep`` extra): only this module imports it, inside the functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+
+from geoplanner.core import settings
+from geoplanner.core.errors import ConfigError, DataError
+from geoplanner.core.progress import stage
+from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_text
+from geoplanner.outputs.manifest import write_manifest
+from geoplanner.outputs.maps.data import commune_outlines
+from geoplanner.outputs.sweep import map_png, style_sweep_gpkg, sweep_page, sweep_sheets
+from geoplanner.pipeline.workbook import write_workbook
+from geoplanner.scenario import Scenario, SitingContext
+from geoplanner.scenario.sweep import (
+    Job,
+    Outcome,
+    SweepBase,
+    SweepResult,
+    check_sweep,
+    run_job,
+    sweep_base,
+    sweep_jobs,
+    tally,
+)
+
+__all__ = ["SWEEP_MANIFEST", "SWEEP_FILES", "run_sweep", "solve_on_dask", "write_sweep", "dask_client"]
+
+#: The sweep's manifest, beside the scenario's own ``manifest.json`` in ``outputs/<scenario>/``.
+SWEEP_MANIFEST = "manifest_sweep.json"
+
+#: Files a sweep writes into the scenario's folder (with :data:`SWEEP_MANIFEST` last).
+SWEEP_FILES = ("sweep_sites.csv", "sweep_summary.csv", "sweep_lgn.csv", "sweep_sensitivity.csv", "sweep_draws.csv",
+               "sweep_sites.gpkg", "sweep.html", "sweep.xlsx")  # fmt: skip
+
+#: Called as ``progress(done, total)`` each time a solve of the sweep ends.
+Progress = Callable[[int, int], None]
+
+
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> tuple[object, object | None]:
+    """Return a Dask client and the local cluster it runs on (None when ``scheduler`` names an existing one).
+
+    Parameters
+    ----------
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``); None: start a local cluster.
+    workers
+        Worker processes of the local cluster (default: this machine's cores), each single-threaded.
+
+    Raises
+    ------
+    ConfigError
+        When Dask is not installed (``pip install -e '.[sweep]'``).
+    DataError
+        When the scheduler cannot be reached.
+    """
+    try:
+        # Dask is an optional extra that only the sweep needs: imported when a sweep runs
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ConfigError("geoplanner sweep needs Dask, which is not installed", column="--scheduler",
+                          hint="pip install -e '.[sweep]'") from None  # fmt: skip
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise DataError(
+                f"cannot reach the Dask scheduler {scheduler}: {exc}",
+                column="--scheduler",
+                hint="start it with `dask scheduler`, or leave --scheduler out to run here",
+            ) from None
+    n = workers or os.cpu_count() or 1
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)  # fmt: skip
+    return Client(cluster), cluster
+
+
+def solve_on_dask(
+    base: SweepBase,
+    jobs: Sequence[Job],
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> list[Outcome]:
+    """Solve every job on Dask; return the outcomes in the jobs' order.
+
+    ``base`` is scattered to every worker once (broadcast); each task gets it by reference. On any error or
+    Ctrl-C the futures still running are cancelled and the local cluster is shut down before the error goes on.
+    """
+    # Dask is an optional extra that only the sweep needs: imported when a sweep runs
+    from distributed import as_completed
+
+    client, cluster = dask_client(scheduler, workers)
+    futures: list = []
+    try:
+        shared = client.scatter(base, broadcast=True, hash=False)
+        token = uuid.uuid4().hex[:12]
+        keys = [f"geoplanner-sweep-{token}-{i}" for i in range(len(jobs))]
+        futures = client.map(run_job, [shared] * len(jobs), list(jobs), key=keys, pure=False)
+        where = {f.key: i for i, f in enumerate(futures)}
+        out: list[Outcome | None] = [None] * len(jobs)
+        for done, fut in enumerate(as_completed(futures), start=1):
+            out[where[fut.key]] = fut.result()
+            if progress is not None:
+                progress(done, len(jobs))
+        return [o for o in out if o is not None]
+    except BaseException:
+        if futures:
+            client.cancel(futures, force=True)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(
+    scenario: Scenario,
+    context: SitingContext,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Sweep a scenario: solve it under ``draws`` plausible variations on Dask and tally the outcomes.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario with its ``[sweep]`` table (or its defaults: counts drawn, 200 draws).
+    context
+        The shared context (:func:`geoplanner.pipeline.siting.build_context`).
+    draws, seed
+        Default: the ``[sweep]`` table's.
+    scheduler, workers
+        Where the draws run (:func:`dask_client`).
+    progress
+        Told of every solve that ends.
+
+    Returns
+    -------
+    SweepResult
+    """
+    check_sweep(scenario)
+    draws = scenario.sweep_draws if draws is None else int(draws)
+    seed = scenario.sweep_seed if seed is None else int(seed)
+    base = sweep_base(scenario, context)
+    jobs = sweep_jobs(scenario, draws, seed)
+    with stage(f"{scenario.name}: {len(jobs)} oplossingen op Dask"):
+        outcomes = solve_on_dask(base, jobs, scheduler=scheduler, workers=workers, progress=progress)
+    return tally(base, outcomes, draws=draws, seed=seed)
+
+
+def write_sweep(result: SweepResult, context: SitingContext, out_dir: str | Path, *,
+                extra: dict | None = None) -> list[Path]:  # fmt: skip
+    """Write a sweep's outputs into ``out_dir`` (the scenario's folder) as one step, with ``manifest_sweep.json``.
+
+    Files: :data:`SWEEP_FILES` — per venue ``p_chosen`` and its class (CSV, and a GeoPackage styled by it for
+    QGIS), the range of each measure, sessions per LGN, the sensitivity table, every draw, the page ``sweep.html``
+    (with the map) and the workbook ``sweep.xlsx``. The scenario's own files (``geoplanner site``) are left alone.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, manifest last.
+    """
+    out = Path(out_dir)
+    s = result.scenario
+    sites = result.sites
+    outlines = commune_outlines(context.need.sectors) if context.need is not None else None
+    with output_step(out, manifest=SWEEP_MANIFEST):
+        written = [write_csv(out / "sweep_sites.csv", sites), write_csv(out / "sweep_summary.csv", result.summary),
+                   write_csv(out / "sweep_lgn.csv", result.lgn),
+                   write_csv(out / "sweep_sensitivity.csv", result.sensitivity),
+                   write_csv(out / "sweep_draws.csv", result.draws_table)]  # fmt: skip
+        gdf = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["x"], sites["y"]), crs=settings.CRS)
+        written.append(write_gpkg(out / "sweep_sites.gpkg", {"sweep_sites": gdf}, after=style_sweep_gpkg))
+        png = map_png(outlines, result) if outlines is not None and len(sites) else None
+        written.append(write_text(out / "sweep.html", sweep_page(result, png)))
+        written.append(write_workbook(out / "sweep.xlsx", sweep_sheets(result), result.notes,
+                                      title=f"Gevoeligheidsanalyse {s.label}"))  # fmt: skip
+        manifest = write_manifest(
+            out,
+            command=f"geoplanner sweep {s.path or s.name} --draws {result.draws} --seed {result.seed}",
+            inputs=[p for p in (s.path, *context.inputs) if p is not None],
+            parameters={"scenario": s.parameters(), "draws": result.draws, "seed": result.seed},
+            outputs=written,
+            notes=list(result.notes),
+            name=SWEEP_MANIFEST,
+            extra=extra,
+        )
+    return [*written, manifest]
