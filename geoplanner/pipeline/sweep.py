@@ -42,7 +42,7 @@ from geoplanner.scenario.sweep import (
     tally,
 )
 
-__all__ = ["SWEEP_MANIFEST", "SWEEP_FILES", "run_sweep", "solve_on_dask", "write_sweep", "dask_client"]
+__all__ = ["SWEEP_MANIFEST", "SWEEP_FILES", "check_dask", "dask_client", "run_sweep", "solve_on_dask", "write_sweep"]
 
 #: The sweep's manifest, beside the scenario's own ``manifest.json`` in ``outputs/<scenario>/``.
 SWEEP_MANIFEST = "manifest_sweep.json"
@@ -53,6 +53,22 @@ SWEEP_FILES = ("sweep_sites.csv", "sweep_summary.csv", "sweep_lgn.csv", "sweep_s
 
 #: Called as ``progress(done, total)`` each time a solve of the sweep ends.
 Progress = Callable[[int, int], None]
+
+
+def check_dask() -> None:
+    """Refuse, before any slow work, to sweep without Dask (``pip install -e '.[sweep]'``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the extra to install.
+    """
+    try:
+        # Dask is an optional extra that only the sweep needs: imported when a sweep runs
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ConfigError("geoplanner sweep needs Dask, which is not installed",
+                          hint="pip install -e '.[sweep]'") from None  # fmt: skip
 
 
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> tuple[object, object | None]:
@@ -72,12 +88,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> tup
     DataError
         When the scheduler cannot be reached.
     """
-    try:
-        # Dask is an optional extra that only the sweep needs: imported when a sweep runs
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError("geoplanner sweep needs Dask, which is not installed", column="--scheduler",
-                          hint="pip install -e '.[sweep]'") from None  # fmt: skip
+    check_dask()
+    # Dask is an optional extra that only the sweep needs: imported when a sweep runs
+    from distributed import Client, LocalCluster
+
     if scheduler:
         try:
             return Client(scheduler, timeout="10s"), None
