@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -102,9 +105,28 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> tup
                 hint="start it with `dask scheduler`, or leave --scheduler out to run here",
             ) from None
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)  # fmt: skip
+    with _sigint_blocked():  # the workers are born with Ctrl-C blocked: the driver alone stops them (see below)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)  # fmt: skip
     return Client(cluster), cluster
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while the block runs; a Ctrl-C pressed meanwhile is delivered right after.
+
+    Processes started inside inherit the blocked signal, so a Ctrl-C in the terminal (sent to every process of the
+    foreground group) reaches only the driver, which cancels the futures and shuts the workers down; the workers
+    print no traceback of their own.
+    """
+    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
+    if main:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if main:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def solve_on_dask(
