@@ -185,3 +185,216 @@ def test_the_base_is_the_scenario_as_site_solves_it(small, swept):
     assert base.measures["teams_needed"] == full.teams_needed["teams"]
     assert base.measures["consultations_served"] == pytest.approx(full.summary["consultations_served"])
     assert set(swept[2].sites.loc[swept[2].sites["base_chosen"], "id"]) == base.chosen
+
+
+# -- the tallies, on outcomes made by hand -----------------------------------------------------------------------
+
+
+def _outcome(i, venues, served=100.0, teams=2.0, kind="draw"):
+    from geoplanner.scenario.sweep import Job, Outcome
+
+    sites = tuple((v, lgn, 1, served) for v, lgn in venues)
+    return Outcome(Job(kind, i), {}, sites, {"consultations_served": served, "sessions_per_week": len(sites),
+                                             "teams_needed": teams}, "optimal")  # fmt: skip
+
+
+def test_tallies_by_hand():
+    """A venue in every draw gets 1.0 (robust), one in 1 of 4 gets 0.25 (borderline), one only in the base gets 0;
+    sessions per LGN and the 5-95 % ranges are those of the draws; teams beyond the curve are counted, not
+    averaged."""
+    from geoplanner.scenario.sweep import lgn_table, site_table, summary_table
+
+    s = parse_scenario(BASE)
+    base = _outcome(-1, [("A", 1), ("C", 2)], kind="base")
+    draws = [_outcome(0, [("A", 1), ("B", 2)], 90.0, 2.0), _outcome(1, [("A", 1)], 100.0, 3.0),
+             _outcome(2, [("A", 1)], 110.0, 3.0), _outcome(3, [("A", 1)], 120.0, float("inf"))]  # fmt: skip
+    venues = pd.DataFrame({"id": ["A", "B", "C"], "name": ["a", "b", "c"], "type": "t", "lgn": [1, 2, 2],
+                           "geometry": None})  # fmt: skip
+    import geopandas as gpd
+
+    venues = gpd.GeoDataFrame(venues, geometry=gpd.points_from_xy([1, 2, 3], [1, 2, 3]))
+    sites = site_table(draws, base, venues).set_index("id")
+    assert sites.loc["A", ["p_chosen", "stability", "n_chosen"]].tolist() == [1.0, "robust", 4]
+    assert sites.loc["B", ["p_chosen", "stability"]].tolist() == [0.25, "borderline"]
+    assert sites.loc["C", ["p_chosen", "stability", "base_chosen"]].tolist() == [0.0, "unlikely", True]
+    assert list(sites.index) == ["A", "B", "C"]  # most sure first
+    lgn = lgn_table(draws, base).set_index("lgn")
+    assert lgn.loc[2, ["base_sessions", "p_any", "sessions_p50"]].tolist() == [1, 0.25, 0.0]
+    summ = summary_table(draws, base, s).set_index("measure")
+    assert summ.loc["consultations_served", ["p05", "p95", "min", "max"]].tolist() == [90.0, 120.0, 90.0, 120.0]
+    teams = summ.loc["teams_needed"]
+    assert teams["share_beyond_curve"] == 0.25 and teams["p05"] == 2.0 and pd.isna(teams["p95"])
+    assert pd.isna(teams["mean"]) and teams["base"] == 2.0
+
+
+def test_sensitivity_names_what_moves_the_result_most():
+    from geoplanner.outputs.sweep import moves_most
+    from geoplanner.scenario.sweep import Job, sensitivity_table
+
+    s = parse_scenario(BASE + "[sweep]\nuptake = [0.7, 0.85]\nchildren_per_session = [8, 12]\n")
+    base = _outcome(-1, [("A", 1)], 100.0, 2.0, kind="base")
+
+    def end(kind, key, served, teams, venues=(("A", 1),)):
+        o = _outcome(-1, list(venues), served, teams, kind=kind)
+        return dataclasses.replace(o, job=Job(kind, key=key))
+
+    oat = [
+        end("low", "uptake", 95.0, 2.0),
+        end("high", "uptake", 104.0, float("inf")),
+        end("low", "children_per_session", 80.0, 3.0, [("B", 1)]),
+        end("high", "children_per_session", 120.0, 2.0),
+        _outcome(0, [("A", 1)], 99.0, 2.0, kind="counts"),
+        _outcome(1, [("A", 1)], 101.0, 2.0, kind="counts"),
+    ]
+    table = sensitivity_table(base, oat, s).set_index("assumption")
+    assert table.loc["children_per_session", "consultations_served_swing"] == 40.0
+    assert table.loc["children_per_session", ["rank_consultations_served", "moves_most", "venues_changed"]].tolist() \
+        == [1, True, 2]  # fmt: skip
+    assert table.loc["uptake", "rank_teams_needed"] == 1  # past the curve's end at one end: moves teams most
+    assert table.loc["counts", ["consultations_served_low", "consultations_served_high"]].tolist() == [99.0, 101.0]
+    assert moves_most(table.reset_index(), "consultations_served") == "kinderen per sessie: van 80 tot 120"
+
+
+# -- the draws -----------------------------------------------------------------------------------------------------
+
+
+def test_a_draw_is_a_pure_function_of_its_stream(small):
+    """Draw i is the same in a sweep of 5 or of 50 draws, and differs from draw j; its counts keep every commune's
+    total, leave observed figures alone and scale the demand points of each sector by its drawn children."""
+    import numpy as np
+
+    from geoplanner.scenario.sweep import sweep_base, sweep_jobs, varied
+
+    s, ctx = small
+    base = sweep_base(s, ctx)
+    short, long = sweep_jobs(s, 5, SEED), sweep_jobs(s, 50, SEED)
+    a, b = varied(base, short[3]), varied(base, long[3])
+    assert a[2] == b[2] and a[1].demand["weight"].equals(b[1].demand["weight"])
+    assert varied(base, long[4])[2] != a[2]
+    counts = [j for j in long if j.kind == "counts"]
+    assert len(counts) == 20 and varied(base, counts[2])[1].demand["weight"].equals(a[1].demand["weight"])
+    assert varied(base, counts[2])[2] == varied(base, long[0])[2]  # counts only: the assumptions as in the base
+    drawn, orig = a[1].need.sectors.set_index("cd_sector"), ctx.need.sectors.set_index("cd_sector")
+    for col in ("births", "pop_0_2"):
+        free = orig[f"{col}_status"] != "observed"
+        sums = drawn.loc[free, col].groupby(orig.loc[free, "commune_nis"]).sum()
+        assert np.allclose(sums, orig.loc[free, col].groupby(orig.loc[free, "commune_nis"]).sum())
+        assert not np.allclose(drawn[col], orig[col])
+    per_sector = a[1].demand.groupby("cd_sector")["weight"].sum() / ctx.demand.groupby("cd_sector")["weight"].sum()
+    factor = (drawn["pop_0_2"] / orig["pop_0_2"]).reindex(per_sector.index)
+    assert np.allclose(per_sector.dropna(), factor[per_sector.notna()].fillna(1.0))
+    assert a[1].cache is False and a[1].curves == {} and a[1].curves is not ctx.curves
+
+
+# -- outputs and the command line ------------------------------------------------------------------------------------
+
+
+def test_the_sweep_writes_its_files_beside_the_scenarios(small, swept, tmp_path):
+    """The sweep's files go into the scenario's folder with their own manifest; the scenario's files stay."""
+    import json
+    import zipfile
+    from xml.etree import ElementTree
+
+    from geoplanner.outputs.qgis_styles import read_layer_styles
+    from geoplanner.pipeline.sweep import SWEEP_FILES, SWEEP_MANIFEST, write_sweep
+
+    _, ctx = small
+    out = tmp_path / "klein"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"outputs": [{"path": "sites.csv"}]}\n', encoding="utf-8")
+    (out / "sites.csv").write_text("id\nCAND-0001\n", encoding="utf-8")
+    result = swept[2]
+    paths = write_sweep(result, ctx, out)
+    assert [p.name for p in paths] == [*SWEEP_FILES, SWEEP_MANIFEST]
+    assert (out / "sites.csv").read_text(encoding="utf-8") == "id\nCAND-0001\n"
+    written = json.loads((out / SWEEP_MANIFEST).read_text(encoding="utf-8"))
+    assert {o["path"] for o in written["outputs"]} == set(SWEEP_FILES)
+    assert written["parameters"]["draws"] == DRAWS and written["parameters"]["seed"] == SEED
+    sites = pd.read_csv(out / "sweep_sites.csv")
+    assert sites["p_chosen"].tolist() == pytest.approx(result.sites["p_chosen"].tolist())
+    styles = read_layer_styles(out / "sweep_sites.gpkg")
+    assert [r["f_table_name"] for r in styles] == ["sweep_sites"]
+    rules = ElementTree.fromstring(styles[0]["styleQML"]).iter("rule")
+    assert [r.get("filter") for r in rules][0] == '"p_chosen" >= 0.9'  # the surest class first
+    page = (out / "sweep.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page
+    for name in result.sites.loc[result.sites["p_chosen"] >= 0.5, "name"]:
+        assert name.replace("'", "&#39;") in page
+    with zipfile.ZipFile(out / "sweep.xlsx") as z:
+        assert any(n.startswith("xl/worksheets/sheet") for n in z.namelist())
+    again = write_sweep(result, ctx, out)
+    assert [p.read_bytes() for p in again[:-2]] == [p.read_bytes() for p in paths[:-2]]  # same bytes again
+
+
+@pytest.mark.parametrize(
+    ("args", "text", "needle"),
+    [
+        (["--draws", "0"], SMALL, "option --draws: must be 1-1000000"),
+        (["--workers", "0"], SMALL, "option --workers: must be at least 1"),
+        (["--seed", "-2"], SMALL, "option --seed: must be >= 0"),
+        ([], 'name = "x"\n', "model 'none' places no venue"),
+        ([], SMALL.replace("uptake = [0.6, 0.9]", "uptake = [0.9, 0.6]"), "sweep.uptake"),
+        ([], SMALL.split("[sweep]")[0] + "[sweep]\ncounts = false\n", "the [sweep] table draws nothing"),
+    ],
+)
+def test_a_bad_sweep_ends_in_one_line(tmp_path, capsys, args, text, needle):
+    from geoplanner.cli import main
+
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), *args]) == 1
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_an_unreachable_scheduler_ends_in_one_line(tmp_path, capsys):
+    from geoplanner.cli import main
+
+    path = tmp_path / "s.toml"
+    path.write_text(SMALL, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err
+    assert "option --scheduler: cannot reach the Dask scheduler" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_ctrl_c_cancels_the_draws_and_exits_130(tmp_path, data_dir):
+    """A real Ctrl-C to the whole process group (driver and Dask workers, as a terminal sends it) while the draws
+    run: exit 130, one line, the earlier sweep's files as they were, no temporary file, no worker left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "s.toml"
+    path.write_text(SMALL, encoding="utf-8")
+    out = tmp_path / "klein"
+    out.mkdir()
+    (out / "manifest_sweep.json").write_text('{"outputs": [{"path": "sweep_sites.csv"}]}\n', encoding="utf-8")
+    (out / "sweep_sites.csv").write_text("old\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    exe = os.path.join(os.path.dirname(sys.executable), "geoplanner")
+    env = {**os.environ, "GEOPLANNER_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen([exe, "sweep", str(path), "--draws", "400", "--workers", "2", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)  # fmt: skip
+    # wait until the draws are running (the first progress line), then press Ctrl-C
+    line = ""
+    deadline = time.monotonic() + 180
+    while "oplossingen klaar" not in line and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, "the sweep ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert [x for x in err.strip().splitlines() if "oplossingen klaar" not in x] == [
+        "interrupted (Ctrl-C): the step that was running left its earlier outputs as they were"
+    ]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    time.sleep(1)
+    ps = subprocess.run(["ps", "-o", "pid=", "-g", str(proc.pid)], capture_output=True, text=True)
+    assert ps.stdout.strip() == "", f"processes of the sweep left: {ps.stdout}"

@@ -47,6 +47,8 @@ from geoplanner.scenario.spec import SWEEP_KEYS, Scenario
 
 __all__ = [
     "COUNT_ONLY_DRAWS",
+    "SENSITIVITY_MEASURES",
+    "SITE_COLUMNS",
     "SWEEP_MEASURES",
     "Job",
     "Outcome",
@@ -54,9 +56,15 @@ __all__ = [
     "SweepResult",
     "assumption_values",
     "check_sweep",
+    "draws_table",
+    "lgn_table",
     "run_job",
+    "sensitivity_table",
+    "site_table",
+    "summary_table",
     "sweep_base",
     "sweep_jobs",
+    "sweep_notes",
     "tally",
     "varied",
     "with_assumptions",
@@ -461,10 +469,10 @@ def sensitivity_table(base: Outcome, oat: Sequence[Outcome], scenario: Scenario)
     (``low``/``high``: the lowest and highest result of the first :data:`COUNT_ONLY_DRAWS` draws' counts alone).
     Columns: ``assumption``, ``base_value``, ``low_value``, ``high_value``; per measure of
     :data:`SENSITIVITY_MEASURES` its value at the low and high end and ``<measure>_swing`` (high minus low; for
-    counts max minus min); ``venues_changed`` (venues chosen at either end but not in the base, or the reverse;
-    counts: the most in any draw); ``rank_<measure>`` (1 = moves it most; an end beyond the teams curve moves teams
-    needed most); ``moves_most`` (the assumption that moves consultations served most). Teams needed only for a
-    capacitated rotation.
+    counts max minus min); ``venues_changed`` (at the end that differs most from the base, the venues chosen there
+    but not in the base or the reverse; counts: the most in any draw); ``rank_<measure>`` (1 = moves it most; an
+    end beyond the teams curve moves teams needed most); ``moves_most`` (the assumption that moves consultations
+    served most). Teams needed only for a capacitated rotation.
     """
     values = assumption_values(scenario)
     measures = _measures(scenario, SENSITIVITY_MEASURES)
@@ -473,12 +481,10 @@ def sensitivity_table(base: Outcome, oat: Sequence[Outcome], scenario: Scenario)
         lo = next(o for o in oat if o.job.kind == "low" and o.job.key == key)
         hi = next(o for o in oat if o.job.kind == "high" and o.job.key == key)
         row: dict[str, Any] = {"assumption": key, "base_value": values[key], "low_value": low, "high_value": high}
-        for m in SENSITIVITY_MEASURES:
+        for m in measures:
             a, b = _measure(lo, m), _measure(hi, m)
-            row.update({f"{m}_low": a, f"{m}_high": b, f"{m}_swing": b - a})
-        row["venues_changed"] = (
-            len((lo.chosen | hi.chosen) ^ base.chosen) if lo.chosen != hi.chosen else len(lo.chosen ^ base.chosen)
-        )
+            row.update({f"{m}_low": a, f"{m}_high": b, f"{m}_swing": _swing(a, b)})
+        row["venues_changed"] = max(len(lo.chosen ^ base.chosen), len(hi.chosen ^ base.chosen))
         rows.append(row)
     counts = [o for o in oat if o.job.kind == "counts"]
     if counts:
