@@ -395,6 +395,10 @@ def test_ctrl_c_cancels_the_draws_and_exits_130(tmp_path, data_dir):
         "interrupted (Ctrl-C): the step that was running left its earlier outputs as they were"
     ]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    time.sleep(1)
-    ps = subprocess.run(["ps", "-o", "pid=", "-g", str(proc.pid)], capture_output=True, text=True)
-    assert ps.stdout.strip() == "", f"processes of the sweep left: {ps.stdout}"
+    left = "?"
+    deadline = time.monotonic() + 30
+    while left and time.monotonic() < deadline:  # a worker still running (a finished one may wait to be reaped)
+        ps = subprocess.run(["ps", "-o", "pid=,stat=", "-g", str(proc.pid)], capture_output=True, text=True)
+        left = [row for row in ps.stdout.splitlines() if "Z" not in row.split()[-1]]
+        time.sleep(0.2)
+    assert not left, f"processes of the sweep left running: {left}"

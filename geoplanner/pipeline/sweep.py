@@ -45,7 +45,16 @@ from geoplanner.scenario.sweep import (
     tally,
 )
 
-__all__ = ["SWEEP_MANIFEST", "SWEEP_FILES", "check_dask", "dask_client", "run_sweep", "solve_on_dask", "write_sweep"]
+__all__ = [
+    "SWEEP_MANIFEST",
+    "SWEEP_FILES",
+    "check_dask",
+    "dask_client",
+    "ignore_sigint",
+    "run_sweep",
+    "solve_on_dask",
+    "write_sweep",
+]
 
 #: The sweep's manifest, beside the scenario's own ``manifest.json`` in ``outputs/<scenario>/``.
 SWEEP_MANIFEST = "manifest_sweep.json"
@@ -105,19 +114,30 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> tup
                 hint="start it with `dask scheduler`, or leave --scheduler out to run here",
             ) from None
     n = workers or os.cpu_count() or 1
-    with _sigint_blocked():  # the workers are born with Ctrl-C blocked: the driver alone stops them (see below)
+    with _sigint_blocked():  # the cluster's threads and workers are born with Ctrl-C blocked (see below)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)  # fmt: skip
-    return Client(cluster), cluster
+                               silence_logs=logging.CRITICAL)  # fmt: skip
+        client = Client(cluster)
+    client.run(ignore_sigint)  # and ignore it from now on: the driver alone stops them
+    return client, cluster
+
+
+def ignore_sigint() -> None:
+    """Ignore Ctrl-C in a local worker process (run in its main thread by ``Client.run``).
+
+    A Ctrl-C in the terminal goes to every process of the foreground group; the driver cancels the futures and
+    shuts the workers down, so they must not stop (and print a traceback) on their own.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager
 def _sigint_blocked() -> Iterator[None]:
     """Block SIGINT in this thread while the block runs; a Ctrl-C pressed meanwhile is delivered right after.
 
-    Processes started inside inherit the blocked signal, so a Ctrl-C in the terminal (sent to every process of the
-    foreground group) reaches only the driver, which cancels the futures and shuts the workers down; the workers
-    print no traceback of their own.
+    Threads and processes started inside inherit the blocked signal, so a Ctrl-C in the terminal (sent to every
+    process of the foreground group) while the workers start reaches only the driver.
     """
     main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
     if main:
