@@ -402,3 +402,17 @@ def test_ctrl_c_cancels_the_draws_and_exits_130(tmp_path, data_dir):
         left = [row for row in ps.stdout.splitlines() if "Z" not in row.split()[-1]]
         time.sleep(0.2)
     assert not left, f"processes of the sweep left running: {left}"
+
+
+def test_an_existing_cluster_gives_the_same_draws(small, swept):
+    """--scheduler: the draws run on a cluster that was already there (here a local one started by the test) and
+    give the same tables; the cluster is left running for its owner."""
+    from distributed import LocalCluster
+
+    from geoplanner.pipeline.sweep import run_sweep
+
+    s, ctx = small
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        got = run_sweep(s, ctx, draws=3, seed=SEED, scheduler=cluster.scheduler_address)
+        assert cluster.scheduler.workers  # still up
+    pd.testing.assert_frame_equal(got.draws_table, swept[2].draws_table.iloc[:3], check_exact=True)
