@@ -433,3 +433,20 @@ def test_report_in_print_media_summary_fits_and_nothing_dark(main_run):
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_readme_figures_of_two_mobile_teams(main_run):
+    """README, "The shipped scenarios on the public data": the 2-team row (reproducible: node-limited solves)."""
+    out, _ = main_run
+    row = next(r for r in csv.DictReader(open(out / "compare" / "comparison.csv", encoding="utf-8"))
+               if r["scenario"] == SCENARIO)  # fmt: skip
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("| **2 mobile teams** |"))
+    cells = [c.strip() for c in line.strip("|").split("|")][1:]
+    assert cells == [
+        f"{int(row['sessions_per_week'])}",
+        f"{float(row['consultations_served']):,.0f} (+{float(row['consultations_served_new']):,.0f})",
+        f"{100 * float(row['share_priority_served']):.1f} %",
+        f"{row['priority_wijken_served']} of {row['priority_wijken']}",
+        f"{float(row['children_within_threshold']):,.0f}",
+    ]
