@@ -450,3 +450,36 @@ def test_readme_figures_of_two_mobile_teams(main_run):
         f"{row['priority_wijken_served']} of {row['priority_wijken']}",
         f"{float(row['children_within_threshold']):,.0f}",
     ]
+
+
+def test_page_one_of_every_shipped_scenario_fits_one_a4_page(tmp_path):
+    """The shipped scenarios' titles and descriptions, a thin baseline and every assumption: page 1 alone, one page."""
+    import pandas as pd
+
+    from geoplanner.outputs.report import ReportInputs, render_report
+    from geoplanner.scenario.capacity import assumptions
+    from geoplanner.scenario.compare import COMPARISON_COLUMNS
+    from geoplanner.scenario.spec import parse_scenario
+
+    specs = [parse_scenario((ROOT / "scenarios" / f"{n}.toml").read_text(encoding="utf-8"))
+             for n in ("current", "close_one", "deprivation_weighted", "mobile_2_teams", "mobile_4_teams",
+                       "priority_first")]  # fmt: skip
+    rows = []
+    for i, s in enumerate(specs):
+        row = dict.fromkeys(COMPARISON_COLUMNS, 1234.5 * i)
+        row.update(scenario=s.name, title=s.label, threshold_min=10.0, priority_wijken=21, teams=s.teams or 0,
+                   priority_wijken_served=i, share_priority_served=0.1 * i, teams_needed=3.0 if s.teams else None,
+                   teams_target_share=0.5 if s.teams else None, efficient=i % 2 == 0)  # fmt: skip
+        rows.append(row)
+    inputs = ReportInputs(
+        comparison=pd.DataFrame(rows),
+        descriptions={s.name: s.description for s in specs},
+        layers=[{"name": "Alle consultatiebureaus (K&G + ONE)", "located": 3, "expected": 98}],
+        assumptions=[a for s in specs for a in assumptions(s)],
+    )
+    html = render_report(inputs)
+    end = html.index("</section>") + len("</section>")
+    page = tmp_path / "summary.html"
+    page.write_text(html[:end] + "\n</body></html>\n", encoding="utf-8")
+    assert html.count("<tr data-scenario=") == 6
+    assert _page_count(_print_pdf(page, tmp_path / "summary.pdf")) == 1

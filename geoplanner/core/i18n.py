@@ -261,9 +261,9 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "Teams needed by the share of families choosing a Dutch-speaking bureau",
     ),
     "tradeoff_title": (
-        "Kost en opbrengst: sessies per week tegenover bediende consultaties en prioritaire wijken",
-        "Coût et résultat : séances par semaine face aux consultations et quartiers prioritaires servis",
-        "Cost and return: sessions a week against consultations and priority districts served",
+        "Kost en opbrengst: sessies per week tegenover wat ze bedienen",
+        "Coût et résultat : séances par semaine face à ce qu'elles servent",
+        "Cost and return: sessions a week against what they serve",
     ),
     "excluded_services": ("niet in het huidige aanbod", "hors de l'offre actuelle", "not current supply"),
     "service_status": ("Status", "Statut", "Status"),
