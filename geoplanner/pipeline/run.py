@@ -139,9 +139,9 @@ def run_all(
     for s in ordered:
         with stage(f"scenario {s.name}", into=timings["scenarios"], key=s.name):
             results.append(evaluate(s, context))
-            outputs += write_scenario_outputs(results[-1], out_dir / s.name)
+            outputs += write_scenario_outputs(results[-1], out_dir / s.name, wijken=context.ranking)
     with stage("scenario's vergelijken", into=timings, key="compare"):
-        table, per_lgn, written = write_comparison(results, out_dir / "compare")
+        table, per_lgn, written = write_comparison(results, out_dir / "compare", wijken=context.ranking)
     outputs += written
     with stage("kaarten en rapport", into=timings, key="report"):
         report = make_report(
