@@ -77,6 +77,9 @@ class MapsRun:
     notes: list[str]
     #: The :class:`geoplanner.scenario.SitingContext` the maps were drawn in (its ranking serves the report).
     context: Any = None
+    #: What each map drew (:class:`geoplanner.outputs.maps.MapData`, in the order of ``results``): the LGN pages
+    #: draw the same.
+    datas: tuple[Any, ...] = ()
 
 
 def check_assets(self_contained: bool, cache_dir: Path | None = None) -> Path:
@@ -332,7 +335,7 @@ def _maps_step(
         outputs.append(
             write_manifest(maps_dir, command=command, inputs=inputs, parameters=params, outputs=outputs, notes=notes)
         )
-    return MapsRun(outputs=outputs, results=results, notes=notes, context=context), pngs
+    return MapsRun(outputs=outputs, results=results, notes=notes, context=context, datas=tuple(datas)), pngs
 
 
 def make_maps(
@@ -499,4 +502,5 @@ def make_report(
             notes=run.notes,
             name="report_manifest.json",
         )
-    return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes, context=context)
+    return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes, context=context,
+                   datas=run.datas)  # fmt: skip

@@ -11,6 +11,7 @@ import pandas as pd
 from geoplanner.core import settings
 from geoplanner.core.errors import GeoplannerError
 from geoplanner.inputs.bundle import dataset_path
+from geoplanner.inputs.lgn import with_lgn_names
 from geoplanner.need import Need, NeedParams
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg
 from geoplanner.outputs.manifest import write_manifest
@@ -144,7 +145,7 @@ def run_rank(
     with output_step(out_dir, manifest="manifest_rank.json"):
         outputs = [
             write_csv(out_dir / "priority_wijken.csv", table),
-            write_csv(out_dir / "sector_need.csv", round_for_csv(sector_table)),
+            write_csv(out_dir / "sector_need.csv", round_for_csv(with_lgn_names(sector_table))),
             write_gpkg(
                 out_dir / "priority_wijken.gpkg",
                 {"wijken": wijk_layer, "sector_need": sectors},

@@ -20,7 +20,7 @@ from geoplanner.core import settings
 from geoplanner.inputs.areas import load_sectors
 from geoplanner.inputs.bundle import dataset_path
 from geoplanner.inputs.config import read_text_file
-from geoplanner.inputs.lgn import LGN
+from geoplanner.inputs.lgn import with_lgn_names
 from geoplanner.inputs.services import ServiceSet, load_services, service_set_names
 from geoplanner.need import Need
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_text
@@ -50,7 +50,6 @@ __all__ = [
     "build_context",
     "evaluate_files",
     "scenario_tables",
-    "with_lgn_names",
     "wijk_labels",
     "comparison_tables",
     "write_scenario_outputs",
@@ -200,16 +199,6 @@ def evaluate_files(
     ordered = with_baseline([load_scenario(p, data_dir=data_dir) for p in paths])
     context = context or build_context(data_dir, network=network, cache=cache)
     return context, [evaluate(s, context) for s in ordered]
-
-
-def with_lgn_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with ``lgn_name`` right after its ``lgn`` column (the name of each local network)."""
-    if "lgn" not in frame.columns:
-        return frame
-    names = frame["lgn"].map(lambda n: LGN[int(n)][0] if pd.notna(n) and int(n) in LGN else None)
-    out = frame.drop(columns=["lgn_name"], errors="ignore")
-    out.insert(list(out.columns).index("lgn") + 1, "lgn_name", names.to_numpy())
-    return out
 
 
 def wijk_labels(frame: pd.DataFrame, wijken: pd.DataFrame | None) -> pd.DataFrame:
