@@ -26,7 +26,6 @@ from geoplanner.outputs.files import output_step, write_text
 from geoplanner.outputs.manifest import write_manifest
 from geoplanner.outputs.maps import MapData, build_lgn_map, map_scales, render_parts
 from geoplanner.outputs.maps.data import lgn_areas, lgn_of_points
-from geoplanner.outputs.maps.pages import lgn_map_key
 from geoplanner.outputs.report.lgn import LgnPage, MissedTable, render_lgn_index, render_lgn_page
 from geoplanner.pipeline.maps import check_assets, scenario_map_data
 from geoplanner.pipeline.siting import comparison_tables
@@ -123,22 +122,32 @@ def _priority(n: int, points: pd.DataFrame, ranking: pd.DataFrame) -> pd.DataFra
     return p.assign(children_here=p["mdrc"].map(here).to_numpy(), children=p["mdrc"].map(whole).to_numpy())
 
 
-def _missed(n: int, results: Sequence[ScenarioResult], ranking: pd.DataFrame,
-            sector_names: pd.DataFrame) -> list[MissedTable]:  # fmt: skip
-    """Whom the current situation and each scenario with new sessions still miss in network ``n``."""
+def _missed(results: Sequence[ScenarioResult], ranking: pd.DataFrame,
+            sector_names: pd.DataFrame) -> dict[int, list[MissedTable]]:  # fmt: skip
+    """Return, per network, whom the current situation and each scenario with new sessions still miss there.
+
+    One pass per scenario: a wijk lying in two networks is split into its parts (grouped by wijk and network).
+    """
     names = ranking[["mdrc", "name_nl", "name_fr"]].drop_duplicates("mdrc")
     sector_cols = [c for c in ("cd_sector", "sector_name_nl", "sector_name_fr") if c in sector_names.columns]
-    out = []
+    out: dict[int, list[MissedTable]] = {n: [] for n in LGN}
     for r in results:
         if r.scenario.name != BASELINE_NAME and not r.summary.get("sessions_per_week"):
             continue
-        pts = r.points[r.points["lgn"].astype(int) == n]
-        wijken = missed_by(pts, "mdrc").merge(names, on="mdrc", how="left")
+        pts = r.points
+        lgn = pts["lgn"].astype(int).to_numpy()
+        parts = missed_by(pts.assign(mdrc=pts["mdrc"].astype(int).to_numpy() * 100 + lgn), "mdrc")  # wijk × network
+        parts.insert(1, "lgn", parts["mdrc"] % 100)
+        parts["mdrc"] //= 100
+        wijken = parts.merge(names, on="mdrc", how="left")
         sectors = missed_by(pts, "cd_sector")
+        sectors.insert(1, "lgn", sectors["cd_sector"].map(pts.groupby("cd_sector")["lgn"].first()).astype(int))
         if len(sector_cols) > 1:
             sectors = sectors.merge(pd.DataFrame(sector_names[sector_cols]).drop_duplicates("cd_sector"),
                                     on="cd_sector", how="left")  # fmt: skip
-        out.append(MissedTable(r.scenario.label, wijken, sectors))
+        for n, tables in out.items():
+            tables.append(MissedTable(r.scenario.label, wijken[wijken["lgn"] == n].reset_index(drop=True),
+                                      sectors[sectors["lgn"] == n].reset_index(drop=True)))  # fmt: skip
     return out
 
 
@@ -175,7 +184,7 @@ def _links(root: Path, n: int | None) -> dict[str, str | None]:
 
 
 def _page(n: int, results: Sequence[ScenarioResult], context: SitingContext, per_lgn: pd.DataFrame,
-          base: MapData, root: Path) -> LgnPage:  # fmt: skip
+          base: MapData, root: Path, missed: Sequence[MissedTable]) -> LgnPage:  # fmt: skip
     """Gather the inputs of network ``n``'s page (its map is drawn by the caller)."""
     sectors = context.need.sectors
     births = float(sectors.loc[sectors["lgn"].astype(int) == n, "births"].sum()) if "births" in sectors else None
@@ -191,7 +200,7 @@ def _page(n: int, results: Sequence[ScenarioResult], context: SitingContext, per
         births=None if births is None else round(births, 1),
         threshold_min=float(results[0].scenario.threshold_min),
         priority=_priority(n, results[0].points, context.ranking),
-        missed=_missed(n, results, context.ranking, base.sectors),
+        missed=missed,
         timetables=sessions,
         sites=sites,
         layers=_layers(n, results[0], context, areas),
@@ -259,14 +268,14 @@ def make_lgn_pages(
     with_sites = [(r.scenario.label, d) for r, d in zip(results[1:], datas[1:], strict=True) if d.sites is not None]
     out = root / LGN_FOLDER
     pages = []
+    missed = _missed(results, context.ranking, datas[0].sectors)
     with output_step(out):
         written = []
         for n in wanted:
             m = build_lgn_map(datas[0], with_sites, n, lang=lang, scales=scales)
-            page = _page(n, results, context, per_lgn, datas[0], root)
+            page = _page(n, results, context, per_lgn, datas[0], root, missed[n])
             parts = render_parts(m, self_contained=self_contained, assets_dir=folder)
-            page = LgnPage(**{**page.__dict__, "map_parts": parts,
-                              "map_key": lgn_map_key(datas[0], with_sites, n, lang=lang)})  # fmt: skip
+            page = LgnPage(**{**page.__dict__, "map_parts": parts, "map_key": m.gp_key})
             pages.append(page)
             written.append(write_text(out / lgn_file(n), render_lgn_page(page, lang=lang)))
         index = render_lgn_index(pages, {p.lgn: lgn_file(p.lgn) for p in pages}, lang=lang, links=_links(root, None))

@@ -23,7 +23,7 @@ from geoplanner.outputs.maps.geojson import MAP_TOLERANCE_M, geojson, to_wgs84
 from geoplanner.outputs.maps.layers import Canvas
 from geoplanner.outputs.maps.markup import esc, lgn_label, round_coord
 
-__all__ = ["LGN_COLOUR", "SERVICE_MARGIN_M", "lgn_of_sectors", "add_lgn", "lgn_map_data"]
+__all__ = ["LGN_COLOUR", "SERVICE_MARGIN_M", "lgn_of_sectors", "add_lgn", "lgn_sites", "lgn_map_data"]
 
 #: Colour of the network boundaries (dark blue: apart from the red of the gap and the purple of new sites).
 LGN_COLOUR = "#08306b"
@@ -83,15 +83,33 @@ def add_lgn(canvas: Canvas, *, selector: bool = True, only: int | None = None) -
                     _bounds(areas.union_all())).add_to(canvas.m)  # fmt: skip
 
 
-def lgn_map_data(data: MapData, lgn: int) -> MapData:
+def lgn_sites(
+    data: MapData, lgn: int, areas: gpd.GeoDataFrame | None = None
+) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """Return a map's new sites in network ``lgn`` and their sessions (by the sites' ``lgn``, else their place)."""
+    sites, timetable = data.sites, data.timetable
+    if sites is None or not len(sites):
+        return sites, timetable
+    if "lgn" in sites.columns and sites["lgn"].notna().all():
+        where = sites["lgn"]
+    else:
+        where = lgn_of_points(sites, lgn_areas(data.sectors) if areas is None else areas)
+    sites = sites[where.fillna(-1).astype(int).to_numpy() == int(lgn)]
+    if timetable is not None and "lgn" in timetable.columns:
+        timetable = timetable[timetable["lgn"].astype(int) == int(lgn)]
+    return sites, timetable
+
+
+def lgn_map_data(data: MapData, lgn: int, areas: gpd.GeoDataFrame | None = None) -> MapData:
     """Return the part of a map's data that an LGN's own map draws.
 
     Its sectors (and their coverage and gap), the wijken with a sector in it, the services within
     :data:`SERVICE_MARGIN_M` of it (a bureau just over the border serves it too), its new sites and their
-    timetable; the isochrones are cut to that neighbourhood.
+    timetable; the isochrones are cut to that neighbourhood. ``areas``: :func:`lgn_areas` of ``data.sectors``,
+    when the caller has them.
     """
     sectors = data.sectors[lgn_of_sectors(data.sectors).to_numpy() == int(lgn)]
-    area = lgn_areas(data.sectors)
+    area = lgn_areas(data.sectors) if areas is None else areas
     own = area.loc[area["lgn"].astype(int) == int(lgn), "geometry"].union_all()
     near = own.buffer(SERVICE_MARGIN_M)
 
@@ -108,11 +126,7 @@ def lgn_map_data(data: MapData, lgn: int) -> MapData:
     if iso is not None and len(iso):
         iso = iso.assign(geometry=iso.geometry.intersection(near.envelope))
         iso = iso[~iso.geometry.is_empty]
-    sites, timetable = data.sites, data.timetable
-    if sites is not None and len(sites):
-        sites = sites[lgn_of_points(sites, area).fillna(-1).astype(int).to_numpy() == int(lgn)]
-        if timetable is not None and "lgn" in timetable.columns:
-            timetable = timetable[timetable["lgn"].astype(int) == int(lgn)]
+    sites, timetable = lgn_sites(data, lgn, area)
     return replace(
         data,
         sectors=sectors,

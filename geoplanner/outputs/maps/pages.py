@@ -20,7 +20,7 @@ from folium.plugins import DualMap
 from geoplanner.core import settings
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
 from geoplanner.outputs.maps import assets
-from geoplanner.outputs.maps.data import MapData, MapScales, map_scales
+from geoplanner.outputs.maps.data import MapData, MapScales, lgn_areas, map_scales
 from geoplanner.outputs.maps.elements import Attribution, HtmlControl, LegendToggle
 from geoplanner.outputs.maps.layers import (
     Canvas,
@@ -30,7 +30,7 @@ from geoplanner.outputs.maps.layers import (
     add_priority,
     add_walking_time,
 )
-from geoplanner.outputs.maps.lgn import add_lgn, lgn_map_data
+from geoplanner.outputs.maps.lgn import add_lgn, lgn_map_data, lgn_sites
 from geoplanner.outputs.maps.markup import PAGE_CSS, circle_svg, esc, svg_marker
 from geoplanner.outputs.maps.points import (
     add_excluded_services,
@@ -49,7 +49,6 @@ __all__ = [
     "build_scenario_map",
     "build_dual_map",
     "build_lgn_map",
-    "lgn_map_key",
     "SCENARIO_MARKERS",
     "layer_names",
     "render_html",
@@ -232,55 +231,44 @@ def build_lgn_map(
     Returns
     -------
     folium.Map
-        The map; ``m.gp_layers`` lists the layer-control entries in order.
+        The map; ``m.gp_layers`` lists the layer-control entries in order, and ``m.gp_key`` the key printed under
+        it on paper: ``(symbol markup, words)`` for walking time, the gap and each scenario's markers (the map's own
+        legend stays folded).
     """
     check_lang(lang)
-    own = lgn_map_data(MapData(**{**base.__dict__, "sites": None, "timetable": None}), lgn)
+    areas = lgn_areas(base.sectors)
+    own = lgn_map_data(MapData(**{**base.__dict__, "sites": None, "timetable": None}), lgn, areas)
     m = _new_map(own, lang, zoom_snap=0.25)  # a network fills its box, not only the nearest whole zoom level
     canvas = _base_tiles(m, own, scales or map_scales(base), lang)
     for add in (add_outlines, lambda c: add_lgn(c, selector=False, only=lgn), add_need, add_priority,
                 add_walking_time, add_isochrones, add_gap, add_services, add_excluded_services):  # fmt: skip
         add(canvas)
     rows = []
+    key = _base_key(own, lang)
     for i, (title, data) in enumerate(scenarios):
-        part = lgn_map_data(data, lgn)
-        if part.sites is None or not len(part.sites):
+        sites, timetable = lgn_sites(data, lgn, areas)
+        if sites is None or not len(sites):
             continue
         colour, shape = SCENARIO_MARKERS[i % len(SCENARIO_MARKERS)]
         name = f"{label('new_sites', lang)} — {title}"
-        add_site_layer(canvas, part.sites, part.timetable, name, colour, shape)
-        rows.append(f'<div class="cls">{svg_marker(shape, colour, 14)} {esc(title)} ({len(part.sites)})</div>')
+        add_site_layer(canvas, sites, timetable, name, colour, shape)
+        rows.append(f'<div class="cls">{svg_marker(shape, colour, 14)} {esc(title)} ({len(sites)})</div>')
+        key.append((svg_marker(shape, colour, 14), f"{name} ({len(sites)})"))
     if rows:
         canvas.add_legend(f'<div class="sec" data-layer="sites"><h4>{esc(label("new_sites", lang))}</h4>'
-                             f"{''.join(rows)}</div>")  # fmt: skip
+                          f"{''.join(rows)}</div>")  # fmt: skip
     _legend_and_title(canvas, "", compact=True)
     m.gp_layers = canvas.names
+    m.gp_key = key
     return m
 
 
-def lgn_map_key(
-    base: MapData, scenarios: Sequence[tuple[str, MapData]], lgn: int, *, lang: str = DEFAULT_LANG
-) -> list[tuple[str, str]]:
-    """Return the key printed under an LGN's map: ``(symbol, words)`` for walking time, the gap and each scenario.
-
-    The symbols are trusted markup (SVG and swatches drawn here); the words are plain text, escaped by the page.
-    On paper the map's own legend stays folded, so this key says what the colours and markers are.
-    """
+def _base_key(data: MapData, lang: str) -> list[tuple[str, str]]:
+    """Return the printed key of an LGN map's walking time and gap (trusted symbols, plain words)."""
     swatches = "".join(f'<span class="sw" style="background:{c}"></span>' for c in MINUTE_COLOURS)
     bounds = f"{MINUTE_BREAKS[0]}–{MINUTE_BREAKS[-1]}+ {label('minutes', lang)}"
-    thr = base.threshold_min
-    key = [
-        (swatches, f"{label('walk_time', lang)} ({bounds})"),
-        (circle_svg(GAP_MAX_RADIUS / 3), f"{label('gap', lang)} (> {thr} {label('minutes', lang)}, "
-                                         f"{label('estimated', lang)})"),
-    ]  # fmt: skip
-    for i, (title, data) in enumerate(scenarios):
-        part = lgn_map_data(data, lgn)
-        if part.sites is None or not len(part.sites):
-            continue
-        colour, shape = SCENARIO_MARKERS[i % len(SCENARIO_MARKERS)]
-        key.append((svg_marker(shape, colour, 14), f"{label('new_sites', lang)} — {title} ({len(part.sites)})"))
-    return key
+    gap = f"{label('gap', lang)} (> {data.threshold_min} {label('minutes', lang)}, {label('estimated', lang)})"
+    return [(swatches, f"{label('walk_time', lang)} ({bounds})"), (circle_svg(GAP_MAX_RADIUS / 3), gap)]
 
 
 def layer_names(m: folium.Map | DualMap) -> list[str]:
