@@ -652,6 +652,9 @@ CASES: list[Case] = [
     ),
     Case("opt-config-bad-toml", ("rank", "--config", "{d}/c.toml"), r"c\.toml: invalid TOML", {"c.toml": "w = [\n"}),
     Case("opt-map-lang", ("map", "--lang", "de"), r"option --lang: unknown language 'de'"),
+    Case("opt-lgn-unknown-network", ("lgn", "3", "9", "--out", "{d}/o"), r"there is no LGN 9 \(the 8 networks"),
+    Case("opt-lgn-lang", ("lgn", "--lang", "de", "--out", "{d}/o"), r"option --lang: unknown language 'de'"),
+    Case("opt-lgn-not-a-number", ("lgn", "drie", "--out", "{d}/o"), r"there is no LGN drie"),
     Case("opt-speed-not-a-number", (*COV, "--speed", "snel"), r"--speed", code=2),
     Case("opt-unknown-command", ("rnak",), r"rnak", code=2),
     Case(

@@ -18,7 +18,7 @@ __all__ = ["register", "lgn_cmd"]
 
 
 def lgn_cmd(
-    numbers: Annotated[list[int] | None, typer.Argument(help="LGN numbers (1 to 8); none: all 8.")] = None,
+    numbers: Annotated[list[str] | None, typer.Argument(help="LGN numbers (1 to 8); none: all 8.")] = None,
     scenario: Annotated[
         list[Path] | None,
         typer.Option("--scenario", "-s", help="A scenario file (repeat it); default: every scenarios/*.toml."),

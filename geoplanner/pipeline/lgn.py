@@ -62,8 +62,8 @@ def check_lgn_numbers(numbers: Iterable[Any] | None) -> list[int]:
         except ValueError:
             n = -1
         if n not in LGN or str(raw).strip() != str(n):
-            raise ConfigError(f"{raw!r} is not an LGN number", column="LGN",
-                              hint=f"give the numbers of the networks, {min(LGN)} to {max(LGN)}")  # fmt: skip
+            raise ConfigError(f"there is no LGN {raw}", hint=f"the {len(LGN)} networks are numbered {min(LGN)} to "
+                                                             f"{max(LGN)}: `geoplanner lgn 3 5`")  # fmt: skip
         if n not in out:
             out.append(n)
     return sorted(out)
