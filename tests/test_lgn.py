@@ -284,3 +284,30 @@ def test_lgn_page_prints_to_a4_and_nothing_is_wider_than_the_page(browser, main_
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_an_lgn_map_from_the_render_cache_is_the_fresh_drawing(cache_on, need_sectors, ranking, monkeypatch):
+    """A warm run takes an LGN's map from the cache: the same text as drawing it anew; other data is a miss."""
+    from _mapdata import shared_map_data, shared_scenario  # tests/_mapdata.py
+
+    import geoplanner.pipeline.lgn as lgn_step
+    from geoplanner.outputs.maps import map_scales
+    from geoplanner.pipeline.assets import assets_dir
+
+    base = shared_map_data(need_sectors, ranking)
+    scenario = shared_scenario(base, "A", 4)
+    calls = []
+    real = lgn_step.build_lgn_map
+    monkeypatch.setattr(lgn_step, "build_lgn_map", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+
+    def maps(datas, use=True):
+        return lgn_step.LgnMaps(datas, [("A", datas[1])], map_scales(*datas), lang="nl", self_contained=False,
+                                assets=assets_dir(), use=use)  # fmt: skip
+
+    first = maps([base, scenario]).parts(1)
+    again = maps([base, scenario]).parts(1)
+    assert calls == [1] and again == first  # the second from the cache
+    assert maps([base, scenario], use=False).parts(1) == first and calls == [1, 1]
+    assert "gp-lgn-own" in first[0][2] and "— A (" in first[1][-1][1]  # the boundary; the key names A
+    other = shared_scenario(base, "B", 8)
+    assert maps([base, other]).parts(1) != first and calls == [1, 1, 1]

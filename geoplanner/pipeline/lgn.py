@@ -10,6 +10,7 @@ writes the pages and their index into ``<out>/lgn/`` as one step, with a manifes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,20 +19,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geoplanner import cache
 from geoplanner.core import settings
 from geoplanner.core.errors import ConfigError
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang
 from geoplanner.inputs.lgn import COMMUNES, LGN
 from geoplanner.outputs.files import output_step, write_text
 from geoplanner.outputs.manifest import write_manifest
-from geoplanner.outputs.maps import MapData, build_lgn_map, map_scales, render_parts
+from geoplanner.outputs.maps import MapData, MapScales, build_lgn_map, map_scales, page_cache, render_parts
 from geoplanner.outputs.maps.data import lgn_areas, lgn_of_points
 from geoplanner.outputs.report.lgn import LgnPage, MissedTable, render_lgn_index, render_lgn_page
 from geoplanner.pipeline.maps import check_assets, scenario_map_data
 from geoplanner.pipeline.siting import comparison_tables
 from geoplanner.scenario import BASELINE_NAME, ScenarioResult, SitingContext, sector_measures, wijk_measures
 
-__all__ = ["LGN_FOLDER", "LgnRun", "check_lgn_numbers", "lgn_file", "missed_by", "make_lgn_pages"]
+__all__ = ["LGN_FOLDER", "LgnRun", "LgnMaps", "check_lgn_numbers", "lgn_file", "missed_by", "make_lgn_pages"]
 
 #: Folder of the LGN pages under the output root.
 LGN_FOLDER = "lgn"
@@ -209,6 +211,33 @@ def _page(n: int, results: Sequence[ScenarioResult], context: SitingContext, per
     )
 
 
+class LgnMaps:
+    """Draws the networks' maps, or takes them from the render cache when exactly the same were drawn."""
+
+    def __init__(self, datas: Sequence[MapData], with_sites: list[tuple[str, MapData]], scales: MapScales, *,
+                 lang: str, self_contained: bool, assets: Path, use: bool) -> None:  # fmt: skip
+        self.datas, self.with_sites, self.scales, self.lang = datas, with_sites, scales, lang
+        self.self_contained, self.assets, self.use = self_contained, assets, use
+        memo: dict[int, str] = {}  # the maps share their sectors and wijken frames: hash them once
+        self.digests = [page_cache.data_digest(d, memo) for d in datas] if use else []
+
+    def parts(self, n: int) -> tuple[tuple[str, str, str], list[tuple[str, str]]]:
+        """Return network ``n``'s map as the page embeds it (head, body, script) and its printed key."""
+
+        def render() -> str:
+            m = build_lgn_map(self.datas[0], self.with_sites, n, lang=self.lang, scales=self.scales)
+            parts = render_parts(m, self_contained=self.self_contained, assets_dir=self.assets)
+            return json.dumps([list(parts), [list(k) for k in m.gp_key]])
+
+        key = ""
+        if self.use:
+            key = page_cache.page_key("lgn.html", self.digests, self.scales, lang=self.lang, lgn=n,
+                                      self_contained=self.self_contained,
+                                      titles=[t for t, _ in self.with_sites])  # fmt: skip
+        parts, legend = json.loads(page_cache.cached(key, render, use=self.use))
+        return (parts[0], parts[1], parts[2]), [(a, b) for a, b in legend]
+
+
 def make_lgn_pages(
     results: Sequence[ScenarioResult],
     context: SitingContext,
@@ -269,13 +298,14 @@ def make_lgn_pages(
     out = root / LGN_FOLDER
     pages = []
     missed = _missed(results, context.ranking, datas[0].sectors)
+    maps = LgnMaps(datas, with_sites, scales, lang=lang, self_contained=self_contained, assets=folder,
+                    use=cache.enabled(getattr(context, "cache", True)))  # fmt: skip
     with output_step(out):
         written = []
         for n in wanted:
-            m = build_lgn_map(datas[0], with_sites, n, lang=lang, scales=scales)
+            parts, key = maps.parts(n)
             page = _page(n, results, context, per_lgn, datas[0], root, missed[n])
-            parts = render_parts(m, self_contained=self_contained, assets_dir=folder)
-            page = LgnPage(**{**page.__dict__, "map_parts": parts, "map_key": m.gp_key})
+            page = LgnPage(**{**page.__dict__, "map_parts": parts, "map_key": key})
             pages.append(page)
             written.append(write_text(out / lgn_file(n), render_lgn_page(page, lang=lang)))
         index = render_lgn_index(pages, {p.lgn: lgn_file(p.lgn) for p in pages}, lang=lang, links=_links(root, None))

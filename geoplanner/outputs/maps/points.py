@@ -203,8 +203,9 @@ def add_unserved(canvas: Canvas) -> None:
         fg = folium.FeatureGroup(name=esc(name), show=col == full)
         items = []
         for _, r in part.iterrows():
+            where = f" ({esc(lgn_label(r['lgn']))})" if _lgn_of(r) is not None else ""
             tip = (
-                f"{esc(names[r['cd_sector']])}: ≈ {esc(fmt_num(r[col], canvas.lang, 0))} "
+                f"{esc(names[r['cd_sector']])}{where}: ≈ {esc(fmt_num(r[col], canvas.lang, 0))} "
                 f"{esc(canvas.t('consult_unit'))} ({esc(canvas.t('estimated'))})"
             )
             radius = round(max(2.0, GAP_MAX_RADIUS * math.sqrt(r[col] / vmax)), 2)
