@@ -81,6 +81,12 @@ def test_bad_commune_and_lgn():
     assert s.candidate_communes == (21001, 21012, 21004)
 
 
+def test_curve_max_teams_zero_is_the_quick_evaluation_and_below_zero_is_refused():
+    assert parse_scenario(GOOD + "[curve]\nmax_teams = 0\n").curve_max_teams == 0
+    e = _err(GOOD + "[curve]\nmax_teams = -1\n")
+    assert e.column == "curve.max_teams" and "0-40" in e.message
+
+
 def test_invalid_toml_has_line():
     e = _err("name = 'x'\n[walk\n")
     assert e.row == 2 and "not valid TOML" in e.message

@@ -33,7 +33,15 @@ from geoplanner.scenario.capacity import (
     solve_capacitated,
 )
 from geoplanner.scenario.context import SitingContext, demand_weights
-from geoplanner.scenario.curve import curve_key, rotation_points, teams_by_dutch_share, teams_curve, teams_needed
+from geoplanner.scenario.curve import (
+    QUICK_NOTE,
+    curve_key,
+    quick,
+    rotation_points,
+    teams_by_dutch_share,
+    teams_curve,
+    teams_needed,
+)
 from geoplanner.scenario.keys import solution_key
 from geoplanner.scenario.measures import lgn_measures, reach_measures, service_columns, service_measures
 from geoplanner.scenario.result import ScenarioResult
@@ -295,16 +303,13 @@ def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.n
         points = rotation_points(s, inst, context)
         res, floors = points[int(s.teams)]
         res = capacity_model(s, int(s.teams), inst, floors=floors).with_timetable(res, s.curve_time_limit_s)
-        curve = teams_curve(s, inst, points).assign(scenario=s.name)
-        needed = teams_needed(s, curve, inst)
-        key = curve_key(s) + "|dutch_share"
-        if key not in context.curves:
-            with stage(f"{s.name}: teams nodig bij 30-100 % Nederlandstalig"):
-                context.curves[key] = teams_by_dutch_share(s, inst, needed)
-        by_share = context.curves[key]
         if not floors and s.priority_served_share > 0:
             notes.append("de ondergrens per prioritaire wijk kan met zoveel teams niet gehaald worden: zonder opgelost")
-        if needed["teams"] is None:
+        if quick(s):
+            notes.append(QUICK_NOTE)
+        else:
+            curve, needed, by_share = _curve(s, inst, points, context)
+        if needed is not None and needed["teams"] is None:
             notes.append(f"meer dan {needed['max_teams']} teams nodig voor {needed['target_share']:.0%} van de "
                          f"verwachte consultaties in de prioritaire wijken")  # fmt: skip
     else:
@@ -319,6 +324,19 @@ def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.n
     teams = int(s.teams) if s.model == "capacitated_rotation" else 0
     return _Placed(nearest, res, sites, capacitated_timetable(s, cand, res), res, teams, curve, needed, by_share,
                    list(res.notes) + notes)  # fmt: skip
+
+
+def _curve(
+    s: Scenario, inst: CapacityInstance, points: dict, context: SitingContext
+) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """Return a rotation's teams curve, its teams needed and the teams needed per Dutch-speaking share."""
+    curve = teams_curve(s, inst, points).assign(scenario=s.name)
+    needed = teams_needed(s, curve, inst)
+    key = curve_key(s) + "|dutch_share"
+    if key not in context.curves:
+        with stage(f"{s.name}: teams nodig bij 30-100 % Nederlandstalig"):
+            context.curves[key] = teams_by_dutch_share(s, inst, needed)
+    return curve, needed, context.curves[key]
 
 
 def _cost_measures(placed: _Placed, served_new: float) -> dict[str, Any]:
