@@ -69,7 +69,9 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(GeoplannerError)
     async def user_error(request: Request, exc: GeoplannerError) -> JSONResponse:
         status = 503 if isinstance(exc, Busy) else (403 if exc.column == "token" else 400)
-        return _error(status, exc.message + (f" ({exc.hint})" if exc.hint else ""), exc.column)
+        # a file's error names the file, row and column; an option's is shown next to its field
+        text = exc.one_line() if exc.path is not None else exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return _error(status, text, exc.column)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
