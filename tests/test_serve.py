@@ -195,6 +195,8 @@ def test_uploads_are_capped_type_checked_and_named_only_as_text(client, monkeypa
         .json()["error"]
         .startswith("x.csv")
     )  # the client's name is text in a message, never a path
+    chunked = client.post("/api/upload?filename=big.csv", content=iter([b"x" * 1_000_000] * 3), headers=h)
+    assert chunked.status_code == 400 and "larger than 2 MB" in chunked.json()["error"]  # no length given: counted
     monkeypatch.setattr(state_module, "MAX_UPLOAD_ROWS", 2)
     rows = b"id,name,type,lat,lon\n" + b"".join(b"R%d,n,cb,50.85,4.35\n" % i for i in range(3))
     r = client.post("/api/upload?filename=lang.csv", content=rows, headers=h)
@@ -267,3 +269,23 @@ def test_a_venue_added_in_the_session_can_be_chosen(client, state):
     run = state._with_added(sess, s, sess.context(state.context), sess.added)
     pool = sess.context(state.context).services[run.candidate_set].points
     assert "eigen-1" in set(pool["id"]) and run.candidate_suitability == ()
+
+
+def test_a_solve_that_ends_after_its_cancel_keeps_no_result(client, state, monkeypatch):
+    """A cancel that arrives while the last solve runs (no later step to stop at): its result is dropped."""
+    import threading
+
+    release = threading.Event()
+
+    def last_solve(scenario, context):  # stands for a solve already past its last step when the cancel comes
+        release.wait(60)
+        return state.baseline
+
+    monkeypatch.setattr(state_module, "evaluate", last_solve)
+    h = _session(client)
+    job = client.post("/api/evaluate", json={"base": "huidig", "name": "laat"}, headers=h).json()
+    assert client.post(f"/api/jobs/{job['id']}/cancel", headers=h).json()["state"] == "cancelled"
+    release.set()
+    state.pool.jobs[job["id"]].future.result(timeout=60)
+    assert "laat" not in state.session(h["X-Session"]).results
+    assert client.get(f"/api/jobs/{job['id']}", headers=h).json()["state"] == "cancelled"
