@@ -135,6 +135,10 @@ class ServerState:
         base = self.scenario(session, str(request.get("base") or ""))
         edits = dict(request.get("edits") or {})
         name = request.get("name") or None
+        if name is None and edits and base.name in self.shipped:
+            name = f"{base.name}_bewerkt"  # a shipped scenario is never shadowed by its edit
+        if name in self.shipped and (edits or self.shipped[name] is not base):
+            raise ConfigError(f"'{name}' is a shipped scenario: choose another name", column="name")
         for set_key in ("services.open", "candidates.set"):
             names = edits.get(set_key)
             for n in [names] if isinstance(names, str) else names or []:
