@@ -143,7 +143,10 @@ def test_cancel_answers_at_once_and_a_cancelled_job_keeps_no_result(client, stat
     assert "weg" not in state.session(h["X-Session"]).results
 
 
-def test_the_downloaded_scenario_gives_the_same_result_with_geoplanner_site(client, tmp_path, monkeypatch):
+def test_the_downloaded_scenario_gives_the_same_result_with_geoplanner_site(cache_on, client, tmp_path, monkeypatch):
+    """The TOML the app hands out runs with ``geoplanner site`` to the same figures, from the one solution cache."""
+    import json
+
     from geoplanner.cli import main
 
     h = _session(client)
@@ -161,6 +164,9 @@ def test_the_downloaded_scenario_gives_the_same_result_with_geoplanner_site(clie
             assert summary[m["column"]] == pytest.approx(m["value"], rel=1e-9), m["column"]
     timetable = pd.read_csv(tmp_path / "out" / "timetable.csv")
     assert timetable["venue_id"].tolist() == [t["venue_id"] for t in done["result"]["timetable"]]
+    # the app stored the solution; the command line found it there (the cache the two share)
+    record = json.loads((tmp_path / "out" / "manifest.json").read_text())["solution_cache"]
+    assert record["used"] and record["hit"]
 
 
 def test_compare_workbook_and_printable_page(client):
@@ -289,3 +295,20 @@ def test_a_solve_that_ends_after_its_cancel_keeps_no_result(client, state, monke
     state.pool.jobs[job["id"]].future.result(timeout=60)
     assert "laat" not in state.session(h["X-Session"]).results
     assert client.get(f"/api/jobs/{job['id']}", headers=h).json()["state"] == "cancelled"
+
+
+def test_how_many_teams_draws_the_curve_one_point_a_step_and_stops_when_cancelled(client, state):
+    h = _session(client)
+    r = client.post("/api/curve", json={"base": "huidig"}, headers=h)
+    assert r.status_code == 400 and r.json()["field"] == "model"
+    job = client.post("/api/curve", json={"base": "mobiel_2_teams", "max_teams": 6}, headers=h).json()
+    found = state.pool.jobs[job["id"]]
+    end = time.monotonic() + 120
+    while "1 team" not in found.step and found.state in ("queued", "running") and time.monotonic() < end:
+        time.sleep(0.02)
+    assert found.step.endswith(": 1 team")  # progress: the point being solved
+    client.post(f"/api/jobs/{job['id']}/cancel", headers=h)
+    found.future.result(timeout=120)
+    memo = [v for k, v in state.context.curves.items() if "max_teams', 6" in k]
+    assert memo and len(memo[0]) < 5  # stopped at the next point, not after all five others
+    assert "mobiel_2_teams_bewerkt" not in state.session(h["X-Session"]).results

@@ -181,7 +181,8 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
     @app.post("/api/curve", status_code=202)
     def curve(request: dict[str, Any] = Body(...), x_session: str = Header("")) -> dict[str, Any]:
         session = state.session(x_session)
-        s = state.edited(session, {**request, "edits": {**(request.get("edits") or {}), "curve.max_teams": 10}})
+        top = request.get("max_teams", 10)  # the scenario files' default: 1..10 teams
+        s = state.edited(session, {**request, "edits": {**(request.get("edits") or {}), "curve.max_teams": top}})
         if s.model != "capacitated_rotation":
             raise ConfigError("a teams curve is drawn for a capacitated rotation only", column="model")
         return state.submit(session, s, quick=False).public()
