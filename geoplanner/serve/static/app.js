@@ -168,9 +168,10 @@ async function loadBase() {
   $("#base-description").textContent = s.description;
   const form = clear($("#fields"));
   s.fields.forEach((f) => {
-    if (f.value === null || f.value === undefined) { if (!["siting.k"].includes(f.key)) return; }
+    if (f.value === null || f.value === undefined) return;  // a key this model has no use for
     if (f.key === "candidates.exclude") {
-      state.excluded = new Set(f.value || []); drawExcluded(); if (state.venues) drawVenues(); return;
+      state.excluded = new Set(f.value || []); state.initialExcluded = [...state.excluded].sort().join("\n");
+      drawExcluded(); if (state.venues) drawVenues(); return;
     }
     const row = el("div", null, { class: "field" });
     const lab = el("label", f.label, { for: `f-${f.key}` });
@@ -188,7 +189,8 @@ async function loadBase() {
       input.value = Array.isArray(f.value) ? f.value.join(", ") : (f.value ?? "");
     }
     input.id = `f-${f.key}`; input.dataset.key = f.key; input.dataset.kind = f.kind;
-    input.dataset.initial = input.value;
+    input.dataset.initial = input.tagName === "SELECT" ? [...input.selectedOptions].map((o) => o.value).join(",")
+      : input.value;
     row.appendChild(lab); row.appendChild(input);
     if (f.source) row.appendChild(el("span", f.source, { class: "source", title: f.basis || "" }));
     row.appendChild(el("span", "", { class: "field-error", "data-key": f.key }));
@@ -199,13 +201,18 @@ function edits() {
   const out = {};
   document.querySelectorAll("#fields [data-key]").forEach((input) => {
     const key = input.dataset.key;
-    if (input.tagName === "SELECT") { out[key] = [...input.selectedOptions].map((o) => o.value); return; }
+    if (input.tagName === "SELECT") {
+      const chosen = [...input.selectedOptions].map((o) => o.value);
+      if (chosen.join(",") !== input.dataset.initial) out[key] = chosen;
+      return;
+    }
     if (input.value === input.dataset.initial) return;
     if (input.dataset.kind === "list" || input.dataset.kind === "slots") {
       out[key] = input.value.split(",").map((x) => x.trim()).filter(Boolean);
     } else out[key] = input.value;
   });
-  out["candidates.exclude"] = [...state.excluded].sort();
+  const excluded = [...state.excluded].sort();
+  if (excluded.join("\n") !== (state.initialExcluded || "")) out["candidates.exclude"] = excluded;
   return out;
 }
 async function run(path) {
