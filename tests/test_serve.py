@@ -64,6 +64,18 @@ def _measure(result: dict, column: str) -> float:
 def test_a_scenario_written_back_parses_to_the_same_scenario(path):
     s = parse_scenario(path.read_text(encoding="utf-8"), path)
     assert parse_scenario(scenario_toml(s, "comment")) == s
+    edited = apply_edits(
+        s,
+        {
+            "walk.threshold_min": 12.5,
+            "demand.consultations_age0": 6,
+            "demand.uptake": 0.7,
+            "demand.dutch_share": 0.45,
+            "capacity.children_per_session": 9,
+            "capacity.planned_fill": 0.8,
+        },
+    )  # every value away from its default
+    assert parse_scenario(scenario_toml(edited)) == edited and edited.threshold_min == 12.5
     hostile = apply_edits(s, {"candidates.exclude": [XSS_NAME, 'a"b\\c\nd']})
     assert parse_scenario(scenario_toml(hostile)).candidate_exclude == (XSS_NAME, 'a"b\\c\nd')
 
