@@ -138,6 +138,7 @@ def test_a_newer_request_of_a_session_cancels_the_older(client, state):
     second = client.post("/api/evaluate", json={"base": "mobiel_2_teams", "name": "tweede",
                                                 "edits": {"rotation.teams": 1}}, headers=h).json()  # fmt: skip
     assert state.pool.jobs[first["id"]].state == "cancelled"  # at once, for the client
+    assert client.get(f"/api/jobs/{first['id']}", headers=h).json()["state"] == "cancelled"  # and it can see so
     assert _done(client, h, second)["state"] == "done"
     state.pool.jobs[first["id"]].future.result(timeout=180)  # its worker has stopped too
     names = [s["name"] for s in client.get("/api/scenarios", headers=h).json()["scenarios"]]
@@ -324,3 +325,22 @@ def test_how_many_teams_draws_the_curve_one_point_a_step_and_stops_when_cancelle
     memo = [v for k, v in state.context.curves.items() if "max_teams', 6" in k]
     assert memo and len(memo[0]) < 5  # stopped at the next point, not after all five others
     assert "mobiel_2_teams_bewerkt" not in state.session(h["X-Session"]).results
+
+
+def test_geoplanner_serve_refuses_a_bad_option_in_one_line_before_loading(tmp_path):
+    """``geoplanner serve`` (the command line starts ``python -m geoplanner.serve``): exit 1, one line, no traceback."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for args, where in ((["--host", "0.0.0.0", "--token", "short"], "option --token: the token must have"),
+                            (["--port", str(port)], f"option --port: cannot listen on 127.0.0.1:{port}")):  # fmt: skip
+            done = subprocess.run([sys.executable, "-m", "geoplanner", "serve", *args], capture_output=True, text=True,
+                                  cwd=tmp_path, timeout=120)  # fmt: skip
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == 1 and len(lines) == 1 and where in lines[0], done.stderr
+            assert "Traceback" not in done.stderr

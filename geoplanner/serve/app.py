@@ -190,8 +190,8 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
     @app.get("/api/jobs/{job_id}")
     def job(job_id: str, x_session: str = Header("")) -> dict[str, Any]:
         session = state.session(x_session)
-        found = state.pool.jobs.get(job_id)
-        if found is None or found not in (session.job, *session_jobs(session)):
+        found = state.pool.jobs.get(job_id) if job_id in session.job_ids else None
+        if found is None:
             raise ConfigError("unknown job", column="job")
         out = found.public()
         if found.state == "done":
@@ -201,8 +201,8 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
     @app.post("/api/jobs/{job_id}/cancel")
     def cancel(job_id: str, x_session: str = Header("")) -> dict[str, Any]:
         session = state.session(x_session)
-        found = state.pool.jobs.get(job_id)
-        if found is None or found is not session.job:
+        found = state.pool.jobs.get(job_id) if job_id in session.job_ids else None
+        if found is None:
             raise ConfigError("unknown job", column="job")
         found.cancel()
         return found.public()
@@ -222,11 +222,6 @@ def records_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({"id": v["id"], "name": v["name"], "lon": float(lon[0]), "lat": float(lat[0]),
                     "uncertainty_m": v.get("uncertainty_m")})  # fmt: skip
     return out
-
-
-def session_jobs(session: Session) -> tuple[Any, ...]:
-    """Return the jobs a session may still ask about (its latest)."""
-    return (session.job,) if session.job is not None else ()
 
 
 def _own_data(app: FastAPI, state: ServerState) -> None:

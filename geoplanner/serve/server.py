@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+import socket
 import time
 from pathlib import Path
 
@@ -27,19 +28,37 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_binding(host: str, token: str | None) -> str | None:
+def check_binding(host: str, token: str | None, port: int | None = None) -> str | None:
     """Return the token the server will require: ``token``, or a new one for a host other than loopback.
 
     Raises
     ------
     ConfigError
-        A token shorter than 16 characters (option ``--token``).
+        A token shorter than 16 characters (option ``--token``); a port that is taken or a host this machine does
+        not have (``--port``, ``--host``), found before the slow load.
     """
     if token is not None and len(token) < 16:
         raise ConfigError("the token must have at least 16 characters", column="--token")
+    if port is not None:
+        _check_port(host, port)
     if token is None and not is_loopback(host):
         return secrets.token_urlsafe(24)
     return token
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another program listens on, or a host that is not an address of this machine."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise ConfigError(f"unknown host {host!r}", column="--host") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}", column="--port") from None
 
 
 def run_server(host: str = "127.0.0.1", port: int = 8765, token: str | None = None, *, workers: int = 2,
@@ -59,7 +78,7 @@ def run_server(host: str = "127.0.0.1", port: int = 8765, token: str | None = No
     say
         Where the start-up lines go.
     """
-    token = check_binding(host, token)
+    token = check_binding(host, token, port)
     start = time.perf_counter()
     state = ServerState.load(scenarios_dir, workers=workers)
     app = create_app(state, token=token)

@@ -58,6 +58,7 @@ class Session:
     added: list[dict[str, Any]] = field(default_factory=list)
     curves: dict[str, Any] = field(default_factory=dict)
     job: Job | None = None
+    job_ids: list[str] = field(default_factory=list)  # this session's jobs, newest last (the last 50)
     seen: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
     uploads: int = 0
@@ -168,6 +169,7 @@ class ServerState:
             if session.job is not None:
                 session.job.cancel()
             session.job = self.pool.submit("curve" if not quick else "evaluate", work)
+            session.job_ids = [*session.job_ids[-49:], session.job.id]
         return session.job
 
     def _with_added(self, session: Session, s: Scenario, context: SitingContext, added: list[dict]) -> Scenario:
