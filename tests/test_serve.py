@@ -285,9 +285,36 @@ def test_a_venue_added_in_the_session_can_be_chosen(client, state):
     assert outside.status_code == 400 and outside.json()["field"] == "venue"
     sess = state.session(h["X-Session"])
     s = dataclasses.replace(state.shipped["mobiel_2_teams"], curve_max_teams=0)
-    run = state._with_added(sess, s, sess.context(state.context), sess.added)
+    run = state.pool_scenario(sess, s)
     pool = sess.context(state.context).services[run.candidate_set].points
     assert "eigen-1" in set(pool["id"]) and run.candidate_suitability == ()
+    assert "eigen-1" not in set(sess.context(state.context).services[state.pool_scenario(
+        sess, dataclasses.replace(s, candidate_exclude=("eigen-1",))).candidate_set].points["id"])  # fmt: skip
+
+
+def test_a_venue_the_selection_leaves_out_can_be_let_in_and_taken_away(client, state, data_dir):
+    from geoplanner.pipeline.imports import preview_services
+
+    h = _session(client)
+    other = next(f["properties"]["id"] for f in state.layers["venues"]["features"]
+                 if f["properties"]["suitability"] == "na_te_gaan")  # fmt: skip
+    done = _evaluate(client, h, base="mobiel_2_teams", name="met_extra", admit=[other])
+    assert done["state"] == "done", done
+    sess = state.session(h["X-Session"])
+    run = sess.runs["met_extra"]
+    pool = sess.context(state.context).services[run.candidate_set].points
+    shipped = state.pool_scenario(sess, dataclasses.replace(state.shipped["mobiel_2_teams"]))
+    assert other in set(pool["id"]) and len(pool) == len(sess.sets[shipped.candidate_set].points) + 1
+    toml = client.get(f"/api/download/scenario?name=met_extra&session={h['X-Session']}").text
+    assert f'set = "{run.candidate_set}"' in toml and f"--set {run.candidate_set}" in toml
+    venues = client.get(f"/api/download/venues?name=met_extra&session={h['X-Session']}")
+    assert venues.status_code == 200
+    again, _ = preview_services(venues.content, ".csv", run.candidate_set, data_dir=data_dir)
+    assert sorted(again.points["id"]) == sorted(pool["id"])  # what `services import` makes of it: the same venues
+    assert (again.points.sort_values("id").geometry.distance(pool.sort_values("id").geometry, align=False)
+            < 0.5).all()  # fmt: skip
+    bad = client.post("/api/evaluate", json={"base": "mobiel_2_teams", "admit": ["GEEN"]}, headers=h)
+    assert bad.status_code == 400 and bad.json()["field"] == "admit"
 
 
 def test_a_solve_that_ends_after_its_cancel_keeps_no_result(client, state, monkeypatch):

@@ -37,7 +37,7 @@ from geoplanner.serve.edit import editor_fields, scenario_toml
 from geoplanner.serve.jobs import Busy
 from geoplanner.serve.layers import area_figures, wijk_table
 from geoplanner.serve.state import ServerState, Session
-from geoplanner.serve.views import comparison_view, import_view, records, result_view, to_wgs84
+from geoplanner.serve.views import comparison_view, import_view, records, result_view, to_wgs84, venues_csv
 
 __all__ = ["create_app", "MAX_UPLOAD_BYTES", "MAX_COMPARE"]
 
@@ -176,7 +176,7 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
     @app.post("/api/evaluate", status_code=202)
     def evaluate(request: dict[str, Any] = Body(...), x_session: str = Header("")) -> dict[str, Any]:
         session = state.session(x_session)
-        return state.submit(session, state.edited(session, request), quick=True).public()
+        return state.submit(session, state.edited(session, request), quick=True, admit=_admitted(request)).public()
 
     @app.post("/api/curve", status_code=202)
     def curve(request: dict[str, Any] = Body(...), x_session: str = Header("")) -> dict[str, Any]:
@@ -185,7 +185,7 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
         s = state.edited(session, {**request, "edits": {**(request.get("edits") or {}), "curve.max_teams": top}})
         if s.model != "capacitated_rotation":
             raise ConfigError("a teams curve is drawn for a capacitated rotation only", column="model")
-        return state.submit(session, s, quick=False).public()
+        return state.submit(session, s, quick=False, admit=_admitted(request)).public()
 
     @app.get("/api/jobs/{job_id}")
     def job(job_id: str, x_session: str = Header("")) -> dict[str, Any]:
@@ -212,6 +212,14 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
         session = state.session(x_session)
         names = [str(n) for n in request.get("names") or []]
         return comparison_view(_results(state, session, names), cache=state.context.cache)
+
+
+def _admitted(request: dict[str, Any]) -> list[str]:
+    """Return the venue ids a request lets in whatever the selection says (checked: text, at most 200)."""
+    admit = request.get("admit") or []
+    if not isinstance(admit, list) or len(admit) > 200 or not all(isinstance(i, str) for i in admit):
+        raise ConfigError("admit must be a list of at most 200 venue ids", column="admit")
+    return sorted(set(admit))
 
 
 def records_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -290,11 +298,23 @@ def _downloads(app: FastAPI, state: ServerState) -> None:
     @app.get("/api/download/scenario")
     def download_scenario(name: str, session: str = Query(...)) -> Response:
         sess = state.session(session)
-        s = state.scenario(sess, name)
-        note = ("Scenario uit geoplanner serve; `geoplanner site " + s.name + ".toml` geeft hetzelfde resultaat."
-                + ("\n[curve] max_teams = 0: snelle berekening zonder teamscurve; zet 10 voor 'Hoeveel teams?'."
-                   if s.curve_max_teams == 0 else ""))  # fmt: skip
+        s = sess.runs.get(name) or state.scenario(sess, name)  # as evaluated: with the session's venues, if any
+        note = "Scenario uit geoplanner serve; `geoplanner site " + s.name + ".toml` geeft hetzelfde resultaat."
+        if s.curve_max_teams == 0:
+            note += "\n[curve] max_teams = 0: snelle berekening zonder teamscurve; zet 10 voor 'Hoeveel teams?'."
+        if s.candidate_set in sess.sets:
+            note += (f"\nDe kandidaten zijn de locaties van de sessie (met toegelaten en toegevoegde): download ze als "
+                     f"CSV en importeer ze eerst: geoplanner services import {s.candidate_set}.csv --set "
+                     f"{s.candidate_set}")  # fmt: skip
         return attachment(scenario_toml(s, note), f"{s.name}.toml", "application/toml")
+
+    @app.get("/api/download/venues")
+    def download_venues(name: str, session: str = Query(...)) -> Response:
+        sess = state.session(session)
+        s = sess.runs.get(name) or state.scenario(sess, name)
+        if s.candidate_set not in sess.sets:
+            raise ConfigError(f"scenario '{name}' uses the set '{s.candidate_set}' of the data folder", column="name")
+        return attachment(venues_csv(sess.sets[s.candidate_set]), f"{s.candidate_set}.csv", "text/csv")
 
     @app.get("/api/download/workbook")
     def download_workbook(names: str, session: str = Query(...)) -> Response:

@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 from collections import ChainMap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ class Session:
     curves: dict[str, Any] = field(default_factory=dict)
     job: Job | None = None
     job_ids: list[str] = field(default_factory=list)  # this session's jobs, newest last (the last 50)
+    runs: dict[str, Scenario] = field(default_factory=dict)  # what each result was evaluated as (own venue set)
     seen: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
     uploads: int = 0
@@ -147,15 +149,16 @@ class ServerState:
                     raise ConfigError(f"unknown service set '{n}'", column=set_key)
         return apply_edits(base, edits, name=name)
 
-    def submit(self, session: Session, scenario: Scenario, *, quick: bool = True) -> Job:
-        """Evaluate a scenario in the pool for a session; its older evaluation is cancelled."""
+    def submit(self, session: Session, scenario: Scenario, *, quick: bool = True, admit: Sequence[str] = ()) -> Job:
+        """Evaluate a scenario in the pool for a session; its older evaluation is cancelled.
+
+        ``admit``: ids of venues of the candidate set to let in whatever the scenario's selection says; with them or
+        with venues the session added, the scenario runs on a candidate set of the session's own (:meth:`pool`).
+        """
         if quick and scenario.model == "capacitated_rotation":
             scenario = dataclasses.replace(scenario, curve_max_teams=0)
+        run = self.pool_scenario(session, scenario, admit) if (session.added or admit) else scenario
         context = session.context(self.context)
-        admitted = [v for v in session.added if v.get("admit", True)]
-        run = self._with_added(session, scenario, context, admitted) if admitted else scenario
-        if admitted:
-            context = session.context(self.context)
 
         def work(job: Job) -> ScenarioResult:
             result = evaluate(run, context)
@@ -163,6 +166,7 @@ class ServerState:
                 if not job.cancel_event.is_set():  # a cancelled evaluation never replaces a newer one's result
                     session.scenarios[scenario.name] = scenario
                     session.results[scenario.name] = result
+                    session.runs[scenario.name] = run
             return result
 
         with session.lock:
@@ -172,22 +176,40 @@ class ServerState:
             session.job_ids = [*session.job_ids[-49:], session.job.id]
         return session.job
 
-    def _with_added(self, session: Session, s: Scenario, context: SitingContext, added: list[dict]) -> Scenario:
-        """Put the venues a session added into a candidate set of its own: the scenario's selection plus them."""
+    def pool_scenario(self, session: Session, s: Scenario, admit: Sequence[str] = ()) -> Scenario:
+        """Return the scenario on a candidate set of the session's own: its selection, the admitted and added venues.
+
+        The set holds the venues the scenario's selection keeps, those of ``admit`` and those the session added,
+        less the excluded; the scenario's filters are cleared so that it takes them all. The set is named by its
+        venues, so two selections never share a name, nor a teams-curve memo.
+        """
         if s.model == "none":
             return s
-        cset = context.services[s.candidate_set]
-        pool = cset.points[cset.points["id"].isin(select_candidates(s, cset.points)["id"])]
-        extra = gpd.GeoDataFrame(pd.DataFrame(added).drop(columns=["x", "y", "admit"], errors="ignore"),
-                                 geometry=gpd.points_from_xy([v["x"] for v in added], [v["y"] for v in added]),
-                                 crs=settings.CRS)  # fmt: skip
-        extra["approximate"] = extra.get("uncertainty_m", pd.Series(0, index=extra.index)).fillna(0) > 50
-        points = gpd.GeoDataFrame(pd.concat([pool, extra], ignore_index=True), geometry="geometry", crs=settings.CRS)
-        # named by its venues: two selections never share a name, so never a teams-curve memo either
+        cset = session.context(self.context).services[s.candidate_set]
+        known = set(cset.points["id"])
+        unknown = [i for i in admit if i not in known]
+        if unknown:
+            raise ConfigError(f"unknown venue '{unknown[0]}' in '{s.candidate_set}'", column="admit")
+        keep = set(select_candidates(s, cset.points)["id"]) | set(admit)
+        pool = cset.points[cset.points["id"].isin(keep - set(s.candidate_exclude))]
+        added = [v for v in session.added if v["id"] not in s.candidate_exclude]
+        frames = [pool]
+        if added:
+            frames.append(gpd.GeoDataFrame(pd.DataFrame(added).drop(columns=["x", "y"]), crs=settings.CRS,
+                                           geometry=gpd.points_from_xy([v["x"] for v in added],
+                                                                       [v["y"] for v in added])))  # fmt: skip
+        points = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=settings.CRS)
+        points["approximate"] = points["approximate"].fillna(False).astype(bool)
         name = f"sessie-{session.id[:8].lower()}-locaties-{cache.digest(sorted(points['id']))[:8]}"
-        session.sets[name] = ServiceSet(name=name, label="kandidaat-locaties van deze sessie (met toegevoegde)",
-                                        points=points.sort_values("id", ignore_index=True), unlocated=pd.DataFrame(),
-                                        excluded=pd.DataFrame(), expected_count=None)  # fmt: skip
+        with session.lock:
+            session.sets[name] = ServiceSet(
+                name=name,
+                label="kandidaat-locaties van deze sessie",
+                points=points.sort_values("id", ignore_index=True),
+                unlocated=pd.DataFrame(),
+                excluded=pd.DataFrame(),
+                expected_count=None,
+            )
         return dataclasses.replace(s, candidate_set=name, candidate_suitability=(), candidate_types=(),
                                    candidate_communes=(), candidate_lgn=(), candidate_ids=(), candidate_exclude=(),
                                    dutch_only=False)  # fmt: skip
@@ -228,7 +250,7 @@ class ServerState:
             row = {"id": vid, "name": venue["name"], "type": "eigen_locatie", "suitability": "geschikt",
                    "language": venue.get("language") or "unknown", "commune_nis": str(nis), "x": venue["x"],
                    "y": venue["y"], "uncertainty_m": venue.get("uncertainty_m"), "source": "toegevoegd in de app",
-                   "admit": True}  # fmt: skip
+                   "approximate": bool((venue.get("uncertainty_m") or 0) > 50)}  # fmt: skip
             session.added.append(row)
             session.curves = {}
         return row

@@ -16,12 +16,14 @@ from pyproj import Transformer
 
 from geoplanner.core import settings
 from geoplanner.core.i18n import label
+from geoplanner.inputs.services import SERVICE_COLUMNS, ServiceSet
 from geoplanner.inputs.user_services import ImportReport
+from geoplanner.outputs.files import csv_safe
 from geoplanner.outputs.report.charts import chart_uri, tradeoff_chart
 from geoplanner.outputs.report.tables import comparison_rows
 from geoplanner.scenario import MEASURES, ScenarioResult, compare, measure_label
 
-__all__ = ["plain", "records", "to_wgs84", "result_view", "comparison_view", "import_view"]
+__all__ = ["plain", "records", "to_wgs84", "result_view", "comparison_view", "import_view", "venues_csv"]
 
 _TO_WGS84 = Transformer.from_crs(settings.CRS, settings.WGS84, always_xy=True)
 
@@ -108,3 +110,12 @@ def import_view(report: ImportReport, set_name: str, shown_as: str) -> dict[str,
     rows = records(report.rows, ("id", "name", "placed", "accuracy", "uncertainty_m", "reason"))
     return {"set": set_name, "file": shown_as, "placed": report.n_placed, "unplaced": report.n_unplaced,
             "rows": rows, "warnings": list(report.warnings)}  # fmt: skip
+
+
+def venues_csv(ss: ServiceSet) -> str:
+    """Return a session's venue set as a service list ``geoplanner services import`` takes (WGS84, formula-safe)."""
+    pts = ss.points
+    lon, lat = to_wgs84(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+    cols = [c for c in (*SERVICE_COLUMNS, "suitability") if c in pts.columns and c not in ("lat", "lon")]
+    table = pd.DataFrame(pts[cols]).assign(lat=lat, lon=lon)
+    return csv_safe(table).to_csv(index=False, lineterminator="\n")

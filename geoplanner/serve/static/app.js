@@ -1,7 +1,7 @@
 // geoplanner serve: the page. Plain ES module over the vendored Leaflet (window.L); no build step, no CDN.
 // Every text from data or from the user goes into the page with textContent, never as HTML.
 
-const state = { session: null, token: null, baseline: null, job: null, result: null, excluded: new Set(),
+const state = { session: null, token: null, baseline: null, job: null, result: null, excluded: new Set(), admitted: new Set(),
   added: [], found: null, clickMode: false, layers: {}, venues: null, sets: [] };
 const fmt = new Intl.NumberFormat("nl-BE", { maximumFractionDigits: 0 });
 const fmt1 = new Intl.NumberFormat("nl-BE", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
@@ -88,22 +88,31 @@ function drawVenues() {
   }).addTo(map);
 }
 function venuePopup(p) {
-  const out = state.excluded.has(p.id);
+  const out = state.excluded.has(p.id); const inn = state.admitted.has(p.id);
   return popup([p.name, `${p.type} · ${p.suitability} · LGN ${p.lgn}`, `id ${p.id}`],
-    [[out ? "Weer toelaten" : "Uitsluiten", () => { toggleVenue(p.id); map.closePopup(); }]]);
+    [[out ? "Niet meer uitsluiten" : "Uitsluiten", () => { toggleVenue(p.id); map.closePopup(); }],
+      [inn ? "Niet meer toelaten" : "Toelaten", () => { toggleAdmit(p.id); map.closePopup(); }]]);
 }
-function toggleVenue(id) {
-  if (state.excluded.has(id)) state.excluded.delete(id); else state.excluded.add(id);
+function toggleAdmit(id) {
+  if (state.admitted.has(id)) state.admitted.delete(id); else { state.admitted.add(id); state.excluded.delete(id); }
   drawExcluded(); drawVenues();
 }
-function drawExcluded() {
-  const ul = clear($("#excluded"));
-  [...state.excluded].sort().forEach((id) => {
+function toggleVenue(id) {
+  if (state.excluded.has(id)) state.excluded.delete(id); else { state.excluded.add(id); state.admitted.delete(id); }
+  drawExcluded(); drawVenues();
+}
+function chips(ul, ids, undo) {
+  clear(ul);
+  [...ids].sort().forEach((id) => {
     const li = el("li", id, { "data-id": id });
-    const x = el("button", "×", { title: "weer toelaten" });
-    x.addEventListener("click", () => toggleVenue(id));
+    const x = el("button", "×", { title: "ongedaan maken" });
+    x.addEventListener("click", () => undo(id));
     li.appendChild(x); ul.appendChild(li);
   });
+}
+function drawExcluded() {
+  chips($("#excluded"), state.excluded, toggleVenue);
+  chips($("#admitted"), state.admitted, toggleAdmit);
 }
 
 // --- overview -------------------------------------------------------------------------------------------------
@@ -217,7 +226,7 @@ function edits() {
 }
 async function run(path) {
   showError(null, $("#editor-error")); $("#editor-error").textContent = "";
-  const body = { base: $("#base-select").value, edits: edits() };
+  const body = { base: $("#base-select").value, edits: edits(), admit: [...state.admitted].sort() };
   const name = $("#save-name").value.trim(); if (name) body.name = name;
   try {
     state.job = await api("POST", path, body);
@@ -279,6 +288,8 @@ function showResult(r) {
   const n = clear($("#notes"));
   r.notes.forEach((x) => n.appendChild(el("li", x)));
   $("#download-toml").href = link("/api/download/scenario", { name: r.scenario });
+  $("#download-venues").href = link("/api/download/venues", { name: r.scenario });
+  $("#download-venues").hidden = !(state.admitted.size || state.added.length);
 }
 
 // --- venues added by address or click -------------------------------------------------------------------------
