@@ -46,6 +46,8 @@ MAX_SESSIONS = 200
 MAX_UPLOAD_ROWS = 2000
 #: Venues a session may add by hand.
 MAX_ADDED_VENUES = 50
+#: Scenarios (with their results) a session keeps; the oldest go first.
+MAX_RESULTS = 20
 
 
 @dataclass(eq=False)
@@ -164,9 +166,14 @@ class ServerState:
             result = evaluate(run, context)
             with session.lock:
                 if not job.cancel_event.is_set():  # a cancelled evaluation never replaces a newer one's result
+                    for kept in (session.scenarios, session.results, session.runs):
+                        kept.pop(scenario.name, None)  # newest last: the oldest go first beyond the bound
                     session.scenarios[scenario.name] = scenario
                     session.results[scenario.name] = result
                     session.runs[scenario.name] = run
+                    for old in list(session.results)[:-MAX_RESULTS]:
+                        for kept in (session.scenarios, session.results, session.runs):
+                            kept.pop(old, None)
             return result
 
         with session.lock:
