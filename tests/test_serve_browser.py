@@ -8,13 +8,12 @@ a CSV with a bad row and a hostile name and see the import report, escaped.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import tempfile
 import threading
 import time
 
 import pytest
+from _browser import offline_chromium  # tests/_browser.py
 from _ci import need  # tests/_ci.py: skip on a developer machine, fail in CI
 from _mapdata import XSS_NAME  # tests/_mapdata.py
 
@@ -49,26 +48,8 @@ def server(data_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_bin = shutil.which("chromedriver")
-    need(bool(chromium and driver_bin), "chromium and chromedriver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="gp-serve-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--window-size=1400,1000", f"--user-data-dir={profile}",
-                # offline: every host name fails to resolve (127.0.0.1 is an address, not a name)
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):  # fmt: skip
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=opts, service=Service(driver_bin))
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with offline_chromium(allow=("127.0.0.1",)) as driver:  # offline but for the test's own server
+        yield driver
 
 
 def _wait(driver, script: str, timeout: float = 120.0):
@@ -90,8 +71,8 @@ def _served(driver) -> float:
 def _compute(driver) -> None:
     driver.execute_script("document.querySelector('#result').hidden = true")
     driver.find_element("id", "compute").click()
-    _wait(driver, "return !document.querySelector('#result').hidden || document.querySelector('#editor-error')"
-                  ".textContent")  # fmt: skip
+    _wait(driver, "return document.querySelector('#compute').disabled === false && (!document.querySelector("
+                  "'#result').hidden || document.querySelector('#editor-error').textContent)")  # fmt: skip
     assert driver.find_element("id", "editor-error").text == ""
 
 
@@ -163,7 +144,7 @@ def test_upload_with_a_bad_row_and_a_hostile_name_shows_the_report_escaped(serve
     browser.find_element("css selector", '#tabs [data-tab="own"]').click()
     browser.find_element("id", "upload-file").send_keys(str(csv))
     browser.find_element("id", "upload-btn").click()
-    _wait(browser, "return !document.querySelector('#import-report').hidden")
+    _wait(browser, "return document.querySelector('#import-report').dataset.ready === '1'")
     cells = browser.execute_script(
         "return Array.from(document.querySelectorAll('#import-report tbody tr'))"
         ".map(r => Array.from(r.cells).map(c => c.textContent))"

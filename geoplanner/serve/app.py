@@ -34,7 +34,7 @@ from geoplanner.pipeline.imports import UPLOAD_SUFFIXES
 from geoplanner.pipeline.maps import report_inputs
 from geoplanner.scenario import compare
 from geoplanner.serve.edit import editor_fields, scenario_toml
-from geoplanner.serve.jobs import Busy
+from geoplanner.serve.jobs import Busy, Job
 from geoplanner.serve.layers import area_figures, wijk_table
 from geoplanner.serve.state import ServerState, Session
 from geoplanner.serve.views import comparison_view, import_view, records, result_view, to_wgs84, venues_csv
@@ -187,12 +187,16 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
             raise ConfigError("a teams curve is drawn for a capacitated rotation only", column="model")
         return state.submit(session, s, quick=False, admit=_admitted(request)).public()
 
-    @app.get("/api/jobs/{job_id}")
-    def job(job_id: str, x_session: str = Header("")) -> dict[str, Any]:
-        session = state.session(x_session)
-        found = state.pool.jobs.get(job_id) if job_id in session.job_ids else None
+    def own_job(job_id: str, sid: str) -> Job:
+        """Return one of the session's jobs (another session's is unknown to it)."""
+        found = state.pool.jobs.get(job_id) if job_id in state.session(sid).job_ids else None
         if found is None:
             raise ConfigError("unknown job", column="job")
+        return found
+
+    @app.get("/api/jobs/{job_id}")
+    def job(job_id: str, x_session: str = Header("")) -> dict[str, Any]:
+        found = own_job(job_id, x_session)
         out = found.public()
         if found.state == "done":
             out["result"] = result_view(found.result)
@@ -200,10 +204,7 @@ def _evaluations(app: FastAPI, state: ServerState) -> None:
 
     @app.post("/api/jobs/{job_id}/cancel")
     def cancel(job_id: str, x_session: str = Header("")) -> dict[str, Any]:
-        session = state.session(x_session)
-        found = state.pool.jobs.get(job_id) if job_id in session.job_ids else None
-        if found is None:
-            raise ConfigError("unknown job", column="job")
+        found = own_job(job_id, x_session)
         found.cancel()
         return found.public()
 

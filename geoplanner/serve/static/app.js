@@ -237,17 +237,20 @@ async function run(path) {
     const j = await api("GET", `/api/jobs/${id}`);
     $("#progress").textContent = j.state === "running" ? `bezig: ${j.step || "starten"}` : j.state === "queued"
       ? "in de wachtrij" : "";
-    if (!["queued", "running"].includes(j.state)) { finish(j); break; }
+    if (!["queued", "running"].includes(j.state)) { await finish(j); break; }
     await new Promise((r) => setTimeout(r, 300));
   }
 }
-function finish(j) {
-  $("#cancel").disabled = true; $("#compute").disabled = false;
+async function finish(j) {
+  $("#cancel").disabled = true;
   state.job = null;
-  if (j.state === "cancelled") { $("#progress").textContent = "geannuleerd"; return; }
-  if (j.state === "error") { showError({ error: j.error, field: j.field }, $("#editor-error")); return; }
-  showResult(j.result);
-  loadScenarios(j.result.scenario).then(loadBase);
+  if (j.state === "done") {
+    await loadScenarios(j.result.scenario);  // the form now edits the scenario just computed
+    await loadBase();
+    showResult(j.result);
+  } else if (j.state === "cancelled") $("#progress").textContent = "geannuleerd";
+  else showError({ error: j.error, field: j.field }, $("#editor-error"));
+  $("#compute").disabled = false;
 }
 function showResult(r) {
   state.result = r;
@@ -348,7 +351,7 @@ async function upload() {
   try {
     rep = await api("POST", `/api/upload?filename=${encodeURIComponent(file.name)}`, undefined, await file.arrayBuffer());
   } catch (err) { showError({ ...err, field: err.field || "file" }); return; }
-  $("#import-report").hidden = false;
+  $("#import-report").hidden = false; delete $("#import-report").dataset.ready;
   $("#import-summary").textContent = `${rep.file}: ${rep.placed} geplaatst, ${rep.unplaced} niet geplaatst; ` +
     `te gebruiken als dienstenset '${rep.set}'`;
   const w = clear($("#import-warnings")); rep.warnings.forEach((x) => w.appendChild(el("li", x)));
@@ -360,6 +363,7 @@ async function upload() {
     body.appendChild(tr);
   });
   await loadScenarios(); await loadBase();
+  $("#import-report").dataset.ready = "1";  // the editor offers the list now
 }
 
 // --- start ----------------------------------------------------------------------------------------------------
@@ -390,7 +394,7 @@ async function start() {
   $("#cancel").addEventListener("click", async () => {
     if (!state.job) return;
     const j = await api("POST", `/api/jobs/${state.job.id}/cancel`);
-    finish(j);
+    await finish(j);
   });
   $("#venue-find").addEventListener("click", findAddress);
   $("#venue-click").addEventListener("click", () => { state.clickMode = true; map.getContainer().style.cursor = "crosshair"; });
