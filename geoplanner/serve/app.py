@@ -27,12 +27,13 @@ from geoplanner.core.errors import ConfigError, DataError, GeoplannerError
 from geoplanner.geocode import geocode
 from geoplanner.inputs.lgn import LGN
 from geoplanner.outputs.maps.assets import PACKAGES, local_path
+from geoplanner.outputs.precision import round_for_csv
 from geoplanner.outputs.report.render import render_report
 from geoplanner.outputs.workbook import glossary, main_job_sheets, workbook_bytes
 from geoplanner.pipeline.assets import assets_dir
 from geoplanner.pipeline.imports import UPLOAD_SUFFIXES
 from geoplanner.pipeline.maps import report_inputs
-from geoplanner.scenario import compare
+from geoplanner.pipeline.siting import comparison_tables
 from geoplanner.serve.edit import editor_fields, scenario_toml
 from geoplanner.serve.jobs import Busy, Job
 from geoplanner.serve.layers import area_figures, wijk_table
@@ -321,9 +322,9 @@ def _downloads(app: FastAPI, state: ServerState) -> None:
     def download_workbook(names: str, session: str = Query(...)) -> Response:
         sess = state.session(session)
         results = _results(state, sess, [n for n in names.split(",") if n])
-        table, per_lgn = compare(results)
-        sheets = main_job_sheets(priority=state.context.ranking, comparison=table,
-                                 timetables={r.scenario.name: r.timetable for r in results})  # fmt: skip
+        table, per_lgn, per_wijk = comparison_tables(results, state.context.ranking)  # rounded as the CSVs
+        sheets = main_job_sheets(priority=state.context.ranking, comparison=table, comparison_wijk=per_wijk,
+                                 timetables={r.scenario.name: round_for_csv(r.timetable) for r in results})  # fmt: skip
         notes = list(dict.fromkeys(n for r in results for n in r.notes))
         data = workbook_bytes(sheets, notes, glossary=glossary())
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -19,9 +19,11 @@ from geoplanner.core.i18n import label
 from geoplanner.inputs.services import SERVICE_COLUMNS, ServiceSet
 from geoplanner.inputs.user_services import ImportReport
 from geoplanner.outputs.files import csv_safe
+from geoplanner.outputs.precision import csv_decimals, round_for_csv
 from geoplanner.outputs.report.charts import chart_uri, tradeoff_chart
 from geoplanner.outputs.report.tables import comparison_rows
-from geoplanner.scenario import MEASURES, ScenarioResult, compare, measure_label
+from geoplanner.pipeline.siting import comparison_tables
+from geoplanner.scenario import MEASURES, ScenarioResult, measure_label
 
 __all__ = ["plain", "records", "to_wgs84", "result_view", "comparison_view", "import_view", "venues_csv"]
 
@@ -75,16 +77,16 @@ def result_view(r: ScenarioResult, lang: str = "nl") -> dict[str, Any]:
         for row, a, b in zip(sites, lon, lat, strict=True):
             row.update(lon=float(a), lat=float(b))
     measures = [{"column": m.column, "label": measure_label(m.column, lang), "kind": m.kind,
-                 "value": plain(r.summary.get(m.column))} for m in MEASURES]  # fmt: skip
+                 "value": _rounded(m.column, r.summary.get(m.column))} for m in MEASURES]  # fmt: skip
     return {
         "scenario": s.name,
         "title": s.label,
         "model": s.model,
         "measures": measures,
         "sites": sites,
-        "timetable": records(r.timetable, _TIMETABLE),
-        "per_lgn": records(r.per_lgn),
-        "curve": records(r.curve, _CURVE),
+        "timetable": records(round_for_csv(r.timetable), _TIMETABLE),
+        "per_lgn": records(round_for_csv(r.per_lgn)),
+        "curve": records(None if r.curve is None else round_for_csv(r.curve), _CURVE),
         "teams_needed": plain(r.teams_needed),
         "by_dutch_share": records(r.by_dutch_share),
         "notes": list(r.notes),
@@ -96,9 +98,15 @@ def result_view(r: ScenarioResult, lang: str = "nl") -> dict[str, Any]:
     }
 
 
+def _rounded(column: str, v: Any) -> Any:
+    """Return a measure as every output shows it (:mod:`geoplanner.outputs.precision`)."""
+    v = plain(v)
+    return round(v, csv_decimals(column)) if isinstance(v, float) else v
+
+
 def comparison_view(results: Sequence[ScenarioResult], lang: str = "nl", cache: bool = True) -> dict[str, Any]:
     """Return the comparison of results as the report shows it: every measure per scenario, the trade-off chart."""
-    table, _ = compare(results)
+    table, _, _ = comparison_tables(results)  # rounded as the CSVs, the workbook and the report have it
     rows = comparison_rows(table, lang=lang)
     chart = chart_uri("tradeoff", {"comparison": table}, lang, lambda: tradeoff_chart(table, lang=lang), cache)
     return {"header": rows["header"], "rows": rows["rows"], "note": rows.get("note"), "chart": chart,
