@@ -102,3 +102,21 @@ def cache_on(tmp_path, monkeypatch):
 
     monkeypatch.setattr(solutions, "cache_file", cache_file)
     return folder
+
+
+@pytest.fixture(scope="session")
+def main_run(tmp_path_factory, data_dir):
+    """``run_all`` on the real data with one rotation scenario (the current situation comes first), once per session.
+
+    Self-contained (map scripts inlined) when the pinned Leaflet files are cached, as the LGN pages' offline test
+    needs; that test says so when they are not.
+    """
+    from geoplanner.outputs.maps.assets import missing_assets
+    from geoplanner.pipeline.assets import assets_dir
+    from geoplanner.pipeline.run import run_all
+
+    out = tmp_path_factory.mktemp("main")
+    offline = not missing_assets(assets_dir())
+    run = run_all(out, scenarios=[ROOT / "scenarios" / "mobile_2_teams.toml"], data_dir=data_dir,
+                  self_contained=offline)  # fmt: skip
+    return out, run

@@ -652,6 +652,9 @@ CASES: list[Case] = [
     ),
     Case("opt-config-bad-toml", ("rank", "--config", "{d}/c.toml"), r"c\.toml: invalid TOML", {"c.toml": "w = [\n"}),
     Case("opt-map-lang", ("map", "--lang", "de"), r"option --lang: unknown language 'de'"),
+    Case("opt-lgn-unknown-network", ("lgn", "3", "9", "--out", "{d}/o"), r"there is no LGN 9 \(the 8 networks"),
+    Case("opt-lgn-lang", ("lgn", "--lang", "de", "--out", "{d}/o"), r"option --lang: unknown language 'de'"),
+    Case("opt-lgn-not-a-number", ("lgn", "drie", "--out", "{d}/o"), r"there is no LGN drie"),
     Case("opt-speed-not-a-number", (*COV, "--speed", "snel"), r"--speed", code=2),
     Case("opt-unknown-command", ("rnak",), r"rnak", code=2),
     Case(
@@ -1103,3 +1106,10 @@ def test_a_count_with_a_thousands_separator_is_refused(
     assert main(["indicators", "import", str(case_dir / "f.csv")]) == 1
     err = capsys.readouterr().err
     assert "row 1, column 'pop_total'" in err and "'1.234' is ambiguous" in err
+
+
+def test_readme_counts_the_cases() -> None:
+    """The README says how many bad inputs are checked: the number of cases here."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"holds these promises to account: (\d+) bad inputs", readme)
+    assert found and int(found.group(1)) == len(CASES)

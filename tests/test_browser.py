@@ -8,11 +8,10 @@ cannot load; those failures are the only console errors allowed.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
+from _browser import offline_chromium  # tests/_browser.py
 from _ci import need  # tests/_ci.py: skip on a developer machine, fail in CI
 from _mapdata import XSS_NAME, shared_map_data, shared_scenario  # tests/_mapdata.py
 
@@ -26,41 +25,9 @@ _TILE_HOSTS = ("tile.openstreetmap.org",)
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_bin = shutil.which("chromedriver")
-    need(
-        bool(chromium and driver_bin),
-        "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
-    )
     need(not assets.missing_assets(assets_dir()), "offline map assets are not cached: run `geoplanner assets fetch`")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="gp-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-        # No network: every host name fails to resolve.
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=opts, service=Service(driver_bin))
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with offline_chromium() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")

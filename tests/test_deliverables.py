@@ -27,14 +27,7 @@ PROBE = ROOT / "tests" / "_qgis_probe.py"
 SCENARIO = "mobiel_2_teams"  # a rotation: it has a timetable, capacity and a teams curve
 
 
-@pytest.fixture(scope="module")
-def main_run(tmp_path_factory, data_dir):
-    """``run_all`` on the real data with one rotation scenario (the current situation comes first)."""
-    from geoplanner.pipeline.run import run_all
-
-    out = tmp_path_factory.mktemp("main")
-    run = run_all(out, scenarios=[ROOT / "scenarios" / "mobile_2_teams.toml"], data_dir=data_dir)
-    return out, run
+# main_run: tests/conftest.py (one real run for this module and tests/test_lgn.py)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,6 +42,7 @@ SHEETS = {  # CSV of the run -> sheet of geoplanner.xlsx
     "coverage/coverage_wijk.csv": "Bereik per wijk",
     "compare/comparison.csv": "Vergelijking van scenario's",
     "compare/comparison_lgn.csv": "Vergelijking per LGN",
+    "compare/comparison_wijk.csv": "Vergelijking per wijk",
     f"{SCENARIO}/timetable.csv": f"Uurrooster {SCENARIO}",
 }
 
@@ -58,8 +52,11 @@ def _csv_rows(path: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def _same(cell, text: str) -> bool:
-    """Does an .xlsx cell hold what the CSV text says? (read without pandas)"""
+def _same(cell, text: str, column: str) -> bool:
+    """Does an .xlsx cell hold what the CSV text says? (read without pandas; a code is shown in words)"""
+    from geoplanner.outputs.workbook import display_value
+
+    text = display_value(column, text) if not text.startswith("'") else text
     v = cell.value
     if text == "":
         return v is None
@@ -101,7 +98,7 @@ def test_workbook_sheets_match_the_run_csvs_cell_by_cell(main_run):
         for i, row in enumerate(rows[1:], start=2):
             for j, text in enumerate(row, start=1):
                 cell = ws.cell(row=i, column=j)
-                assert _same(cell, text), f"{sheet}!{cell.coordinate}: {cell.value!r} vs {rel} {text!r}"
+                assert _same(cell, text, rows[0][j - 1]), f"{sheet}!{cell.coordinate}: {cell.value!r} vs {rel} {text!r}"
     # numbers are numbers: the ranking's children and the comparison's share
     pr = wb["Prioritaire wijken"]
     head = [c.value for c in pr[1]]
@@ -433,3 +430,53 @@ def test_report_in_print_media_summary_fits_and_nothing_dark(main_run):
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_readme_figures_of_two_mobile_teams(main_run):
+    """README, "The shipped scenarios on the public data": the 2-team row (reproducible: node-limited solves)."""
+    out, _ = main_run
+    row = next(r for r in csv.DictReader(open(out / "compare" / "comparison.csv", encoding="utf-8"))
+               if r["scenario"] == SCENARIO)  # fmt: skip
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("| **2 mobile teams** |"))
+    cells = [c.strip() for c in line.strip("|").split("|")][1:]
+    assert cells == [
+        f"{int(row['sessions_per_week'])}",
+        f"{float(row['consultations_served']):,.0f} (+{float(row['consultations_served_new']):,.0f})",
+        f"{100 * float(row['share_priority_served']):.1f} %",
+        f"{row['priority_wijken_served']} of {row['priority_wijken']}",
+        f"{float(row['children_within_threshold']):,.0f}",
+    ]
+
+
+def test_page_one_of_every_shipped_scenario_fits_one_a4_page(tmp_path):
+    """The shipped scenarios' titles and descriptions, a thin baseline and every assumption: page 1 alone, one page."""
+    import pandas as pd
+
+    from geoplanner.outputs.report import ReportInputs, render_report
+    from geoplanner.scenario.capacity import assumptions
+    from geoplanner.scenario.compare import COMPARISON_COLUMNS
+    from geoplanner.scenario.spec import parse_scenario
+
+    specs = [parse_scenario((ROOT / "scenarios" / f"{n}.toml").read_text(encoding="utf-8"))
+             for n in ("current", "close_one", "deprivation_weighted", "mobile_2_teams", "mobile_4_teams",
+                       "priority_first")]  # fmt: skip
+    rows = []
+    for i, s in enumerate(specs):
+        row = dict.fromkeys(COMPARISON_COLUMNS, 1234.5 * i)
+        row.update(scenario=s.name, title=s.label, threshold_min=10.0, priority_wijken=21, teams=s.teams or 0,
+                   priority_wijken_served=i, share_priority_served=0.1 * i, teams_needed=3.0 if s.teams else None,
+                   teams_target_share=0.5 if s.teams else None, efficient=i % 2 == 0)  # fmt: skip
+        rows.append(row)
+    inputs = ReportInputs(
+        comparison=pd.DataFrame(rows),
+        descriptions={s.name: s.description for s in specs},
+        layers=[{"name": "Alle consultatiebureaus (K&G + ONE)", "located": 3, "expected": 98}],
+        assumptions=[a for s in specs for a in assumptions(s)],
+    )
+    html = render_report(inputs)
+    end = html.index("</section>") + len("</section>")
+    page = tmp_path / "summary.html"
+    page.write_text(html[:end] + "\n</body></html>\n", encoding="utf-8")
+    assert html.count("<tr data-scenario=") == 6
+    assert _page_count(_print_pdf(page, tmp_path / "summary.pdf")) == 1

@@ -34,6 +34,10 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
         f"maps/{names[1]}.html",
         "report.html",
         "report_manifest.json",
+        "lgn/index.html",
+        "lgn/lgn_1.html",
+        "lgn/lgn_8.html",
+        "lgn/manifest.json",
     ):
         assert (tmp_path / rel).stat().st_size > 0, rel
     comparison = pd.read_csv(tmp_path / "compare" / "comparison.csv")
@@ -66,17 +70,18 @@ def test_main_job_writes_every_step(data_dir, tmp_path):
         "scenarios",
         "compare",
         "report",
+        "lgn",
         "workbook",
         "total",
     ]
     assert sorted(timings["scenarios"]) == sorted(names) and timings == run.timings
-    stages = [timings[k] for k in ("checks", "rank", "coverage", "context", "compare", "report", "workbook")]
+    stages = [timings[k] for k in ("checks", "rank", "coverage", "context", "compare", "report", "lgn", "workbook")]
     # each figure is rounded to the millisecond
     assert min(stages) >= 0 and sum(stages) + sum(timings["scenarios"].values()) <= timings["total"] + 0.01
     assert main["solution_cache"] == {n: {"used": False, "hit": False, "key": None} for n in names}  # tests: off
     assert {o["path"] for o in main["outputs"]} >= {"report.html", "priority_wijken.csv"}
     top = [(e, label) for e, label, depth in events if depth == 0]
-    assert len(top) == 2 * (7 + len(names)) and top[0] == ("start", "opties en invoer controleren")
+    assert len(top) == 2 * (8 + len(names)) and top[0] == ("start", "opties en invoer controleren")
     assert [label for e, label in top if e == "end"][4:6] == [f"scenario {n}" for n in names]
 
 

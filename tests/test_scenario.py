@@ -81,6 +81,12 @@ def test_bad_commune_and_lgn():
     assert s.candidate_communes == (21001, 21012, 21004)
 
 
+def test_curve_max_teams_zero_is_the_quick_evaluation_and_below_zero_is_refused():
+    assert parse_scenario(GOOD + "[curve]\nmax_teams = 0\n").curve_max_teams == 0
+    e = _err(GOOD + "[curve]\nmax_teams = -1\n")
+    assert e.column == "curve.max_teams" and "0-40" in e.message
+
+
 def test_invalid_toml_has_line():
     e = _err("name = 'x'\n[walk\n")
     assert e.row == 2 and "not valid TOML" in e.message
@@ -254,3 +260,17 @@ def test_efficient_scenarios_by_hand():
     # 0: the cheapest; 1 and 3: beaten by 2 (the same consultations, to the last bits, more wijken);
     # 4: the most; 5: beaten by 2 (more served, same wijken, fewer sessions)
     assert efficient(table).tolist() == [True, False, True, False, True, False]
+
+
+def test_readme_glossary_names_every_measure():
+    """The README's glossary has a row for every measure, and no row for a measure that does not exist."""
+    import re
+    from pathlib import Path
+
+    from geoplanner.scenario.measures import MEASURES
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    part = readme[readme.index("## Glossary: one name per measure") :]
+    part = part[: part.index("\n## ", 3)]
+    named = {c for row in re.findall(r"^\| (`[^|]+`) \|", part, re.M) for c in re.findall(r"`([a-z0-9_]+)`", row)}
+    assert named == {m.column for m in MEASURES}

@@ -116,6 +116,24 @@ def test_priority_floor_and_teams_curve(mobile):
     assert needed["teams"] == int(met["teams"].iloc[0])
 
 
+def test_a_quick_evaluation_solves_only_its_own_point_with_the_same_figures(mobile, monkeypatch):
+    """``[curve] max_teams = 0`` (the editor's what-if): one solve, the scenario's figures, no curve."""
+    import geoplanner.scenario.curve as curve_mod
+
+    s, ctx, full = mobile
+    solves = []
+    real = curve_mod._point
+    monkeypatch.setattr(curve_mod, "_point", lambda *a, **k: solves.append(a[1]) or real(*a, **k))
+    quick = evaluate(dataclasses.replace(s, curve_max_teams=0), dataclasses.replace(ctx, curves={}))
+    assert solves == [s.teams]  # its own team count only: no other point, no Dutch-share search
+    assert quick.curve is None and quick.teams_needed is None and quick.by_dutch_share is None
+    assert curve_mod.QUICK_NOTE in quick.notes
+    same = {k: v for k, v in full.summary.items() if k not in ("teams_needed", "teams_target_share")}
+    assert {k: quick.summary[k] for k in same} == same
+    assert quick.summary["teams_needed"] is None
+    assert quick.timetable.equals(full.timetable)
+
+
 def test_capacitated_mclp_scenario_on_the_real_data(mobile, tmp_path):
     from geoplanner.pipeline.siting import write_scenario_outputs
     from geoplanner.scenario.spec import parse_scenario

@@ -140,3 +140,23 @@ def test_what_the_rules_allow(tmp_path: Path) -> None:
         ),
     }
     assert _rules(tmp_path, allowed) == []
+
+
+def test_no_merge_conflict_markers_left_in_the_project() -> None:
+    """A merge that kept both sides' markers would ship them (it once did, in the README)."""
+    import re
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=False).stdout.split()
+    if not tracked:  # not a git checkout (a source archive): look at the usual text files
+        tracked = [str(p.relative_to(root)) for ext in ("py", "md", "toml", "j2", "js", "html", "css")
+                   for p in root.rglob(f"*.{ext}") if ".venv" not in p.parts]  # fmt: skip
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    found = []
+    for rel in tracked:
+        path = root / rel
+        if path.suffix in (".py", ".md", ".toml", ".j2", ".js", ".html", ".css", ".txt", ".cfg") and path.is_file():
+            if marker.search(path.read_text(encoding="utf-8", errors="replace")):
+                found.append(rel)
+    assert found == []

@@ -9,7 +9,7 @@ import pytest
 
 from geoplanner.core.errors import DataError
 from geoplanner.inputs.sector_figures import load_sector_figures
-from geoplanner.pipeline.imports import address_index, import_sector_figures, import_services
+from geoplanner.pipeline.imports import address_index, import_sector_figures, import_services, preview_services
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -62,6 +62,35 @@ def test_mixed_file_every_row_accounted_for(work_dir: Path, index) -> None:
     assert pts.loc["U-02", "commune_nis"] == "21013"
     # Swapped pair fixed to the true point (ONE-01's coordinates).
     assert float(pts.loc["U-02", "lat"]) == pytest.approx(50.828408)
+
+
+def test_an_upload_is_imported_like_the_cli_and_nothing_is_stored(work_dir: Path, index) -> None:
+    """``preview_services`` (the serve app's upload): the same set and report as ``services import``, no file left."""
+    from geoplanner.inputs.services import load_services
+
+    before = sorted(p.name for p in work_dir.rglob("*"))
+    data = (FIXTURES / "services_mixed.csv").read_bytes()
+    ss, rep = preview_services(data, ".csv", "sessie-1", shown_as="mijn lijst.csv", data_dir=work_dir, index=index)
+    assert sorted(p.name for p in work_dir.rglob("*")) == before  # nothing stored
+    stored = import_services(FIXTURES / "services_mixed.csv", "mixed", data_dir=work_dir, index=index)
+    pd.testing.assert_frame_equal(rep.rows, stored.rows)
+    cli = load_services("mixed", data_dir=work_dir)
+    assert ss.points["id"].tolist() == cli.points["id"].tolist() and ss.unlocated["id"].tolist() == [
+        "U-05",
+        "U-06",
+        "U-07",
+        "U-08",
+    ]
+    assert (ss.points.geometry.distance(cli.points.geometry) < 1e-6).all()
+    assert set(ss.points["source"].dropna()) <= {"user file mijn lijst.csv"} and ss.sources == []
+    with pytest.raises(DataError) as info:  # an error names the user's file, never the temporary one
+        preview_services(data, ".csv", "sessie-1", shown_as="mijn lijst.csv", data_dir=work_dir, max_rows=5)
+    assert str(info.value).startswith("mijn lijst.csv: 9 rows; at most 5")
+    with pytest.raises(DataError, match="unsupported file type"):
+        preview_services(data, ".sh", "sessie-1", data_dir=work_dir)
+    with pytest.raises(DataError) as info:
+        preview_services(b"id;name\n1;x\n", ".csv", "sessie-1", shown_as="kapot.csv", data_dir=work_dir)
+    assert str(info.value).startswith("kapot.csv") and "missing column" in str(info.value)
 
 
 def test_refuses_to_overwrite(work_dir: Path, index) -> None:

@@ -28,7 +28,8 @@ def run_tables(tmp_path_factory, data_dir):
     ranked = run_rank(out, data_dir=data_dir)
     cov = run_coverage(out / "coverage", sets=["kg"], raster=False, data_dir=data_dir, need=ranked.need)
     # the frame run_rank writes to priority_wijken.csv
-    priority = pd.DataFrame(ranked.ranking.drop(columns="geometry"))[list(RANK_COLUMNS)].round(4)
+    priority = ranked.table
+    assert list(priority.columns)[:3] == list(RANK_COLUMNS)[:3]
     # a comparison and a timetable with the columns scenario.compare / run_scenario give, and the
     # awkward values: no solver gap for the baseline, an infinite p90, names a spreadsheet would run
     comparison = pd.DataFrame(
@@ -107,8 +108,15 @@ def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:]
 
 
-def _same(cell, text: str) -> bool:
-    """Does an .xlsx cell hold what the CSV text says? (read independently of pandas)"""
+def _same(cell, text: str, column: str = "", lang: str = "nl") -> bool:
+    """Does an .xlsx cell hold what the CSV text says? (read independently of pandas)
+
+    A coded text value (a service set, a status, a day) is shown in words: the CSV's code read through the
+    workbook's table of words (checked on its own in ``test_coded_values_are_words``).
+    """
+    from geoplanner.outputs.workbook import display_value
+
+    text = display_value(column, text, lang) if not text.startswith("'") else text
     v = cell.value
     if text == "":
         return v is None
@@ -149,7 +157,7 @@ def test_every_cell_matches_the_csv(workbook, run_tables):
         for i, row in enumerate(rows, start=2):
             for j, text in enumerate(row, start=1):
                 cell = ws.cell(row=i, column=j)
-                assert _same(cell, text), f"{sheet}!{cell.coordinate}: {cell.value!r} vs CSV {text!r} ({header[j - 1]})"
+                assert _same(cell, text, header[j - 1]), f"{sheet}!{cell.coordinate}: {cell.value!r} vs {text!r}"
 
 
 def test_numbers_are_numbers_with_formats(workbook, run_tables):
@@ -190,6 +198,56 @@ def test_numbers_are_numbers_with_formats(workbook, run_tables):
         "Vraag",
         "Drempel (min)",
     ]
+
+
+def _column(ws, header: str) -> list:
+    head = [c.value for c in ws[1]]
+    j = head.index(header) + 1
+    return [ws.cell(row=i, column=j) for i in range(2, ws.max_row + 1)]
+
+
+def test_coded_values_are_words_and_numbers_show_what_they_are(workbook, run_tables, tmp_path):
+    """The workbook is in the run's language: headers, codes (statuses, sets, days) and formats (a CV in %)."""
+    from geoplanner.outputs.workbook import main_job_sheets
+    from geoplanner.pipeline.workbook import write_workbook
+
+    path, _ = workbook
+    wb = openpyxl.load_workbook(path)
+    cmp = wb["Vergelijking van scenario's"]
+    assert [c.value for c in _column(cmp, "Status oplossing")] == [
+        "-",
+        "optimaal",
+        "tijdslimiet (niet bewezen optimaal)",
+    ]
+    assert [c.value for c in _column(cmp, "Model")] == ["geen nieuwe locaties", "maximale dekking",
+                                                        "rotatie mobiele teams"]  # fmt: skip
+    assert [c.value for c in _column(cmp, "Vraag")][2] == "kinderen, gewogen naar kansarmoede"
+    wijk = wb["Bereik per wijk"]
+    assert {c.value for c in _column(wijk, "Dienstenset")} == {"Consultatiebureaus Kind & Gezin"}
+    assert {c.value for c in _column(wijk, "Status kinderen 0–2")} <= {"afgeleid", "geschat", "gemengd", "waargenomen"}
+    pr = wb["Prioritaire wijken"]
+    cv = [c for c in _column(pr, "Onzekerheid geboorten (variatiecoëfficiënt)") if c.value is not None]
+    assert cv and {c.number_format for c in cv} == {"0.0%"} and all(c.value >= 0 for c in cv)
+    assert "geen woonwijk (park of bos)" in {c.value for c in _column(pr, "Reden niet gerangschikt")}
+    assert {c.value for c in _column(pr, "Type wijk")} >= {"woonwijk", "park of bos"}
+    # the same tables in French: no code left, no header left as a column name
+    out, tables, _ = run_tables
+    sheets = main_job_sheets(priority=tables["priority"][0], coverage={"wijk": tables["wijk"][0]},
+                             comparison=tables["comparison"][0],
+                             timetables={"m": tables["timetable"][0]}, lang="fr")  # fmt: skip
+    fr = openpyxl.load_workbook(write_workbook(tmp_path / "fr.xlsx", sheets, [], lang="fr"))
+    assert [c.value for c in _column(fr["Horaire m"], "Jour")] == ["lundi", "mardi", "lundi"]
+    assert [c.value for c in _column(fr["Horaire m"], "Demi-journée")] == ["matin", "après-midi", "matin"]
+    assert [c.value for c in _column(fr["Comparaison des scénarios"], "Statut de la solution")][1] == "optimal"
+    assert {c.value for c in _column(fr["Couverture par quartier"], "Ensemble de services")} == {
+        "Consultations Kind & Gezin"
+    }
+    reasons = {c.value for c in _column(fr["Quartiers prioritaires"], "Raison de non-classement")}
+    assert "pas un quartier résidentiel (parc ou bois)" in reasons
+    for book in (wb, fr):
+        for ws in book.worksheets[1:]:
+            raw = [c.value for c in ws[1] if re.fullmatch(r"[a-z0-9_]+", str(c.value))]
+            assert raw == [], (ws.title, raw)
 
 
 def test_header_frozen_and_filtered(workbook):

@@ -51,7 +51,7 @@ def stage_printer(max_depth: int = 1):  # noqa: ANN201 - geoplanner.core.progres
 
 
 # Modules that add commands to `app`, in the order of the data flow.
-_COMMAND_MODULES = ("data", "rank", "imports", "coverage", "siting", "sweep", "maps", "run")
+_COMMAND_MODULES = ("data", "rank", "imports", "coverage", "siting", "sweep", "maps", "lgn", "run", "serve")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"geoplanner.cli.{_name}").register(app)

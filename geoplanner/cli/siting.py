@@ -31,8 +31,9 @@ def register(app: typer.Typer) -> None:
         out_dir = ensure_output_dir(out or settings.output_dir() / s.name)
         console.print(f"scenario [bold]{s.name}[/] ({s.model}) — netwerk en vraag laden…")
         with reporting(stage_printer(max_depth=0)):
-            result = evaluate(s, build_context(network=network, cache=not no_cache))
-        paths = write_scenario_outputs(result, out_dir)
+            context = build_context(network=network, cache=not no_cache)
+            result = evaluate(s, context)
+        paths = write_scenario_outputs(result, out_dir, wijken=context.ranking)
         console.print(_summary_table([result]))
         if len(result.sites):
             console.print(_sites_table(result))
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"scenario [bold]{s.name}[/] ({s.model})…")
             with reporting(stage_printer(max_depth=0)):
                 results.append(evaluate(s, context))
-        _table, per_lgn, paths = write_comparison(results, out_dir)
+        _table, per_lgn, paths = write_comparison(results, out_dir, wijken=context.ranking)
         console.print(_summary_table(results))
         console.print(_lgn_table(per_lgn))
         shown: set[str] = set()

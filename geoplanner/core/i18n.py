@@ -10,7 +10,7 @@ import math
 
 from geoplanner.core.errors import ConfigError
 
-__all__ = ["LANGUAGES", "DEFAULT_LANG", "LABELS", "label", "check_lang", "fmt_num"]
+__all__ = ["LANGUAGES", "DEFAULT_LANG", "LABELS", "VALUE_PREFIXES", "label", "value_label", "check_lang", "fmt_num"]
 
 LANGUAGES = ("nl", "fr", "en")
 DEFAULT_LANG = "nl"
@@ -261,13 +261,138 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "Teams needed by the share of families choosing a Dutch-speaking bureau",
     ),
     "tradeoff_title": (
-        "Kost en opbrengst: sessies per week tegenover bediende consultaties en prioritaire wijken",
-        "Coût et résultat : séances par semaine face aux consultations et quartiers prioritaires servis",
-        "Cost and return: sessions a week against consultations and priority districts served",
+        "Kost en opbrengst: sessies per week tegenover wat ze bedienen",
+        "Coût et résultat : séances par semaine face à ce qu'elles servent",
+        "Cost and return: sessions a week against what they serve",
     ),
     "excluded_services": ("niet in het huidige aanbod", "hors de l'offre actuelle", "not current supply"),
     "service_status": ("Status", "Statut", "Status"),
     "excluded_reason": ("Waarom niet meegeteld", "Pourquoi non compté", "Why not counted"),
+    # the local networks (LGN) on the maps
+    "lgn_boundaries": (
+        "Grenzen van de lokale netwerken (LGN)",
+        "Limites des réseaux locaux (LGN)",
+        "Local network (LGN) boundaries",
+    ),
+    "lgn_select": ("Toon één LGN", "Afficher un LGN", "Show one LGN"),
+    "lgn_all": ("alle LGN's (heel Brussel)", "tous les LGN (toute la Région)", "all LGNs (whole region)"),
+    "provenance": ("Herkomst van de gegevens", "Provenance des données", "Where the data comes from"),
+    "missing": ("ontbreekt", "manquant", "missing"),
+}
+
+# Coded values of the data and the outputs, as a reader sees them (value_label): service sets, venue types,
+# statuses, days. A code without a label here is shown as it is.
+_VALUE_LABELS: dict[str, tuple[str, str, str]] = {
+    "set_kg": ("Consultatiebureaus Kind & Gezin", "Consultations Kind & Gezin", "Kind & Gezin consultation bureaus"),
+    "set_one": ("Consultaties ONE", "Consultations ONE", "ONE consultations"),
+    "set_hvhk": ("Huis van het Kind", "Maison de l'Enfant (Huis van het Kind)", "Huis van het Kind (family centre)"),
+    "set_any_cb": (
+        "Alle consultatiebureaus (K&G + ONE)",
+        "Toutes les consultations (K&G + ONE)",
+        "All consultation bureaus (K&G + ONE)",
+    ),
+    "set_all_family": ("Alle gezinsvoorzieningen", "Tous les services aux familles", "All family services"),
+    "set_candidates": (
+        "Kandidaat-locaties (bestaande gezinsvoorzieningen)",
+        "Lieux candidats (services aux familles existants)",
+        "Candidate venues (existing family services)",
+    ),
+    "type_kg_consultatiebureau": (
+        "Consultatiebureau Kind & Gezin",
+        "Consultation Kind & Gezin",
+        "Kind & Gezin consultation bureau",
+    ),
+    "type_one_consultation_enfants": (
+        "Consultatie ONE voor kinderen",
+        "Consultation ONE pour enfants",
+        "ONE consultation for children",
+    ),  # fmt: skip
+    "type_one_consultation_prenatale": (
+        "Prenatale consultatie ONE",
+        "Consultation prénatale ONE",
+        "ONE prenatal consultation",
+    ),  # fmt: skip
+    "type_consultation_nourrissons_operator_unspecified": (
+        "Zuigelingenconsultatie (organisator onbekend)",
+        "Consultation pour nourrissons (opérateur inconnu)",
+        "Infant consultation (operator unknown)",
+    ),
+    "type_one_site_unverified": ("ONE-plaats (niet bevestigd)", "Lieu ONE (non vérifié)", "ONE site (unverified)"),
+    "type_hvhk_physical_location": (
+        "Huis van het Kind (locatie)",
+        "Maison de l'Enfant (lieu)",
+        "Huis van het Kind (site)",
+    ),  # fmt: skip
+    "type_community_centre": (
+        "Gemeenschaps- of buurtcentrum (OpenStreetMap)",
+        "Centre communautaire ou de quartier (OpenStreetMap)",
+        "Community or neighbourhood centre (OpenStreetMap)",
+    ),
+    "type_community_centre_vgc": (
+        "Gemeenschapscentrum (VGC)",
+        "Centre communautaire néerlandophone (VGC)",
+        "Dutch-language community centre (VGC)",
+    ),
+    "type_maison_de_quartier": ("Buurthuis", "Maison de quartier", "Neighbourhood house"),
+    "type_wgc_maison_medicale": ("Wijkgezondheidscentrum", "Maison médicale", "Community health centre"),
+    "type_childcare_or_preschool": (
+        "Kinderopvang of kleuterschool",
+        "Crèche ou école maternelle",
+        "Childcare or preschool",
+    ),  # fmt: skip
+    "type_clinic_other": ("Kliniek of medisch centrum", "Clinique ou centre médical", "Clinic or medical centre"),
+    "type_library": ("Bibliotheek", "Bibliothèque", "Library"),
+    "type_inloop_spel_ontmoeting": (
+        "Inloop, spel en ontmoeting (Baboes)",
+        "Lieu d'accueil enfants-parents (Baboes)",
+        "Drop-in play and meeting place (Baboes)",
+    ),
+    "type_social_facility": ("Sociale voorziening", "Service social", "Social facility"),
+    "type_brede_school": ("Brede school", "École élargie (brede school)", "Community school (brede school)"),
+    "type_kindercampus": ("Kindercampus", "Campus pour enfants (kindercampus)", "Children's campus (kindercampus)"),
+    "type_one_site": ("Consultatieplaats ONE", "Lieu de consultation ONE", "ONE consultation site"),
+    "service_current": ("huidig aanbod", "offre actuelle", "current supply"),
+    "service_historical": ("historisch (niet meer actief)", "historique (plus actif)", "historical (no longer active)"),
+    "service_unverified": ("niet bevestigd", "non vérifié", "unverified"),
+    "service_prenatal_only": ("enkel prenataal", "prénatal seulement", "prenatal only"),
+    "suit_geschikt": ("geschikt", "adapté", "suitable"),
+    "suit_na_te_gaan": ("na te gaan", "à vérifier", "to check"),
+    "suit_ongeschikt": ("ongeschikt", "inadapté", "unsuitable"),
+    "day_maandag": ("maandag", "lundi", "Monday"),
+    "day_dinsdag": ("dinsdag", "mardi", "Tuesday"),
+    "day_woensdag": ("woensdag", "mercredi", "Wednesday"),
+    "day_donderdag": ("donderdag", "jeudi", "Thursday"),
+    "day_vrijdag": ("vrijdag", "vendredi", "Friday"),
+    "day_zaterdag": ("zaterdag", "samedi", "Saturday"),
+    "day_zondag": ("zondag", "dimanche", "Sunday"),
+    "part_voormiddag": ("voormiddag", "matin", "morning"),
+    "part_namiddag": ("namiddag", "après-midi", "afternoon"),
+    "part_avond": ("avond", "soir", "evening"),
+    "district_residential": ("woonwijk", "quartier résidentiel", "residential"),
+    "district_park": ("park of bos", "parc ou bois", "park or woodland"),
+    "district_industrial": ("industriezone", "zone industrielle", "industrial area"),
+    "district_cemetery": ("begraafplaats", "cimetière", "cemetery"),
+    "district_unknown": ("onbekend", "inconnu", "unknown"),
+    "method_weights": ("vaste gewichten", "poids fixes", "fixed weights"),
+    "method_pca": ("hoofdcomponent (PCA)", "composante principale (ACP)", "principal component (PCA)"),
+    "source_composite": (
+        "samengesteld uit de wijkindicatoren",
+        "composite des indicateurs de quartier",
+        "composite of the district indicators",
+    ),  # fmt: skip
+    "source_kansarmoede_index": (
+        "ingevoerde kansarmoede-index",
+        "indice de précarité importé",
+        "imported deprivation index",
+    ),  # fmt: skip
+    "model_mclp": ("maximale dekking", "couverture maximale", "maximal covering"),
+    "model_lscp": ("minimale set die dekt", "couverture minimale", "set covering"),
+    "model_p_median": (
+        "kortste gemiddelde wandeltijd (p-mediaan)",
+        "temps de marche moyen minimal (p-médiane)",
+        "shortest mean walking time (p-median)",
+    ),  # fmt: skip
+    "region_brussels": ("Brussels Hoofdstedelijk Gewest", "Région de Bruxelles-Capitale", "Brussels-Capital Region"),
 }
 
 # The measures every scenario has (geoplanner.scenario.measures.MEASURES): one label per column, everywhere
@@ -360,6 +485,7 @@ LABELS: dict[str, dict[str, str]] = {
     lang: {
         **{key: values[i] for key, values in _TABLE.items()},
         **{key: values[i][:1].upper() + values[i][1:] for key, values in _MEASURE_LABELS.items()},
+        **{key: values[i] for key, values in _VALUE_LABELS.items()},
     }
     for i, lang in enumerate(LANGUAGES)
 }
@@ -383,6 +509,43 @@ def label(key: str, lang: str = DEFAULT_LANG) -> str:
         If ``key`` is not a known label (a programming error, not a user error).
     """
     return LABELS[check_lang(lang)][key]
+
+
+#: What kind of code a column holds -> the prefix of its values' labels (see :func:`value_label`).
+VALUE_PREFIXES: dict[str, str] = {
+    "service_set": "set_",
+    "layer": "set_",
+    "type": "type_",
+    "status": "status_",
+    "service_status": "service_",
+    "model": "model_",
+    "demand": "demand_",
+    "stability": "stability_",
+    "suitability": "suit_",
+    "dag": "day_",
+    "day": "day_",
+    "dagdeel": "part_",
+    "district_type": "district_",
+    "deprivation_method": "method_",
+    "deprivation_source": "source_",
+    "region": "region_",
+    "figure_status": "",
+}
+
+
+def value_label(kind: str, value: object, lang: str = DEFAULT_LANG) -> str:
+    """Return a coded value as a reader sees it (``"all_family"`` of a ``service_set`` → "Alle gezinsvoorzieningen").
+
+    ``kind`` is a key of :data:`VALUE_PREFIXES` (a column name); a figure's status (``observed``, ``derived``,
+    ``estimated``, ``mixed``, ``missing``) is kind ``figure_status``. A code without a label is returned as it is
+    (a user's own service set, a venue type not in the bundle), so nothing is ever lost.
+    """
+    table = LABELS[check_lang(lang)]
+    code = str(value)
+    key = f"{VALUE_PREFIXES.get(kind, kind + '_')}{code.lower()}"
+    if kind == "figure_status":
+        key = code
+    return table.get(key, code)
 
 
 def fmt_num(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:

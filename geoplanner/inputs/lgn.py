@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["COMMUNES", "LGN", "lgn_table", "lgn_of_commune"]
+__all__ = ["COMMUNES", "LGN", "lgn_table", "lgn_of_commune", "with_lgn_names"]
 
 #: Commune NIS code -> (Dutch name, French name).
 COMMUNES: dict[int, tuple[str, str]] = {
@@ -72,3 +72,13 @@ def lgn_of_commune(nis: int) -> int:
         if nis in communes:
             return number
     raise KeyError(nis)
+
+
+def with_lgn_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with ``lgn_name`` right after its ``lgn`` column (the name of each local network)."""
+    if "lgn" not in frame.columns:
+        return frame
+    names = frame["lgn"].map(lambda n: LGN[int(n)][0] if pd.notna(n) and int(n) in LGN else None)
+    out = frame.drop(columns=["lgn_name"], errors="ignore")
+    out.insert(list(out.columns).index("lgn") + 1, "lgn_name", names.to_numpy())
+    return out

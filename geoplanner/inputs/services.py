@@ -29,6 +29,7 @@ __all__ = [
     "ServiceSet",
     "service_set_names",
     "load_services",
+    "load_service_file",
 ]
 
 
@@ -308,6 +309,39 @@ def _load_services(name: str, data_dir: Path | None, *, statuses: tuple[str, ...
             f"unknown service set '{name}'",
             hint=f"known: {', '.join(service_set_names(data_dir))}; import one with `geoplanner services import`",
         )
+    return _build_set(name, label, sources, types, expected, statuses, region)
+
+
+def load_service_file(path: Path, name: str, data_dir: Path | None = None) -> ServiceSet:
+    """Read a user set in the stored schema from a file of its own (not in ``data/services/user``): no memo.
+
+    Parameters
+    ----------
+    path
+        A CSV as ``geoplanner services import`` stores it.
+    name
+        The set's name (and label).
+    data_dir
+        Data folder (the region outline the points are checked against).
+
+    Returns
+    -------
+    ServiceSet
+        As :func:`load_services` returns a user set.
+    """
+    return _build_set(name, name, [(Path(path), name)], None, None, CURRENT_STATUSES, load_region(data_dir))
+
+
+def _build_set(
+    name: str,
+    label: str,
+    sources: list[tuple[Path, str]],
+    types: tuple[str, ...] | None,
+    expected: int | None,
+    statuses: tuple[str, ...],
+    region: Polygon | MultiPolygon,
+) -> ServiceSet:
+    """Read a set's files and split their rows into located, unlocated and excluded (planned, other statuses)."""
     located_parts, unlocated_parts, excluded_parts = [], [], []
     for path, layer in sources:
         located, unlocated = _read_services(path, layer, region)

@@ -29,6 +29,7 @@ import pandas as pd
 import geoplanner
 from geoplanner.core import settings
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label
+from geoplanner.outputs.columns import column_header, default_headers, display_frame, display_value, number_format
 from geoplanner.outputs.files import formula_like
 from geoplanner.scenario.measures import MEASURES
 
@@ -37,6 +38,8 @@ __all__ = [
     "workbook_bytes",
     "column_header",
     "default_headers",
+    "display_value",
+    "display_frame",
     "number_format",
     "sheet_titles",
     "main_job_sheets",
@@ -94,78 +97,6 @@ class Sheet:
     highlight: str | None = None
 
 
-# ---------------------------------------------------------------------------------------------
-# Headers and number formats
-# ---------------------------------------------------------------------------------------------
-
-# Column -> an i18n key, or (nl, fr, en) for headers only the workbook needs. Kept here, next to
-# the one module that uses them, like scenario.COMPARISON_LABELS.
-_HEADERS: dict[str, str | tuple[str, str, str]] = {
-    # scenarios
-    "scenario": ("Scenario-id", "Identifiant du scénario", "Scenario id"),
-    "title": "scenario_title",
-    # ranking (pipeline.RANK_COLUMNS)
-    "rank": "rank",
-    "priority": ("Prioritair", "Prioritaire", "Priority"),
-    "mdrc": ("Wijkcode (MDRC)", "Code quartier (MDRC)", "District code (MDRC)"),
-    "name_nl": ("Naam (NL)", "Nom (NL)", "Name (NL)"),
-    "name_fr": ("Naam (FR)", "Nom (FR)", "Name (FR)"),
-    "communes": ("NIS-codes gemeenten", "Codes INS des communes", "Municipality NIS codes"),
-    "commune_names": ("Gemeenten", "Communes", "Municipalities"),
-    "lgn": "lgn",
-    "lgn_name": ("Naam LGN", "Nom LGN", "LGN name"),
-    "pop_total": ("Inwoners", "Habitants", "Residents"),
-    "births": "births_wijk",
-    "pop_0_2": "pop_0_2",
-    "birth_rate_permille": ("Geboortecijfer (‰)", "Taux de natalité (‰)", "Birth rate (‰)"),
-    "births_status": ("Status geboorten", "Statut des naissances", "Births status"),
-    "pop_0_2_status": ("Status kinderen 0–2", "Statut enfants 0–2 ans", "Children 0–2 status"),
-    "deprivation": "deprivation",
-    "deprivation_source": ("Bron kansarmoede", "Source de la précarité", "Deprivation source"),
-    "z_bim": ("z: BIM-rechthebbenden", "z : bénéficiaires BIM", "z: BIM beneficiaries"),
-    "z_cpas": ("z: leefloon OCMW", "z : revenu d'intégration CPAS", "z: CPAS income support"),
-    "z_unemployment": ("z: werkloosheid", "z : chômage", "z: unemployment"),
-    "z_income": ("z: mediaan inkomen (omgekeerd)", "z : revenu médian (inversé)", "z: median income (inverted)"),
-    "missing_components": ("Ontbrekende componenten", "Composantes manquantes", "Missing components"),
-    "z_birth_rate": ("z: geboortecijfer", "z : taux de natalité", "z: birth rate"),
-    "z_births": ("z: geboorten", "z : naissances", "z: births"),
-    "contrib_birth_rate": ("Bijdrage geboortecijfer", "Contribution du taux de natalité", "Contribution birth rate"),
-    "contrib_births": ("Bijdrage geboorten", "Contribution des naissances", "Contribution births"),
-    "contrib_deprivation": ("Bijdrage kansarmoede", "Contribution de la précarité", "Contribution deprivation"),
-    "score": "score",
-    "p_top21": ("Kans op top 21", "Probabilité d'être dans le top 21", "Probability of top 21"),
-    "district_type": ("Type wijk", "Type de quartier", "District type"),
-    "excluded_reason": ("Reden niet gerangschikt", "Raison de non-classement", "Reason not ranked"),
-    # coverage tables (accessibility.run_coverage)
-    "region": ("Gewest", "Région", "Region"),
-    "cd_sector": ("Sectorcode", "Code du secteur", "Sector code"),
-    "sector_name_nl": ("Sector (NL)", "Secteur (NL)", "Sector (NL)"),
-    "sector_name_fr": ("Sector (FR)", "Secteur (FR)", "Sector (FR)"),
-    "commune_nis": ("NIS-code gemeente", "Code INS de la commune", "Municipality NIS code"),
-    "commune_name_nl": ("Gemeente (NL)", "Commune (NL)", "Municipality (NL)"),
-    "commune_name_fr": ("Gemeente (FR)", "Commune (FR)", "Municipality (FR)"),
-    "service_set": "service_set",
-    "pop_unreachable": ("Kinderen 0–2 onbereikbaar", "Enfants de 0–2 ans sans accès", "Children 0–2 unreachable"),
-    "mean_min": ("Gemiddelde wandeltijd (min)", "Temps de marche moyen (min)", "Mean walking time (min)"),
-    "p90_min": (
-        "90e percentiel wandeltijd (min)",
-        "90e centile du temps de marche (min)",
-        "90th percentile walking time (min)",
-    ),
-    "nearest_service_id": ("Dichtstbijzijnde dienst (id)", "Service le plus proche (id)", "Nearest service (id)"),
-    "layer_note": ("Volledigheid dienstenlaag", "Complétude de la couche", "Service layer completeness"),
-    # timetables (scenario.run_scenario)
-    "team": "team",
-    "dag": "day",
-    "day": "day",
-    "dagdeel": "dagdeel",
-    "venue_id": ("Locatie (id)", "Lieu (id)", "Venue (id)"),
-    "venue_name": ("Locatie", "Lieu", "Venue"),
-}
-_WITHIN = re.compile(r"^within_(\d+(?:\.\d+)?)_min$")
-_SHARE_WITHIN = re.compile(r"^share_within_(\d+(?:\.\d+)?)_min$")
-_WITHIN_TEXT = ("Kinderen 0–2 binnen {t} min", "Enfants de 0–2 ans à moins de {t} min", "Children 0–2 within {t} min")
-
 # Sheet names and the notes sheet (nl, fr, en).
 _TEXT: dict[str, tuple[str, str, str]] = {
     "notes_sheet": ("Toelichting", "Notes", "Notes"),
@@ -182,6 +113,12 @@ _TEXT: dict[str, tuple[str, str, str]] = {
     ),
     "coverage_sector": ("Bereik per sector", "Couverture par secteur", "Coverage per sector"),
     "comparison_lgn": ("Vergelijking per LGN", "Comparaison par LGN", "Comparison per LGN"),
+    "comparison_wijk": ("Vergelijking per wijk", "Comparaison par quartier", "Comparison per district"),
+    "desc_comparison_wijk": (
+        "per wijk en scenario: wie we nog missen, te ver of omdat de sessies vol zijn; filter op de LGN-kolom",
+        "par quartier et scénario : qui manque encore, trop loin ou séances complètes ; filtrez sur la colonne LGN",
+        "per district and scenario: whom we still miss, too far or sessions full; filter on the LGN column",
+    ),
     "desc_priority": (
         "alle wijken, de prioritaire eerst in volgorde van rang, met de componenten van de score",
         "tous les quartiers, les prioritaires d'abord par rang, avec les composantes du score",
@@ -217,104 +154,6 @@ _TEXT: dict[str, tuple[str, str, str]] = {
 
 def _text(key: str, lang: str) -> str:
     return _TEXT[key][("nl", "fr", "en").index(check_lang(lang))]
-
-
-def column_header(column: str, lang: str = DEFAULT_LANG) -> str:
-    """Return the display header of a known output column, else the column name itself.
-
-    Parameters
-    ----------
-    column
-        A column of the priority, coverage or timetable tables (``within_<t>_min`` and
-        ``share_within_<t>_min`` for any threshold).
-    lang
-        ``nl`` (default), ``fr`` or ``en``.
-    """
-    check_lang(lang)
-    i = ("nl", "fr", "en").index(lang)
-    entry = _HEADERS.get(column)
-    if isinstance(entry, tuple):
-        return entry[i]
-    if isinstance(entry, str):
-        return label(entry, lang)
-    if column in _MEASURE_KINDS or column in _EXTRA_LABELLED:  # a scenario measure: its one label everywhere
-        text = label(column, lang)
-        return text[:1].upper() + text[1:]
-    if m := _WITHIN.match(column):
-        return _WITHIN_TEXT[i].format(t=m.group(1))
-    if m := _SHARE_WITHIN.match(column):
-        return f"{label('share_covered', lang)} {m.group(1)} {label('minutes', lang)}"
-    return column
-
-
-def default_headers(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> dict[str, str]:
-    """Map every column of ``frame`` to :func:`column_header`."""
-    return {str(c): column_header(str(c), lang) for c in frame.columns}
-
-
-_COUNT_COLUMNS = frozenset(
-    {
-        "pop_total",
-        "births",
-        "pop_0_2",
-        "pop_unreachable",
-        "children",
-        "children_total",
-        "children_covered",
-        "marginal_children",
-        "marginal_demand",
-        "cumulative_children",
-        "priority_wijken",
-        "priority_wijken_reached",
-        "sessions_per_week",
-    }
-)
-_CODE_COLUMNS = frozenset({"rank", "mdrc", "lgn", "commune_nis", "team", "threshold_min", "region"})
-_INDEX_COLUMNS = frozenset({"score", "deprivation"})
-
-
-_MEASURE_KINDS = {m.column: m.kind for m in MEASURES}
-_EXTRA_LABELLED = frozenset({"children", "solver_gap", "solve_s", "status", "model", "demand", "dutch_share"})
-_KIND_FORMATS = {"share": "0.0%", "count": "#,##0", "minutes": "0.0"}
-
-
-def number_format(column: str, values: pd.Series) -> str | None:
-    """Return the Excel number format of a numeric column, by its name (None: leave General).
-
-    Shares (``share_*``, ``*_share``, ``p_top*``; values 0–1) → ``0.0%``; walking times
-    (``*_min`` other than the ``within_*`` counts and the threshold) → ``0.0``; counts of
-    children, births, residents → ``#,##0`` (thousands separator); codes and ranks → ``0``;
-    z-scores, contributions, scores → ``0.000``; seconds → ``0.00``. Other integer columns
-    get ``0``; other numbers keep Excel's General format.
-
-    Parameters
-    ----------
-    column
-        The column name.
-    values
-        The column (its dtype decides whether a format applies at all).
-    """
-    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        return None
-    if column in _MEASURE_KINDS and _MEASURE_KINDS[column] in _KIND_FORMATS:
-        return _KIND_FORMATS[_MEASURE_KINDS[column]]
-    if column.startswith(("share_", "p_top")) or column.endswith("_share"):
-        return "0.0%"
-    if column in _COUNT_COLUMNS or _WITHIN.match(column) or column.startswith(("n_", "pop_", "births")):
-        return "#,##0"
-    if column in _CODE_COLUMNS:
-        return "0"
-    if column.endswith("_min"):
-        return "0.0"
-    if column.startswith(("z_", "contrib_")) or column in _INDEX_COLUMNS:
-        return "0.000"
-    if column.endswith("_permille"):
-        return "0.0"
-    if column.endswith("_s"):
-        return "0.00"
-    if pd.api.types.is_integer_dtype(values.dtype):
-        return "0"
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,10 +424,10 @@ def glossary(lang: str = DEFAULT_LANG) -> list[tuple[str, str]]:
     return [(column_header(m.column, lang), m.meaning) for m in MEASURES]
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Drop geometry columns (a GeoDataFrame may be passed as it is)."""
+def _plain(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """Drop geometry columns (a GeoDataFrame may be passed as it is); coded values in words (:func:`display_frame`)."""
     geo = [c for c in frame.columns if getattr(frame[c].dtype, "name", "") == "geometry"]
-    return pd.DataFrame(frame.drop(columns=geo)) if geo else frame
+    return display_frame(pd.DataFrame(frame.drop(columns=geo)) if geo else frame, lang)
 
 
 def main_job_sheets(
@@ -599,6 +438,7 @@ def main_job_sheets(
     comparison_lgn: pd.DataFrame | None = None,
     timetables: Mapping[str, pd.DataFrame] | None = None,
     lang: str = DEFAULT_LANG,
+    comparison_wijk: pd.DataFrame | None = None,
 ) -> list[Sheet]:
     """Build the sheets of ``outputs/geoplanner.xlsx`` from the main job's tables.
 
@@ -618,11 +458,14 @@ def main_job_sheets(
     comparison
         The scenario comparison (``comparison.csv``).
     comparison_lgn
-        Share of children reached per LGN, one column per scenario (``comparison_lgn.csv``).
+        Reach and service per LGN and scenario (``comparison_lgn.csv``).
     timetables
         Scenario name -> timetable (``<scenario>/timetable.csv``), in the order given.
     lang
-        ``nl`` (default), ``fr`` or ``en``.
+        ``nl`` (default), ``fr`` or ``en``: sheet names, headers and coded values (:func:`display_frame`).
+    comparison_wijk
+        Reach and service per wijk and scenario, with each wijk's LGN (``comparison_wijk.csv``): with the
+        autofilter on its LGN column, a coordinator keeps their own wijken.
 
     Returns
     -------
@@ -635,29 +478,33 @@ def main_job_sheets(
 
     sheets: list[Sheet] = []
     if given(priority):
-        p = _plain(priority)
+        p = _plain(priority, lang)
         sheets.append(Sheet(label("priority_table", lang), p, default_headers(p, lang),
                             description=_text("desc_priority", lang),
                             highlight="priority" if "priority" in p.columns else None))  # fmt: skip
     cov = {k: v for k, v in (coverage or {}).items() if given(v)}
     order = [lv for lv in COVERAGE_LEVELS if lv in cov] + [lv for lv in cov if lv not in COVERAGE_LEVELS]
     for level in order:
-        c = _plain(cov[level])
+        c = _plain(cov[level], lang)
         key = f"coverage_{level}"
         name = _text(key, lang) if key in _TEXT else f"{label('covered', lang)} {level}"
         sheets.append(Sheet(name, c, default_headers(c, lang), description=_text("desc_coverage", lang)))
     if given(comparison):
-        c = _plain(comparison)
+        c = _plain(comparison, lang)
         # the measures' own labels, as in the report: one name per measure everywhere
         sheets.append(Sheet(label("comparison_table", lang), c, default_headers(c, lang),
                             description=_text("desc_comparison", lang)))  # fmt: skip
     if given(comparison_lgn):
-        c = _plain(comparison_lgn)
+        c = _plain(comparison_lgn, lang)
         sheets.append(Sheet(_text("comparison_lgn", lang), c, default_headers(c, lang),
                             description=_text("desc_comparison_lgn", lang)))  # fmt: skip
+    if given(comparison_wijk):
+        c = _plain(comparison_wijk, lang)
+        sheets.append(Sheet(_text("comparison_wijk", lang), c, default_headers(c, lang),
+                            description=_text("desc_comparison_wijk", lang)))  # fmt: skip
     for scenario, table in (timetables or {}).items():
         if given(table):
-            t = _plain(table)
+            t = _plain(table, lang)
             sheets.append(Sheet(f"{label('timetable', lang)} {scenario}", t, default_headers(t, lang),
                                 description=f"{_text('desc_timetable', lang)}: {scenario}"))  # fmt: skip
     return sheets

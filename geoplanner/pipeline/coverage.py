@@ -38,6 +38,7 @@ from geoplanner.inputs.services import ServiceSet, load_services
 from geoplanner.need import Need
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_with
 from geoplanner.outputs.manifest import write_manifest
+from geoplanner.outputs.precision import round_for_csv
 from geoplanner.outputs.qgis_styles import style_coverage_gpkg
 from geoplanner.outputs.rasters import geotiff_bytes
 from geoplanner.pipeline.load import load_network
@@ -164,22 +165,45 @@ def _service_layer(name: str, ss: ServiceSet, pts: pd.DataFrame, snap: SnapResul
 def _with_names(
     tables: dict[str, pd.DataFrame], sectors: pd.DataFrame, ranking: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
-    """Add display names (Dutch and French) to the coverage tables."""
+    """Add display names (Dutch and French) and the LGN (number and name) to the coverage tables.
+
+    A sector's LGN is its commune's; a wijk's is the ranking's (the network of the commune holding most of its
+    young children), so every wijk- and sector-level table can be filtered on one network.
+    """
     lgn = lgn_table()
+    sector_lgn = lgn[["commune_nis", "lgn", "lgn_name"]]
+    sector_names = sectors[["cd_sector", "sector_name_nl", "sector_name_fr"]]
+    wijk_cols = [c for c in ("mdrc", "name_nl", "name_fr", "lgn", "lgn_name") if c in ranking.columns]
     names = {
-        "sector": (sectors[["cd_sector", "sector_name_nl", "sector_name_fr"]], "cd_sector"),
-        "wijk": (ranking[["mdrc", "name_nl", "name_fr"]], "mdrc"),
-        "priority_wijken": (ranking[["mdrc", "name_nl", "name_fr", "rank"]], "mdrc"),
-        "commune": (lgn[["commune_nis", "commune_name_nl", "commune_name_fr"]], "commune_nis"),
+        "sector": (sector_names, "cd_sector"),
+        "wijk": (ranking[wijk_cols], "mdrc"),
+        "priority_wijken": (ranking[[*wijk_cols, "rank"]], "mdrc"),
+        "commune": (lgn[["commune_nis", "commune_name_nl", "commune_name_fr", "lgn_name"]], "commune_nis"),
         "lgn": (lgn[["lgn", "lgn_name"]].drop_duplicates("lgn"), "lgn"),
     }
     out = dict(tables)
+    out["sector"] = out["sector"].merge(sector_lgn, on="commune_nis", how="left")
     for level, (frame, key) in names.items():
-        df = out[level].merge(pd.DataFrame(frame).drop_duplicates(key), on=key, how="left")
+        df = out[level].merge(pd.DataFrame(frame).drop_duplicates(key), on=key, how="left", suffixes=("_x", ""))
+        df = df.drop(columns=[c for c in df.columns if c.endswith("_x")])
         first = [key] + [c for c in frame.columns if c != key]
+        if level in ("sector", "commune"):  # the network right after the commune
+            first = [key, *[c for c in frame.columns if c not in (key, "lgn_name")], "commune_nis", "lgn", "lgn_name"]
+        first = list(dict.fromkeys(c for c in first if c in df.columns))
         out[level] = df[first + [c for c in df.columns if c not in first]]
     out["priority_wijken"] = out["priority_wijken"].sort_values(["rank", "service_set"], kind="stable",
                                                                 ignore_index=True)  # fmt: skip
+    return out
+
+
+def _sector_lgn(uncertain: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+    """Add the LGN (number and name) of each sector row of the placement-uncertainty table (empty for the region)."""
+    by_sector = info.drop_duplicates("cd_sector").set_index("cd_sector")["lgn"]
+    lgn = uncertain["key"].map(by_sector).where(uncertain["level"] == "sector")
+    names = lgn_table().drop_duplicates("lgn").set_index("lgn")["lgn_name"]
+    out = uncertain.copy()
+    out.insert(2, "lgn", lgn.astype("Int64"))
+    out.insert(3, "lgn_name", out["lgn"].map(names))
     return out
 
 
@@ -291,13 +315,15 @@ def measure_access(
         info = info.merge(lgn_table()[["commune_nis", "lgn"]], on="commune_nis", how="left")
     priority = built.ranking.loc[built.ranking["priority"].astype(bool), "mdrc"]
     tables = coverage_tables(demand, got.times, info, thresholds=ths, layer_notes=got.notes, priority_mdrc=priority)
-    tables = _with_names(tables, sectors, built.ranking)
+    # each figure to what it means, once: the CSVs, the GeoPackage and the workbook hold the same numbers
+    tables = {level: round_for_csv(t) for level, t in _with_names(tables, sectors, built.ranking).items()}
     far_homes = int(dsnap.beyond_tolerance.sum())
     if far_homes:
         got.problems.append({"service_set": "*", "id": "demand", "name": f"{far_homes} woonstraatpunten",
                              "access_m": float(dsnap.access_m.max())})  # fmt: skip
-    snap_problems = pd.DataFrame(got.problems, columns=["service_set", "id", "name", "access_m"])
+    snap_problems = round_for_csv(pd.DataFrame(got.problems, columns=["service_set", "id", "name", "access_m"]))
     uncertain = placement_uncertainty(demand, got.times, got.radii, thresholds=ths, speed_kmh=speed_kmh)
+    uncertain = round_for_csv(_sector_lgn(uncertain, info))
     parameters = {
         "sets": list(sets), "speed_kmh": speed_kmh, "thresholds_min": list(ths), "network": str(net.source),
         "network_sha256": net.sha256, "network_nodes": net.n_nodes, "network_edges": net.n_edges,

@@ -9,6 +9,8 @@ the address index built here (and kept in :mod:`geoplanner.cache`); this module 
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pandas as pd
 from geoplanner import cache as store
 from geoplanner.core import settings
 from geoplanner.core.checksum import sha256_file
-from geoplanner.core.errors import DataError
+from geoplanner.core.errors import DataError, GeoplannerError
 from geoplanner.geocode import (
     ADDRESS_FIELDS,
     AddressIndex,
@@ -36,6 +38,7 @@ from geoplanner.inputs.sector_figures import (
     sector_figures_path,
     validate_sector_figures,
 )
+from geoplanner.inputs.services import ServiceSet, load_service_file
 from geoplanner.inputs.tables import read_table
 from geoplanner.inputs.user_services import (
     ImportReport,
@@ -48,7 +51,7 @@ from geoplanner.inputs.user_services import (
     rows_to_geocode,
 )
 from geoplanner.inputs.user_tables import read_user_table
-from geoplanner.outputs.files import ensure_output_dir, output_step, write_csv
+from geoplanner.outputs.files import ensure_output_dir, output_step, write_bytes, write_csv
 from geoplanner.outputs.manifest import write_manifest
 
 __all__ = [
@@ -56,6 +59,8 @@ __all__ = [
     "clear_address_indexes",
     "user_services_dir",
     "import_services",
+    "preview_services",
+    "UPLOAD_SUFFIXES",
     "import_sector_figures",
     "ServicesImportRun",
     "run_services_import",
@@ -211,15 +216,97 @@ def import_services(
     target = (store_dir or user_services_dir(data_dir)) / f"{set_name}.csv"
     if target.exists() and not replace:
         raise DataError(f"service set '{set_name}' exists already", path=target, hint="use --replace to overwrite it")
+    table, rows, warnings = _services_table(path, data_dir, crs, default_type, index, sheet)
+    write_csv(target, table)
+    return ImportReport(set_name=set_name, stored=target, source=path, rows=rows, warnings=warnings)
+
+
+def _services_table(
+    path: Path,
+    data_dir: Path | None,
+    crs: str | None,
+    default_type: str | None,
+    index: AddressIndex | None,
+    sheet: str | None,
+    max_rows: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Read, check, place and geocode a service list: the table to store, the report rows and the warnings."""
     df, warnings = read_user_table(path, sheet=sheet)
+    if max_rows is not None and len(df) > max_rows:
+        raise DataError(f"{len(df)} rows; at most {max_rows} can be imported here", path=path,
+                        hint="import a longer list with `geoplanner services import`")  # fmt: skip
     df = map_service_columns(df, path, default_type)
     placements = place_given(df, crs, load_region(data_dir), warnings)
     todo = rows_to_geocode(df, placements)
     if todo:
         _geocode_rows(df, placements, todo, index or address_index(data_dir))
     table, rows = finish_services(df, placements, path, load_communes(data_dir))
-    write_csv(target, table)
-    return ImportReport(set_name=set_name, stored=target, source=path, rows=rows, warnings=warnings)
+    return table, rows, warnings
+
+
+#: File types :func:`preview_services` takes (an upload says which by its suffix; the file name is never used).
+UPLOAD_SUFFIXES = (".csv", ".xlsx")
+
+
+def preview_services(
+    data: bytes,
+    suffix: str,
+    set_name: str,
+    *,
+    shown_as: str = "upload",
+    data_dir: Path | None = None,
+    index: AddressIndex | None = None,
+    max_rows: int | None = None,
+) -> tuple[ServiceSet, ImportReport]:
+    """Import a service list held in memory (an upload), as ``services import`` does, and store nothing.
+
+    The bytes go to a temporary folder of this process under a fixed name (``upload.csv`` or ``upload.xlsx``);
+    nothing a client sends becomes a path. The folder is removed before this returns.
+
+    Parameters
+    ----------
+    data
+        The file's content.
+    suffix
+        One of :data:`UPLOAD_SUFFIXES`.
+    set_name
+        The set's name (:func:`~geoplanner.inputs.user_services.check_set_name`).
+    shown_as
+        What errors and the ``source`` column call the file (the user's file name, as text only).
+    data_dir
+        Data folder (region, communes, the address index).
+    index
+        A prebuilt address index (default: :func:`address_index` when some row needs geocoding).
+    max_rows
+        Refuse a list with more rows.
+
+    Returns
+    -------
+    ServiceSet
+        The set as :func:`~geoplanner.inputs.services.load_services` would return it once stored (no sources).
+    ImportReport
+        Placed and unplaced rows with method, accuracy, radius and reason (``stored`` and ``source``: ``shown_as``).
+
+    Raises
+    ------
+    DataError
+        As :func:`import_services`, naming ``shown_as`` instead of the temporary file.
+    """
+    check_set_name(set_name)
+    if suffix not in UPLOAD_SUFFIXES:
+        raise DataError(f"unsupported file type {suffix!r}", path=shown_as, hint="use .csv or .xlsx")
+    with tempfile.TemporaryDirectory(prefix="geoplanner-upload-") as tmp:
+        src = write_bytes(Path(tmp) / f"upload{suffix}", data)
+        try:
+            table, rows, warnings = _services_table(src, data_dir, None, None, index, None, max_rows)
+            table["source"] = table["source"].replace(f"user file {src.name}", f"user file {shown_as}")
+            ss = load_service_file(write_csv(Path(tmp) / f"{set_name}.csv", table), set_name, data_dir)
+        except GeoplannerError as exc:
+            named = exc.path is not None and exc.path.name in (src.name, f"{set_name}.csv")
+            raise type(exc)(exc.message, path=shown_as if named else exc.path, row=exc.row, column=exc.column,
+                            hint=exc.hint) from None  # fmt: skip
+    report = ImportReport(set_name=set_name, stored=Path(shown_as), source=Path(shown_as), rows=rows, warnings=warnings)
+    return dataclasses.replace(ss, sources=[]), report
 
 
 def import_sector_figures(

@@ -43,11 +43,11 @@ from geoplanner.outputs.maps.data import (
 from geoplanner.outputs.report import ReportMap, group_notes, lgn_coverage, render_report
 from geoplanner.outputs.report.render import ReportInputs
 from geoplanner.pipeline.assets import assets_dir
+from geoplanner.pipeline.siting import comparison_tables, wijk_labels
 from geoplanner.scenario import (
     BASELINE_NAME,
     ScenarioResult,
     SitingContext,
-    compare,
     teams_curves,
     wijk_measures,
 )
@@ -77,6 +77,9 @@ class MapsRun:
     notes: list[str]
     #: The :class:`geoplanner.scenario.SitingContext` the maps were drawn in (its ranking serves the report).
     context: Any = None
+    #: What each map drew (:class:`geoplanner.outputs.maps.MapData`, in the order of ``results``): the LGN pages
+    #: draw the same.
+    datas: tuple[Any, ...] = ()
 
 
 def check_assets(self_contained: bool, cache_dir: Path | None = None) -> Path:
@@ -332,7 +335,7 @@ def _maps_step(
         outputs.append(
             write_manifest(maps_dir, command=command, inputs=inputs, parameters=params, outputs=outputs, notes=notes)
         )
-    return MapsRun(outputs=outputs, results=results, notes=notes, context=context), pngs
+    return MapsRun(outputs=outputs, results=results, notes=notes, context=context, datas=tuple(datas)), pngs
 
 
 def make_maps(
@@ -404,7 +407,7 @@ def _unserved(results: Sequence[ScenarioResult], ranking: pd.DataFrame) -> list[
         if not r.summary.get("sessions_per_week"):
             continue
         prio = r.points[priority.reindex(r.points["mdrc"]).fillna(False).to_numpy(bool)]
-        per_wijk = wijk_measures(prio).merge(ranking[["mdrc", "name_nl", "name_fr"]], on="mdrc", how="left")
+        per_wijk = wijk_labels(wijk_measures(prio), ranking)  # with each wijk's LGN: a coordinator finds their own
         missed = per_wijk["consultations_unserved_distance"] + per_wijk["consultations_unserved_capacity"]
         ordered = per_wijk.assign(_missed=missed).sort_values(["_missed", "mdrc"], ascending=[False, True])
         out.append((r.scenario.label, ordered))
@@ -439,7 +442,7 @@ def _runs(results: Sequence[ScenarioResult]) -> list[dict[str, Any]]:
 
 def report_inputs(results: Sequence[ScenarioResult], context: SitingContext) -> ReportInputs:
     """Gather what the report shows from the results, once: the same figures as the CSVs and the workbook."""
-    table, per_lgn = compare(results)
+    table, per_lgn, _per_wijk = comparison_tables(results, context.ranking)  # rounded as the CSVs are
     by_share = next((r.by_dutch_share for r in results if r.by_dutch_share is not None), None)
     fixed = [r for r in results[1:] if len(r.sites) and not r.scenario.capacitated]
     return ReportInputs(
@@ -499,4 +502,5 @@ def make_report(
             notes=run.notes,
             name="report_manifest.json",
         )
-    return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes, context=context)
+    return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes, context=context,
+                   datas=run.datas)  # fmt: skip

@@ -11,9 +11,11 @@ import pandas as pd
 from geoplanner.core import settings
 from geoplanner.core.errors import GeoplannerError
 from geoplanner.inputs.bundle import dataset_path
+from geoplanner.inputs.lgn import with_lgn_names
 from geoplanner.need import Need, NeedParams
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg
 from geoplanner.outputs.manifest import write_manifest
+from geoplanner.outputs.precision import round_for_csv
 from geoplanner.outputs.qgis_styles import style_priority_gpkg
 from geoplanner.pipeline.load import NEED_DATASETS
 from geoplanner.pipeline.load import need as load_need
@@ -135,7 +137,7 @@ def run_rank(
     # columns of components left out by the configuration (or no stability run) are written empty
     p_top = {"p_top": f"p_top{params.top_n}"}
     table = pd.DataFrame(ranking.drop(columns="geometry")).reindex(columns=list(RANK_COLUMNS)).rename(columns=p_top)
-    table = table.round(4)
+    table = round_for_csv(table)  # each figure to what it means (outputs.precision)
     sector_table = pd.DataFrame(sectors.drop(columns="geometry"))
     wijk_layer = gpd.GeoDataFrame(
         ranking.reindex(columns=[*RANK_COLUMNS, "geometry"]).rename(columns=p_top), geometry="geometry", crs=ranking.crs
@@ -143,7 +145,7 @@ def run_rank(
     with output_step(out_dir, manifest="manifest_rank.json"):
         outputs = [
             write_csv(out_dir / "priority_wijken.csv", table),
-            write_csv(out_dir / "sector_need.csv", sector_table.round(4)),
+            write_csv(out_dir / "sector_need.csv", round_for_csv(with_lgn_names(sector_table))),
             write_gpkg(
                 out_dir / "priority_wijken.gpkg",
                 {"wijken": wijk_layer, "sector_need": sectors},
@@ -151,9 +153,9 @@ def run_rank(
             ),  # QGIS styles inside
         ]
         if need.communes is not None:
-            outputs.append(write_csv(out_dir / "commune_need_check.csv", need.communes.round(4)))
+            outputs.append(write_csv(out_dir / "commune_need_check.csv", round_for_csv(need.communes)))
         if need.pca is not None:
-            outputs.append(write_csv(out_dir / "deprivation_pca.csv", need.pca.table().round(4)))
+            outputs.append(write_csv(out_dir / "deprivation_pca.csv", round_for_csv(need.pca.table())))
         inputs += list(need.inputs)
         if config_path:
             inputs.append(Path(config_path))

@@ -16,6 +16,7 @@ from geoplanner.need import NeedParams
 from geoplanner.outputs.manifest import write_manifest
 from geoplanner.pipeline.checks import check_run
 from geoplanner.pipeline.coverage import CoverageRun, run_coverage
+from geoplanner.pipeline.lgn import make_lgn_pages
 from geoplanner.pipeline.maps import make_report
 from geoplanner.pipeline.rank import RankRun, run_rank
 from geoplanner.pipeline.siting import build_context, write_comparison, write_scenario_outputs
@@ -77,7 +78,8 @@ def run_all(
 
     need and priority wijken (:func:`run_rank`) → walking access to every service set
     (``outputs/coverage/``) → each siting scenario (``outputs/<scenario>/``) and their comparison
-    (``outputs/compare/``) → maps (``outputs/maps/``) and the report (``outputs/report.html``).
+    (``outputs/compare/``) → maps (``outputs/maps/``) and the report (``outputs/report.html``) → a page per
+    local network (``outputs/lgn/``) → the workbook (``outputs/geoplanner.xlsx``).
     The need step, the network and the scenario solutions are computed once and shared; solutions
     are also reused across runs (:mod:`geoplanner.cache`). ``manifest_run.json`` in
     ``out_dir`` records the whole run: scenario files, every output, where each solution came
@@ -139,9 +141,9 @@ def run_all(
     for s in ordered:
         with stage(f"scenario {s.name}", into=timings["scenarios"], key=s.name):
             results.append(evaluate(s, context))
-            outputs += write_scenario_outputs(results[-1], out_dir / s.name)
+            outputs += write_scenario_outputs(results[-1], out_dir / s.name, wijken=context.ranking)
     with stage("scenario's vergelijken", into=timings, key="compare"):
-        table, per_lgn, written = write_comparison(results, out_dir / "compare")
+        table, per_lgn, written = write_comparison(results, out_dir / "compare", wijken=context.ranking)
     outputs += written
     with stage("kaarten en rapport", into=timings, key="report"):
         report = make_report(
@@ -149,6 +151,11 @@ def run_all(
             scenario_paths=paths, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
         )  # fmt: skip
     outputs += report.outputs
+    with stage("een pagina per LGN", into=timings, key="lgn"):
+        # the same maps' data and the same rounded comparison per LGN as the report and the CSVs
+        pages = make_lgn_pages(results, context, out_dir, lang=lang, self_contained=self_contained, data_dir=data_dir,
+                               datas=report.datas, scenario_paths=paths, command="geoplanner run")  # fmt: skip
+    outputs += pages.outputs
     notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))
     with stage("werkmap voor een rekenblad", into=timings, key="workbook"):
         # the Excel deliverable, from the tables exactly as their CSVs hold them (workbook.write_run_workbook)

@@ -20,10 +20,12 @@ from geoplanner.core import settings
 from geoplanner.inputs.areas import load_sectors
 from geoplanner.inputs.bundle import dataset_path
 from geoplanner.inputs.config import read_text_file
+from geoplanner.inputs.lgn import with_lgn_names
 from geoplanner.inputs.services import ServiceSet, load_services, service_set_names
 from geoplanner.need import Need
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_text
 from geoplanner.outputs.manifest import write_manifest
+from geoplanner.outputs.precision import round_for_csv
 from geoplanner.pipeline.load import load_network
 from geoplanner.pipeline.load import need as load_need
 from geoplanner.scenario import (
@@ -48,6 +50,8 @@ __all__ = [
     "build_context",
     "evaluate_files",
     "scenario_tables",
+    "wijk_labels",
+    "comparison_tables",
     "write_scenario_outputs",
     "write_comparison",
 ]
@@ -197,13 +201,34 @@ def evaluate_files(
     return context, [evaluate(s, context) for s in ordered]
 
 
-def scenario_tables(result: ScenarioResult) -> dict[str, pd.DataFrame]:
-    """Return the tables of a scenario's folder by file stem: sites, timetable, coverage_summary/lgn/wijk, curve."""
+def wijk_labels(frame: pd.DataFrame, wijken: pd.DataFrame | None) -> pd.DataFrame:
+    """Return a per-wijk table (``mdrc``) with each wijk's names, LGN (number and name) and priority rank first.
+
+    A wijk lying in two networks is given the one holding most of its young children (the ranking's ``lgn``).
+    """
+    if wijken is None:
+        return frame
+    cols = [c for c in ("mdrc", "name_nl", "name_fr", "lgn", "lgn_name", "priority", "rank") if c in wijken.columns]
+    info = pd.DataFrame(wijken[cols]).drop_duplicates("mdrc")
+    if "priority" in info.columns and "rank" in info.columns:  # the rank that matters here: the priority rank
+        info["rank"] = info["rank"].where(info["priority"].astype(bool))
+        info = info.rename(columns={"rank": "priority_rank"}).drop(columns="priority")
+    keep = [c for c in frame.columns if c not in info.columns or c == "mdrc"]
+    return info.merge(frame[keep], on="mdrc", how="right")
+
+
+def scenario_tables(result: ScenarioResult, wijken: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Return the tables of a scenario's folder by file stem, each rounded as written.
+
+    Sites, timetable, coverage_summary, coverage_lgn, coverage_wijk (with the wijk's names and LGN when the
+    ranking ``wijken`` is given), teams curve and teams by Dutch-speaking share, rounded by
+    :mod:`geoplanner.outputs.precision`; every table with an ``lgn`` column also names it (``lgn_name``).
+    """
     tables = {
         "sites": result.sites if len(result.sites) else pd.DataFrame(columns=["rank", "id", "name", "x", "y"]),
         "coverage_summary": pd.DataFrame([result.summary]),
         "coverage_lgn": result.per_lgn,
-        "coverage_wijk": wijk_measures(result.points),
+        "coverage_wijk": wijk_labels(wijk_measures(result.points), wijken),
     }
     if len(result.timetable):
         tables["timetable"] = result.timetable
@@ -211,15 +236,18 @@ def scenario_tables(result: ScenarioResult) -> dict[str, pd.DataFrame]:
         tables["teams_curve"] = result.curve
     if result.by_dutch_share is not None:
         tables["teams_by_dutch_share"] = result.by_dutch_share
-    return tables
+    return {stem: round_for_csv(with_lgn_names(t)) for stem, t in tables.items()}
 
 
-def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[Path]:
+def write_scenario_outputs(
+    result: ScenarioResult, out_dir: str | Path, *, wijken: pd.DataFrame | None = None
+) -> list[Path]:
     """Write a scenario's outputs into ``out_dir`` as one step: sites, timetable, coverage, notes, manifest.
 
     Files: ``sites.csv`` and ``sites.gpkg`` (chosen venues in marginal order), ``timetable.csv``
     (rotation), ``coverage_summary.csv``, ``coverage_lgn.csv``, ``coverage_wijk.csv``, ``teams_curve.csv``
-    (capacitated rotation), ``notes.txt`` (incomplete layers, estimates) and ``manifest.json``.
+    (capacitated rotation), ``notes.txt`` (incomplete layers, estimates) and ``manifest.json``; the tables of
+    :func:`scenario_tables` (``wijken``: the ranking the scenario used, for the wijk table's names and LGN).
 
     Returns
     -------
@@ -229,7 +257,7 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[
     """
     out = Path(out_dir)
     s = result.scenario
-    tables = scenario_tables(result)
+    tables = scenario_tables(result, wijken)
     with output_step(out):
         written = []
         stems = ("sites", "timetable", "coverage_summary", "coverage_lgn", "coverage_wijk", "teams_curve",
@@ -250,25 +278,64 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path) -> list[
     return [*written, manifest]
 
 
-def write_comparison(
-    results: Sequence[ScenarioResult], out_dir: str | Path
-) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
-    """Compare results and write ``comparison.csv``, ``comparison_lgn.csv``, ``teams_curve.csv`` and a manifest.
+def comparison_tables(
+    results: Sequence[ScenarioResult], wijken: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the comparison as every output shows it: overall, per LGN and per wijk, rounded once.
+
+    The same rounded tables go to ``compare/*.csv``, the workbook, the report and the LGN pages, so each shows
+    the same number (:mod:`geoplanner.outputs.precision`).
 
     Returns
     -------
     table, per_lgn : pandas.DataFrame
-        As :func:`geoplanner.scenario.compare`.
+        :func:`geoplanner.scenario.compare` of the results.
+    per_wijk : pandas.DataFrame
+        One row per wijk and scenario: the wijk's names, LGN and priority rank, then reach and service
+        (:func:`geoplanner.scenario.wijk_measures`).
+    """
+    table, per_lgn = compare(results)
+    parts = [wijk_measures(r.points).assign(scenario=r.scenario.name) for r in results]
+    per_wijk = wijk_labels(pd.concat(parts, ignore_index=True), wijken)
+    first = [c for c in ("mdrc", "name_nl", "name_fr", "lgn", "lgn_name", "priority_rank", "scenario")
+             if c in per_wijk.columns]  # fmt: skip
+    per_wijk = per_wijk[first + [c for c in per_wijk.columns if c not in first]]
+    order = {r.scenario.name: i for i, r in enumerate(results)}
+    per_wijk = per_wijk.sort_values(["mdrc", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c)
+    return round_for_csv(table), round_for_csv(per_lgn), round_for_csv(per_wijk.reset_index(drop=True))
+
+
+def write_comparison(
+    results: Sequence[ScenarioResult], out_dir: str | Path, *, wijken: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
+    """Compare results and write the comparison overall, per LGN and per wijk, the teams curves and a manifest.
+
+    Files: ``comparison.csv``, ``comparison_lgn.csv``, ``comparison_wijk.csv``, ``teams_curve.csv``.
+
+    Parameters
+    ----------
+    results
+        Scenario results, the current situation first.
+    out_dir
+        The comparison's folder.
+    wijken
+        The ranking the scenarios used: names, LGN and priority rank of each wijk in ``comparison_wijk.csv``.
+
+    Returns
+    -------
+    table, per_lgn : pandas.DataFrame
+        As :func:`comparison_tables` (rounded as written).
     paths : list of pathlib.Path
         Files written.
     """
-    table, per_lgn = compare(results)
+    table, per_lgn, per_wijk = comparison_tables(results, wijken)
     out = Path(out_dir)
     with output_step(out):
-        written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn)]
+        written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn),
+                   write_csv(out / "comparison_wijk.csv", per_wijk)]  # fmt: skip
         curves = teams_curves(results)
         if curves is not None:
-            written.append(write_csv(out / "teams_curve.csv", curves))
+            written.append(write_csv(out / "teams_curve.csv", round_for_csv(curves)))
         notes = list(dict.fromkeys(n for r in results for n in r.notes))
         inputs: list[Any] = list(dict.fromkeys(p for r in results for p in (r.scenario.path, *r.inputs) if p))
         manifest = write_manifest(

@@ -17,6 +17,7 @@ from geoplanner.core.i18n import DEFAULT_LANG
 from geoplanner.outputs.files import output_step, write_bytes
 from geoplanner.outputs.manifest import write_manifest
 from geoplanner.outputs.workbook import WORKBOOK_NAME, Sheet, glossary, main_job_sheets, workbook_bytes
+from geoplanner.pipeline.siting import comparison_tables, scenario_tables
 
 if TYPE_CHECKING:
     from geoplanner.pipeline.coverage import CoverageRun
@@ -73,8 +74,9 @@ def write_run_workbook(
 
     The sheets are the tables the run wrote to CSV (:func:`geoplanner.outputs.workbook.main_job_sheets`):
     the ranking, coverage per region, LGN, commune, wijk and priority wijken, the scenario comparison
-    (and per LGN) and each scenario's timetable. The manifest ``manifest_workbook.json`` records those
-    CSV files as its inputs (with their sha256), so the workbook can be traced to them.
+    (and per LGN and per wijk, with each wijk's LGN to filter on) and each scenario's timetable. The manifest
+    ``manifest_workbook.json`` records those CSV files as its inputs (with their sha256), so the workbook can be
+    traced to them.
 
     Parameters
     ----------
@@ -101,12 +103,15 @@ def write_run_workbook(
     out = Path(out_dir)
     priority = rank.table if rank.table is not None else rank.ranking
     levels = {lv: coverage.tables[lv] for lv in RUN_LEVELS if lv in coverage.tables}
-    timetables = {r.scenario.name: r.timetable for r in results if len(r.timetable)}
-    sheets = main_job_sheets(priority=priority, coverage=levels, comparison=comparison,
-                             comparison_lgn=comparison_lgn, timetables=timetables, lang=lang)  # fmt: skip
+    # the tables exactly as the scenario and comparison steps wrote them (same functions, same rounding)
+    tables = {r.scenario.name: scenario_tables(r, rank.ranking) for r in results}
+    timetables = {name: t["timetable"] for name, t in tables.items() if "timetable" in t}
+    per_wijk = comparison_tables(results, rank.ranking)[2] if results else None
+    sheets = main_job_sheets(priority=priority, coverage=levels, comparison=comparison, comparison_lgn=comparison_lgn,
+                             timetables=timetables, lang=lang, comparison_wijk=per_wijk)  # fmt: skip
     wanted = {"priority_wijken.csv", *(f"coverage_{lv}.csv" for lv in levels)}
     sources = [p for p in [*rank.outputs, *coverage.outputs] if Path(p).name in wanted]
-    sources += [out / "compare" / "comparison.csv", out / "compare" / "comparison_lgn.csv"]
+    sources += [out / "compare" / f"{stem}.csv" for stem in ("comparison", "comparison_lgn", "comparison_wijk")]
     sources += [out / name / "timetable.csv" for name in timetables]
     with output_step(out, manifest="manifest_workbook.json"):
         target = write_workbook(out / WORKBOOK_NAME, sheets, notes, lang=lang, glossary=glossary(lang))

@@ -22,7 +22,7 @@ from geoplanner.scenario.context import SitingContext, demand_weights, make_cont
 from geoplanner.scenario.curve import DUTCH_SHARES, teams_curve
 from geoplanner.scenario.evaluate import evaluate, select_candidates
 from geoplanner.scenario.keys import solution_key
-from geoplanner.scenario.measures import MEASURES, Measure, measure_label, wijk_measures
+from geoplanner.scenario.measures import MEASURES, Measure, measure_label, sector_measures, wijk_measures
 from geoplanner.scenario.result import ScenarioResult, solution_record
 from geoplanner.scenario.spec import (
     BASELINE_NAME,
@@ -63,6 +63,7 @@ __all__ = [
     "teams_curve",
     "teams_curves",
     "wijk_measures",
+    "sector_measures",
     "measure_label",
     "MEASURES",
     "Measure",

@@ -10,6 +10,9 @@ without it and says so.
 *Teams needed* is read off the drawn curve: the first point whose share of the priority wijken's expected
 consultations served (known bureaus included) reaches ``[curve] target_share``. How it moves with the share of
 families for a Dutch-speaking bureau (``demand.dutch_share``) is :func:`teams_by_dutch_share`.
+
+``[curve] max_teams = 0`` is the *quick* evaluation (an editor's what-if): only the scenario's own point is
+solved — no other point, no teams needed, no Dutch-share table (:func:`quick`).
 """
 
 from __future__ import annotations
@@ -39,10 +42,24 @@ __all__ = [
     "own_point",
     "search_teams_needed",
     "teams_by_dutch_share",
+    "quick",
+    "QUICK_NOTE",
 ]
 
 #: Shares of families for a Dutch-speaking bureau the report shows teams needed for (the Brussels norm to all).
 DUTCH_SHARES = (0.3, 0.5, 0.75, 1.0)
+
+
+#: Said of a quick evaluation (``[curve] max_teams = 0``): why it has no teams curve and no teams needed.
+QUICK_NOTE = (
+    "snelle berekening ([curve] max_teams = 0): alleen dit aantal teams is opgelost, zonder teamscurve; "
+    "hoeveel teams nodig zijn is niet berekend"
+)
+
+
+def quick(s: Scenario) -> bool:
+    """Tell whether a scenario asks for its own point only (``[curve] max_teams = 0``): no curve, no teams needed."""
+    return s.curve_max_teams == 0
 
 
 def curve_key(s: Scenario) -> str:
@@ -70,19 +87,22 @@ def rotation_points(
 
     The point of the scenario's own team count is the scenario (its per-wijk floor included); the others are
     solved without the floor. Scenarios that differ only in their number of teams share the other points (kept in
-    ``context.curves``).
+    ``context.curves``). A quick scenario (:func:`quick`) returns its own point only.
     """
     key = curve_key(s)
     memo = context.curves.setdefault(key, {}) if context is not None else {}
     own = int(s.teams or 1)
     top = max(s.curve_max_teams, own)
-    todo = [t for t in range(1, top + 1) if t != own and t not in memo]
+    todo = [] if quick(s) else [t for t in range(1, top + 1) if t != own and t not in memo]
     if todo:
         with stage(f"{s.name}: teamscurve {todo[0]}-{todo[-1]} teams"):
             for t in todo:
-                memo[t] = _point(s, t, inst)
+                with stage(f"{s.name}: {t} team{'s' if t > 1 else ''}"):  # one step per point (progress, cancel)
+                    memo[t] = _point(s, t, inst)
     with stage(f"{s.name}: oplossen met capaciteit ({own} team{'s' if own > 1 else ''})"):
         mine = _point(s, own, inst, floors=True)
+    if quick(s):
+        return {own: mine}
     return {t: mine if t == own else memo[t] for t in range(1, top + 1)}
 
 

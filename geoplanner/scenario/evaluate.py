@@ -34,8 +34,10 @@ from geoplanner.scenario.capacity import (
 )
 from geoplanner.scenario.context import SitingContext, demand_weights
 from geoplanner.scenario.curve import (
+    QUICK_NOTE,
     curve_key,
     own_point,
+    quick,
     rotation_points,
     search_teams_needed,
     teams_by_dutch_share,
@@ -294,24 +296,6 @@ def _named_groups(res: CapacityResult, ranking: pd.DataFrame) -> CapacityResult:
     return dataclasses.replace(res, notes=tuple(re.sub(r"^groep (\d+):", name, n) for n in res.notes))
 
 
-def _rotation(s: Scenario, inst: CapacityInstance, context: SitingContext) -> tuple:
-    """Solve a capacitated rotation as the point of its team count on its curve.
-
-    Returns the result, whether its floor held, the curve, the teams needed and the teams needed by Dutch-speaking
-    share.
-    """
-    points = rotation_points(s, inst, context)
-    res, floors = points[int(s.teams)]
-    res = capacity_model(s, int(s.teams), inst, floors=floors).with_timetable(res, s.curve_time_limit_s)
-    curve = teams_curve(s, inst, points).assign(scenario=s.name)
-    needed = teams_needed(s, curve, inst)
-    key = curve_key(s) + "|dutch_share"
-    if key not in context.curves:
-        with stage(f"{s.name}: teams nodig bij 30-100 % Nederlandstalig"):
-            context.curves[key] = teams_by_dutch_share(s, inst, needed)
-    return res, floors, curve, needed, context.curves[key]
-
-
 def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.ndarray, full: bool = True) -> _Placed:
     """Solve a capacitated model; a rotation is the point of its team count on its teams curve.
 
@@ -329,13 +313,20 @@ def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.n
     ]
     if s.model == "capacitated_rotation":
         if full:
-            res, floors, curve, needed, by_share = _rotation(s, inst, context)
+            points = rotation_points(s, inst, context)
+            res, floors = points[int(s.teams)]
+            res = capacity_model(s, int(s.teams), inst, floors=floors).with_timetable(res, s.curve_time_limit_s)
         else:
             res, floors = own_point(s, inst)
-            needed = search_teams_needed(s, inst, res)
         if not floors and s.priority_served_share > 0:
             notes.append("de ondergrens per prioritaire wijk kan met zoveel teams niet gehaald worden: zonder opgelost")
-        if needed["teams"] is None:
+        if quick(s):
+            notes.append(QUICK_NOTE)
+        elif full:
+            curve, needed, by_share = _curve(s, inst, points, context)
+        else:
+            needed = search_teams_needed(s, inst, res)
+        if needed is not None and needed["teams"] is None:
             notes.append(f"meer dan {needed['max_teams']} teams nodig voor {needed['target_share']:.0%} van de "
                          f"verwachte consultaties in de prioritaire wijken")  # fmt: skip
     else:
@@ -350,6 +341,19 @@ def _capacitated(work: _Work, cand: pd.DataFrame, cost: np.ndarray, groups: np.n
     teams = int(s.teams) if s.model == "capacitated_rotation" else 0
     return _Placed(nearest, res, sites, capacitated_timetable(s, cand, res), res, teams, curve, needed, by_share,
                    list(res.notes) + notes)  # fmt: skip
+
+
+def _curve(
+    s: Scenario, inst: CapacityInstance, points: dict, context: SitingContext
+) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """Return a rotation's teams curve, its teams needed and the teams needed per Dutch-speaking share."""
+    curve = teams_curve(s, inst, points).assign(scenario=s.name)
+    needed = teams_needed(s, curve, inst)
+    key = curve_key(s) + "|dutch_share"
+    if key not in context.curves:
+        with stage(f"{s.name}: teams nodig bij 30-100 % Nederlandstalig"):
+            context.curves[key] = teams_by_dutch_share(s, inst, needed)
+    return curve, needed, context.curves[key]
 
 
 def _cost_measures(placed: _Placed, served_new: float) -> dict[str, Any]:

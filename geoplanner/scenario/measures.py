@@ -37,6 +37,7 @@ __all__ = [
     "service_measures",
     "lgn_measures",
     "wijk_measures",
+    "sector_measures",
     "measure_label",
     "WALK_TIME_MEASURES",
 ]
@@ -296,3 +297,8 @@ def lgn_measures(s: Scenario, points: pd.DataFrame, sites: pd.DataFrame) -> pd.D
 def wijk_measures(points: pd.DataFrame) -> pd.DataFrame:
     """Return reach and service per wijk (``mdrc``)."""
     return _grouped(points, "mdrc")
+
+
+def sector_measures(points: pd.DataFrame) -> pd.DataFrame:
+    """Return reach and service per statistical sector (``cd_sector``), the twin of :func:`wijk_measures`."""
+    return _grouped(points, "cd_sector")

@@ -454,8 +454,8 @@ def _capacity(v: _Validator) -> dict[str, Any]:
     if sum(rates) <= 0:
         raise v.error("at least one age needs consultations", "demand", "consultations_age0")
     max_teams = v.get("curve", "max_teams")
-    if max_teams is not None and not 1 <= max_teams <= 40:
-        raise v.error(f"must be 1-40, got {max_teams}", "curve", "max_teams")
+    if max_teams is not None and not 0 <= max_teams <= 40:
+        raise v.error(f"must be 0-40 (0: no teams curve), got {max_teams}", "curve", "max_teams")
     curve_limit = v.get("curve", "time_limit_s")
     if curve_limit is not None and not 0 < curve_limit <= 600:
         raise v.error(f"must be > 0 and <= 600, got {curve_limit}", "curve", "time_limit_s")

@@ -166,10 +166,18 @@ class Outcome:
 
 
 def check_sweep(scenario: Scenario) -> None:
-    """Refuse a scenario a sweep cannot vary: one that places nothing, or whose ``[sweep]`` table draws nothing."""
+    """Refuse a scenario a sweep cannot vary or tally.
+
+    One that places nothing, a quick rotation (``[curve] max_teams = 0``: no teams needed), or one whose ``[sweep]``
+    table draws nothing.
+    """
     if scenario.model == "none":
         raise ConfigError("model 'none' places no venue: there is nothing to sweep", path=scenario.path,
                           column="model")  # fmt: skip
+    if scenario.model == "capacitated_rotation" and scenario.curve_max_teams == 0:
+        raise ConfigError("[curve] max_teams = 0 asks for no teams needed, which every draw tallies: give a number "
+                          "of teams to search up to, e.g. max_teams = 10", path=scenario.path,
+                          column="curve.max_teams")  # fmt: skip
     if not scenario.sweep_ranges and not scenario.sweep_counts:
         raise ConfigError("the [sweep] table draws nothing: give a range, e.g. uptake = [0.70, 0.85], or counts = true",
                           path=scenario.path, column="sweep")  # fmt: skip

@@ -23,6 +23,7 @@ import shapely
 from geoplanner.core import settings
 from geoplanner.core.errors import DataError
 from geoplanner.core.i18n import DEFAULT_LANG, label
+from geoplanner.inputs.lgn import LGN, lgn_of_commune
 from geoplanner.inputs.services import ServiceSet
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "gap_values",
     "geometry_digest",
     "commune_outlines",
+    "lgn_areas",
+    "lgn_of_points",
     "sector_coverage",
     "ScenarioServices",
     "map_base_layers",
@@ -166,8 +169,9 @@ def geometry_digest(geoms: np.ndarray) -> bytes:
     return hashlib.sha256(b"".join(shapely.to_wkb(geoms))).digest()
 
 
-# Communes dissolved in this process, by the content of the sectors: every map of a run draws them.
+# Communes and networks dissolved in this process, by the content of the sectors: every map of a run draws them.
 _DISSOLVED: dict[tuple, gpd.GeoDataFrame] = {}
+_AREAS: dict[tuple, gpd.GeoDataFrame] = {}
 
 
 def commune_outlines(sectors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -177,9 +181,38 @@ def commune_outlines(sectors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     hit = _DISSOLVED.get(key)
     if hit is None:
         hit = sectors.dissolve(by="commune_nis", as_index=False)[["commune_nis", "geometry"]]
-        _DISSOLVED.clear()  # one region per run: keep the last
+        while len(_DISSOLVED) >= 16:  # the region and the 8 LGNs of a run, not more
+            _DISSOLVED.pop(next(iter(_DISSOLVED)))
         _DISSOLVED[key] = hit
     return hit
+
+
+def lgn_areas(sectors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return one polygon per LGN (lgn, lgn_name, geometry; EPSG:31370), the union of its communes.
+
+    Dissolved from the commune outlines of ``sectors`` and kept per content (every map of a run draws them).
+    """
+    communes = commune_outlines(sectors)
+    key = ("lgn", geometry_digest(np.asarray(communes.geometry.values, dtype=object)))
+    hit = _AREAS.get(key)
+    if hit is None:
+        c = communes.assign(lgn=communes["commune_nis"].map(lambda n: lgn_of_commune(int(n))))
+        hit = c.dissolve(by="lgn", as_index=False)[["lgn", "geometry"]].sort_values("lgn", ignore_index=True)
+        hit.insert(1, "lgn_name", hit["lgn"].map(lambda n: LGN[int(n)][0]))
+        while len(_AREAS) >= 16:  # the region and the 8 LGNs of a run, not more
+            _AREAS.pop(next(iter(_AREAS)))
+        _AREAS[key] = hit
+    return hit
+
+
+def lgn_of_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """Return the LGN each point lies in (``<NA>`` outside the region), by where it is, not by its address."""
+    if points is None or not len(points):
+        return pd.Series([], dtype="Int64")
+    pts = gpd.GeoDataFrame(geometry=points.geometry.to_crs(settings.CRS).to_numpy(), crs=settings.CRS)
+    joined = gpd.sjoin(pts, areas[["lgn", "geometry"]], how="left", predicate="within")
+    first = joined[~joined.index.duplicated()]["lgn"]
+    return pd.Series(first.to_numpy(), index=points.index).astype("Int64")
 
 
 def sector_coverage(points: pd.DataFrame, *, set_name: str, thresholds: Sequence[int] = MAP_THRESHOLDS) -> pd.DataFrame:
@@ -322,6 +355,7 @@ def _sites(result: Any) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
             "name": r["name"].to_numpy(),
             "type": r["type"].to_numpy(),
             "marginal_demand": r["marginal_children"].to_numpy(dtype=float),
+            "lgn": r["lgn"].to_numpy() if "lgn" in r.columns else None,
         },
         geometry=gpd.points_from_xy(r["x"], r["y"]),
         crs=settings.CRS,
@@ -363,14 +397,21 @@ def assemble_map_data(
     s = result.scenario
     sites, timetable = _sites(result)
     thr = int(round(s.threshold_min))
+    areas = lgn_areas(sectors)
+    points = (
+        services.points.assign(lgn=lgn_of_points(services.points, areas)) if len(services.points) else services.points
+    )
+    excluded = services.excluded
+    if excluded is not None and len(excluded):
+        excluded = excluded.assign(lgn=lgn_of_points(excluded, areas))
     cover_thresholds = tuple(sorted({*MAP_THRESHOLDS, thr}))
     return MapData(
         sectors=sectors,
         wijken=wijken,
         coverage=sector_coverage(result.points, set_name=s.name, thresholds=cover_thresholds),
         isochrones=isochrones,
-        services=services.points,
-        excluded_services=services.excluded,
+        services=points,
+        excluded_services=excluded,
         sites=sites,
         timetable=timetable,
         title=f"{label('scenario_title', lang)}: {s.label}"

@@ -15,6 +15,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
@@ -135,8 +136,13 @@ def geojson_layer(
     tolerance: float = MAP_TOLERANCE_M,
     coverage: bool = True,
 ) -> folium.GeoJson:
-    """Build a GeoJson layer whose per-feature ``fill`` and ``tip`` (escaped HTML) come from columns."""
-    cols = [c for c in ("fill", "tip") if c in gdf.columns]
+    """Build a GeoJson layer whose per-feature ``fill``, ``tip`` (escaped HTML) and ``lgn`` come from columns.
+
+    ``lgn`` (the network a feature lies in) lets the LGN selector dim the features of the other networks.
+    """
+    cols = [c for c in ("fill", "tip", "lgn") if c in gdf.columns]
+    if "lgn" in cols:  # plain numbers in the page's JSON
+        gdf = gdf.assign(lgn=[None if pd.isna(v) else int(v) for v in gdf["lgn"].astype(object)])
 
     def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
         s = dict(style)
@@ -144,6 +150,6 @@ def geojson_layer(
             s["fillColor"] = feature["properties"]["fill"]
         return s
 
-    tooltip = folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True) if "tip" in cols else None
+    tooltip = folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True) if "tip" in cols and len(gdf) else None
     kwargs = {"name": esc(name), "style_function": style_fn, "tooltip": tooltip, "show": show, "control": True}
     return geojson(gdf, cols, tolerance, coverage, **kwargs)

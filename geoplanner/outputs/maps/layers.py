@@ -6,6 +6,7 @@ appends its legend section; the point layers are in :mod:`geoplanner.outputs.map
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from geoplanner.core.i18n import fmt_num, label
 from geoplanner.outputs.maps.data import MapData, MapScales, commune_outlines
 from geoplanner.outputs.maps.elements import PointBatch
 from geoplanner.outputs.maps.geojson import MAP_TOLERANCE_M, geojson, geojson_layer, to_wgs84
-from geoplanner.outputs.maps.markup import esc, legend_classes, popup_table, round_coord, sector_name
+from geoplanner.outputs.maps.markup import esc, legend_classes, lgn_label, popup_table, round_coord, sector_name
 from geoplanner.outputs.maps.style import (
     BIRTH_COLOURS,
     DEPRIVATION_COLOURS,
@@ -48,7 +49,8 @@ class Canvas:
     lang
         Language of the labels.
     legend
-        HTML sections of the legend, in layer order (already escaped).
+        HTML sections of the legend, in layer order (already escaped), each wrapped with the layers it describes
+        (:meth:`add_legend`): the page shows a section only while one of its layers is on.
     names
         Layer-control entries, in order.
     """
@@ -59,6 +61,7 @@ class Canvas:
     lang: str
     legend: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    pending: list[tuple[str, bool]] = field(default_factory=list)
 
     def t(self, key: str) -> str:
         """Return the label ``key`` in the map's language."""
@@ -72,6 +75,39 @@ class Canvas:
         """Add a layer to the map and its entry to the layer control."""
         layer.add_to(self.m)
         self.names.append(name)
+        self.pending.append((name, bool(getattr(layer, "show", True))))
+
+    def add_legend(self, section: str) -> None:
+        """Add a legend section for the layers added since the last one (hidden while all of them are off)."""
+        names = [n for n, _ in self.pending]
+        shown = any(on for _, on in self.pending) or not names
+        self.pending = []
+        hidden = "" if shown else ' style="display:none"'
+        self.legend.append(f'<div class="gp-leg" data-names="{esc(json.dumps(names))}"{hidden}>{section}</div>')
+
+    def place_rows(self, row: dict[str, Any]) -> list[tuple[str, str]]:
+        """Popup rows naming where a sector lies: its wijk and its LGN (escaped)."""
+        rows = []
+        wijken = self.data.wijken
+        if wijken is not None and "mdrc" in row and pd.notna(row.get("mdrc")):
+            names = _wijk_names(wijken, self.lang)
+            rows.append((esc(self.t("wijk")), esc(names.get(int(row["mdrc"]), ""))))
+        if "lgn" in row and pd.notna(row.get("lgn")):
+            rows.append((esc(self.t("lgn")), esc(lgn_label(row["lgn"]))))
+        return rows
+
+
+_WIJK_NAMES: dict[tuple[int, str], dict[int, str]] = {}
+
+
+def _wijk_names(wijken: pd.DataFrame, lang: str) -> dict[int, str]:
+    """Return the display name of each wijk by its code (kept per table: every tooltip of a map asks)."""
+    key = (id(wijken), lang)
+    if key not in _WIJK_NAMES:
+        col = "name_fr" if lang == "fr" and "name_fr" in wijken.columns else "name_nl"
+        _WIJK_NAMES.clear()
+        _WIJK_NAMES[key] = {int(m): str(n) for m, n in zip(wijken["mdrc"], wijken[col], strict=True)}
+    return _WIJK_NAMES[key]
 
 
 def add_outlines(canvas: Canvas) -> None:
@@ -96,6 +132,7 @@ def add_outlines(canvas: Canvas) -> None:
             interactive=False,
         ).add_to(fg)
     canvas.add(fg, canvas.t("outlines"))
+    canvas.pending.clear()  # no legend of its own
 
 
 def add_need(canvas: Canvas) -> None:
@@ -114,6 +151,7 @@ def add_need(canvas: Canvas) -> None:
         status = canvas.t(row[status_col]) if status_col and row[status_col] in known else ""
         rows = [
             (esc(canvas.t("sector")), esc(sector_name(row, lang))),
+            *canvas.place_rows(row),
             (esc(canvas.t("births")), esc(f"{fmt_num(row['births'], lang, 1)} ({status})")),
             (esc(canvas.t("pop_0_2")), esc(fmt_num(row.get("pop_0_2"), lang, 1))),
         ]
@@ -124,9 +162,10 @@ def add_need(canvas: Canvas) -> None:
     present = [k for k in known if status_col and (s[status_col] == k).any()] or ["estimated"]
     name = f"{canvas.t('births')} ({', '.join(canvas.t(k) for k in present)})"
     style = {"color": "#999", "weight": 0.3, "fillOpacity": 0.7}
-    canvas.add(geojson_layer(s, name, style, show=True), name)
+    # off at first: the maps answer "who is far from a service?" (walking time and the gap are on)
+    canvas.add(geojson_layer(s, name, style, show=False), name)
     counts = np.bincount(cls[cls >= 0], minlength=len(br) - 1)
-    canvas.legend.append(
+    canvas.add_legend(
         f'<div class="sec" data-layer="births"><h4>{esc(name)}</h4>'
         f"{legend_classes(br, colours, counts, lang)}"
         f'<div class="note">{esc(canvas.t("births_unit"))}</div></div>'
@@ -139,7 +178,7 @@ def add_need(canvas: Canvas) -> None:
         dname = canvas.t("deprivation")
         canvas.add(geojson_layer(s, dname, style, show=False), dname)
         dcounts = np.bincount(dcls[dcls >= 0], minlength=len(dr) - 1)
-        canvas.legend.append(
+        canvas.add_legend(
             f'<div class="sec" data-layer="deprivation"><h4>{esc(dname)}</h4>'
             f"{legend_classes(dr, dcol, dcounts, lang)}</div>"
         )
@@ -157,6 +196,7 @@ def add_priority(canvas: Canvas) -> None:
             [
                 (esc(canvas.t("rank")), esc(int(r["rank"]))),
                 (esc(canvas.t("wijk")), esc(r[name_col])),
+                *([(esc(canvas.t("lgn")), esc(lgn_label(r["lgn"])))] if pd.notna(r.get("lgn")) else []),
                 (esc(canvas.t("score")), esc(fmt_num(r.get("score"), canvas.lang, 2))),
                 *_stability_rows(canvas, r),
             ]
@@ -174,7 +214,7 @@ def add_priority(canvas: Canvas) -> None:
     ]
     PointBatch(items, "icon", {"size": 16, "interactive": False}).add_to(fg)
     canvas.add(fg, name)
-    canvas.legend.append(
+    canvas.add_legend(
         f'<div class="sec" data-layer="priority" data-count="{len(w)}"><h4>{esc(name)}</h4>'
         f'<span class="sw" style="border:2.5px solid #000;background:none"></span>{len(w)}</div>'
     )
@@ -198,8 +238,9 @@ def _coverage_geo(data: MapData) -> gpd.GeoDataFrame:
     """Return the coverage rows with their sector polygons."""
     cov = data.coverage
     assert cov is not None
-    base = data.sectors[["cd_sector", "geometry"]]
-    cols = [c for c in cov.columns if c != "geometry"]
+    base = data.sectors[[c for c in ("cd_sector", "sector_name_nl", "sector_name_fr", "mdrc", "lgn", "geometry")
+                         if c in data.sectors.columns]]  # fmt: skip
+    cols = ["cd_sector", *[c for c in cov.columns if c not in base.columns]]
     merged = base.merge(pd.DataFrame(cov[cols]), on="cd_sector", how="inner")
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=data.sectors.crs)
 
@@ -218,7 +259,8 @@ def add_walking_time(canvas: Canvas) -> None:
         part["tip"] = [
             popup_table(
                 [
-                    (esc(canvas.t("sector")), esc(r["cd_sector"])),
+                    (esc(canvas.t("sector")), esc(sector_name(r, canvas.lang))),
+                    *canvas.place_rows(r),
                     (esc(canvas.t("mean_min")), esc(f"{fmt_num(r['mean_min'], canvas.lang, 1)} {canvas.t('minutes')}")),
                 ]
             )
@@ -226,13 +268,13 @@ def add_walking_time(canvas: Canvas) -> None:
         ]
         name = f"{canvas.t('walk_time')} — {canvas.set_label(set_name)}"
         style = {"color": "#999", "weight": 0.3, "fillOpacity": 0.7}
-        canvas.add(geojson_layer(part, name, style, show=False), name)
+        canvas.add(geojson_layer(part, name, style, show=True), name)  # the map's question: who is far?
     rows = "".join(
         f'<div class="cls"><span class="sw" style="background:{c}"></span>'
         f"{lo}{'–' + str(hi) if math.isfinite(hi) else '+'} {esc(canvas.t('minutes'))}</div>"
         for lo, hi, c in zip(breaks[:-1], breaks[1:], MINUTE_COLOURS, strict=True)
     )
-    canvas.legend.append(f'<div class="sec" data-layer="walk_time"><h4>{esc(canvas.t("walk_time"))}</h4>{rows}</div>')
+    canvas.add_legend(f'<div class="sec" data-layer="walk_time"><h4>{esc(canvas.t("walk_time"))}</h4>{rows}</div>')
 
 
 def add_isochrones(canvas: Canvas) -> None:
@@ -254,4 +296,4 @@ def add_isochrones(canvas: Canvas) -> None:
         f"</span>{t} {esc(canvas.t('minutes'))}</div>"
         for t in sorted(set(seen))
     )
-    canvas.legend.append(f'<div class="sec" data-layer="isochrones"><h4>{esc(canvas.t("isochrone"))}</h4>{rows}</div>')
+    canvas.add_legend(f'<div class="sec" data-layer="isochrones"><h4>{esc(canvas.t("isochrone"))}</h4>{rows}</div>')

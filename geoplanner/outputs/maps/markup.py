@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geoplanner.core.i18n import fmt_num
+from geoplanner.inputs.lgn import LGN
 from geoplanner.outputs.maps.style import GAP_COLOUR
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "svg_marker",
     "circle_svg",
     "legend_classes",
+    "lgn_label",
 ]
 
 #: Muted, hollow grey marker of service rows that are not current supply (historical, unverified, …).
@@ -59,6 +61,14 @@ def sector_name(row: pd.Series | dict[str, Any], lang: str) -> str:
     return str(row.get(key) or row.get("sector_name_nl") or row["cd_sector"])
 
 
+def lgn_label(n: Any) -> str:
+    """Return ``"LGN n — name"`` (the name of the network, as the workbook and the report write it); "" for none."""
+    if n is None or (isinstance(n, float) and math.isnan(n)) or n is pd.NA:
+        return ""
+    n = int(n)
+    return f"LGN {n} — {LGN[n][0]}" if n in LGN else f"LGN {n}"
+
+
 def round_coord(value: float) -> float:
     """Round a coordinate to ~1 m."""
     return round(float(value), 5)
@@ -88,6 +98,13 @@ PAGE_CSS = """
 table.gp-pop { border-collapse: collapse; font: 12px system-ui, sans-serif; }
 table.gp-pop th { text-align: left; padding: 1px 6px 1px 0; vertical-align: top; }
 .gp-rank { font: 700 11px system-ui, sans-serif; color: #000; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
+.gp-lgn-no { font: 700 12px system-ui, sans-serif; color: #08306b; text-align: center; white-space: nowrap;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+.gp-lgn-select { background: rgba(255,255,255,.92); padding: 4px 6px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.3 system-ui, sans-serif; }
+.gp-lgn-select select { max-width: 260px; font: 12px system-ui, sans-serif; }
+details.gp-src { margin-top: 4px; color: #555; font-size: 11px; max-width: 330px; overflow-wrap: anywhere; }
+details.gp-src summary { cursor: pointer; }
 </style>
 """
 

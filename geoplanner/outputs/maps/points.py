@@ -12,7 +12,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geoplanner.core.i18n import fmt_num
+from geoplanner.core.i18n import fmt_num, value_label
 from geoplanner.outputs.maps.data import gap_values
 from geoplanner.outputs.maps.elements import PointBatch
 from geoplanner.outputs.maps.geojson import to_wgs84
@@ -21,6 +21,7 @@ from geoplanner.outputs.maps.markup import (
     EXCLUDED_MARKER,
     circle_svg,
     esc,
+    lgn_label,
     popup_table,
     round_coord,
     sector_names,
@@ -35,7 +36,43 @@ from geoplanner.outputs.maps.style import (
     UNSERVED_CAPACITY_COLOUR,
 )
 
-__all__ = ["add_services", "add_excluded_services", "add_gap", "add_unserved", "add_sites"]
+__all__ = ["add_services", "add_excluded_services", "add_gap", "add_unserved", "add_sites", "add_site_layer",
+           "service_popup"]  # fmt: skip
+
+
+def _address(r: pd.Series) -> str:
+    return " ".join(
+        str(r[c]).removesuffix(".0")
+        for c in ("street", "number", "postcode", "commune")
+        if c in r and pd.notna(r[c]) and str(r[c]).strip()
+    )
+
+
+def _lgn_of(r: pd.Series) -> int | None:
+    """Return the LGN a point lies in (None when unknown): the sixth item of its batch, for the LGN selector."""
+    v = r.get("lgn")
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _provenance(canvas: Canvas, source: object) -> str:
+    """Return where a row comes from (URLs, files, commits), folded on a details line under the popup (escaped)."""
+    if source is None or (isinstance(source, float) and math.isnan(source)) or not str(source).strip():
+        return ""
+    parts = "<br>".join(esc(p.strip()) for p in str(source).split(" ; ") if p.strip())
+    return f'<details class="gp-src"><summary>{esc(canvas.t("provenance"))}</summary>{parts}</details>'
+
+
+def service_popup(canvas: Canvas, r: pd.Series, *extra: tuple[str, str]) -> str:
+    """Return a service's popup: name, address, type in words, its LGN, then ``extra`` rows; provenance folded."""
+    lang = canvas.lang
+    fields = [
+        (esc(canvas.t("name")), esc(r["name"])),
+        (esc(canvas.t("address")), esc(_address(r))),
+        (esc(canvas.t("type")), esc(value_label("type", r.get("type"), lang) if pd.notna(r.get("type")) else "")),
+        *([(esc(canvas.t("lgn")), esc(lgn_label(r["lgn"])))] if _lgn_of(r) is not None else []),
+        *extra,
+    ]
+    return popup_table(fields) + _provenance(canvas, r.get("source"))
 
 
 def add_services(canvas: Canvas) -> None:
@@ -54,26 +91,15 @@ def add_services(canvas: Canvas) -> None:
         fg = folium.FeatureGroup(name=esc(name), show=layer_name != "candidates")
         items = []
         for _, r in part.iterrows():
-            address = " ".join(
-                str(r[c]).removesuffix(".0")
-                for c in ("street", "number", "postcode", "commune")
-                if c in r and pd.notna(r[c]) and str(r[c]).strip()
-            )
             approx = bool(r.get("approximate", False))
-            fields = [
-                (esc(canvas.t("name")), esc(r["name"])),
-                (esc(canvas.t("address")), esc(address)),
-                (esc(canvas.t("type")), esc(r["type"])),
-                (esc(canvas.t("source")), esc(r.get("source"))),
-                (esc(canvas.t("approximate")), esc(canvas.t("yes") if approx else canvas.t("no"))),
-            ]
+            extra = [(esc(canvas.t("approximate")), esc(canvas.t("yes") if approx else canvas.t("no")))]
             radius = pd.to_numeric(r.get("uncertainty_m"), errors="coerce")
             if pd.notna(radius):  # geocoded rows: the radius that holds the true address ~9 times in 10
-                fields.append((esc(canvas.t("uncertainty")), esc(f"± {float(radius):.0f} m")))
-            popup = popup_table(fields)
+                extra.append((esc(canvas.t("uncertainty")), esc(f"± {float(radius):.0f} m")))
+            popup = service_popup(canvas, r, *extra)
             colour = type_colour[str(r["type"]) if pd.notna(r["type"]) else ""]
             svg = svg_marker(layer_shape[layer_name], colour)
-            items.append([round_coord(r.geometry.y), round_coord(r.geometry.x), esc(r["name"]), popup, svg])
+            items.append([round_coord(r.geometry.y), round_coord(r.geometry.x), esc(r["name"]), popup, svg, _lgn_of(r)])
         PointBatch(items, "icon", {"size": 14, "interactive": True}).add_to(fg)
         canvas.add(fg, name)
     shapes = "".join(
@@ -81,10 +107,10 @@ def add_services(canvas: Canvas) -> None:
     )
     colours = "".join(
         f'<div class="cls" data-type="{esc(t)}"><span class="sw" style="background:{type_colour[t]}"></span>'
-        f"{esc(t or canvas.t('no_data'))}</div>"
+        f"{esc(value_label('type', t, canvas.lang) if t else canvas.t('no_data'))}</div>"
         for t in types
     )
-    canvas.legend.append(
+    canvas.add_legend(
         f'<div class="sec" data-layer="services"><h4>{esc(canvas.t("services"))}</h4>{shapes}'
         f"<h4>{esc(canvas.t('type'))}</h4>{colours}</div>"
     )
@@ -100,26 +126,18 @@ def add_excluded_services(canvas: Canvas) -> None:
     fg = folium.FeatureGroup(name=esc(name), show=True)
     items = []
     for _, r in pts.iterrows():
-        address = " ".join(
-            str(r[c]).removesuffix(".0")
-            for c in ("street", "number", "postcode", "commune")
-            if c in r and pd.notna(r[c]) and str(r[c]).strip()
+        status = value_label("service_status", r.get("status"), canvas.lang) if pd.notna(r.get("status")) else ""
+        popup = service_popup(
+            canvas,
+            r,
+            (esc(canvas.t("service_status")), esc(status)),
+            (esc(canvas.t("excluded_reason")), esc(r.get("excluded_reason"))),
         )
-        popup = popup_table(
-            [
-                (esc(canvas.t("name")), esc(r["name"])),
-                (esc(canvas.t("address")), esc(address)),
-                (esc(canvas.t("type")), esc(r.get("type"))),
-                (esc(canvas.t("service_status")), esc(r.get("status"))),
-                (esc(canvas.t("excluded_reason")), esc(r.get("excluded_reason"))),
-                (esc(canvas.t("source")), esc(r.get("source"))),
-            ]
-        )
-        tip = f"{esc(r['name'])} ({esc(r.get('status') or canvas.t('excluded_services'))})"
-        items.append([round_coord(r.geometry.y), round_coord(r.geometry.x), tip, popup, EXCLUDED_MARKER])
+        tip = f"{esc(r['name'])} ({esc(status or canvas.t('excluded_services'))})"
+        items.append([round_coord(r.geometry.y), round_coord(r.geometry.x), tip, popup, EXCLUDED_MARKER, _lgn_of(r)])
     PointBatch(items, "icon", {"size": 12, "interactive": True}).add_to(fg)
     canvas.add(fg, name)
-    canvas.legend.append(
+    canvas.add_legend(
         f'<div class="sec" data-layer="excluded_services" data-count="{len(pts)}">'
         f"<h4>{esc(name)}</h4>{EXCLUDED_MARKER} {len(pts)}</div>"
     )
@@ -130,7 +148,7 @@ def add_gap(canvas: Canvas) -> None:
     gaps = gap_values(canvas.data)
     if gaps.empty:
         return
-    pts = canvas.data.sectors[["cd_sector", "geometry"]].copy()
+    pts = canvas.data.sectors[[c for c in ("cd_sector", "lgn", "geometry") if c in canvas.data.sectors.columns]].copy()
     pts["geometry"] = pts.representative_point()
     names = sector_names(canvas.data.sectors, canvas.lang)
     gmax = canvas.scales.gap_max or 1.0
@@ -141,13 +159,15 @@ def add_gap(canvas: Canvas) -> None:
         name = f"{canvas.t('gap')} (> {thr} {canvas.t('minutes')}) — {canvas.set_label(set_name)}"
         fg = folium.FeatureGroup(name=esc(name), show=True)
         items = []
-        for r, x, y in zip(p[["cd_sector", "gap"]].to_dict("records"), p.geometry.x, p.geometry.y, strict=True):
+        cols = [c for c in ("cd_sector", "gap", "lgn") if c in p.columns]
+        for r, x, y in zip(p[cols].to_dict("records"), p.geometry.x, p.geometry.y, strict=True):
+            where = f" ({esc(lgn_label(r['lgn']))})" if _lgn_of(r) is not None else ""
             tip = (
-                f"{esc(names[r['cd_sector']])}: ≈ {esc(fmt_num(r['gap'], canvas.lang, 1))} "
+                f"{esc(names[r['cd_sector']])}{where}: ≈ {esc(fmt_num(r['gap'], canvas.lang, 1))} "
                 f"{esc(canvas.t('gap_unit'))} {thr} {esc(canvas.t('minutes'))} ({esc(canvas.t('estimated'))})"
             )
             radius = round(max(2.0, GAP_MAX_RADIUS * math.sqrt(r["gap"] / gmax)), 2)
-            items.append([round_coord(y), round_coord(x), tip, "", radius])
+            items.append([round_coord(y), round_coord(x), tip, "", radius, _lgn_of(r)])
         style = {"color": GAP_COLOUR, "weight": 1, "fillColor": GAP_COLOUR, "fillOpacity": 0.45}
         PointBatch(items, "circle", style).add_to(fg)
         canvas.add(fg, name)
@@ -157,7 +177,7 @@ def add_gap(canvas: Canvas) -> None:
         for v in (gmax, gmax / 4)
         if v > 0
     )
-    canvas.legend.append(
+    canvas.add_legend(
         f'<div class="sec" data-layer="gap" data-max="{gmax:.6g}" data-total="{total:.6g}">'
         f"<h4>{esc(canvas.t('gap'))}</h4>{rows}"
         f'<div class="note">{esc(canvas.t("gap_unit"))} {thr} {esc(canvas.t("minutes"))}; '
@@ -170,7 +190,7 @@ def add_unserved(canvas: Canvas) -> None:
     un = canvas.data.unserved
     if un is None or un.empty:
         return
-    pts = canvas.data.sectors[["cd_sector", "geometry"]].copy()
+    pts = canvas.data.sectors[[c for c in ("cd_sector", "lgn", "geometry") if c in canvas.data.sectors.columns]].copy()
     pts["geometry"] = pts.representative_point()
     names = sector_names(canvas.data.sectors, canvas.lang)
     p = gpd.GeoDataFrame(pts.merge(un, on="cd_sector"), geometry="geometry", crs=pts.crs)
@@ -183,19 +203,20 @@ def add_unserved(canvas: Canvas) -> None:
         fg = folium.FeatureGroup(name=esc(name), show=col == full)
         items = []
         for _, r in part.iterrows():
+            where = f" ({esc(lgn_label(r['lgn']))})" if _lgn_of(r) is not None else ""
             tip = (
-                f"{esc(names[r['cd_sector']])}: ≈ {esc(fmt_num(r[col], canvas.lang, 0))} "
+                f"{esc(names[r['cd_sector']])}{where}: ≈ {esc(fmt_num(r[col], canvas.lang, 0))} "
                 f"{esc(canvas.t('consult_unit'))} ({esc(canvas.t('estimated'))})"
             )
             radius = round(max(2.0, GAP_MAX_RADIUS * math.sqrt(r[col] / vmax)), 2)
-            items.append([round_coord(r.geometry.y), round_coord(r.geometry.x), tip, "", radius])
+            items.append([round_coord(r.geometry.y), round_coord(r.geometry.x), tip, "", radius, _lgn_of(r)])
         PointBatch(items, "circle", {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.45}).add_to(fg)
         canvas.add(fg, name)
         rows.append(
             f'<div class="cls">{circle_svg(8).replace(GAP_COLOUR, colour)} {esc(name)}: '
             f"{esc(fmt_num(float(p[col].sum()), canvas.lang, 0))}</div>"
         )
-    canvas.legend.append(
+    canvas.add_legend(
         f'<div class="sec" data-layer="unserved" data-max="{vmax:.6g}"><h4>{esc(canvas.t("unserved"))}</h4>'
         f'{"".join(rows)}<div class="note">{esc(canvas.t("consult_unit"))}; {esc(canvas.t("estimated"))}</div></div>'
     )
@@ -206,36 +227,44 @@ def add_sites(canvas: Canvas) -> None:
     sites = canvas.data.sites
     if sites is None or sites.empty:
         return
-    tt = canvas.data.timetable
-    pts = to_wgs84(sites.sort_values("order"))
     name = canvas.t("new_sites")
-    fg = folium.FeatureGroup(name=esc(name), show=True)
+    add_site_layer(canvas, sites, canvas.data.timetable, name, SITE_COLOUR)
+    canvas.add_legend(
+        f'<div class="sec" data-layer="sites" data-count="{len(sites)}"><h4>{esc(name)}</h4>'
+        f"{svg_marker('circle', SITE_COLOUR, 18, '1')} {len(sites)}</div>"
+    )
+
+
+def add_site_layer(
+    canvas: Canvas, sites: gpd.GeoDataFrame, timetable: pd.DataFrame | None, name: str, colour: str,
+    shape: str = "circle", show: bool = True,
+) -> None:  # fmt: skip
+    """Add one layer of new sites (numbered markers in ``colour``), each with its sessions in the popup."""
+    pts = to_wgs84(sites.sort_values("order"))
+    fg = folium.FeatureGroup(name=esc(name), show=show)
     items = []
     for _, r in pts.iterrows():
         rows = [
             (esc(canvas.t("order")), esc(int(r["order"]))),
             (esc(canvas.t("name")), esc(r["name"])),
-            (esc(canvas.t("type")), esc(r.get("type"))),
+            (esc(canvas.t("type")), esc(value_label("type", r.get("type"), canvas.lang))),
+            *([(esc(canvas.t("lgn")), esc(lgn_label(r["lgn"])))] if _lgn_of(r) is not None else []),
             (esc(canvas.t("marginal_demand")), esc(fmt_num(r.get("marginal_demand"), canvas.lang, 1))),
         ]
         popup = popup_table(rows)
-        if tt is not None and not tt.empty:
-            mine = tt[tt["venue_id"].astype(str) == str(r["id"])]
+        if timetable is not None and not timetable.empty:
+            mine = timetable[timetable["venue_id"].astype(str) == str(r["id"])]
             if not mine.empty:
                 head = "".join(f"<th>{esc(canvas.t(k))}</th>" for k in ("team", "day", "dagdeel"))
                 body = "".join(
-                    f"<tr><td>{esc(x['team'])}</td><td>{esc(x['day'])}</td><td>{esc(x['dagdeel'])}</td></tr>"
+                    f"<tr><td>{esc(x['team'])}</td><td>{esc(value_label('day', x['day'], canvas.lang))}</td>"
+                    f"<td>{esc(value_label('dagdeel', x['dagdeel'], canvas.lang))}</td></tr>"
                     for _, x in mine.iterrows()
                 )
                 popup += f'<h4>{esc(canvas.t("timetable"))}</h4><table class="gp-pop"><tr>{head}</tr>{body}</table>'
-        svg = svg_marker("circle", SITE_COLOUR, 22, str(int(r["order"])))
-        items.append(
-            [round_coord(r.geometry.y), round_coord(r.geometry.x), f"{int(r['order'])}. {esc(r['name'])}", popup, svg]
-        )
+        svg = svg_marker(shape, colour, 22, str(int(r["order"])))
+        tip = f"{int(r['order'])}. {esc(r['name'])}"
+        items.append([round_coord(r.geometry.y), round_coord(r.geometry.x), tip, popup, svg, _lgn_of(r)])
     # z: Leaflet stacks markers by latitude; new sites must stay on top of the rank labels
     PointBatch(items, "icon", {"size": 22, "interactive": True, "z": 1000}).add_to(fg)
     canvas.add(fg, name)
-    canvas.legend.append(
-        f'<div class="sec" data-layer="sites" data-count="{len(pts)}"><h4>{esc(name)}</h4>'
-        f"{svg_marker('circle', SITE_COLOUR, 18, '1')} {len(pts)}</div>"
-    )

@@ -153,13 +153,13 @@ def tradeoff_chart(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Fig
         ``nl`` (default), ``fr`` or ``en``.
     """
     check_lang(lang)
-    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    fig = Figure(figsize=(5.2, 4.4), layout="constrained")
     x = comparison["sessions_per_week"].fillna(0).to_numpy(dtype=float)
     eff = comparison["efficient"].fillna(False).to_numpy(dtype=bool, copy=True)
     eff[0] = False  # the current situation: its own marker
     rest = ~eff
     rest[0] = False
-    axes = fig.subplots(1, 2)
+    axes = fig.subplots(2, 1)
     for ax, col in zip(axes, ("consultations_served", "priority_wijken_served"), strict=True):
         y = comparison[col].to_numpy(dtype=float)
         ax.scatter(x[:1], y[:1], s=50, marker="s", color="#999999", zorder=3)
@@ -167,7 +167,8 @@ def tradeoff_chart(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> Fig
         ax.scatter(x[rest], y[rest], s=50, facecolors="none", edgecolors="#2166ac", zorder=3)
         at: dict[tuple[float, float], list[str]] = {}
         for i, (xi, yi) in enumerate(zip(x, y, strict=True)):
-            at.setdefault((xi, yi), []).append(str(i + 1))
+            # scenarios at the same point (sums that differ in their last bits) share one label
+            at.setdefault((round(float(xi), 6), round(float(yi), 1)), []).append(str(i + 1))
         for (xi, yi), nums in at.items():
             ax.annotate(",".join(nums), (xi, yi), xytext=(6, 2), textcoords="offset points", fontsize=10)
         ax.set_xlabel(label("sessions_per_week", lang))

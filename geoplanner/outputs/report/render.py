@@ -28,7 +28,7 @@ from geoplanner.outputs.report.tables import (
 )
 from geoplanner.scenario.measures import WALK_TIME_MEASURES
 
-__all__ = ["ReportMap", "ReportInputs", "TEMPLATE", "render_report", "teams_section"]
+__all__ = ["ReportMap", "ReportInputs", "TEMPLATE", "render_report", "teams_section", "template_environment"]
 
 #: The page's template, in ``geoplanner/outputs/report/templates/`` (shipped as package data).
 TEMPLATE = "report.html.j2"
@@ -93,7 +93,7 @@ def teams_section(
 
 
 @lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     """Return the Jinja environment of the report's templates (autoescaping on, undefined names refused)."""
     loader = jinja2.PackageLoader("geoplanner.outputs.report", "templates")
     return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
@@ -248,4 +248,4 @@ def render_report(
     if ctx.pop("stability", False):
         ctx["notes"].append(label("stability_note", lang))
     ctx["maps"] = [_map_entry(m, base_dir) for m in maps]
-    return _environment().get_template(TEMPLATE).render(**ctx)
+    return template_environment().get_template(TEMPLATE).render(**ctx)

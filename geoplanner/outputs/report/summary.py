@@ -30,19 +30,16 @@ _TEXT: dict[str, tuple[str, str, str]] = {
         "Summary: the scenarios side by side",
     ),
     "intro": (
-        "Elk scenario is op dezelfde manier gemeten: wat het kost in nieuwe bemande sessies per week, hoeveel "
-        "consultaties per jaar het binnen de capaciteit bedient, en hoeveel kinderen binnen {t} minuten wandelen "
-        "van een locatie wonen. Vaste locaties en mobiele teams staan zo op één schaal.",
-        "Chaque scénario est mesuré de la même façon : ce qu'il coûte en nouvelles séances par semaine, combien "
-        "de consultations par an il sert dans sa capacité, et combien d'enfants habitent à moins de {t} minutes "
-        "à pied d'un lieu. Sites fixes et équipes mobiles sont ainsi sur une même échelle.",
-        "Every scenario is measured the same way: what it costs in new staffed sessions a week, how many "
-        "consultations a year it serves within capacity, and how many children live within {t} minutes' walk of "
-        "a site. Fixed sites and mobile teams are on one scale.",
+        "Vaste locaties en mobiele teams op één schaal: de kost in nieuwe bemande sessies per week, de consultaties "
+        "per jaar bediend binnen de capaciteit, de kinderen binnen {t} minuten wandelen.",
+        "Sites fixes et équipes mobiles sur une même échelle : le coût en nouvelles séances par semaine, les "
+        "consultations par an servies dans la capacité, les enfants à moins de {t} minutes à pied.",
+        "Fixed sites and mobile teams on one scale: the cost in new staffed sessions a week, the consultations a "
+        "year served within capacity, the children within {t} minutes' walk.",
     ),
     "baseline": (
-        "Let op: de gekende basis is onvolledig. {layers} Wat hier als huidige situatie staat, is dus niet wat "
-        "Brussel vandaag aanbiedt; elk scenario is daarom getoond als wat het toevoegt aan de gekende basis (+).",
+        "Let op: de gekende basis is onvolledig. {layers} De huidige situatie hier is dus niet het aanbod van "
+        "Brussel; elk scenario staat als wat het toevoegt aan de gekende basis (+).",
         "Attention : la base connue est incomplète. {layers} La situation actuelle affichée n'est donc pas l'offre "
         "réelle de Bruxelles ; chaque scénario est montré comme ce qu'il ajoute à la base connue (+).",
         "Note: the known baseline is incomplete. {layers} What shows as the current situation is therefore not what "
@@ -54,9 +51,9 @@ _TEXT: dict[str, tuple[str, str, str]] = {
         "{name}: {n} of ~{expected} sites known.",
     ),
     "todo": (
-        "Wat te doen: laad de echte lijst van de bureaus met `geoplanner services import lijst.csv --set "
-        "cb_2025` en kies die set in de scenario's. Dan stijgen het bereik en de bediende consultaties van de "
-        "huidige situatie, en tonen de scenario's wat ze werkelijk toevoegen waar vandaag geen bureau in de buurt is.",
+        "Wat te doen: laad de echte lijst van de bureaus met `geoplanner services import lijst.csv --set cb_2025` "
+        "en kies die set in de scenario's; dan stijgt de huidige situatie en tonen de scenario's wat ze werkelijk "
+        "toevoegen waar geen bureau in de buurt is.",
         "À faire : chargez la vraie liste des bureaux avec `geoplanner services import liste.csv --set cb_2025` et "
         "choisissez cet ensemble dans les scénarios. La couverture actuelle augmente alors, et les scénarios "
         "montrent ce qu'ils ajoutent vraiment là où aucun bureau n'est proche aujourd'hui.",
@@ -65,33 +62,21 @@ _TEXT: dict[str, tuple[str, str, str]] = {
         "really add where no bureau is near today.",
     ),
     "col_scenario": ("Scenario", "Scénario", "Scenario"),
-    "col_sessions": (
-        "Nieuwe sessies per week (kost)",
-        "Nouvelles séances par semaine (coût)",
-        "New sessions a week (cost)",
-    ),
+    "col_sessions": ("Sessies per week (kost)", "Séances par semaine (coût)", "Sessions a week (cost)"),
     "col_served": (
         "Consultaties per jaar bediend (afgeleid)",
-        "Consultations servies par an (dérivé)",
-        "Consultations served a year (derived)",
+        "Consultations par an servies (dérivé)",
+        "Consultations a year served (derived)",
     ),
-    "col_priority": (
-        "Bediend in de prioritaire wijken",
-        "Servies dans les quartiers prioritaires",
-        "Served in the priority districts",
-    ),
+    "col_priority": ("In prioritaire wijken", "Dans les quartiers prioritaires", "In priority districts"),
     "col_wijken": ("Prioritaire wijken bediend", "Quartiers prioritaires servis", "Priority districts served"),
-    "col_per_session": (
-        "Consultaties per jaar per sessie",
-        "Consultations par an par séance",
-        "Consultations a year per session",
-    ),
+    "col_per_session": ("Per sessie", "Par séance", "Per session"),
     "col_reach": (
         "Kinderen binnen {t} min (geschat)",
         "Enfants à moins de {t} min (estimé)",
         "Children within {t} min (estimated)",
     ),
-    "col_teams": ("Mobiele teams", "Équipes mobiles", "Mobile teams"),
+    "col_teams": ("Teams", "Équipes", "Teams"),
     "of": ("{a} van {b}", "{a} sur {b}", "{a} of {b}"),
     "teams_cell": ("{a} ingezet", "{a} prévues", "{a} deployed"),
     "needed_cell": ("{a} nodig", "{a} nécessaires", "{a} needed"),
@@ -150,9 +135,9 @@ _TEXT: dict[str, tuple[str, str, str]] = {
     ),
     "or": (" of ", " ou ", " or "),
     "chart_numbers": (
-        "De nummers zijn die van de tabel; gevulde punten zijn efficiënt (★).",
-        "Les numéros sont ceux du tableau ; les points pleins sont efficaces (★).",
-        "The numbers are the table's; filled points are efficient (★).",
+        "Nummers als in de tabel; gevuld: efficiënt (★).",
+        "Numéros du tableau ; plein : efficace (★).",
+        "Numbers as in the table; filled: efficient (★).",
     ),
 }
 

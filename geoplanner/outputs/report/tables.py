@@ -132,9 +132,12 @@ def comparison_rows(comparison: pd.DataFrame, *, lang: str = DEFAULT_LANG, hide:
 
 
 def unserved_rows(table: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> dict[str, Any]:
-    """Header + rows of a per-wijk table of consultations: asked, served, unserved by distance and by capacity."""
+    """Header + rows of a per-wijk table of consultations: asked, served, unserved by distance and by capacity.
+
+    The wijk's LGN (number and name) follows its name when the table has it, so a coordinator finds their own.
+    """
     name = "name_nl" if lang != "fr" else "name_fr"
-    cols = {"mdrc": "MDRC", name: label("wijk", lang)}
+    cols = {"mdrc": "MDRC", name: label("wijk", lang), "lgn": label("lgn", lang), "lgn_name": ""}
     for col in (
         "consultations_demand",
         "consultations_served_existing",
