@@ -326,6 +326,45 @@ def test_the_sweep_writes_its_files_beside_the_scenarios(small, swept, tmp_path)
     assert [p.read_bytes() for p in again[:-2]] == [p.read_bytes() for p in paths[:-2]]  # same bytes again
 
 
+def test_the_sweep_tables_are_rounded_as_every_output(small, swept, tmp_path):
+    """Every number of the sweep's CSVs keeps the decimals of its column (the summary: of its row's measure), and
+    the workbook holds the same numbers as the CSVs."""
+    import csv
+    import re
+
+    from openpyxl import load_workbook
+
+    from geoplanner.outputs.precision import csv_decimals
+    from geoplanner.pipeline.sweep import write_sweep
+
+    _, ctx = small
+    out = tmp_path / "klein"
+    out.mkdir()
+    write_sweep(swept[2], ctx, out)
+    checked = 0
+    for path in sorted(out.glob("sweep_*.csv")):
+        for row in csv.DictReader(open(path, encoding="utf-8")):
+            for col, text in row.items():
+                m = re.fullmatch(r"-?\d+\.(\d+)", text or "")
+                if m:
+                    own = (
+                        row["measure"]
+                        if path.name == "sweep_summary.csv"
+                        and col in ("base", "p05", "p50", "p95", "mean", "min", "max")
+                        else col
+                    )
+                    assert len(m.group(1)) <= csv_decimals(own), (path.name, col, text)
+                    checked += 1
+    assert checked > 50
+    summary = pd.read_csv(out / "sweep_summary.csv").set_index("measure")
+    share = summary.loc["share_consultations_served", "mean"]
+    assert share == round(share, 3) and swept[2].summary.set_index("measure").loc["share_consultations_served",
+                                                                                    "mean"] != share  # fmt: skip
+    cells = [c for ws in load_workbook(out / "sweep.xlsx").worksheets for r in ws.iter_rows(values_only=True)
+             for c in r if isinstance(c, float)]  # fmt: skip
+    assert share in cells
+
+
 @pytest.mark.parametrize(
     ("args", "text", "needle"),
     [
@@ -335,6 +374,7 @@ def test_the_sweep_writes_its_files_beside_the_scenarios(small, swept, tmp_path)
         ([], 'name = "x"\n', "model 'none' places no venue"),
         ([], SMALL.replace("uptake = [0.6, 0.9]", "uptake = [0.9, 0.6]"), "sweep.uptake"),
         ([], SMALL.split("[sweep]")[0] + "[sweep]\ncounts = false\n", "the [sweep] table draws nothing"),
+        ([], SMALL.replace("max_teams = 4", "max_teams = 0"), "curve.max_teams"),
     ],
 )
 def test_a_bad_sweep_ends_in_one_line(tmp_path, capsys, args, text, needle):

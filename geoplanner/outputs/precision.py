@@ -13,7 +13,7 @@ column                                     decimals    why
 ``x``, ``y`` (EPSG:31370 metres)           2           a centimetre: a GIS join or a re-plot loses nothing
 ``lat``, ``lon``                           6           about 10 cm
 shares (``share_*``, ``*_share``,          3           0.1 % (a coefficient of variation is a share too)
-``utilisation``, ``p_top*``, ``*_cv``,
+``utilisation``, ``p_*``, ``*_cv``,
 ``solver_gap``, ``gap_share``)
 children, births, residents                1           estimates: whole children and one decimal to sum without drift
 (``pop_*``, ``births``, ``children*``,
@@ -56,7 +56,7 @@ def csv_decimals(column: str) -> int:
         return 2
     if c in ("lat", "lon"):
         return 6
-    if c.startswith(("share_", "p_top")) or c.endswith(("_share", "_cv")) or c in _SHARE_NAMES:
+    if c.startswith(("share_", "p_")) or c.endswith(("_share", "_cv")) or c in _SHARE_NAMES:
         return 3
     if _THRESHOLD_COUNT.match(c):
         return 1  # children within (or uncertain at) a threshold: a count, though it ends in _min

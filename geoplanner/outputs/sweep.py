@@ -8,6 +8,7 @@ sure their choice is (a PNG in the page, and the default QGIS style of ``sweep_s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from geoplanner.core import settings
 from geoplanner.core.i18n import label
 from geoplanner.outputs.files import write_layer_styles
 from geoplanner.outputs.maps.static import png_bytes
+from geoplanner.outputs.precision import csv_decimals, round_for_csv
 from geoplanner.outputs.qgis_styles import LayerStyle, Rule, marker_symbol, rule_based_qml
 from geoplanner.outputs.report.charts import data_uri
 from geoplanner.outputs.report.tables import format_cell
@@ -31,6 +33,7 @@ from geoplanner.scenario.sweep import SweepResult
 __all__ = [
     "SWEEP_CLASSES",
     "SWEEP_HEADERS",
+    "rounded",
     "sweep_site_style",
     "style_sweep_gpkg",
     "sweep_figure",
@@ -109,6 +112,36 @@ _CLASS_TEXT = {
     "borderline": "twijfelgeval",
     "unlikely": "onwaarschijnlijk",
 }
+
+
+#: Columns of the sweep's summary that hold a value of the row's measure.
+_MEASURE_VALUES = ("base", "p05", "p50", "p95", "mean", "min", "max")
+
+
+def _summary_rounded(summary: pd.DataFrame) -> pd.DataFrame:
+    """Round the summary (a row per measure): each row's values to the decimals of its measure's column."""
+    out = round_for_csv(summary.drop(columns=list(_MEASURE_VALUES), errors="ignore"))
+    for col in _MEASURE_VALUES:
+        if col in summary.columns:
+            out[col] = [round(float(v), csv_decimals(str(m))) if np.isfinite(v) else v
+                        for v, m in zip(summary[col], summary["measure"], strict=True)]  # fmt: skip
+    return out[list(summary.columns)]
+
+
+def rounded(result: SweepResult) -> SweepResult:
+    """Return ``result`` with its tables rounded as every output table is (:mod:`geoplanner.outputs.precision`).
+
+    Rounded once, before the CSVs, the workbook and the page are made of them, so they show the same numbers. The
+    summary has a row per measure: its numbers keep the decimals of that measure (a share 3, consultations 1).
+    """
+    return dataclasses.replace(
+        result,
+        sites=round_for_csv(result.sites),
+        lgn=round_for_csv(result.lgn),
+        summary=_summary_rounded(result.summary),
+        sensitivity=round_for_csv(result.sensitivity),
+        draws_table=round_for_csv(result.draws_table),
+    )
 
 
 def sweep_site_style(layer: str = "sweep_sites") -> LayerStyle:

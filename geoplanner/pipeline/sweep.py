@@ -30,7 +30,7 @@ from geoplanner.core.progress import stage
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_text
 from geoplanner.outputs.manifest import write_manifest
 from geoplanner.outputs.maps.data import commune_outlines
-from geoplanner.outputs.sweep import map_png, style_sweep_gpkg, sweep_page, sweep_sheets
+from geoplanner.outputs.sweep import map_png, rounded, style_sweep_gpkg, sweep_page, sweep_sheets
 from geoplanner.pipeline.workbook import write_workbook
 from geoplanner.scenario import Scenario, SitingContext
 from geoplanner.scenario.sweep import (
@@ -242,6 +242,7 @@ def write_sweep(result: SweepResult, context: SitingContext, out_dir: str | Path
         The files written, manifest last.
     """
     out = Path(out_dir)
+    result = rounded(result)  # once, so the CSVs, the workbook and the page show the same numbers
     s = result.scenario
     sites = result.sites
     outlines = commune_outlines(context.need.sectors) if context.need is not None else None

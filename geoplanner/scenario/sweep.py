@@ -523,7 +523,10 @@ def draws_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
         measures["teams_needed"] = None if beyond else measures["teams_needed"]
         rows.append({"draw": o.job.index, **o.values, **measures, "teams_beyond_curve": beyond,
                      "status": o.status, "venues": " ".join(sorted(o.chosen))})  # fmt: skip
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if "teams_needed" in out.columns:  # a number, empty beyond the curve: float whatever the draws held
+        out["teams_needed"] = out["teams_needed"].astype(float)
+    return out
 
 
 def sweep_notes(scenario: Scenario, draws: int, seed: int) -> tuple[str, ...]:
