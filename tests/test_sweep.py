@@ -456,3 +456,89 @@ def test_an_existing_cluster_gives_the_same_draws(small, swept):
         got = run_sweep(s, ctx, draws=3, seed=SEED, scheduler=cluster.scheduler_address)
         assert cluster.scheduler.workers  # still up
     pd.testing.assert_frame_equal(got.draws_table, swept[2].draws_table.iloc[:3], check_exact=True)
+
+
+@pytest.fixture()
+def stored_sweep(small, swept, tmp_path):
+    """The small sweep written where a run's scenario folder is: ``<out>/klein/``."""
+    from geoplanner.pipeline.sweep import write_sweep
+
+    _, ctx = small
+    (tmp_path / "klein").mkdir()
+    write_sweep(swept[2], ctx, tmp_path / "klein")
+    return tmp_path
+
+
+def test_a_current_sweep_is_read_back_with_the_numbers_of_its_files(small, swept, stored_sweep):
+    """The report and the workbook show a sweep of the scenario as it is solved now, with its CSVs' numbers."""
+    from geoplanner.outputs.sweep import rounded
+    from geoplanner.pipeline.sweep import read_sweep
+
+    s, ctx = small
+    tables, note = read_sweep(stored_sweep / "klein", s, ctx)
+    assert note is None and (tables.draws, tables.seed) == (DRAWS, SEED)
+    want = rounded(swept[2]).tables()
+    for name in ("sites", "summary", "sensitivity", "lgn"):
+        got, exp = getattr(tables, name), getattr(want, name)
+        assert list(got.columns) == list(exp.columns), name
+        exp = exp.astype(object).where(exp.notna(), float("nan"))  # a CSV's empty cell reads back as NaN
+        pd.testing.assert_frame_equal(got, exp, check_dtype=False, check_exact=False, rtol=1e-12, obj=name)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["uptake", "sweep table", "data", "edited csv"],
+)
+def test_a_sweep_of_another_version_is_left_out_with_a_note(small, stored_sweep, change):
+    """A sweep that is not of the scenario as solved now (its assumptions, its [sweep] table, the data, or a table
+    edited by hand) is not shown: a note says so and how to run it again."""
+    from geoplanner.pipeline.sweep import read_sweep
+
+    s, ctx = small
+    if change == "uptake":
+        s = dataclasses.replace(s, uptake=0.71)
+    elif change == "sweep table":
+        s = parse_scenario(SMALL.replace("uptake = [0.6, 0.9]", "uptake = [0.6, 0.95]"))
+    elif change == "data":
+        ctx = dataclasses.replace(ctx, demand=ctx.demand.assign(weight=ctx.demand["weight"] * 1.01))
+    else:
+        path = stored_sweep / "klein" / "sweep_sites.csv"
+        path.write_text(path.read_text(encoding="utf-8").replace("CAND-", "CAND-9", 1), encoding="utf-8")
+    tables, note = read_sweep(stored_sweep / "klein", s, ctx)
+    assert tables is None
+    assert "wordt niet getoond" in note and "geoplanner sweep" in note
+
+
+def test_the_report_and_the_workbook_show_the_sweep(small, stored_sweep):
+    """The report's section lists the scenario's venues and the likely others with the CSV's p_chosen, the 5-95 %
+    range of consultations served as in sweep_summary.csv, and links to sweep.html; the run's workbook has the
+    venues as sweep_sites.csv holds them."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from geoplanner.outputs.report.render import ReportInputs, render_report
+    from geoplanner.outputs.workbook import main_job_sheets, workbook_bytes
+    from geoplanner.pipeline.sweep import read_sweep
+
+    s, ctx = small
+    tables, _ = read_sweep(stored_sweep / "klein", s, ctx)
+    page = render_report(ReportInputs(sweeps=[("Klein <b>", tables, "klein/sweep.html", 4)]), cache=False)
+    assert "Hoe zeker is elke gekozen locatie?" in page and 'href="klein/sweep.html"' in page
+    assert "Klein &lt;b&gt;" in page  # escaped
+    sites = pd.read_csv(stored_sweep / "klein" / "sweep_sites.csv")
+    shown = sites[sites["base_chosen"] | (sites["p_chosen"] >= 0.5)]
+    table = page.split('class="sweep-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(shown) + 1
+    for r in shown.itertuples():
+        pct = f"{100 * r.p_chosen:.1f}".replace(".", ",") + " %"
+        assert f"<td>{r.name.replace(chr(39), '&#39;')}</td><td>{r.lgn}</td><td>{pct}</td>" in table
+    summary = pd.read_csv(stored_sweep / "klein" / "sweep_summary.csv").set_index("measure")
+    low, high = (f"{summary.loc['consultations_served', c]:,.0f}".replace(",", ".") for c in ("p05", "p95"))
+    assert f"{low} tot {high} (5–95 %)" in page
+    sheets = main_job_sheets(sweeps={"klein": tables.sites})
+    wb = load_workbook(io.BytesIO(workbook_bytes(sheets, [])))
+    ws = wb["Zekerheid klein"]
+    header = [c.value for c in ws[1]]
+    col = header.index("Kans gekozen (aandeel trekkingen)")
+    assert [r[col] for r in ws.iter_rows(min_row=2, values_only=True)] == sites["p_chosen"].tolist()

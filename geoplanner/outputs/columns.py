@@ -104,6 +104,20 @@ _HEADERS: dict[str, str | tuple[str, str, str]] = {
     "type": ("Soort locatie", "Type de lieu", "Kind of venue"),
     "suitability": ("Geschiktheid", "Adéquation", "Suitability"),
     "dutch_speaking": ("Nederlandstalig", "Néerlandophone", "Dutch-speaking"),
+    # a sweep's venues (geoplanner sweep)
+    "p_chosen": ("Kans gekozen (aandeel trekkingen)", "Part des tirages où choisi", "Share of draws chosen"),
+    "n_chosen": ("Trekkingen gekozen", "Tirages où choisi", "Draws chosen"),
+    "base_chosen": ("Gekozen in het scenario", "Choisi dans le scénario", "Chosen in the scenario"),
+    "sessions_when_chosen": (
+        "Sessies per week als gekozen",
+        "Séances par semaine si choisi",
+        "Sessions a week when chosen",
+    ),
+    "consultations_when_chosen": (
+        "Consultaties per jaar als gekozen (mediaan)",
+        "Consultations par an si choisi (médiane)",
+        "Consultations a year when chosen (median)",
+    ),
     "capacity": ("Kinderen per sessie", "Enfants par séance", "Children per session"),
     "expected_attendance": (
         "Verwachte kinderen per sessie",
@@ -204,7 +218,7 @@ _KIND_FORMATS = {"share": "0.0%", "count": "#,##0", "minutes": "0.0"}
 def number_format(column: str, values: pd.Series) -> str | None:
     """Return the Excel number format of a numeric column, by its name (None: leave General).
 
-    Shares (``share_*``, ``*_share``, ``p_top*``, ``utilisation``, a solver's gap, a coefficient of variation
+    Shares (``share_*``, ``*_share``, ``p_*``, ``utilisation``, a solver's gap, a coefficient of variation
     ``*_cv``; values 0–1) → ``0.0%``; walking times
     (``*_min`` other than the ``within_*`` counts and the threshold) → ``0.0``; counts of
     children, births, residents → ``#,##0`` (thousands separator); codes and ranks → ``0``;
@@ -222,7 +236,7 @@ def number_format(column: str, values: pd.Series) -> str | None:
         return None
     if column in _MEASURE_KINDS and _MEASURE_KINDS[column] in _KIND_FORMATS:
         return _KIND_FORMATS[_MEASURE_KINDS[column]]
-    if column.startswith(("share_", "p_top")) or column.endswith(("_share", "_cv")) or column in _SHARE_COLUMNS:
+    if column.startswith(("share_", "p_")) or column.endswith(("_share", "_cv")) or column in _SHARE_COLUMNS:
         return "0.0%"  # a coefficient of variation is a share of the estimate too
     if column in _COUNT_COLUMNS or _WITHIN.match(column) or column.startswith(("n_", "pop_", "births")):
         return "#,##0"

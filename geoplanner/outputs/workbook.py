@@ -149,6 +149,12 @@ _TEXT: dict[str, tuple[str, str, str]] = {
         "horaire des équipes mobiles",
         "timetable of the mobile teams",
     ),
+    "sweep": ("Zekerheid", "Certitude", "Certainty"),
+    "desc_sweep": (
+        "per locatie: het aandeel trekkingen van de gevoeligheidsanalyse waarin ze gekozen is (sweep_sites.csv)",
+        "par lieu : la part des tirages de l'analyse de sensibilité où il est choisi (sweep_sites.csv)",
+        "per venue: the share of the sensitivity analysis' draws in which it is chosen (sweep_sites.csv)",
+    ),
 }
 
 
@@ -439,6 +445,7 @@ def main_job_sheets(
     timetables: Mapping[str, pd.DataFrame] | None = None,
     lang: str = DEFAULT_LANG,
     comparison_wijk: pd.DataFrame | None = None,
+    sweeps: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Sheet]:
     """Build the sheets of ``outputs/geoplanner.xlsx`` from the main job's tables.
 
@@ -466,6 +473,9 @@ def main_job_sheets(
     comparison_wijk
         Reach and service per wijk and scenario, with each wijk's LGN (``comparison_wijk.csv``): with the
         autofilter on its LGN column, a coordinator keeps their own wijken.
+    sweeps
+        Scenario name -> its sweep's venues (``<scenario>/sweep_sites.csv``), for the scenarios whose sweep the
+        report shows.
 
     Returns
     -------
@@ -507,4 +517,9 @@ def main_job_sheets(
             t = _plain(table, lang)
             sheets.append(Sheet(f"{label('timetable', lang)} {scenario}", t, default_headers(t, lang),
                                 description=f"{_text('desc_timetable', lang)}: {scenario}"))  # fmt: skip
+    for scenario, table in (sweeps or {}).items():
+        if given(table):
+            t = _plain(table, lang)
+            sheets.append(Sheet(f"{_text('sweep', lang)} {scenario}", t, default_headers(t, lang),
+                                description=f"{_text('desc_sweep', lang)}: {scenario}"))  # fmt: skip
     return sheets

@@ -44,6 +44,7 @@ from geoplanner.outputs.report import ReportMap, group_notes, lgn_coverage, rend
 from geoplanner.outputs.report.render import ReportInputs
 from geoplanner.pipeline.assets import assets_dir
 from geoplanner.pipeline.siting import comparison_tables, wijk_labels
+from geoplanner.pipeline.sweep import SWEEP_MANIFEST, read_sweep
 from geoplanner.scenario import (
     BASELINE_NAME,
     ScenarioResult,
@@ -51,6 +52,7 @@ from geoplanner.scenario import (
     teams_curves,
     wijk_measures,
 )
+from geoplanner.scenario.sweep import SweepTables
 
 __all__ = [
     "MapsRun",
@@ -80,6 +82,9 @@ class MapsRun:
     #: What each map drew (:class:`geoplanner.outputs.maps.MapData`, in the order of ``results``): the LGN pages
     #: draw the same.
     datas: tuple[Any, ...] = ()
+    #: The current sweeps the report showed (:class:`geoplanner.scenario.sweep.SweepTables`): the run's workbook
+    #: shows the same.
+    sweeps: tuple[Any, ...] = ()
 
 
 def check_assets(self_contained: bool, cache_dir: Path | None = None) -> Path:
@@ -440,7 +445,31 @@ def _runs(results: Sequence[ScenarioResult]) -> list[dict[str, Any]]:
     return out
 
 
-def report_inputs(results: Sequence[ScenarioResult], context: SitingContext) -> ReportInputs:
+def current_sweeps(
+    results: Sequence[ScenarioResult], context: SitingContext, out_root: Path
+) -> tuple[list[tuple[ScenarioResult, SweepTables]], list[str]]:
+    """Return the sweeps stored beside the scenarios (``<out_root>/<scenario>/``) that belong to them as solved now.
+
+    A sweep of an older version of a scenario, its data or the code is left out with a note
+    (:func:`geoplanner.pipeline.sweep.read_sweep`).
+    """
+    found, notes = [], []
+    for r in results:
+        if r.scenario.model == "none":
+            continue
+        tables, note = read_sweep(out_root / r.scenario.name, r.scenario, context)
+        if tables is not None:
+            found.append((r, tables))
+        if note:
+            notes.append(note)
+    return found, notes
+
+
+def report_inputs(
+    results: Sequence[ScenarioResult],
+    context: SitingContext,
+    sweeps: Sequence[tuple[ScenarioResult, SweepTables]] = (),
+) -> ReportInputs:
     """Gather what the report shows from the results, once: the same figures as the CSVs and the workbook."""
     table, per_lgn, _per_wijk = comparison_tables(results, context.ranking)  # rounded as the CSVs are
     by_share = next((r.by_dutch_share for r in results if r.by_dutch_share is not None), None)
@@ -458,7 +487,9 @@ def report_inputs(results: Sequence[ScenarioResult], context: SitingContext) -> 
         teams_curve=teams_curves(results),
         by_dutch_share=by_share,
         unserved=_unserved(results, context.ranking),
-    )
+        sweeps=[(r.scenario.label, tables, f"{r.scenario.name}/sweep.html",
+                 None if r.teams_needed is None else r.teams_needed.get("max_teams")) for r, tables in sweeps],
+    )  # fmt: skip
 
 
 def make_report(
@@ -487,20 +518,23 @@ def make_report(
                            scenario_paths=scenario_paths, dual=dual, command="geoplanner report")  # fmt: skip
     out_root = Path(out_dir) if out_dir is not None else settings.output_dir()
     results = run.results
+    sweeps, sweep_notes = current_sweeps(results, context, out_root)
+    run.notes.extend(n for n in sweep_notes if n not in run.notes)
     general, specific = group_notes(results, run.notes)
     with output_step(out_root, manifest="report_manifest.json"):
-        page = render_report(report_inputs(results, context), maps=_report_maps(run.outputs, pngs, lang),
+        page = render_report(report_inputs(results, context, sweeps), maps=_report_maps(run.outputs, pngs, lang),
                              lang=lang, notes=general, scenario_notes=specific, base_dir=out_root,
                              cache=getattr(context, "cache", True))  # fmt: skip
         target = write_text(out_root / "report.html", page)
         manifest = write_manifest(
             out_root,
             command="geoplanner report",
-            inputs=[Path(p) for p in scenario_paths],
+            # a sweep shown is traced by its manifest (which records its tables with their sha256)
+            inputs=[*map(Path, scenario_paths), *(out_root / r.scenario.name / SWEEP_MANIFEST for r, _ in sweeps)],
             parameters={"lang": lang, "scenarios": [r.scenario.name for r in results]},
             outputs=[target],
             notes=run.notes,
             name="report_manifest.json",
         )
     return MapsRun(outputs=[*run.outputs, target, manifest], results=results, notes=run.notes, context=context,
-                   datas=run.datas)  # fmt: skip
+                   datas=run.datas, sweeps=tuple(tables for _, tables in sweeps))  # fmt: skip

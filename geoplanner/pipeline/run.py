@@ -160,7 +160,8 @@ def run_all(
     with stage("werkmap voor een rekenblad", into=timings, key="workbook"):
         # the Excel deliverable, from the tables exactly as their CSVs hold them (workbook.write_run_workbook)
         outputs += write_run_workbook(out_dir, rank=ranked, coverage=coverage, comparison=table,
-                                      comparison_lgn=per_lgn, results=results, notes=notes, lang=lang)  # fmt: skip
+                                      comparison_lgn=per_lgn, results=results, notes=notes, lang=lang,
+                                      sweeps=report.sweeps)  # fmt: skip
     timings["total"] = round(time.perf_counter() - started, 3)
     manifest = write_manifest(
         out_dir,

@@ -13,6 +13,7 @@ Dask is an optional dependency (the ``sweep`` extra): only this module imports i
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -23,8 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from geoplanner.core import settings
+from geoplanner.core.checksum import sha256_file
 from geoplanner.core.errors import ConfigError, DataError
 from geoplanner.core.progress import stage
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_text
@@ -33,11 +36,14 @@ from geoplanner.outputs.maps.data import commune_outlines
 from geoplanner.outputs.sweep import map_png, rounded, style_sweep_gpkg, sweep_page, sweep_sheets
 from geoplanner.pipeline.workbook import write_workbook
 from geoplanner.scenario import Scenario, SitingContext
+from geoplanner.scenario.keys import solution_key
+from geoplanner.scenario.spec import SWEEP_FIELDS
 from geoplanner.scenario.sweep import (
     Job,
     Outcome,
     SweepBase,
     SweepResult,
+    SweepTables,
     check_sweep,
     run_job,
     sweep_base,
@@ -51,6 +57,7 @@ __all__ = [
     "check_dask",
     "dask_client",
     "ignore_sigint",
+    "read_sweep",
     "run_sweep",
     "solve_on_dask",
     "write_sweep",
@@ -265,6 +272,50 @@ def write_sweep(result: SweepResult, context: SitingContext, out_dir: str | Path
             outputs=written,
             notes=list(result.notes),
             name=SWEEP_MANIFEST,
-            extra=extra,
+            # what a report checks before it shows this sweep beside the scenario (read_sweep)
+            extra={**(extra or {}), "solution_key": solution_key(s, context)},
         )
     return [*written, manifest]
+
+
+#: The tables a report and the run's workbook read back from a sweep's files.
+_READ_BACK = {"sites": "sweep_sites.csv", "summary": "sweep_summary.csv", "sensitivity": "sweep_sensitivity.csv",
+              "lgn": "sweep_lgn.csv"}  # fmt: skip
+
+
+def read_sweep(folder: str | Path, scenario: Scenario, context: SitingContext) -> tuple[SweepTables | None, str | None]:
+    """Return the sweep stored in ``folder`` when it is a sweep of ``scenario`` as ``context`` solves it now.
+
+    A sweep is shown beside its scenario (report, the run's workbook) only when its manifest holds the scenario's
+    solution key (the same scenario, demand, network, services and code: the same base solution), its ``[sweep]``
+    table is the scenario's and its tables are the files it wrote (their sha256). Otherwise it is left out with a
+    note that says so and how to run it again, so an old sweep never reads as one of this run.
+
+    Returns
+    -------
+    tuple
+        The tables (None when there is no sweep or it is left out) and the note (None when there is nothing to say).
+    """
+    folder = Path(folder)
+    path = folder / SWEEP_MANIFEST
+    if not path.is_file():
+        return None, None
+    where = f"{folder.name}/{SWEEP_MANIFEST}"
+    again = f"opnieuw met: geoplanner sweep {scenario.path or scenario.name + '.toml'}"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        params = manifest["parameters"]
+        now = json.loads(json.dumps(scenario.parameters(), sort_keys=True, default=str))
+        same = manifest.get("solution_key") == solution_key(scenario, context) and all(
+            params["scenario"].get(f) == now.get(f) for f in SWEEP_FIELDS
+        )
+        written = {o["path"]: o["sha256"] for o in manifest["outputs"]}
+        same = same and all((folder / f).is_file() and written.get(f) == sha256_file(folder / f)
+                            for f in _READ_BACK.values())  # fmt: skip
+        if not same:
+            return None, (f"{scenario.name}: de gevoeligheidsanalyse in {where} hoort bij een andere versie van het "
+                          f"scenario, de gegevens of de code en wordt niet getoond; {again}")  # fmt: skip
+        frames = {k: pd.read_csv(folder / name, dtype={"id": str}) for k, name in _READ_BACK.items()}
+        return SweepTables(scenario.name, int(params["draws"]), int(params["seed"]), **frames), None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, f"{scenario.name}: de gevoeligheidsanalyse in {where} is niet te lezen ({exc}); {again}"

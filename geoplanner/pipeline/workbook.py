@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from geoplanner.pipeline.coverage import CoverageRun
     from geoplanner.pipeline.rank import RankRun
     from geoplanner.scenario import ScenarioResult
+    from geoplanner.scenario.sweep import SweepTables
 
 __all__ = ["write_workbook", "write_run_workbook", "RUN_LEVELS"]
 
@@ -69,6 +70,7 @@ def write_run_workbook(
     results: Sequence[ScenarioResult],
     notes: Sequence[str] = (),
     lang: str = DEFAULT_LANG,
+    sweeps: Sequence[SweepTables] = (),
 ) -> list[Path]:
     """Write the main job's ``geoplanner.xlsx`` and its manifest into ``out_dir`` as one step.
 
@@ -94,6 +96,8 @@ def write_run_workbook(
         The run's notes (estimates, incomplete layers), shown first.
     lang
         Language of headers, sheet names and the notes sheet.
+    sweeps
+        The sweeps the report showed (:attr:`geoplanner.pipeline.maps.MapsRun.sweeps`): their venues, a sheet each.
 
     Returns
     -------
@@ -108,11 +112,13 @@ def write_run_workbook(
     timetables = {name: t["timetable"] for name, t in tables.items() if "timetable" in t}
     per_wijk = comparison_tables(results, rank.ranking)[2] if results else None
     sheets = main_job_sheets(priority=priority, coverage=levels, comparison=comparison, comparison_lgn=comparison_lgn,
-                             timetables=timetables, lang=lang, comparison_wijk=per_wijk)  # fmt: skip
+                             timetables=timetables, lang=lang, comparison_wijk=per_wijk,
+                             sweeps={s.scenario: s.sites for s in sweeps})  # fmt: skip
     wanted = {"priority_wijken.csv", *(f"coverage_{lv}.csv" for lv in levels)}
     sources = [p for p in [*rank.outputs, *coverage.outputs] if Path(p).name in wanted]
     sources += [out / "compare" / f"{stem}.csv" for stem in ("comparison", "comparison_lgn", "comparison_wijk")]
     sources += [out / name / "timetable.csv" for name in timetables]
+    sources += [out / s.scenario / "sweep_sites.csv" for s in sweeps]
     with output_step(out, manifest="manifest_workbook.json"):
         target = write_workbook(out / WORKBOOK_NAME, sheets, notes, lang=lang, glossary=glossary(lang))
         manifest = write_manifest(

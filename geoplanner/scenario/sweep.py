@@ -54,6 +54,7 @@ __all__ = [
     "Outcome",
     "SweepBase",
     "SweepResult",
+    "SweepTables",
     "assumption_values",
     "check_sweep",
     "draws_table",
@@ -327,6 +328,37 @@ class SweepResult:
     sensitivity: pd.DataFrame
     draws_table: pd.DataFrame
     notes: tuple[str, ...] = ()
+
+    def tables(self) -> SweepTables:
+        """Return the tables the report and the run's workbook show (:class:`SweepTables`)."""
+        return SweepTables(self.scenario.name, self.draws, self.seed, self.sites, self.summary, self.sensitivity,
+                           self.lgn)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class SweepTables:
+    """A sweep's tables without its outcomes: what the report and the run's workbook show of a sweep.
+
+    Made by :meth:`SweepResult.tables`, or read back from the files a sweep wrote
+    (:func:`geoplanner.pipeline.sweep.read_sweep`).
+
+    Attributes
+    ----------
+    scenario
+        The name of the scenario swept (its output folder).
+    draws, seed
+        Number of draws and the seed they come from.
+    sites, summary, sensitivity, lgn
+        The tables of :class:`SweepResult` of the same names.
+    """
+
+    scenario: str
+    draws: int
+    seed: int
+    sites: pd.DataFrame
+    summary: pd.DataFrame
+    sensitivity: pd.DataFrame
+    lgn: pd.DataFrame
 
 
 def tally(base: SweepBase, outcomes: Sequence[Outcome], *, draws: int, seed: int) -> SweepResult:

@@ -19,6 +19,7 @@ from geoplanner.core import settings
 from geoplanner.core.i18n import DEFAULT_LANG, LABELS, check_lang, fmt_num, label
 from geoplanner.outputs.report.charts import chart_uri, coverage_bars, data_uri, gain_curve, teams_chart, tradeoff_chart
 from geoplanner.outputs.report.summary import BaselineLayer, appendix_section, summary_section
+from geoplanner.outputs.report.sweep import sweep_labels, sweep_section
 from geoplanner.outputs.report.tables import (
     comparison_rows,
     coverage_rows,
@@ -27,6 +28,7 @@ from geoplanner.outputs.report.tables import (
     unserved_rows,
 )
 from geoplanner.scenario.measures import WALK_TIME_MEASURES
+from geoplanner.scenario.sweep import SweepTables
 
 __all__ = ["ReportMap", "ReportInputs", "TEMPLATE", "render_report", "teams_section", "template_environment"]
 
@@ -140,6 +142,9 @@ class ReportInputs:
         The teams curves (:func:`geoplanner.scenario.teams_curves`) and teams needed by Dutch-speaking share.
     unserved
         ``(scenario title, per-wijk table)`` of the scenarios with new sessions: whom we still miss.
+    sweeps
+        ``(scenario title, its sweep, link to its page, its teams curve's last point)`` of the scenarios with a
+        current sweep (:func:`geoplanner.pipeline.sweep.read_sweep`): how sure each chosen venue is.
     """
 
     comparison: pd.DataFrame | None = None
@@ -154,6 +159,7 @@ class ReportInputs:
     teams_curve: pd.DataFrame | None = None
     by_dutch_share: pd.DataFrame | None = None
     unserved: Sequence[tuple[str, pd.DataFrame]] = ()
+    sweeps: Sequence[tuple[str, SweepTables, str | None, int | None]] = ()
 
 
 def _comparison_sections(inp: ReportInputs, lang: str, cache: bool) -> dict[str, Any]:
@@ -193,6 +199,8 @@ def _sections(inp: ReportInputs, lang: str, cache: bool) -> dict[str, Any]:
     has_curve = inp.teams_curve is not None and len(inp.teams_curve)
     ctx["teams"] = teams_section(inp.teams_curve, inp.by_dutch_share, lang=lang, cache=cache) if has_curve else None
     ctx["unserved"] = [{"name": str(n), "table": unserved_rows(t, lang=lang)} for n, t in inp.unserved if len(t)]
+    ctx["sweeps"] = [sweep_section(n, t, link=link, max_teams=top, lang=lang) for n, t, link, top in inp.sweeps]
+    ctx["sweep_labels"] = sweep_labels(lang)
     if inp.runs or inp.assumptions:
         ctx["appendix"] = appendix_section(inp.runs, inp.assumptions, lang=lang)
     return ctx
