@@ -8,6 +8,7 @@ scenario file a user downloads (:func:`scenario_toml`) parses back to the very s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 from geoplanner.core.errors import ConfigError
 from geoplanner.scenario import CAPACITY_PARAMETERS, Scenario, assumptions, parse_scenario
+from geoplanner.scenario.spec import SWEEP_FIELDS
 
 __all__ = ["EDITABLE", "scenario_keys", "scenario_toml", "apply_edits", "editor_fields"]
 
@@ -78,6 +80,20 @@ def scenario_keys(s: Scenario) -> dict[str, Any]:
     if s.model not in ("rotation", "capacitated_rotation"):
         for key in ("rotation.teams", "rotation.sessions_per_team"):
             out.pop(key, None)
+    return {**out, **_sweep_keys(s)}
+
+
+def _sweep_keys(s: Scenario) -> dict[str, Any]:
+    """Return the scenario's ``[sweep]`` table, so a downloaded file sweeps as its source does (``geoplanner sweep``).
+
+    None when the scenario has no range and keeps the table's defaults.
+    """
+    kept = set(SWEEP_FIELDS) - {"sweep_ranges"}
+    defaults = {f.name: f.default for f in dataclasses.fields(Scenario) if f.name in kept}
+    if not s.sweep_ranges and all(getattr(s, name) == value for name, value in defaults.items()):
+        return {}
+    out: dict[str, Any] = {f"sweep.{key}": [low, high] for key, low, high in s.sweep_ranges}
+    out.update({"sweep.counts": s.sweep_counts, "sweep.draws": s.sweep_draws, "sweep.seed": s.sweep_seed})
     return out
 
 
