@@ -173,3 +173,19 @@ def test_dutch_only_and_every_lgn_hold_on_the_real_data(mobile):
     for lgn in set(range(1, 9)) - set(allowed["lgn"].astype(int)):
         assert any(n.startswith(f"LGN {lgn} (") and "geen sessie" in n for n in r.notes), lgn
     assert (tt.groupby(["team", "dag"]).size() <= one.sessions_per_day).all()
+
+
+def test_the_curve_is_the_same_solved_one_point_at_a_time(mobile, monkeypatch):
+    """The curve's points solved two at a time (``CURVE_THREADS``) are those solved one after the other."""
+    import geoplanner.scenario.curve as curve_mod
+
+    s, ctx, full = mobile
+    assert curve_mod.CURVE_THREADS == min(2, __import__("os").cpu_count())
+    monkeypatch.setattr(curve_mod, "CURVE_THREADS", 1)
+    short = dataclasses.replace(s, curve_max_teams=4)
+    one = evaluate(short, dataclasses.replace(ctx, curves={}, cache=False))
+    monkeypatch.setattr(curve_mod, "CURVE_THREADS", 2)
+    two = evaluate(short, dataclasses.replace(ctx, curves={}, cache=False))
+    assert one.curve.equals(two.curve) and one.summary == two.summary
+    n = len(full.curve)  # the fixture's curve stops at the README's teams needed: the same points
+    assert one.curve.drop(columns="scenario").iloc[:n].equals(full.curve.drop(columns="scenario"))

@@ -17,9 +17,12 @@ solved — no other point, no teams needed, no Dutch-share table (:func:`quick`)
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -96,14 +99,41 @@ def rotation_points(
     todo = [] if quick(s) else [t for t in range(1, top + 1) if t != own and t not in memo]
     if todo:
         with stage(f"{s.name}: teamscurve {todo[0]}-{todo[-1]} teams"):
-            for t in todo:
-                with stage(f"{s.name}: {t} team{'s' if t > 1 else ''}"):  # one step per point (progress, cancel)
-                    memo[t] = _point(s, t, inst)
+            _solve_points(s, inst, todo, memo)
     with stage(f"{s.name}: oplossen met capaciteit ({own} team{'s' if own > 1 else ''})"):
         mine = _point(s, own, inst, floors=True)
     if quick(s):
         return {own: mine}
     return {t: mine if t == own else memo[t] for t in range(1, top + 1)}
+
+
+#: Points of a curve solved at once. HiGHS releases the GIL, so two solves use two cores (1.5x faster on 2 cores);
+#: each point is solved on its own, so the answer does not depend on the order or the number of threads.
+CURVE_THREADS = max(1, min(2, os.cpu_count() or 1))
+
+
+def _labelled_point(s: Scenario, t: int, inst: CapacityInstance) -> tuple[CapacityResult, bool]:
+    with stage(f"{s.name}: {t} team{'s' if t > 1 else ''}"):  # one step per point (progress, cancel)
+        return _point(s, t, inst)
+
+
+def _solve_points(s: Scenario, inst: CapacityInstance, teams: Sequence[int], memo: dict) -> None:
+    """Solve the curve's points for ``teams`` into ``memo``, :data:`CURVE_THREADS` at a time, in order.
+
+    Each point runs in a copy of the caller's context, so its step reaches the caller's progress reporter (which
+    may stop the curve: the points not yet started are dropped, those running finish, the finished are kept).
+    """
+    if CURVE_THREADS == 1 or len(teams) == 1:
+        for t in teams:
+            memo[t] = _labelled_point(s, t, inst)
+        return
+    pool = ThreadPoolExecutor(CURVE_THREADS, thread_name_prefix="geoplanner-curve")
+    try:
+        futures = [(t, pool.submit(contextvars.copy_context().run, _labelled_point, s, t, inst)) for t in teams]
+        for t, future in futures:
+            memo[t] = future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def own_point(s: Scenario, inst: CapacityInstance) -> tuple[CapacityResult, bool]:
