@@ -71,11 +71,12 @@ def main() -> None:
     names = list(rows[0][2]["scenarios"])
     head = ["stage", *[r[0] for r in rows]]
     lines = [head]
-    for key in ("rank", "coverage", "context"):
-        lines.append([key, *[f"{r[2][key]:.1f}" for r in rows]])
+    for key in ("checks", "rank", "coverage", "context"):
+        if all(key in r[2] for r in rows):
+            lines.append([key, *[f"{r[2][key]:.1f}" for r in rows]])
     for n in names:
         lines.append([f"scenario {n}", *[f"{r[2]['scenarios'][n]:.1f}" for r in rows]])
-    for key in ("compare", "report", "workbook", "total"):
+    for key in ("compare", "report", "lgn", "workbook", "total"):
         if all(key in r[2] for r in rows):
             lines.append([key, *[f"{r[2][key]:.1f}" for r in rows]])
     lines.append(["wall (process)", *[f"{r[1]:.1f}" for r in rows]])
