@@ -35,6 +35,7 @@ __all__ = [
     "atomic_path",
     "output_step",
     "pending_path",
+    "sigint_held",
     "csv_safe",
     "ensure_output_dir",
     "write_text",
@@ -97,7 +98,7 @@ class _Stage:
         order = sorted(self.pending, key=lambda t: (t == self.manifest, str(t)))  # manifest last
         for target in order:
             _refuse_folder(target)
-        with _sigint_held():
+        with sigint_held():
             done: list[tuple[Path, Path | None]] = []  # (target, its previous file set aside)
             try:
                 for target in order:
@@ -151,8 +152,12 @@ _STAGES: ContextVar[tuple[_Stage, ...]] = ContextVar("geoplanner_output_stages",
 
 
 @contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold back SIGINT (Ctrl-C) while the block runs; it is delivered right after."""
+def sigint_held() -> Iterator[None]:
+    """Hold back SIGINT (Ctrl-C) in this thread while the block runs; it is delivered right after.
+
+    Threads and processes started inside inherit the blocked signal (the sweep starts its Dask workers so, and
+    only the driver then gets a Ctrl-C from the terminal).
+    """
     main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
     if main:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -276,7 +281,7 @@ def atomic_path(target: str | Path, *, protect: tuple[Path, ...] = (), defer: bo
     if stages:  # folders made for a staged file go again if its step fails
         stages[-1].created.extend(d for d in (target.parent, *target.parent.absolute().parents) if not d.exists())
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _sigint_held():  # a unique name, reserved and released again: Ctrl-C must not leave it behind
+    with sigint_held():  # a unique name, reserved and released again: Ctrl-C must not leave it behind
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
         os.close(fd)
         tmp: Path | None = Path(tmp_name)

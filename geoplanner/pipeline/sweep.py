@@ -19,8 +19,7 @@ import os
 import signal
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,7 +29,7 @@ from geoplanner.core import settings
 from geoplanner.core.checksum import sha256_file
 from geoplanner.core.errors import ConfigError, DataError
 from geoplanner.core.progress import stage
-from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_text
+from geoplanner.outputs.files import output_step, sigint_held, write_csv, write_gpkg, write_text
 from geoplanner.outputs.manifest import write_manifest
 from geoplanner.outputs.maps.data import commune_outlines
 from geoplanner.outputs.sweep import map_png, rounded, style_sweep_gpkg, sweep_page, sweep_sheets
@@ -121,7 +120,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> tup
                 hint="start it with `dask scheduler`, or leave --scheduler out to run here",
             ) from None
     n = workers or os.cpu_count() or 1
-    with _sigint_blocked():  # the cluster's threads and workers are born with Ctrl-C blocked (see below)
+    with sigint_held():  # the cluster's threads and workers are born with Ctrl-C blocked (see below)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.CRITICAL)  # fmt: skip
         client = Client(cluster)
@@ -137,23 +136,6 @@ def ignore_sigint() -> None:
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Block SIGINT in this thread while the block runs; a Ctrl-C pressed meanwhile is delivered right after.
-
-    Threads and processes started inside inherit the blocked signal, so a Ctrl-C in the terminal (sent to every
-    process of the foreground group) while the workers start reaches only the driver.
-    """
-    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
-    if main:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        if main:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def solve_on_dask(
