@@ -133,12 +133,20 @@ async function loadOverview() {
   const a = data.area;
   $("#area-name").textContent = a.name;
   const dl = clear($("#area-figures"));
-  [["kinderen 0-2", value(a.children, "count")], [`binnen ${a.threshold_min} min van een bureau`,
-    value(a.reached, "count")], ["niet bereikt", value(a.not_reached, "count")],
+  // an incomplete layer of known bureaus: "not reached" is by the located ones only, never a finding
+  const known = a.incomplete ? "een gekend bureau" : "een bureau";
+  [["kinderen 0-2", value(a.children, "count")], [`binnen ${a.threshold_min} min van ${known}`,
+    value(a.reached, "count")], [a.incomplete ? "niet bereikt door de gekende bureaus" : "niet bereikt",
+    value(a.not_reached, "count")],
   ["prioritaire wijken", a.priority_wijken], ["vergeleken met", a.baseline]].forEach(([k, v]) => {
     dl.appendChild(el("dt", k)); dl.appendChild(el("dd", v, { "data-figure": k }));
   });
   const notes = clear($("#area-notes"));
+  if (a.incomplete) {
+    notes.appendChild(el("li", "Geen bevinding: de kaart kent maar een deel van de bureaus (zie hieronder). Wie "
+      + "hier 'niet bereikt' is, kan dicht bij een bureau wonen dat niet op de kaart staat. Vergelijk scenario's "
+      + "op wat ze toevoegen.", { class: "warn", id: "incomplete-warning" }));
+  }
   a.notes.forEach((n) => notes.appendChild(el("li", n)));
   const body = clear($("#wijken tbody"));
   data.wijken.forEach((w) => {
