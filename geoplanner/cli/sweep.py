@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         from geoplanner.core import settings
         from geoplanner.core.progress import reporting
         from geoplanner.outputs.files import ensure_output_dir
+        from geoplanner.outputs.sweep import rounded, sweep_key_lines
         from geoplanner.pipeline.siting import build_context, load_scenario
         from geoplanner.pipeline.sweep import check_dask, run_sweep, write_sweep
         from geoplanner.scenario.sweep import check_sweep
@@ -50,8 +51,9 @@ def register(app: typer.Typer) -> None:
             result = run_sweep(s, context, draws=draws, seed=seed, scheduler=scheduler, workers=workers,
                                progress=_progress())  # fmt: skip
         paths = write_sweep(result, context, out_dir)
-        console.print(_sites_table(result))
-        for line in _key_lines(result):
+        shown = rounded(result)  # the numbers of the files just written
+        console.print(_sites_table(shown))
+        for line in sweep_key_lines(shown):
             console.print(line)
         for p in paths:
             console.print(f"wrote {p}")
@@ -98,23 +100,3 @@ def _sites_table(result):  # noqa: ANN001, ANN202 - SweepResult -> rich Table
         table.add_row(escape(str(r.name)), escape(str(r.id)), str(r.lgn), f"{r.p_chosen:.2f}", str(r.stability),
                       "ja" if r.base_chosen else "")  # fmt: skip
     return table
-
-
-def _key_lines(result):  # noqa: ANN001, ANN202
-    from geoplanner.outputs.sweep import moves_most
-
-    summ = result.summary.set_index("measure")
-    lines = []
-    for m, what in (("consultations_served", "consultaties bediend"), ("teams_needed", "teams nodig")):
-        if m in summ.index:
-            r = summ.loc[m]
-            rng = f"{_n(r['p05'])} tot {_n(r['p95'])}"
-            lines.append(f"{what}: {_n(r['base'])} in het scenario, {rng} (5-95 %)")
-        most = moves_most(result.sensitivity, m)
-        if most:
-            lines.append(f"  verschuift het meest: {most}")
-    return lines
-
-
-def _n(x) -> str:  # noqa: ANN001
-    return "meer dan de curve" if x != x else f"{x:,.0f}"

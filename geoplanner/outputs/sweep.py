@@ -20,15 +20,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geoplanner.core import settings
-from geoplanner.core.i18n import label
+from geoplanner.core.i18n import label, value_label
 from geoplanner.outputs.files import write_layer_styles
 from geoplanner.outputs.maps.static import png_bytes
 from geoplanner.outputs.precision import csv_decimals, round_for_csv
 from geoplanner.outputs.qgis_styles import LayerStyle, Rule, marker_symbol, rule_based_qml
 from geoplanner.outputs.report.charts import data_uri
+from geoplanner.outputs.report.sweep import assumption_label, key_lines
 from geoplanner.outputs.report.tables import format_cell
 from geoplanner.outputs.workbook import Sheet
-from geoplanner.scenario.sweep import SweepResult
+from geoplanner.scenario.curve import curve_top
+from geoplanner.scenario.sweep import SweepResult, top_assumption
 
 __all__ = [
     "SWEEP_CLASSES",
@@ -40,6 +42,7 @@ __all__ = [
     "sweep_sheets",
     "sweep_page",
     "moves_most",
+    "sweep_key_lines",
     "map_png",
 ]
 
@@ -92,27 +95,6 @@ SWEEP_HEADERS: dict[str, str] = {
     "teams_needed_swing": "verschil teams",
     "venues_changed": "locaties anders dan in het scenario",
 }
-
-#: What each swept assumption is called in Dutch.
-ASSUMPTION_LABELS = {
-    "uptake": "gebruik van een consultatiebureau",
-    "dutch_share": "aandeel Nederlandstalig",
-    "children_per_session": "kinderen per sessie",
-    "planned_fill": "geplande bezetting",
-    "weeks_per_year": "werkweken per jaar",
-    "consultations_age0": "consultaties 0 jaar",
-    "consultations_age1": "consultaties 1 jaar",
-    "consultations_age2": "consultaties 2 jaar",
-    "counts": "afgeleide aantallen (geboorten, kinderen 0-2)",
-}
-
-_CLASS_TEXT = {
-    "robust": "robuust",
-    "likely": "waarschijnlijk",
-    "borderline": "twijfelgeval",
-    "unlikely": "onwaarschijnlijk",
-}
-
 
 #: Columns of the sweep's summary that hold a value of the row's measure.
 _MEASURE_VALUES = ("base", "p05", "p50", "p95", "mean", "min", "max")
@@ -198,9 +180,9 @@ def sweep_figure(outlines: Any, sites: pd.DataFrame, *, title: str) -> Figure:
 def _frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     out = frame[[c for c in columns if c in frame.columns]].copy()
     if "assumption" in out:
-        out["assumption"] = out["assumption"].map(lambda k: ASSUMPTION_LABELS.get(k, k))
+        out["assumption"] = out["assumption"].map(lambda k: assumption_label(k, "nl"))
     if "stability" in out:
-        out["stability"] = out["stability"].map(lambda k: _CLASS_TEXT.get(k, k))
+        out["stability"] = out["stability"].map(lambda k: value_label("stability", k, "nl"))
     if "measure" in out:
         out["measure"] = out["measure"].map(lambda m: label(m, "nl"))
     return out
@@ -232,25 +214,17 @@ def sweep_sheets(result: SweepResult) -> list[Sheet]:
 
 def moves_most(sensitivity: pd.DataFrame, measure: str) -> str | None:
     """Say in Dutch which assumption moves ``measure`` most in the sensitivity table, and from what to what."""
-    col = f"rank_{measure}"
-    if sensitivity.empty or col not in sensitivity:
+    top = top_assumption(sensitivity, measure)
+    if top is None:
         return None
-    top = sensitivity.sort_values([col, "assumption"]).iloc[0]
-    low, high = top[f"{measure}_low"], top[f"{measure}_high"]
-    if top[f"{measure}_swing"] == 0 or (_missing(low) and _missing(high)):
-        return None
-    what = ASSUMPTION_LABELS.get(top["assumption"], top["assumption"])
-    return f"{what}: van {_value(low, measure)} tot {_value(high, measure)}"
+    key, low, high = top
+    return f"{assumption_label(key, 'nl')}: van {_value(low, measure)} tot {_value(high, measure)}"
 
 
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
-def _value(v: Any, measure: str) -> str:
-    if _missing(v):
+def _value(v: float, measure: str) -> str:
+    if math.isnan(v):
         return "meer dan de curve toont" if measure == "teams_needed" else "–"
-    return format_cell(float(v), "count", "nl")
+    return format_cell(v, "count", "nl")
 
 
 _PAGE = jinja2.Template(
@@ -308,31 +282,6 @@ def _table(title: str, frame: pd.DataFrame, columns: Sequence[str], classes: Seq
     return {"title": title, "header": [SWEEP_HEADERS.get(c, c) for c in cols], "rows": rows, "classes": list(classes)}
 
 
-def _key_lines(result: SweepResult) -> list[str]:
-    """Return the sweep in a few sentences: venues by class, the range of consultations and teams, what moves most."""
-    counts = result.sites["stability"].value_counts()
-    lines = [", ".join(f"{int(counts.get(code, 0))} {_CLASS_TEXT[code]}" for code, *_ in SWEEP_CLASSES[:3])
-             + f" locaties van de {len(result.sites)} die in minstens één trekking gekozen zijn"]  # fmt: skip
-    summ = result.summary.set_index("measure")
-    if "consultations_served" in summ.index:
-        r = summ.loc["consultations_served"]
-        lines.append(f"consultaties per jaar bediend: {_value(r['base'], 'c')} in het scenario, "
-                     f"{_value(r['p05'], 'c')} tot {_value(r['p95'], 'c')} (5-95 %)")  # fmt: skip
-    if "teams_needed" in summ.index:
-        r = summ.loc["teams_needed"]
-        beyond = f"; in {100 * r['share_beyond_curve']:.0f} % van de trekkingen meer dan de curve toont" if r[
-            "share_beyond_curve"] else ""  # fmt: skip
-        lines.append(
-            f"teams nodig voor het doel: {_value(r['base'], 'teams_needed')} in het scenario, "
-            f"{_value(r['p05'], 'teams_needed')} tot {_value(r['p95'], 'teams_needed')} (5-95 %){beyond}"
-        )
-    for measure, what in (("consultations_served", "de bediende consultaties"), ("teams_needed", "de benodigde teams")):
-        most = moves_most(result.sensitivity, measure)
-        if most:
-            lines.append(f"wat {what} het meest verschuift: {most}")
-    return lines
-
-
 def sweep_page(result: SweepResult, map_png: bytes | None = None) -> str:
     """Return ``sweep.html``: the key lines, the map, the venues, the ranges, the sensitivity and the notes."""
     s = result.scenario
@@ -347,8 +296,14 @@ def sweep_page(result: SweepResult, map_png: bytes | None = None) -> str:
             f"cijfers (seed {result.seed}). Een locatie die in bijna elke trekking gekozen wordt, is een veilige "
             "keuze; een twijfelgeval hangt af van cijfers die niemand precies kent.")  # fmt: skip
     return _PAGE.render(title=f"Hoe zeker is elke gekozen locatie? {s.label}", lead=lead,
-                        key_lines=_key_lines(result), map_uri=data_uri(map_png) if map_png else None, tables=tables,
-                        notes=[*result.notes, *settings.ATTRIBUTION])  # fmt: skip
+                        key_lines=sweep_key_lines(result), map_uri=data_uri(map_png) if map_png else None,
+                        tables=tables, notes=[*result.notes, *settings.ATTRIBUTION])  # fmt: skip
+
+
+def sweep_key_lines(result: SweepResult) -> list[str]:
+    """Return the sweep's key lines in Dutch, as the report's section has them (for its page and the terminal)."""
+    top = curve_top(result.scenario) if result.scenario.model == "capacitated_rotation" else None
+    return key_lines(result.tables(), max_teams=top, lang="nl")
 
 
 def map_png(outlines: Any, result: SweepResult) -> bytes:

@@ -38,6 +38,7 @@ from geoplanner.siting import CapacityResult
 __all__ = [
     "DUTCH_SHARES",
     "curve_key",
+    "curve_top",
     "rotation_points",
     "teams_curve",
     "capacity_bound",
@@ -63,6 +64,11 @@ QUICK_NOTE = (
 def quick(s: Scenario) -> bool:
     """Tell whether a scenario asks for its own point only (``[curve] max_teams = 0``): no curve, no teams needed."""
     return s.curve_max_teams == 0
+
+
+def curve_top(s: Scenario) -> int:
+    """Return the curve's last number of teams: ``[curve] max_teams``, or the scenario's own teams when more."""
+    return max(s.curve_max_teams, int(s.teams or 1))
 
 
 def curve_key(s: Scenario) -> str:
@@ -95,7 +101,7 @@ def rotation_points(
     key = curve_key(s)
     memo = context.curves.setdefault(key, {}) if context is not None else {}
     own = int(s.teams or 1)
-    top = max(s.curve_max_teams, own)
+    top = curve_top(s)
     todo = [] if quick(s) else [t for t in range(1, top + 1) if t != own and t not in memo]
     if todo:
         with stage(f"{s.name}: teamscurve {todo[0]}-{todo[-1]} teams"):
@@ -214,7 +220,7 @@ def search_teams_needed(s: Scenario, inst: CapacityInstance, own: CapacityResult
         The keys of :func:`teams_needed`.
     """
     lower = capacity_bound(s, inst)
-    top = max(s.curve_max_teams, int(s.teams or 1))
+    top = curve_top(s)
     found, served = _first_meeting(s, inst, range(max(1, lower), top + 1), {int(s.teams or 1): own})
     return {
         "target_share": s.curve_target_share,

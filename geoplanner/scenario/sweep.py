@@ -67,6 +67,7 @@ __all__ = [
     "sweep_jobs",
     "sweep_notes",
     "tally",
+    "top_assumption",
     "varied",
     "with_assumptions",
 ]
@@ -544,6 +545,22 @@ def sensitivity_table(base: Outcome, oat: Sequence[Outcome], scenario: Scenario)
         out[f"rank_{m}"] = pd.Series(-key).rank(method="min").astype(int).to_numpy()
     out["moves_most"] = out["rank_consultations_served"] == 1
     return out.replace([np.inf, -np.inf], np.nan)
+
+
+def top_assumption(sensitivity: pd.DataFrame, measure: str) -> tuple[str, float, float] | None:
+    """Return the assumption that alone moves ``measure`` most, with the measure at its low and high end.
+
+    Read off :func:`sensitivity_table` (its ``rank_<measure>``; ties by name). None when the table has no such rank
+    or nothing moves the measure. A value beyond the teams curve is NaN.
+    """
+    col = f"rank_{measure}"
+    if sensitivity.empty or col not in sensitivity:
+        return None
+    top = sensitivity.sort_values([col, "assumption"]).iloc[0]
+    low, high = float(top[f"{measure}_low"]), float(top[f"{measure}_high"])
+    if top[f"{measure}_swing"] == 0 or (np.isnan(low) and np.isnan(high)):
+        return None
+    return str(top["assumption"]), low, high
 
 
 def draws_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:

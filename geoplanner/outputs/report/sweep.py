@@ -13,9 +13,9 @@ import pandas as pd
 
 from geoplanner.core.i18n import DEFAULT_LANG, check_lang, fmt_num, value_label
 from geoplanner.outputs.report.tables import format_cell
-from geoplanner.scenario.sweep import SweepTables
+from geoplanner.scenario.sweep import SweepTables, top_assumption
 
-__all__ = ["sweep_section", "sweep_labels", "shown_venues"]
+__all__ = ["sweep_section", "sweep_labels", "shown_venues", "key_lines", "assumption_label"]
 
 #: Texts of the section, (nl, fr, en).
 _TEXT: dict[str, tuple[str, str, str]] = {
@@ -47,9 +47,16 @@ _TEXT: dict[str, tuple[str, str, str]] = {
         "scenario's assumptions within their ranges; seed {seed}).",
     ),
     "classes": (
-        "{robust} robuuste, {likely} waarschijnlijke en {borderline} twijfelachtige locaties",
-        "{robust} lieux robustes, {likely} probables et {borderline} incertains",
-        "{robust} robust, {likely} likely and {borderline} borderline venues",
+        "{robust} robuuste, {likely} waarschijnlijke en {borderline} twijfelachtige locaties van de {n} die in "
+        "minstens één trekking gekozen zijn",
+        "{robust} lieux robustes, {likely} probables et {borderline} incertains parmi les {n} choisis dans au moins "
+        "un tirage",
+        "{robust} robust, {likely} likely and {borderline} borderline venues of the {n} chosen in at least one draw",
+    ),
+    "beyond_share": (
+        "; in {p} % van de trekkingen meer dan {n}",
+        " ; dans {p} % des tirages plus de {n}",
+        "; in {p} % of the draws more than {n}",
     ),
     "consultations": (
         "consultaties per jaar bediend: {base} in het scenario, {low} tot {high} (5–95 %)",
@@ -88,7 +95,11 @@ _TEXT: dict[str, tuple[str, str, str]] = {
     "a_consultations_age0": ("consultaties 0 jaar", "consultations à 0 an", "consultations at age 0"),
     "a_consultations_age1": ("consultaties 1 jaar", "consultations à 1 an", "consultations at age 1"),
     "a_consultations_age2": ("consultaties 2 jaar", "consultations à 2 ans", "consultations at age 2"),
-    "a_counts": ("de afgeleide aantallen", "les effectifs dérivés", "the derived counts"),
+    "a_counts": (
+        "afgeleide aantallen (geboorten, kinderen 0-2)",
+        "effectifs dérivés (naissances, enfants 0-2 ans)",
+        "derived counts (births, children 0-2)",
+    ),
 }
 
 #: Columns of the venue table, in order.
@@ -117,33 +128,45 @@ def shown_venues(sites: pd.DataFrame) -> pd.DataFrame:
     return sites[keep].sort_values(["p_chosen", "name"], ascending=[False, True], kind="stable")
 
 
+def assumption_label(key: str, lang: str = DEFAULT_LANG) -> str:
+    """Return what a swept assumption (a ``[sweep]`` key, or ``counts``) is called in ``lang``."""
+    return _t(f"a_{key}", lang) if f"a_{key}" in _TEXT else key
+
+
 def _moves(sensitivity: pd.DataFrame, measure: str, lang: str, beyond: int | None) -> str | None:
     """Say which assumption alone moves ``measure`` most, and from what to what (None: nothing moves it)."""
-    col = f"rank_{measure}"
-    if sensitivity.empty or col not in sensitivity:
+    top = top_assumption(sensitivity, measure)
+    if top is None:
         return None
-    top = sensitivity.sort_values([col, "assumption"]).iloc[0]
-    low, high, swing = top[f"{measure}_low"], top[f"{measure}_high"], top[f"{measure}_swing"]
-    if swing == 0 or (pd.isna(low) and pd.isna(high)):
-        return None
-    key = f"a_{top['assumption']}"
-    name = _t(key, lang) if key in _TEXT else str(top["assumption"])
-    return _t("moves", lang).format(what=_t(f"what_{measure}", lang), name=name, low=_number(low, lang, beyond),
-                                    high=_number(high, lang, beyond))  # fmt: skip
+    key, low, high = top
+    return _t("moves", lang).format(what=_t(f"what_{measure}", lang), name=assumption_label(key, lang),
+                                    low=_number(low, lang, beyond), high=_number(high, lang, beyond))  # fmt: skip
 
 
-def _lines(tables: SweepTables, lang: str, beyond: int | None) -> list[str]:
-    """Return the section's key lines: venues by class, the ranges, what moves them most."""
+def key_lines(tables: SweepTables, *, max_teams: int | None = None, lang: str = DEFAULT_LANG) -> list[str]:
+    """Return a sweep in a few lines: venues by class, the 5-95 % ranges, what moves them most.
+
+    The report's section, the sweep's own page and the command line show these same lines. ``max_teams``: the
+    teams curve's last point (teams needed beyond it reads "more than" it).
+    """
     counts = tables.sites["stability"].value_counts()
-    lines = [_t("classes", lang).format(**{c: int(counts.get(c, 0)) for c in ("robust", "likely", "borderline")})]
+    lines = [
+        _t("classes", lang).format(
+            n=len(tables.sites), **{c: int(counts.get(c, 0)) for c in ("robust", "likely", "borderline")}
+        )
+    ]
     summary = tables.summary.set_index("measure")
     for measure, key in (("consultations_served", "consultations"), ("teams_needed", "teams")):
         if measure in summary.index:
             r = summary.loc[measure]
-            base, low, high = (_number(r[c], lang, beyond) for c in ("base", "p05", "p95"))
-            lines.append(_t(key, lang).format(base=base, low=low, high=high))
+            base, low, high = (_number(r[c], lang, max_teams) for c in ("base", "p05", "p95"))
+            line = _t(key, lang).format(base=base, low=low, high=high)
+            share = float(r.get("share_beyond_curve", 0) or 0)
+            if measure == "teams_needed" and share > 0 and max_teams is not None:
+                line += _t("beyond_share", lang).format(p=fmt_num(100 * share, lang, 0), n=max_teams)
+            lines.append(line)
     for measure in ("consultations_served", "teams_needed"):
-        line = _moves(tables.sensitivity, measure, lang, beyond)
+        line = _moves(tables.sensitivity, measure, lang, max_teams)
         if line:
             lines.append(line)
     return lines
@@ -177,7 +200,7 @@ def sweep_section(
     return {
         "title": title,
         "lead": _t("lead", lang).format(draws=fmt_num(tables.draws, lang), seed=tables.seed),
-        "lines": _lines(tables, lang, max_teams),
+        "lines": key_lines(tables, max_teams=max_teams, lang=lang),
         "link": link,
         "table": {"header": [_t(f"h_{c}", lang) for c in _COLUMNS], "rows": rows},
     }
