@@ -201,9 +201,10 @@ def browser(main_run):
 
 _BOUNDARY = """
 const el = document.querySelector('.lgn-map .folium-map'), map = window[el.id];
-const own = [], ranks = [];
+const own = [], ranks = [], neighbours = [];
 map.eachLayer(l => {
   if (l.options && l.options.className === 'gp-lgn-own' && l.getBounds) own.push(l);
+  if (l.options && l.options.className === 'gp-lgn-boundary' && l.getBounds) neighbours.push(l);
   if (l._icon && l._icon.querySelector('.gp-rank')) ranks.push(l._icon.textContent.trim());
 });
 const view = map.getBounds();
@@ -212,7 +213,7 @@ return {own: own.length, paths: document.querySelectorAll('path.gp-lgn-own').len
         fills: own.every(l => { const b = l.getBounds(); return view.getNorth() - view.getSouth()
                                  < 2.5 * (b.getNorth() - b.getSouth()) || view.getEast() - view.getWest()
                                  < 2.5 * (b.getEast() - b.getWest()); }),
-        ranks: ranks, leaflet: typeof L === 'object'};
+        ranks: ranks, neighbours: neighbours.length, leaflet: typeof L === 'object'};
 """
 
 
@@ -228,6 +229,7 @@ def test_lgn_page_opens_offline_with_its_boundary_priority_wijken_and_figures(br
     found = browser.execute_script(_BOUNDARY)
     assert found["leaflet"] and found["own"] == 1 and found["paths"] >= 1, found
     assert found["inView"] and found["fills"], found  # zoomed to the network, which fills the map
+    assert found["neighbours"] == 7, found  # the other networks drawn faintly around it
     ranking = _csv(out / "priority_wijken.csv")
     own = {str(int(float(r["rank"]))) for r in ranking if r["priority"] == "True" and int(r["lgn"]) == n}
     assert own <= set(found["ranks"]), (own, found["ranks"])  # outlined with their rank on the map

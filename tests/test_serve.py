@@ -373,3 +373,17 @@ def test_geoplanner_serve_refuses_a_bad_option_in_one_line_before_loading(tmp_pa
             lines = done.stderr.strip().splitlines()
             assert done.returncode == 1 and len(lines) == 1 and where in lines[0], done.stderr
             assert "Traceback" not in done.stderr
+
+
+def test_the_overview_mean_walking_time_is_over_the_children_who_can_reach_a_bureau():
+    """'min. wandelen' per wijk is the children-weighted mean over those who can reach a bureau, as mean_min is in
+    every other output; children beyond any bureau count as not reached (a hand-worked case: the public network
+    reaches every home, so the real data has none)."""
+    from geoplanner.serve.layers import _per
+
+    points = pd.DataFrame({"mdrc": [1, 1, 1, 2], "children": [2.0, 1.0, 1.0, 4.0],
+                           "minutes": [5.0, 20.0, float("inf"), 3.0]})  # fmt: skip
+    got = _per(points, "mdrc", 10.0)
+    assert got.loc[1, "mean_min"] == pytest.approx((2 * 5 + 1 * 20) / 3)  # not / 4
+    assert got.loc[1, ["children", "not_reached"]].tolist() == [4.0, 2.0]
+    assert got.loc[2, ["mean_min", "not_reached"]].tolist() == [3.0, 0.0]

@@ -457,7 +457,8 @@ def current_sweeps(
     for r in results:
         if r.scenario.model == "none":
             continue
-        tables, note = read_sweep(out_root / r.scenario.name, r.scenario, context)
+        key = r.cache.get("key") if r.cache else None  # the evaluation's own solution key, when it has one
+        tables, note = read_sweep(out_root / r.scenario.name, r.scenario, context, key)
         if tables is not None:
             found.append((r, tables))
         if note:

@@ -13,6 +13,8 @@ Dask is an optional dependency (the ``sweep`` extra): only this module imports i
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import os
@@ -26,7 +28,6 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplanner.core import settings
-from geoplanner.core.checksum import sha256_file
 from geoplanner.core.errors import ConfigError, DataError
 from geoplanner.core.progress import stage
 from geoplanner.outputs.files import output_step, sigint_held, write_csv, write_gpkg, write_text
@@ -265,13 +266,17 @@ _READ_BACK = {"sites": "sweep_sites.csv", "summary": "sweep_summary.csv", "sensi
               "lgn": "sweep_lgn.csv"}  # fmt: skip
 
 
-def read_sweep(folder: str | Path, scenario: Scenario, context: SitingContext) -> tuple[SweepTables | None, str | None]:
+def read_sweep(
+    folder: str | Path, scenario: Scenario, context: SitingContext, key: str | None = None
+) -> tuple[SweepTables | None, str | None]:
     """Return the sweep stored in ``folder`` when it is a sweep of ``scenario`` as ``context`` solves it now.
 
     A sweep is shown beside its scenario (report, the run's workbook) only when its manifest holds the scenario's
     solution key (the same scenario, demand, network, services and code: the same base solution), its ``[sweep]``
     table is the scenario's and its tables are the files it wrote (their sha256). Otherwise it is left out with a
     note that says so and how to run it again, so an old sweep never reads as one of this run.
+
+    ``key``: the scenario's solution key when the caller has it (an evaluation with the cache on), else computed.
 
     Returns
     -------
@@ -288,16 +293,16 @@ def read_sweep(folder: str | Path, scenario: Scenario, context: SitingContext) -
         manifest = json.loads(path.read_text(encoding="utf-8"))
         params = manifest["parameters"]
         now = json.loads(json.dumps(scenario.parameters(), sort_keys=True, default=str))
-        same = manifest.get("solution_key") == solution_key(scenario, context) and all(
+        same = manifest.get("solution_key") == (key or solution_key(scenario, context)) and all(
             params["scenario"].get(f) == now.get(f) for f in SWEEP_FIELDS
         )
         written = {o["path"]: o["sha256"] for o in manifest["outputs"]}
-        same = same and all((folder / f).is_file() and written.get(f) == sha256_file(folder / f)
-                            for f in _READ_BACK.values())  # fmt: skip
+        data = {k: (folder / name).read_bytes() if (folder / name).is_file() else b"" for k, name in _READ_BACK.items()}
+        same = same and all(written.get(name) == hashlib.sha256(data[k]).hexdigest() for k, name in _READ_BACK.items())
         if not same:
             return None, (f"{scenario.name}: de gevoeligheidsanalyse in {where} hoort bij een andere versie van het "
                           f"scenario, de gegevens of de code en wordt niet getoond; {again}")  # fmt: skip
-        frames = {k: pd.read_csv(folder / name, dtype={"id": str}) for k, name in _READ_BACK.items()}
+        frames = {k: pd.read_csv(io.BytesIO(b), dtype={"id": str}) for k, b in data.items()}
         return SweepTables(scenario.name, int(params["draws"]), int(params["seed"]), **frames), None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return None, f"{scenario.name}: de gevoeligheidsanalyse in {where} is niet te lezen ({exc}); {again}"

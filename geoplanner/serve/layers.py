@@ -51,13 +51,20 @@ def _features(gdf: gpd.GeoDataFrame, props: list[str]) -> dict[str, Any]:
 
 
 def _per(points: pd.DataFrame, key: str, threshold: float) -> pd.DataFrame:
-    """Children, children-weighted mean walking minutes and children beyond the threshold per ``key``."""
-    p = points.assign(_m=points["minutes"].where(np.isfinite(points["minutes"]), np.nan))
-    p = p.assign(_wm=p["_m"] * p["children"], _out=p["children"].where(p["minutes"] > threshold, 0.0))
+    """Children, children-weighted mean walking minutes and children beyond the threshold per ``key``.
+
+    The mean is over the children who can reach a site, as ``mean_min`` is everywhere else
+    (:func:`geoplanner.scenario.measures.reach_measures`, the maps' sector tables).
+    """
+    finite = np.isfinite(points["minutes"])
+    p = points.assign(_wm=(points["minutes"] * points["children"]).where(finite, 0.0),
+                      _rc=points["children"].where(finite, 0.0),
+                      _out=points["children"].where(points["minutes"] > threshold, 0.0))  # fmt: skip
     g = p.groupby(key)
-    out = pd.DataFrame({"children": g["children"].sum(), "_wm": g["_wm"].sum(), "not_reached": g["_out"].sum()})
-    out["mean_min"] = out["_wm"] / out["children"].where(out["children"] > 0)
-    return out.drop(columns="_wm")
+    out = pd.DataFrame({"children": g["children"].sum(), "_wm": g["_wm"].sum(), "_rc": g["_rc"].sum(),
+                        "not_reached": g["_out"].sum()})  # fmt: skip
+    out["mean_min"] = out["_wm"] / out["_rc"].where(out["_rc"] > 0)
+    return out.drop(columns=["_wm", "_rc"])
 
 
 def wijk_table(context: SitingContext, baseline: ScenarioResult) -> pd.DataFrame:

@@ -43,7 +43,9 @@ def _bounds(geom: object) -> list[list[float]]:
     return [[round_coord(miny), round_coord(minx)], [round_coord(maxy), round_coord(maxx)]]
 
 
-def add_lgn(canvas: Canvas, *, selector: bool = True, only: int | None = None) -> None:
+def add_lgn(
+    canvas: Canvas, *, selector: bool = True, only: int | None = None, areas: gpd.GeoDataFrame | None = None
+) -> None:
     """Draw the LGN boundaries with their numbers; on a map of the region, the selector.
 
     Parameters
@@ -54,8 +56,11 @@ def add_lgn(canvas: Canvas, *, selector: bool = True, only: int | None = None) -
         Add the control that zooms to one network and filters the tooltips to its wijken and sectors.
     only
         Draw this network's boundary strongly and the others (its neighbours) faintly: an LGN's own page.
+    areas
+        The networks' polygons (:func:`~geoplanner.outputs.maps.data.lgn_areas` of the region); default those of
+        the canvas's sectors (on an LGN's own page, cut to the network, that would be its own polygon only).
     """
-    areas = lgn_areas(canvas.data.sectors)
+    areas = lgn_areas(canvas.data.sectors) if areas is None else areas
     name = canvas.t("lgn_boundaries")
     fg = folium.FeatureGroup(name=esc(name), show=True)
     areas = areas.assign(gp_class=np.where(areas["lgn"].astype(int) == (only or -1), "gp-lgn-own", "gp-lgn-boundary"))

@@ -240,7 +240,7 @@ def build_lgn_map(
     own = lgn_map_data(MapData(**{**base.__dict__, "sites": None, "timetable": None}), lgn, areas)
     m = _new_map(own, lang, zoom_snap=0.25)  # a network fills its box, not only the nearest whole zoom level
     canvas = _base_tiles(m, own, scales or map_scales(base), lang)
-    for add in (add_outlines, lambda c: add_lgn(c, selector=False, only=lgn), add_need, add_priority,
+    for add in (add_outlines, lambda c: add_lgn(c, selector=False, only=lgn, areas=areas), add_need, add_priority,
                 add_walking_time, add_isochrones, add_gap, add_services, add_excluded_services):  # fmt: skip
         add(canvas)
     rows = []

@@ -159,14 +159,15 @@ def key_lines(tables: SweepTables, *, max_teams: int | None = None, lang: str = 
     for measure, key in (("consultations_served", "consultations"), ("teams_needed", "teams")):
         if measure in summary.index:
             r = summary.loc[measure]
-            base, low, high = (_number(r[c], lang, max_teams) for c in ("base", "p05", "p95"))
+            beyond = max_teams if measure == "teams_needed" else None  # only teams needed can pass the curve
+            base, low, high = (_number(r[c], lang, beyond) for c in ("base", "p05", "p95"))
             line = _t(key, lang).format(base=base, low=low, high=high)
             share = float(r.get("share_beyond_curve", 0) or 0)
             if measure == "teams_needed" and share > 0 and max_teams is not None:
                 line += _t("beyond_share", lang).format(p=fmt_num(100 * share, lang, 0), n=max_teams)
             lines.append(line)
     for measure in ("consultations_served", "teams_needed"):
-        line = _moves(tables.sensitivity, measure, lang, max_teams)
+        line = _moves(tables.sensitivity, measure, lang, max_teams if measure == "teams_needed" else None)
         if line:
             lines.append(line)
     return lines
