@@ -250,6 +250,7 @@ def make_lgn_pages(
     datas: Sequence[MapData] | None = None,
     scenario_paths: Sequence[Path] = (),
     command: str = "geoplanner lgn",
+    comparison: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> LgnRun:
     """Write a page per local network (LGN) and their index into ``<out_dir>/lgn/`` as one step.
 
@@ -273,6 +274,8 @@ def make_lgn_pages(
         The maps' data of the results, when the map step made them already (else made here).
     scenario_paths
         The scenario files (recorded in the manifest).
+    comparison
+        :func:`geoplanner.pipeline.siting.comparison_tables` of the results, when the run made them already.
     command
         Recorded in the manifest.
 
@@ -288,7 +291,8 @@ def make_lgn_pages(
     if not results or results[0].scenario.name != BASELINE_NAME:
         raise ValueError("results must follow with_baseline(scenarios): the current situation first")
     root = Path(out_dir) if out_dir is not None else settings.output_dir()
-    _table, per_lgn, _per_wijk = comparison_tables(results, context.ranking)  # as comparison_lgn.csv holds them
+    # as comparison_lgn.csv holds them
+    per_lgn = (comparison or comparison_tables(results, context.ranking))[1]
     per_lgn = _titled(results, per_lgn)
     if datas is None:
         shared: dict = {}

@@ -470,9 +470,13 @@ def report_inputs(
     results: Sequence[ScenarioResult],
     context: SitingContext,
     sweeps: Sequence[tuple[ScenarioResult, SweepTables]] = (),
+    comparison: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> ReportInputs:
-    """Gather what the report shows from the results, once: the same figures as the CSVs and the workbook."""
-    table, per_lgn, _per_wijk = comparison_tables(results, context.ranking)  # rounded as the CSVs are
+    """Gather what the report shows from the results, once: the same figures as the CSVs and the workbook.
+
+    ``comparison``: :func:`geoplanner.pipeline.siting.comparison_tables` of the results when the run made them.
+    """
+    table, per_lgn, _per_wijk = comparison or comparison_tables(results, context.ranking)  # rounded as the CSVs
     by_share = next((r.by_dutch_share for r in results if r.by_dutch_share is not None), None)
     fixed = [r for r in results[1:] if len(r.sites) and not r.scenario.capacitated]
     return ReportInputs(
@@ -503,12 +507,14 @@ def make_report(
     data_dir: Path | None = None,
     scenario_paths: Sequence[Path] = (),
     dual: tuple[str, str] | None = None,
+    comparison: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> MapsRun:
     """Write the scenarios' maps (see :func:`make_maps`) and one HTML report, ``<out_dir>/report.html``.
 
-    The arguments are those of :func:`make_maps`. The report shows the priority wijken of the
-    context's ranking (the one the scenarios used), coverage per LGN, the comparison, the gain and
-    teams curves, whom capacitated scenarios still miss, and the maps.
+    The arguments are those of :func:`make_maps`, and ``comparison`` the run's
+    :func:`~geoplanner.pipeline.siting.comparison_tables` (made here when not given). The report shows the
+    priority wijken of the context's ranking (the one the scenarios used), coverage per LGN, the comparison, the
+    gain and teams curves, whom capacitated scenarios still miss, and the maps.
 
     Returns
     -------
@@ -523,9 +529,16 @@ def make_report(
     run.notes.extend(n for n in sweep_notes if n not in run.notes)
     general, specific = group_notes(results, run.notes)
     with output_step(out_root, manifest="report_manifest.json"):
-        page = render_report(report_inputs(results, context, sweeps), maps=_report_maps(run.outputs, pngs, lang),
-                             lang=lang, notes=general, scenario_notes=specific, base_dir=out_root,
-                             cache=getattr(context, "cache", True))  # fmt: skip
+        inputs = report_inputs(results, context, sweeps, comparison)
+        page = render_report(
+            inputs,
+            maps=_report_maps(run.outputs, pngs, lang),
+            lang=lang,
+            notes=general,
+            scenario_notes=specific,
+            base_dir=out_root,
+            cache=getattr(context, "cache", True),
+        )
         target = write_text(out_root / "report.html", page)
         manifest = write_manifest(
             out_root,

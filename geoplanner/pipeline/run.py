@@ -19,7 +19,7 @@ from geoplanner.pipeline.coverage import CoverageRun, run_coverage
 from geoplanner.pipeline.lgn import make_lgn_pages
 from geoplanner.pipeline.maps import make_report
 from geoplanner.pipeline.rank import RankRun, run_rank
-from geoplanner.pipeline.siting import build_context, write_comparison, write_scenario_outputs
+from geoplanner.pipeline.siting import build_context, comparison_tables, write_comparison, write_scenario_outputs
 from geoplanner.pipeline.workbook import write_run_workbook
 from geoplanner.scenario import ScenarioResult, evaluate, solution_record, with_baseline
 
@@ -143,25 +143,29 @@ def run_all(
             results.append(evaluate(s, context))
             outputs += write_scenario_outputs(results[-1], out_dir / s.name, wijken=context.ranking)
     with stage("scenario's vergelijken", into=timings, key="compare"):
-        table, per_lgn, written = write_comparison(results, out_dir / "compare", wijken=context.ranking)
+        # made once: the CSVs, the report, the LGN pages and the workbook show these same rounded tables
+        compared = comparison_tables(results, context.ranking)
+        table, per_lgn, written = write_comparison(results, out_dir / "compare", tables=compared)
     outputs += written
     with stage("kaarten en rapport", into=timings, key="report"):
         report = make_report(
             results, context, out_dir, lang=lang, self_contained=self_contained, data_dir=data_dir,
             scenario_paths=paths, dual=_DUAL if set(_DUAL) <= {r.scenario.name for r in results} else None,
+            comparison=compared,
         )  # fmt: skip
     outputs += report.outputs
     with stage("een pagina per LGN", into=timings, key="lgn"):
         # the same maps' data and the same rounded comparison per LGN as the report and the CSVs
         pages = make_lgn_pages(results, context, out_dir, lang=lang, self_contained=self_contained, data_dir=data_dir,
-                               datas=report.datas, scenario_paths=paths, command="geoplanner run")  # fmt: skip
+                               datas=report.datas, scenario_paths=paths, command="geoplanner run",
+                               comparison=compared)  # fmt: skip
     outputs += pages.outputs
     notes = list(dict.fromkeys([*ranked.notes, *coverage.notes.values(), *report.notes]))
     with stage("werkmap voor een rekenblad", into=timings, key="workbook"):
         # the Excel deliverable, from the tables exactly as their CSVs hold them (workbook.write_run_workbook)
         outputs += write_run_workbook(out_dir, rank=ranked, coverage=coverage, comparison=table,
                                       comparison_lgn=per_lgn, results=results, notes=notes, lang=lang,
-                                      sweeps=report.sweeps)  # fmt: skip
+                                      sweeps=report.sweeps, comparison_wijk=compared[2])  # fmt: skip
     timings["total"] = round(time.perf_counter() - started, 3)
     manifest = write_manifest(
         out_dir,

@@ -306,7 +306,11 @@ def comparison_tables(
 
 
 def write_comparison(
-    results: Sequence[ScenarioResult], out_dir: str | Path, *, wijken: pd.DataFrame | None = None
+    results: Sequence[ScenarioResult],
+    out_dir: str | Path,
+    *,
+    wijken: pd.DataFrame | None = None,
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
     """Compare results and write the comparison overall, per LGN and per wijk, the teams curves and a manifest.
 
@@ -320,6 +324,9 @@ def write_comparison(
         The comparison's folder.
     wijken
         The ranking the scenarios used: names, LGN and priority rank of each wijk in ``comparison_wijk.csv``.
+    tables
+        :func:`comparison_tables` of the results when the caller made them (the main job shares them with the
+        report, the LGN pages and the workbook); made here when not given.
 
     Returns
     -------
@@ -328,7 +335,7 @@ def write_comparison(
     paths : list of pathlib.Path
         Files written.
     """
-    table, per_lgn, per_wijk = comparison_tables(results, wijken)
+    table, per_lgn, per_wijk = tables or comparison_tables(results, wijken)
     out = Path(out_dir)
     with output_step(out):
         written = [write_csv(out / "comparison.csv", table), write_csv(out / "comparison_lgn.csv", per_lgn),

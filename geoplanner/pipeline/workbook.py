@@ -71,6 +71,7 @@ def write_run_workbook(
     notes: Sequence[str] = (),
     lang: str = DEFAULT_LANG,
     sweeps: Sequence[SweepTables] = (),
+    comparison_wijk: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the main job's ``geoplanner.xlsx`` and its manifest into ``out_dir`` as one step.
 
@@ -98,6 +99,8 @@ def write_run_workbook(
         Language of headers, sheet names and the notes sheet.
     sweeps
         The sweeps the report showed (:attr:`geoplanner.pipeline.maps.MapsRun.sweeps`): their venues, a sheet each.
+    comparison_wijk
+        ``comparison_wijk.csv``'s table when the run made it (made here when not given).
 
     Returns
     -------
@@ -110,7 +113,9 @@ def write_run_workbook(
     # the tables exactly as the scenario and comparison steps wrote them (same functions, same rounding)
     tables = {r.scenario.name: scenario_tables(r, rank.ranking) for r in results}
     timetables = {name: t["timetable"] for name, t in tables.items() if "timetable" in t}
-    per_wijk = comparison_tables(results, rank.ranking)[2] if results else None
+    per_wijk = comparison_wijk
+    if per_wijk is None and results:
+        per_wijk = comparison_tables(results, rank.ranking)[2]
     sheets = main_job_sheets(priority=priority, coverage=levels, comparison=comparison, comparison_lgn=comparison_lgn,
                              timetables=timetables, lang=lang, comparison_wijk=per_wijk,
                              sweeps={s.scenario: s.sites for s in sweeps})  # fmt: skip
