@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from geoplanner.core.i18n import DEFAULT_LANG, check_lang, label, value_label
+from geoplanner.core.i18n import DEFAULT_LANG, VALUE_PREFIXES, check_lang, label, value_label
 from geoplanner.scenario.measures import MEASURES
 
 __all__ = ["column_header", "default_headers", "number_format", "display_value", "display_frame"]
@@ -262,9 +262,8 @@ _FIGURE_STATUS = re.compile(r"^(pop_\w+|births|kansarmoede_index)_status$")
 _STATUS_WORD = re.compile(r"\b(observed|derived|estimated|mixed|missing)\b")
 _NOT_RESIDENTIAL = re.compile(r"^geen woonwijk \((\w+)\)$")
 _TOO_SMALL = re.compile(r"^minder dan (\d+) inwoners \(1/1/2019\)$")
-_VALUE_COLUMNS = frozenset({"service_set", "type", "status", "model", "demand", "stability", "suitability", "dag",
-                            "day", "dagdeel", "district_type", "deprivation_method", "deprivation_source",
-                            "region"})  # fmt: skip
+# Columns whose codes have labels: every kind of value_label (a map popup and the workbook say the same words).
+_VALUE_COLUMNS = frozenset(VALUE_PREFIXES) - {"figure_status"}
 
 
 def display_value(column: str, value: Any, lang: str = DEFAULT_LANG) -> Any:

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from geoplanner.core import settings
 from geoplanner.core.i18n import label, value_label
+from geoplanner.outputs.columns import column_header
 from geoplanner.outputs.files import write_layer_styles
 from geoplanner.outputs.maps.static import png_bytes
 from geoplanner.outputs.precision import csv_decimals, round_for_csv
@@ -56,18 +57,24 @@ SWEEP_CLASSES: tuple[tuple[str, float, str, str, float], ...] = (
 
 #: Dutch headers of the sweep's columns (the workbook and the page).
 SWEEP_HEADERS: dict[str, str] = {
+    # the venue columns the run's workbook also shows: its headers (outputs.columns), the same words in both
+    **{
+        c: column_header(c, "nl")
+        for c in (
+            "p_chosen",
+            "stability",
+            "n_chosen",
+            "base_chosen",
+            "sessions_when_chosen",
+            "consultations_when_chosen",
+            "suitability",
+            "dutch_speaking",
+        )
+    },
     "id": "Locatie (id)",
     "name": "Locatie",
     "type": "Type",
     "lgn": "LGN",
-    "p_chosen": "Kans gekozen (p_chosen)",
-    "stability": "Zekerheid",
-    "n_chosen": "Trekkingen gekozen",
-    "base_chosen": "Gekozen in het scenario",
-    "sessions_when_chosen": "Sessies per week als gekozen",
-    "consultations_when_chosen": "Consultaties per jaar als gekozen (mediaan)",
-    "suitability": "Geschiktheid",
-    "dutch_speaking": "Nederlandstalig",
     "measure": "Maat",
     "base": "Scenario",
     "p05": "5 %",

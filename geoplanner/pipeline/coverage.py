@@ -33,7 +33,7 @@ from geoplanner.core import settings
 from geoplanner.core.errors import ModelError
 from geoplanner.inputs.areas import load_communes, load_region, load_sectors
 from geoplanner.inputs.bundle import dataset_path
-from geoplanner.inputs.lgn import lgn_table
+from geoplanner.inputs.lgn import lgn_table, with_lgn_names
 from geoplanner.inputs.services import ServiceSet, load_services
 from geoplanner.need import Need
 from geoplanner.outputs.files import output_step, write_csv, write_gpkg, write_with
@@ -200,11 +200,9 @@ def _sector_lgn(uncertain: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
     """Add the LGN (number and name) of each sector row of the placement-uncertainty table (empty for the region)."""
     by_sector = info.drop_duplicates("cd_sector").set_index("cd_sector")["lgn"]
     lgn = uncertain["key"].map(by_sector).where(uncertain["level"] == "sector")
-    names = lgn_table().drop_duplicates("lgn").set_index("lgn")["lgn_name"]
     out = uncertain.copy()
     out.insert(2, "lgn", lgn.astype("Int64"))
-    out.insert(3, "lgn_name", out["lgn"].map(names))
-    return out
+    return with_lgn_names(out)
 
 
 @dataclass
