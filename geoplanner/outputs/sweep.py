@@ -188,8 +188,9 @@ def _frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     out = frame[[c for c in columns if c in frame.columns]].copy()
     if "assumption" in out:
         out["assumption"] = out["assumption"].map(lambda k: assumption_label(k, "nl"))
-    if "stability" in out:
-        out["stability"] = out["stability"].map(lambda k: value_label("stability", k, "nl"))
+    for col in ("stability", "type", "suitability"):  # codes in words, as the run's workbook and the maps say them
+        if col in out:
+            out[col] = out[col].map(lambda k, c=col: value_label(c, k, "nl") if isinstance(k, str) else k)
     if "measure" in out:
         out["measure"] = out["measure"].map(lambda m: label(m, "nl"))
     return out
